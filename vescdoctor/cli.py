@@ -1,0 +1,135 @@
+"""The command line of shared/spec/cli.md: argument parsing, exit codes and the one-line error. Nothing else.
+
+Each command lives in vescdoctor/commands/<name>.py as `run(args) -> int` and is imported only when it runs, so
+`--help` and `--version` never import pyOCD, Textual or Unicorn.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+EXIT_OK, EXIT_PROBLEM, EXIT_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+
+
+def _add_sim(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sim", metavar="BOARD", help="use a simulated board directory instead of real hardware")
+    p.add_argument("--probe", metavar="UID", help="the debug probe to use when several are connected "
+                   "(pyOCD unique id, e.g. stlink:066DFF...)")
+
+
+def _add_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--report", metavar="FILE", help="write the report (JSON) to FILE")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON document on stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vescdoctor",
+        description="Diagnose and repair VESC motor controllers (STM32F405): USB, the VESC protocol and SWD.",
+        epilog="With no command: the guided triage in the terminal (TUI). Exit codes: 0 healthy/done, 1 problem "
+               "found or fix incomplete, 2 bad input, 3 inconclusive (chip not reachable).")
+    parser.add_argument("--version", action="version", version=f"vescdoctor {__version__}")
+    parser.add_argument("--sim", metavar="BOARD", help="run the TUI against a simulated board directory")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and pyOCD's log")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("demo", help="the TUI on a fresh copy of the built-in bricked board: no hardware needed",
+                   description="Copy the built-in bricked board into a temporary directory and run the TUI on it.")
+
+    p = sub.add_parser("diagnose", help="diagnose the board without the TUI",
+                       description="Walk the decision graph non-interactively: probes run, questions are taken "
+                                   "from --answer (or, on a simulated board, from the board's owner).")
+    _add_sim(p)
+    p.add_argument("--answer", action="append", default=[], metavar="ID=CODE",
+                   help="answer a question (led, hw, symptom, ...); repeatable")
+    _add_report(p)
+
+    p = sub.add_parser("fix", help="diagnose, then apply the fix plan of the verdict",
+                       description="Diagnose, back up, then run the verdict's fix plan with consent.")
+    _add_sim(p)
+    p.add_argument("--answer", action="append", default=[], metavar="ID=CODE", help="answer a question; repeatable")
+    p.add_argument("--bootloader", metavar="FILE", help="bootloader image to write to sector 11 (0x080E0000)")
+    p.add_argument("--firmware", metavar="FILE", help="firmware image to write at 0x08000000")
+    keep = p.add_mutually_exclusive_group()
+    keep.add_argument("--keep-config", dest="keep_config", action="store_true", default=True,
+                      help="leave the config sectors 1-2 as they are (default)")
+    keep.add_argument("--no-keep-config", dest="keep_config", action="store_false",
+                      help="let the firmware image overwrite the config sectors 1-2")
+    p.add_argument("--yes", action="store_true", help="consent to the destructive steps without asking")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    p.add_argument("--backup-dir", metavar="DIR", help="where backups go (default: the user data directory)")
+    _add_report(p)
+
+    p = sub.add_parser("inspect", help="what an image file is (.bin, .hex, .elf)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+
+    p = sub.add_parser("backup", help="save the whole flash and option bytes")
+    _add_sim(p)
+    p.add_argument("out", metavar="OUT", help="the backup file (.bin; a .json sidecar is written beside it)")
+
+    p = sub.add_parser("restore", help="write a backup back to the board")
+    _add_sim(p)
+    p.add_argument("backup", metavar="BACKUP")
+    p.add_argument("--config-only", action="store_true", help="restore only the config sectors 1-2")
+    p.add_argument("--yes", action="store_true", help="consent to erasing what the restore overwrites")
+
+    rules = sub.add_parser("rules", help="the decision graph: check it, draw it")
+    rules_sub = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", required=True)
+    p = rules_sub.add_parser("check", help="validate a decision graph (default: the built-in one)")
+    p.add_argument("path", nargs="?", metavar="PATH", help="a graph file or a directory of them")
+    p = rules_sub.add_parser("show", help="draw the graph")
+    p.add_argument("path", nargs="?", metavar="PATH", help="a graph file or a directory of them")
+    p.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+
+    report = sub.add_parser("report", help="reports: render them")
+    report_sub = report.add_subparsers(dest="report_command", metavar="SUBCOMMAND", required=True)
+    p = report_sub.add_parser("show", help="a report as Markdown (or a self-contained HTML page)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--format", choices=("markdown", "html"), default="markdown")
+    p.add_argument("--output", "-o", metavar="OUT", help="write to OUT instead of stdout")
+
+    p = sub.add_parser("replay", help="walk the current graph again with the facts recorded in a report")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--json", action="store_true")
+
+    sim = sub.add_parser("sim", help="the virtual bench: simulated boards")
+    sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
+    p = sim_sub.add_parser("create", help="make a board directory from a scenario file or built-in name")
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("board", metavar="BOARD")
+    p.add_argument("--force", action="store_true", help="replace an existing board directory")
+    sim_sub.add_parser("list", help="the built-in scenarios")
+    return parser
+
+
+# command -> module in vescdoctor.commands
+_COMMANDS = {None: "tui", "demo": "tui", "diagnose": "diagnose", "fix": "fix", "inspect": "inspect",
+             "backup": "backup", "restore": "restore", "rules": "rules", "report": "report", "replay": "replay",
+             "sim": "sim"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .errors import VescDoctorError
+
+    try:
+        module = importlib.import_module(f".commands.{_COMMANDS[args.command]}", __package__)
+        return int(module.run(args) or 0)
+    except VescDoctorError as exc:
+        print(f"vescdoctor: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("vescdoctor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: still one line unless --debug
+        if args.debug:
+            raise
+        print(f"vescdoctor: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+              file=sys.stderr)
+        return EXIT_PROBLEM

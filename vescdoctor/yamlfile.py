@@ -1,0 +1,90 @@
+"""Safe YAML loading that remembers where every mapping and key came from, for FILE:LINE errors.
+
+Only yaml.SafeLoader is used: tags that construct Python objects are refused by it. Mappings come back as
+`Located` dicts that know their own line and the line of each key.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+
+class Located(dict):
+    """A dict from YAML with `line` (its own, 1-based) and `key_lines` (key -> line)."""
+
+    line: int = 0
+    key_lines: dict
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Located:
+    loader.flatten_mapping(node)
+    out = Located()
+    out.line = node.start_mark.line + 1
+    out.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a plain value",
+                                                    key_node.start_mark) from None
+        if key in out:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.key_lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+MAX_YAML_BYTES = 4 * 1024 * 1024  # no legitimate graph, board or scenario comes near this
+
+
+def load_text(text: str, name: str) -> Any:
+    """Parse YAML text; any syntax or tag problem becomes one InputError naming `name` and the line."""
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader derives from SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = (exc.problem or exc.context or "not valid YAML").strip()
+        raise InputError(f"YAML: {problem}", f"{name}{line}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"YAML: {exc}".splitlines()[0], name) from None
+
+
+def load_file(path: str | Path) -> Any:
+    """Read and parse a YAML file; unreadable, too large, binary or malformed files raise InputError."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a YAML file", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", str(path)) from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise InputError(f"too large ({len(raw)} bytes, at most {MAX_YAML_BYTES})", str(path))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
+    return load_text(text, str(path))
+
+
+def where(name: str, mapping: Any, key: Any = None) -> str:
+    """FILE:LINE for a key of a Located mapping (or the mapping itself), FILE when the line is unknown."""
+    if isinstance(mapping, Located):
+        line = mapping.key_lines.get(key, mapping.line) if key is not None else mapping.line
+        if line:
+            return f"{name}:{line}"
+    return name
