@@ -1,0 +1,289 @@
+"""VESC command ids, request builders for the read-only commands, and length-tolerant reply parsers.
+
+Sources: bldc:datatypes.h (COMM_PACKET_ID), bldc:comm/commands.c (replies), bldc:terminal.c (terminal text).
+
+Safety: a diagnosis must never write, erase or reboot. `request()` is the only way this package builds a payload to
+send, and it refuses every command outside SAFE_COMMANDS and every terminal line outside SAFE_TERMINAL_COMMANDS
+(some terminal commands spin the motor or write the configuration). The ids that would brick or reset a board are
+also named in NEVER_SEND, and an import-time check proves the two sets disjoint.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Command(IntEnum):
+    """The COMM_PACKET_ID values this project names (the enum in bldc:datatypes.h, in order from 0)."""
+
+    FW_VERSION = 0
+    JUMP_TO_BOOTLOADER = 1
+    ERASE_NEW_APP = 2
+    WRITE_NEW_APP_DATA = 3
+    GET_VALUES = 4
+    SET_DUTY = 5
+    SET_CURRENT = 6
+    SET_CURRENT_BRAKE = 7
+    SET_RPM = 8
+    SET_POS = 9
+    SET_HANDBRAKE = 10
+    SET_DETECT = 11
+    SET_SERVO_POS = 12
+    SET_MCCONF = 13
+    GET_MCCONF = 14
+    GET_MCCONF_DEFAULT = 15
+    SET_APPCONF = 16
+    GET_APPCONF = 17
+    GET_APPCONF_DEFAULT = 18
+    SAMPLE_PRINT = 19
+    TERMINAL_CMD = 20
+    PRINT = 21
+    REBOOT = 29
+    ALIVE = 30
+    FORWARD_CAN = 34
+    GET_VALUES_SELECTIVE = 50
+    JUMP_TO_BOOTLOADER_ALL_CAN = 59
+    ERASE_NEW_APP_ALL_CAN = 60
+    WRITE_NEW_APP_DATA_ALL_CAN = 61
+    ERASE_BOOTLOADER = 73
+    ERASE_BOOTLOADER_ALL_CAN = 74
+    WRITE_NEW_APP_DATA_LZO = 81
+    WRITE_NEW_APP_DATA_ALL_CAN_LZO = 82
+
+
+# What a diagnosis may send: reads only.
+SAFE_COMMANDS = frozenset({Command.FW_VERSION, Command.GET_VALUES, Command.GET_VALUES_SELECTIVE,
+                           Command.TERMINAL_CMD})
+SAFE_TERMINAL_COMMANDS = frozenset({"faults", "hw_status"})
+# What would start an update, erase flash or reset the chip (the brief's 1, 2, 3, 73, 81, 29 and their CAN twins).
+NEVER_SEND = frozenset({Command.JUMP_TO_BOOTLOADER, Command.ERASE_NEW_APP, Command.WRITE_NEW_APP_DATA,
+                        Command.ERASE_BOOTLOADER, Command.WRITE_NEW_APP_DATA_LZO, Command.REBOOT,
+                        Command.JUMP_TO_BOOTLOADER_ALL_CAN, Command.ERASE_NEW_APP_ALL_CAN,
+                        Command.WRITE_NEW_APP_DATA_ALL_CAN, Command.ERASE_BOOTLOADER_ALL_CAN,
+                        Command.WRITE_NEW_APP_DATA_ALL_CAN_LZO, Command.FORWARD_CAN})
+assert not SAFE_COMMANDS & NEVER_SEND
+
+
+class UnsafeCommand(ValueError):
+    """Raised when code tries to build a request a diagnosis must never send."""
+
+
+def request(command: int, body: bytes = b"") -> bytes:
+    """The payload of a request (frame it with packet.encode). Refuses anything outside the read-only allow-list."""
+    if command not in SAFE_COMMANDS:
+        name = Command(command).name if command in Command._value2member_map_ else str(command)
+        raise UnsafeCommand(f"COMM {name} ({command}) is not a read-only command; a diagnosis never sends it")
+    if command == Command.TERMINAL_CMD:
+        line = body.decode("ascii", "replace").strip()
+        if line not in SAFE_TERMINAL_COMMANDS:
+            raise UnsafeCommand(f"terminal command {line!r} is not on the read-only list "
+                                f"({', '.join(sorted(SAFE_TERMINAL_COMMANDS))})")
+    return bytes((command,)) + bytes(body)
+
+
+def fw_version_request() -> bytes:
+    return request(Command.FW_VERSION)
+
+
+def get_values_request() -> bytes:
+    return request(Command.GET_VALUES)
+
+
+def get_values_selective_request(mask: int) -> bytes:
+    return request(Command.GET_VALUES_SELECTIVE, struct.pack(">I", mask & 0xFFFFFFFF))
+
+
+def terminal_request(line: str) -> bytes:
+    return request(Command.TERMINAL_CMD, line.encode("ascii"))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# COMM_FW_VERSION
+
+HW_TYPES = {0: "vesc", 1: "bms", 2: "custom-module"}
+
+
+@dataclass
+class FwVersion:
+    """A COMM_FW_VERSION reply, with None for every field the firmware's generation did not send."""
+
+    major: int
+    minor: int
+    hw_name: str | None = None  # >= 3.7
+    uuid: bytes | None = None  # 12 bytes, >= 3.9
+    pairing_done: bool | None = None  # >= 3.48
+    test_version: int | None = None  # >= 5.00; 0 = release
+    hw_type: str | None = None  # >= 5.02: vesc | bms | custom-module | unknown-N
+    custom_config_count: int | None = None  # >= 5.02
+    has_phase_filters: bool | None = None  # >= 6.00
+    qml_hw: int | None = None  # >= 6.00
+    qml_app: int | None = None  # >= 6.00
+    nrf_flags: int | None = None  # >= 6.00
+    fw_name: str | None = None  # >= 6.00
+    extra: bytes = field(default=b"", repr=False)  # bytes after the last field known here (newer firmware)
+
+    @property
+    def version(self) -> str:
+        """As VESC Tool writes it: 5.03, 6.02, 3.40."""
+        return f"{self.major}.{self.minor:02d}"
+
+    @property
+    def uuid_hex(self) -> str | None:
+        return self.uuid.hex() if self.uuid is not None else None
+
+
+class ReplyError(ValueError):
+    """A reply too short or of the wrong command to parse at all."""
+
+
+def _check(payload: bytes, command: Command, minimum: int) -> None:
+    if not payload or payload[0] != command:
+        got = payload[0] if payload else "nothing"
+        raise ReplyError(f"expected a COMM_{command.name} reply, got command {got}")
+    if len(payload) < minimum:
+        raise ReplyError(f"COMM_{command.name} reply of {len(payload)} bytes is too short (at least {minimum})")
+
+
+def _cstring(data: bytes, pos: int) -> tuple[str, int]:
+    """A NUL-terminated string at pos (or the rest, when a truncated reply lost the NUL); returns (text, next pos)."""
+    end = data.find(b"\0", pos)
+    if end < 0:
+        end = len(data)
+    return data[pos:end].decode("latin-1"), min(end + 1, len(data))
+
+
+def parse_fw_version(payload: bytes) -> FwVersion:
+    """Parse a COMM_FW_VERSION reply (command byte included) of any generation, as far as it goes."""
+    _check(payload, Command.FW_VERSION, 3)
+    fw = FwVersion(payload[1], payload[2])
+    data, pos = payload, 3
+    if pos >= len(data):
+        return fw
+    fw.hw_name, pos = _cstring(data, pos)
+    if pos + 12 > len(data):
+        fw.extra = data[pos:]
+        return fw
+    fw.uuid, pos = bytes(data[pos:pos + 12]), pos + 12
+
+    def byte() -> int | None:
+        nonlocal pos
+        if pos >= len(data):
+            return None
+        pos += 1
+        return data[pos - 1]
+
+    pairing = byte()
+    fw.pairing_done = None if pairing is None else bool(pairing)
+    fw.test_version = byte()
+    hw_type = byte()
+    fw.hw_type = None if hw_type is None else HW_TYPES.get(hw_type, f"unknown-{hw_type}")
+    fw.custom_config_count = byte()
+    if fw.major >= 6:
+        filters = byte()
+        fw.has_phase_filters = None if filters is None else bool(filters)
+        fw.qml_hw = byte()
+        fw.qml_app = byte()
+        fw.nrf_flags = byte()
+        if pos < len(data):
+            fw.fw_name, pos = _cstring(data, pos)
+    fw.extra = bytes(data[pos:])
+    return fw
+
+
+def build_fw_version(fw: FwVersion) -> bytes:
+    """The reply a firmware of fw's generation sends (the bench's firmware uses it; tests round-trip it).
+
+    Fields left None end the reply there, which is how older generations look.
+    """
+    out = bytearray((Command.FW_VERSION, fw.major, fw.minor))
+    if fw.hw_name is None:
+        return bytes(out)
+    out += fw.hw_name.encode("latin-1") + b"\0"
+    if fw.uuid is None:
+        return bytes(out)
+    out += fw.uuid
+    hw_type_code = {v: k for k, v in HW_TYPES.items()}.get(fw.hw_type or "", 0)
+    tail = [None if fw.pairing_done is None else int(fw.pairing_done), fw.test_version,
+            None if fw.hw_type is None else hw_type_code, fw.custom_config_count]
+    if fw.major >= 6:
+        tail += [None if fw.has_phase_filters is None else int(fw.has_phase_filters), fw.qml_hw, fw.qml_app,
+                 fw.nrf_flags]
+    for value in tail:
+        if value is None:
+            return bytes(out)
+        out.append(value & 0xFF)
+    if fw.major >= 6 and fw.fw_name is not None:
+        out += fw.fw_name.encode("latin-1") + b"\0"
+    return bytes(out)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# COMM_GET_VALUES
+
+# (name, struct format, scale) in the order of bldc:commands.c; scale None = integer as sent.
+VALUE_FIELDS: tuple[tuple[str, str, float | None], ...] = (
+    ("temp_fet", ">h", 1e1), ("temp_motor", ">h", 1e1),
+    ("current_motor", ">i", 1e2), ("current_in", ">i", 1e2), ("id", ">i", 1e2), ("iq", ">i", 1e2),
+    ("duty", ">h", 1e3), ("rpm", ">i", 1e0), ("v_in", ">h", 1e1),
+    ("amp_hours", ">i", 1e4), ("amp_hours_charged", ">i", 1e4),
+    ("watt_hours", ">i", 1e4), ("watt_hours_charged", ">i", 1e4),
+    ("tachometer", ">i", None), ("tachometer_abs", ">i", None),
+    ("fault_code", ">B", None),
+    ("pid_pos", ">i", 1e6), ("controller_id", ">B", None),
+    ("temp_mos1", ">h", 1e1), ("temp_mos2", ">h", 1e1), ("temp_mos3", ">h", 1e1),
+    ("vd", ">i", 1e3), ("vq", ">i", 1e3), ("status", ">B", None),
+)
+
+# bldc:datatypes.h mc_fault_code, as mc_interface_fault_to_string names them.
+FAULT_NAMES = {
+    0: "FAULT_CODE_NONE", 1: "FAULT_CODE_OVER_VOLTAGE", 2: "FAULT_CODE_UNDER_VOLTAGE", 3: "FAULT_CODE_DRV",
+    4: "FAULT_CODE_ABS_OVER_CURRENT", 5: "FAULT_CODE_OVER_TEMP_FET", 6: "FAULT_CODE_OVER_TEMP_MOTOR",
+    7: "FAULT_CODE_GATE_DRIVER_OVER_VOLTAGE", 8: "FAULT_CODE_GATE_DRIVER_UNDER_VOLTAGE",
+    9: "FAULT_CODE_MCU_UNDER_VOLTAGE", 10: "FAULT_CODE_BOOTING_FROM_WATCHDOG_RESET",
+    11: "FAULT_CODE_ENCODER_SPI", 12: "FAULT_CODE_ENCODER_SINCOS_BELOW_MIN_AMPLITUDE",
+    13: "FAULT_CODE_ENCODER_SINCOS_ABOVE_MAX_AMPLITUDE", 14: "FAULT_CODE_FLASH_CORRUPTION",
+    15: "FAULT_CODE_HIGH_OFFSET_CURRENT_SENSOR_1", 16: "FAULT_CODE_HIGH_OFFSET_CURRENT_SENSOR_2",
+    17: "FAULT_CODE_HIGH_OFFSET_CURRENT_SENSOR_3", 18: "FAULT_CODE_UNBALANCED_CURRENTS",
+    19: "FAULT_CODE_BRK", 20: "FAULT_CODE_RESOLVER_LOT", 21: "FAULT_CODE_RESOLVER_DOS",
+    22: "FAULT_CODE_RESOLVER_LOS", 23: "FAULT_CODE_FLASH_CORRUPTION_APP_CFG",
+    24: "FAULT_CODE_FLASH_CORRUPTION_MC_CFG", 25: "FAULT_CODE_ENCODER_NO_MAGNET",
+    26: "FAULT_CODE_ENCODER_MAGNET_TOO_STRONG", 27: "FAULT_CODE_PHASE_FILTER", 28: "FAULT_CODE_ENCODER_FAULT",
+    29: "FAULT_CODE_LV_OUTPUT_FAULT",
+}
+
+
+def fault_name(code: int | None) -> str | None:
+    if code is None:
+        return None
+    return FAULT_NAMES.get(code, f"FAULT_CODE_{code}")
+
+
+def parse_get_values(payload: bytes) -> dict[str, float | int]:
+    """Parse a COMM_GET_VALUES reply: every field the reply holds in full, in firmware order; later ones absent."""
+    _check(payload, Command.GET_VALUES, 1)
+    values: dict[str, float | int] = {}
+    pos = 1
+    for name, fmt, scale in VALUE_FIELDS:
+        size = struct.calcsize(fmt)
+        if pos + size > len(payload):
+            break
+        (raw,) = struct.unpack_from(fmt, payload, pos)
+        pos += size
+        values[name] = raw if scale is None else raw / scale
+    return values
+
+
+def build_get_values(values: dict[str, float | int], fields: int = len(VALUE_FIELDS)) -> bytes:
+    """A COMM_GET_VALUES reply with the first `fields` fields (missing values are 0): the bench's firmware side."""
+    out = bytearray((Command.GET_VALUES,))
+    for name, fmt, scale in VALUE_FIELDS[:fields]:
+        value = values.get(name, 0)
+        out += struct.pack(fmt, int(round(value * scale)) if scale is not None else int(value))
+    return bytes(out)
+
+
+def parse_print(payload: bytes) -> str:
+    """The text of a COMM_PRINT packet (what the terminal printed), undecodable bytes replaced."""
+    _check(payload, Command.PRINT, 1)
+    return payload[1:].decode("utf-8", "replace")
