@@ -1,8 +1,19 @@
-"""Read an image file into bytes and the address it belongs at."""
+"""Read an image file (.bin, Intel .hex, .elf) into bytes and the address it belongs at.
+
+.hex and .elf say where their bytes go; gaps between their pieces are filled with 0xFF (erased flash) and `ranges`
+keeps what the file really holds, so that a gap is not mistaken for a fill a write would put into flash.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..errors import InputError
+
+MAX_SPAN = 16 * 1024 * 1024  # a flash image of a 1 MiB chip; more means pieces far apart (RAM, option bytes)
+ELF_MAGIC = b"\x7fELF"
+HEX_SUFFIXES = {".hex", ".ihex", ".ihx"}
+ELF_SUFFIXES = {".elf", ".axf", ".out"}
 
 
 @dataclass(frozen=True)
@@ -11,7 +22,99 @@ class LoadedImage:
     base: int | None  # None for .bin: a raw file does not say where it goes
     format: str  # "bin" | "hex" | "elf"
     path: Path
+    ranges: tuple[tuple[int, int], ...] | None = None  # (start, end) the file holds; None for .bin (all of it)
 
 
 def load_image(path) -> LoadedImage:
-    raise NotImplementedError  # stub, filled next
+    """Load an image file; InputError (one line naming the file) for a missing, unreadable, empty or bad file."""
+    path = Path(path)
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file (expected a firmware or bootloader image: .bin, .hex or .elf)", where)
+    except IsADirectoryError:
+        raise InputError("is a directory, expected an image file (.bin, .hex or .elf)", where)
+    except PermissionError:
+        raise InputError("cannot read the file: permission denied", where)
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", where)
+    if not raw:
+        raise InputError("empty file, expected a firmware or bootloader image", where)
+
+    suffix = path.suffix.lower()
+    if raw.startswith(ELF_MAGIC):
+        return _load_elf(path, raw)
+    if suffix in ELF_SUFFIXES:
+        raise InputError("not an ELF file (no ELF header), expected an .elf image", where)
+    if suffix in HEX_SUFFIXES or _looks_like_hex(raw):
+        return _load_hex(path, raw)
+    return LoadedImage(raw, None, "bin", path)
+
+
+def _looks_like_hex(raw: bytes) -> bool:
+    head = raw[:256].lstrip()
+    return head.startswith(b":") and all(32 <= c < 127 or c in b"\r\n\t" for c in head)
+
+
+def _load_hex(path: Path, raw: bytes) -> LoadedImage:
+    import io
+
+    from intelhex import IntelHex, IntelHexError
+
+    where = str(path)
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise InputError("not an Intel HEX file (non-ASCII bytes)", where)
+    ih = IntelHex()
+    try:
+        ih.loadhex(io.StringIO(text))
+    except IntelHexError as exc:
+        raise InputError(f"not a valid Intel HEX file: {exc}", where)
+    ranges = tuple((start, end) for start, end in ih.segments())
+    if not ranges:
+        raise InputError("Intel HEX file holds no data records", where)
+    return _assemble(path, "hex", ranges, lambda start, end: ih.tobinstr(start=start, end=end - 1, pad=0xFF))
+
+
+def _load_elf(path: Path, raw: bytes) -> LoadedImage:
+    import io
+
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    where = str(path)
+    pieces: dict[int, bytes] = {}
+    try:
+        elf = ELFFile(io.BytesIO(raw))
+        for segment in elf.iter_segments():
+            # Loadable bytes go where the physical (load) address says: for an MCU that is flash, even for
+            # .data whose virtual address is in RAM.
+            if segment["p_type"] == "PT_LOAD" and segment["p_filesz"] > 0:
+                pieces[segment["p_paddr"]] = segment.data()[: segment["p_filesz"]]
+    except (ELFError, ValueError, KeyError, OSError) as exc:
+        raise InputError(f"not a readable ELF file: {exc}", where)
+    if not pieces:
+        raise InputError("ELF file has no loadable segments with data (PT_LOAD)", where)
+    ranges = tuple(sorted((start, start + len(blob)) for start, blob in pieces.items()))
+    for (_, end), (start, _) in zip(ranges, ranges[1:]):
+        if start < end:
+            raise InputError(f"ELF loadable segments overlap at 0x{start:08X}", where)
+
+    def render(start: int, end: int) -> bytes:
+        out = bytearray(b"\xff" * (end - start))
+        for at, blob in pieces.items():
+            out[at - start: at - start + len(blob)] = blob
+        return bytes(out)
+
+    return _assemble(path, "elf", ranges, render)
+
+
+def _assemble(path: Path, fmt: str, ranges, render) -> LoadedImage:
+    start, end = ranges[0][0], ranges[-1][1]
+    if end - start > MAX_SPAN:
+        raise InputError(f"the {fmt} file's data spans 0x{start:08X}..0x{end - 1:08X} ({end - start} bytes), "
+                         f"more than one flash image: expected data in flash (0x08000000..0x080FFFFF) only",
+                         str(path))
+    return LoadedImage(render(start, end), start, fmt, path, ranges)
