@@ -112,7 +112,7 @@ def _pool_strings_near(data: bytes, base: int, pos: int) -> list[str]:
         target = struct.unpack_from("<I", data, at)[0] - base
         if 0 <= target < len(data):
             name = _c_string_name(data, target)
-            if name:
+            if name and not name.startswith(UAVCAN_PREFIX.decode()):
                 names.append(name)
     return names
 
