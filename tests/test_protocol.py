@@ -208,3 +208,12 @@ def test_terminal_commands_are_allow_listed_too():
 def test_read_only_requests():
     assert get_values_request() == b"\x04"
     assert get_values_selective_request(1 << 15) == b"\x32\x00\x00\x80\x00"
+
+
+def test_get_values_selective_round_trip():
+    from vescdoctor.protocol.commands import build_get_values_selective, parse_get_values_selective
+    mask = (1 << 15) | (1 << 18) | (1 << 8)
+    values = parse_get_values_selective(build_get_values_selective({"fault_code": 5, "v_in": 50.2,
+                                                                    "temp_mos2": 40.0}, mask))
+    assert values == {"v_in": pytest.approx(50.2), "fault_code": 5, "temp_mos1": 0.0, "temp_mos2": 40.0,
+                      "temp_mos3": 0.0}

@@ -283,6 +283,46 @@ def build_get_values(values: dict[str, float | int], fields: int = len(VALUE_FIE
     return bytes(out)
 
 
+# COMM_GET_VALUES_SELECTIVE: mask bit -> the VALUE_FIELDS it selects (bit 18 selects the three MOSFET temperatures).
+SELECTIVE_BITS: tuple[tuple[str, ...], ...] = tuple(
+    (name,) for name, _, _ in VALUE_FIELDS[:18]) + (("temp_mos1", "temp_mos2", "temp_mos3"), ("vd",), ("vq",),
+                                                     ("status",))
+
+
+def parse_get_values_selective(payload: bytes) -> dict[str, float | int]:
+    """Parse a COMM_GET_VALUES_SELECTIVE reply (u32 mask, then the selected fields in order), as far as it goes."""
+    _check(payload, Command.GET_VALUES_SELECTIVE, 5)
+    (mask,) = struct.unpack_from(">I", payload, 1)
+    formats = {name: (fmt, scale) for name, fmt, scale in VALUE_FIELDS}
+    values: dict[str, float | int] = {}
+    pos = 5
+    for bit, names in enumerate(SELECTIVE_BITS):
+        if not mask & (1 << bit):
+            continue
+        for name in names:
+            fmt, scale = formats[name]
+            size = struct.calcsize(fmt)
+            if pos + size > len(payload):
+                return values
+            (raw,) = struct.unpack_from(fmt, payload, pos)
+            pos += size
+            values[name] = raw if scale is None else raw / scale
+    return values
+
+
+def build_get_values_selective(values: dict[str, float | int], mask: int) -> bytes:
+    """A COMM_GET_VALUES_SELECTIVE reply for `mask` (the bench's firmware side)."""
+    formats = {name: (fmt, scale) for name, fmt, scale in VALUE_FIELDS}
+    out = bytearray((Command.GET_VALUES_SELECTIVE,)) + struct.pack(">I", mask & 0xFFFFFFFF)
+    for bit, names in enumerate(SELECTIVE_BITS):
+        if mask & (1 << bit):
+            for name in names:
+                fmt, scale = formats[name]
+                value = values.get(name, 0)
+                out += struct.pack(fmt, int(round(value * scale)) if scale is not None else int(value))
+    return bytes(out)
+
+
 def parse_print(payload: bytes) -> str:
     """The text of a COMM_PRINT packet (what the terminal printed), undecodable bytes replaced."""
     _check(payload, Command.PRINT, 1)
