@@ -75,7 +75,8 @@ def _load_hex(path: Path, raw: bytes) -> LoadedImage:
     ranges = tuple((start, end) for start, end in ih.segments())
     if not ranges:
         raise InputError("Intel HEX file holds no data records", where)
-    return _assemble(path, "hex", ranges, lambda start, end: ih.tobinstr(start=start, end=end - 1, pad=0xFF))
+    ih.padding = 0xFF  # gaps read as erased flash (the `pad` argument is deprecated and prints to stdout)
+    return _assemble(path, "hex", ranges, lambda start, end: ih.tobinstr(start=start, end=end - 1))
 
 
 def _load_elf(path: Path, raw: bytes) -> LoadedImage:
