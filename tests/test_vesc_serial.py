@@ -13,7 +13,8 @@ from vescdoctor.protocol.commands import (
     Command, fw_version_request, get_values_request, parse_fw_version, parse_get_values, parse_print,
     terminal_request,
 )
-from vescdoctor.sim.vesc_serial import VescIdentity, VescSerialPort
+from vescdoctor.sim.boot import VescIdentity
+from vescdoctor.sim.vesc_serial import VescSerialPort
 
 UUID = bytes.fromhex("2f0035000d47333034363934")
 
@@ -54,7 +55,7 @@ def test_fw_version_of_a_5_03_board(vesc_port):
 
 @pytest.mark.parametrize("major, minor, has_pairing, has_hw_type, has_fw_name", [
     (3, 40, False, False, False), (3, 62, True, False, False), (5, 3, True, True, False), (6, 2, True, True, True),
-])
+])  # what the boot model's identity sends, read back through the pty and the length-tolerant parser
 def test_fw_version_fields_follow_the_generation(board_state, vesc_port, major, minor, has_pairing, has_hw_type,
                                                  has_fw_name):
     board_state["ident"] = VescIdentity("60", major, minor, UUID)

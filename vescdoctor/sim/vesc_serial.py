@@ -4,9 +4,8 @@ A `VescSerialPort` owns a pty (os.openpty, raw mode) and a thread that decodes t
 bldc:comm/commands.c and bldc:terminal.c would, from what the board runs *now*: `identity()` is asked on every
 request, so a fix that reflashes or resets the chip changes what the port says (or silences it).
 
-What it answers:
-- COMM_FW_VERSION: the fields of the running firmware's generation (3.x: HW name and UUID; 5.x: pairing, test, HW
-  type, custom config count; 6.x: phase filters, QML, NRF flags, FW name).
+What it answers (the identity is the boot model's vescdoctor.sim.boot.VescIdentity):
+- COMM_FW_VERSION: VescIdentity.version_reply(), the fields of the running firmware's generation.
 - COMM_GET_VALUES (3.x: up to controller_id; newer: every field) and COMM_GET_VALUES_SELECTIVE, fault code 0.
 - COMM_TERMINAL_CMD "faults", "hw_status" (each firmware printf is one COMM_PRINT); any other terminal line gets the
   firmware's "Invalid command" text (the bench models no other terminal command).
@@ -25,53 +24,22 @@ import select
 import threading
 import time
 import tty
-from dataclasses import dataclass
 from typing import Callable
 
 import serial
 
 from ..protocol import packet
-from ..protocol.commands import (
-    Command, FwVersion, build_fw_version, build_get_values, build_get_values_selective, VALUE_FIELDS,
-)
+from ..protocol.commands import Command, VALUE_FIELDS, build_get_values, build_get_values_selective
+from .boot import VescIdentity
 
 URL_SCHEME = "vescsim"
 _HANDLER_PACKAGE = "vescdoctor.sim.serial_url"
-
-
-@dataclass(frozen=True)
-class VescIdentity:
-    """What the running VESC firmware says about itself."""
-
-    hw_name: str
-    fw_major: int
-    fw_minor: int
-    uuid: bytes  # 12 bytes: the chip's unique ID as STM32_UUID_8 reads it
-    fw_name: str = ""  # 6.x only; release builds send an empty string
-    fault_code: int = 0
 
 
 # Plausible live values of an idle, healthy board (the bench has no motor).
 _IDLE_VALUES = {"temp_fet": 24.5, "temp_motor": 23.0, "v_in": 37.2, "temp_mos1": 24.5, "temp_mos2": 24.6,
                 "temp_mos3": 24.4}
 _FIELDS_3X = 18  # 3.x firmware stops after controller_id
-
-
-def fw_version_reply(ident: VescIdentity) -> bytes:
-    """COMM_FW_VERSION as the firmware of ident's generation sends it."""
-    major, minor = ident.fw_major, ident.fw_minor
-    fw = FwVersion(major, minor, ident.hw_name, ident.uuid)
-    if (major, minor) >= (3, 48):
-        fw.pairing_done = False
-    if major >= 5:
-        fw.test_version = 0
-        fw.hw_type = "vesc"
-        if (major, minor) >= (5, 2):
-            fw.custom_config_count = 0
-    if major >= 6:
-        fw.has_phase_filters, fw.qml_hw, fw.qml_app, fw.nrf_flags = False, 0, 0, 0
-        fw.fw_name = ident.fw_name
-    return build_fw_version(fw)
 
 
 def terminal_output(ident: VescIdentity, line: str) -> list[str]:
@@ -90,9 +58,9 @@ def terminal_output(ident: VescIdentity, line: str) -> list[str]:
 def answer(ident: VescIdentity, payload: bytes) -> list[bytes]:
     """The reply payloads the firmware sends for one request payload (empty: it sends nothing)."""
     command, body = payload[0], payload[1:]
-    values = dict(_IDLE_VALUES, fault_code=ident.fault_code)
+    values = dict(_IDLE_VALUES, fault_code=0)  # a running firmware that answers has no active fault
     if command == Command.FW_VERSION:
-        return [fw_version_reply(ident)]
+        return [ident.version_reply()]
     if command == Command.GET_VALUES:
         fields = _FIELDS_3X if ident.fw_major < 5 else len(VALUE_FIELDS)
         return [build_get_values(values, fields)]
