@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="walk the current graph again with the facts recorded in a report")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--rules", metavar="PATH", help="walk this graph (file or directory) instead of the built-in one")
 
     sim = sub.add_parser("sim", help="the virtual bench: simulated boards")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)

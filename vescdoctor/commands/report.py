@@ -1,6 +1,27 @@
-"""`vescdoctor report`: not built yet (issue 7)."""
-from ..errors import NotYetImplemented
+"""`vescdoctor report show FILE [--format markdown|html] [-o OUT]`: a report rendered for people.
+
+The file is loaded with the safe loader first, so a bad report fails before anything is written.
+"""
+from __future__ import annotations
+
+import sys
+
+from ..report.files import write_text_atomic
+from ..report.load import load_report
 
 
 def run(args) -> int:
-    raise NotYetImplemented("this command is not built yet (issue 7); nothing was done")
+    report = load_report(args.file)
+    if args.format == "html":
+        from ..report.render_html import render_html
+        out = render_html(report)
+    else:
+        from ..report.render_md import render_markdown
+        out = render_markdown(report)
+    if args.output:
+        write_text_atomic(args.output, out)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(out)
+    return 0
+

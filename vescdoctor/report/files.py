@@ -1,0 +1,27 @@
+"""Writing a file atomically: a temporary file beside it, fsync, rename. A reader never sees half a report."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import InputError
+
+
+def write_text_atomic(path: str | os.PathLike, content: str) -> Path:
+    """Write `content` (UTF-8) to `path`; an unwritable place is the user's input: InputError naming it."""
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(content)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", str(target)) from None
+    return target

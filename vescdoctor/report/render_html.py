@@ -1,0 +1,106 @@
+"""A report as one self-contained HTML page: inline style, no script, no external resource, everything escaped.
+
+A Content-Security-Policy forbids scripts and fetches too, so even a renderer bug can't make the page run code or
+call home.
+"""
+from __future__ import annotations
+
+import html
+
+from . import text
+
+_CSS = """
+body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
+h1{font-size:1.5rem}h2{font-size:1.15rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:.2rem .5rem;text-align:left;vertical-align:top}
+code,pre{font-family:ui-monospace,monospace;font-size:13px}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}
+.verdict{border-left:4px solid #cf222e;padding:.2rem .8rem;background:#fff5f5}.ok{color:#1a7f37}.bad{color:#cf222e}
+.meta{color:#57606a}
+"""
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'; base-uri 'none'"
+
+
+def _e(s: object, *, limit: int | None = None) -> str:
+    cleaned = text.clean(s, single_line=True)
+    return html.escape(text.clip(cleaned, limit) if limit else cleaned, quote=True)
+
+
+def _code(s: object, limit: int = 300) -> str:
+    return f"<code>{_e(s, limit=limit)}</code>"
+
+
+def _pre(lines: list[str]) -> str:
+    return "<pre>" + "\n".join(_e(line) for line in lines) + "</pre>"
+
+
+def _table(head: tuple[str, ...] | None, rows: list[tuple[str, ...]]) -> str:
+    """Cells are already HTML (escaped by the caller)."""
+    th = "<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" if head else ""
+    return "<table>" + th + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows) + "</table>"
+
+
+def render_html(report: dict) -> str:
+    verdict = report["verdict"]
+    title = verdict["title"] if verdict and verdict["title"] else (verdict or {}).get("code", "no verdict reached")
+    body: list[str] = [f"<h1>vescdoctor report: {_e(title)}</h1>",
+                       '<p class="meta">' + " · ".join(f"{_e(k)}: {_e(v)}" for k, v in text.summary(report))
+                       + "</p>", "<h2>Verdict</h2>"]
+    if verdict is None:
+        body.append("<p>The run stopped before it reached a verdict.</p>")
+    else:
+        body.append(f'<div class="verdict"><p><strong>{_code(verdict["code"])}</strong>: {_e(verdict["title"])}</p>')
+        body += [f"<p>{_e(par)}</p>" for par in text.clean(verdict["explanation"]).split("\n\n") if par.strip()]
+        body.append("</div>")
+        if verdict.get("next_steps"):
+            body.append("<h3>Next steps</h3><ol>" + "".join(f"<li>{_e(s)}</li>" for s in verdict["next_steps"])
+                        + "</ol>")
+    if report["findings"]:
+        body.append("<p><strong>Findings:</strong> " + ", ".join(_code(f) for f in report["findings"]) + "</p>")
+
+    target = report["target"]
+    body.append("<h2>Board</h2>" + _table(None, [("simulated", f"yes, board {_code(target['sim_board'])}"
+                                                  if target["simulated"] else "no")]
+                                          + [(_e(k), _code(v)) for k, v in text.target_rows(target)]))
+    if report["answers"]:
+        body.append("<h2>Answers</h2>" + _table(("question", "answer"),
+                                               [(_code(k), _code(v)) for k, v in report["answers"].items()]))
+    steps = "".join(f"<li>{_code(s['node'])} ({_e(s['kind'])})"
+                    + (f" → {_code(s['outcome'])}" if s.get("outcome") is not None else "") + "</li>"
+                    for s in report["path"])
+    body.append("<h2>Path through the decision graph</h2>" + (f"<ol>{steps}</ol>" if steps else
+                                                              "<p>(no steps recorded)</p>"))
+    if report["facts"]:
+        body.append("<h2>Facts</h2>" + _table(("fact", "value"), [(_code(k), _code(text.value(v)))
+                                                                  for k, v in sorted(report["facts"].items())]))
+    body.append("<h2>Flash map</h2>" + _pre(text.flash_map_lines(report["flash_map"])))
+    if report["plan"]:
+        body.append("<h2>Fix plan</h2><ol>" + "".join(
+            f"<li>{_code(p['step'])}" + (f": {_e(p['title'])}" if p.get("title") else "")
+            + (" (erases or writes flash)" if p.get("destructive") else "") + "</li>" for p in report["plan"])
+                    + "</ol>")
+    if report["actions"]:
+        rows = []
+        for a in report["actions"]:
+            outcome = '<span class="ok">ok</span>' if a["ok"] else '<span class="bad">failed</span>'
+            if a.get("seconds") is not None:
+                outcome += f" ({a['seconds']:.1f} s)"
+            detail = " ".join(_e(x) for x in (a.get("detail"), a.get("error")) if x)
+            if a.get("file"):
+                detail += " " + _code(a["file"])
+            rows.append((_code(a["step"]), outcome, detail))
+        body.append("<h2>Actions</h2>" + _table(("step", "outcome", "detail"), rows))
+    if report["backups"]:
+        body.append("<h2>Backups</h2>" + _table(("file", "sha256"), [(_code(b["file"]), _code(b["sha256"]))
+                                                                    for b in report["backups"]]))
+    if report["probes"]:
+        body.append("<h2>Probe transcripts</h2>")
+        for p in report["probes"]:
+            state = "ok" if p["ok"] else "failed: " + (p.get("error") or "")
+            body.append(f"<details><summary>{_e(p['name'])} ({_e(state, limit=200)})</summary>"
+                        + _pre(p["transcript"] or ["(no transcript)"]) + "</details>")
+    body.append(f'<hr><p class="meta"><em>{_e(text.redaction_line(report))}</em></p>')
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            '<meta name="referrer" content="no-referrer">'
+            f"<title>vescdoctor report: {_e(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+            + "\n".join(body) + "\n</body></html>\n")

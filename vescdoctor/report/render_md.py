@@ -1,0 +1,114 @@
+"""A report as Markdown fit to paste into a forum post (GitHub / Discourse flavour).
+
+Every string from the report is cleaned of control characters and escaped for its place (text, table cell, code
+span, code block), so a hostile report can't inject links, HTML or break the layout.
+"""
+from __future__ import annotations
+
+import html
+import re
+
+from . import text
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~#!])")
+_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)
+
+
+def md_text(s: object, *, single_line: bool = True) -> str:
+    """Plain text with Markdown's punctuation escaped (and list/heading markers at line start)."""
+    out = _MD_SPECIAL.sub(r"\\\1", text.clean(s, single_line=single_line))
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), out)
+
+
+def code(s: object, limit: int = 200) -> str:
+    """An inline code span that holds any text: a fence longer than its backtick runs; `|` escaped for tables."""
+    body = text.clip(text.clean(s, single_line=True), limit).replace("|", "\\|")
+    fence = "`" * (max((len(r) for r in re.findall("`+", body)), default=0) + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") or not body.strip() else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def code_block(lines: list[str]) -> list[str]:
+    body = [text.clean(line, single_line=True) for line in lines]
+    fence = "`" * max(3, max((len(r) + 1 for line in body for r in re.findall("`{3,}", line)), default=3))
+    return [fence + "text", *body, fence]
+
+
+def _table(head: tuple[str, str], rows: list[tuple[str, str]]) -> list[str]:
+    return [f"| {head[0]} | {head[1]} |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)]
+
+
+def render_markdown(report: dict) -> str:
+    out: list[str] = []
+    verdict = report["verdict"]
+    title = verdict["title"] if verdict and verdict["title"] else (verdict or {}).get("code", "no verdict reached")
+    out += [f"# vescdoctor report: {md_text(title)}", ""]
+    out += [" · ".join(f"{label}: {md_text(v)}" for label, v in text.summary(report)), ""]
+
+    out += ["## Verdict", ""]
+    if verdict is None:
+        out += ["The run stopped before it reached a verdict.", ""]
+    else:
+        out += [f"**{code(verdict['code'])}**: {md_text(verdict['title'])}", ""]
+        if verdict["explanation"]:
+            out += [md_text(verdict["explanation"], single_line=False), ""]
+        if verdict.get("next_steps"):
+            out += ["### Next steps", ""]
+            out += [f"{i}. {md_text(step)}" for i, step in enumerate(verdict["next_steps"], 1)] + [""]
+    if report["findings"]:
+        out += ["**Findings:** " + ", ".join(code(f) for f in report["findings"]), ""]
+
+    out += ["## Board", ""]
+    rows = [(md_text(k), code(v)) for k, v in text.target_rows(report["target"])]
+    out += _table(("", ""), [("simulated", "yes, board " + code(report["target"]["sim_board"])
+                              if report["target"]["simulated"] else "no")] + rows) + [""]
+
+    if report["answers"]:
+        out += ["## Answers", ""]
+        out += _table(("question", "answer"), [(code(k), code(v)) for k, v in report["answers"].items()]) + [""]
+
+    out += ["## Path through the decision graph", ""]
+    for i, step in enumerate(report["path"], 1):
+        outcome = f" → {code(step['outcome'])}" if step.get("outcome") is not None else ""
+        out.append(f"{i}. {code(step['node'])} ({step['kind']}){outcome}")
+    out += [] if report["path"] else ["(no steps recorded)"]
+    out.append("")
+
+    if report["facts"]:
+        out += ["## Facts", ""]
+        out += _table(("fact", "value"), [(code(k), code(text.value(v)))
+                                          for k, v in sorted(report["facts"].items())]) + [""]
+
+    out += ["## Flash map", ""] + code_block(text.flash_map_lines(report["flash_map"])) + [""]
+
+    if report["plan"]:
+        out += ["## Fix plan", ""]
+        for i, step in enumerate(report["plan"], 1):
+            mark = " (erases or writes flash)" if step.get("destructive") else ""
+            title = f": {md_text(step['title'])}" if step.get("title") else ""
+            out.append(f"{i}. {code(step['step'])}{title}{mark}")
+        out.append("")
+    if report["actions"]:
+        out += ["## Actions", "", "| step | outcome | detail |", "|---|---|---|"]
+        for a in report["actions"]:
+            detail = " ".join(md_text(x) for x in (a.get("detail"), a.get("error")) if x)
+            if a.get("file"):
+                detail += f" {code(a['file'])}"
+            secs = f" ({a['seconds']:.1f} s)" if a.get("seconds") is not None else ""
+            out.append(f"| {code(a['step'])} | {'ok' if a['ok'] else '**failed**'}{secs} | {detail.strip()} |")
+        out.append("")
+    if report["backups"]:
+        out += ["## Backups", ""]
+        out += [f"- {code(b['file'], 300)} sha256 {code(b['sha256'])}" for b in report["backups"]] + [""]
+
+    if report["probes"]:
+        out += ["## Probe transcripts", ""]
+        for p in report["probes"]:
+            # Inside an HTML block Markdown escapes don't apply: HTML-escape instead.
+            state = "ok" if p["ok"] else "failed: " + (p.get("error") or "")
+            summary = html.escape(text.clip(text.clean(f"{p['name']} ({state})", single_line=True)))
+            out += [f"<details><summary>{summary}</summary>", ""]
+            out += code_block(p["transcript"] or ["(no transcript)"]) + ["", "</details>", ""]
+
+    out += ["---", "", f"*{md_text(text.redaction_line(report))}*", ""]
+    return "\n".join(out)

@@ -1,0 +1,224 @@
+"""The report's JSON Schema (draft 2020-12), and a small validator for the subset of keywords it uses.
+
+The schema is the contract: docs/report.schema.json is this dict, written by `python -m vescdoctor.report.schema`
+(a test keeps the two identical) and the tests check produced reports against it with jsonschema. At runtime,
+jsonschema is not needed: `validate()` interprets the same dict, so the runtime check and the contract can't drift.
+Its errors name the field (`probes[2].facts`), never a value from the file.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+FORMAT = "vescdoctor-report"
+VERSION = 1
+NODE_KINDS = ("question", "probe", "decision", "fix", "verdict")
+SECTOR_ROLES = ("app", "config", "buffer", "bootloader")
+
+# Field-size limits: generous for a real run, small enough that a hostile file can't make a renderer choke.
+CODE_MAX = 64
+NAME_MAX = 128
+LINE_MAX = 2000
+TEXT_MAX = 8000
+PATH_MAX = 4096
+
+_CODE = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]*$", "maxLength": CODE_MAX}
+_NAME = {"type": "string", "minLength": 1, "maxLength": NAME_MAX}
+_LINE = {"type": "string", "maxLength": LINE_MAX}
+_TEXT = {"type": "string", "maxLength": TEXT_MAX}
+_OPT_LINE = {"type": ["string", "null"], "maxLength": LINE_MAX}
+_OPT_PATH = {"type": ["string", "null"], "maxLength": PATH_MAX}
+_SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+
+
+def _obj(required: dict[str, Any], optional: dict[str, Any] | None = None, *, extra: bool = True,
+         description: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object"}
+    if description:
+        out["description"] = description
+    out["properties"] = {**required, **(optional or {})}
+    out["required"] = list(required)
+    if not extra:
+        out["additionalProperties"] = False
+    return out
+
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://vescdoctor.invalid/schema/report-v1.json",
+    "title": "vescdoctor report, version 1",
+    "description": "What one diagnosis or fix of a VESC board found and did. Fields beyond these may appear "
+                   "(readers ignore what they don't know); the format and version say how to read the rest.",
+    **_obj({
+        "format": {"const": FORMAT},
+        "version": {"const": VERSION},
+        "tool": _obj({"name": {"const": "vescdoctor"}, "version": {"type": "string", "maxLength": CODE_MAX}}),
+        "created": {"type": "string", "description": "UTC, ISO 8601, e.g. 2026-11-23T19:31:05Z",
+                    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"},
+        "command": {"enum": ["diagnose", "fix", "tui"]},
+        "graph": _obj({"id": {"type": ["string", "null"], "maxLength": NAME_MAX},
+                       "version": {"type": ["string", "integer", "null"], "maxLength": CODE_MAX},
+                       "digest": {"type": ["string", "null"], "pattern": "^sha256:[0-9a-f]{64}$"}},
+                      description="The decision graph the run walked: replay compares its digest with the "
+                                  "current graph's."),
+        "target": _obj({"simulated": {"type": "boolean"},
+                        "sim_board": {"type": ["string", "null"], "maxLength": NAME_MAX,
+                                      "description": "the simulated board's directory name (not its path)"}},
+                       description="The board and how it was reached; more keys from the environment summary."),
+        "answers": {"type": "object", "maxProperties": 200, "propertyNames": {"maxLength": NAME_MAX},
+                    "additionalProperties": {"type": "string", "maxLength": CODE_MAX}},
+        "probes": {"type": "array", "maxItems": 500,
+                   "items": _obj({"name": _NAME, "node": {"type": ["string", "null"], "maxLength": NAME_MAX},
+                                  "ok": {"type": "boolean"}, "error": _OPT_LINE,
+                                  "facts": {"type": "object", "maxProperties": 1000,
+                                            "propertyNames": {"maxLength": NAME_MAX}},
+                                  "transcript": {"type": "array", "maxItems": 5000, "items": _LINE}})},
+        "path": {"type": "array", "maxItems": 1000,
+                 "items": _obj({"node": _NAME, "kind": {"enum": list(NODE_KINDS)}},
+                               {"outcome": {"type": ["string", "null"], "maxLength": NAME_MAX},
+                                "to": {"type": "string", "maxLength": NAME_MAX},
+                                "findings": {"type": "array", "maxItems": 100, "items": _CODE}})},
+        "facts": {"type": "object", "maxProperties": 5000, "propertyNames": {"maxLength": NAME_MAX}},
+        "findings": {"type": "array", "maxItems": 100, "items": _CODE},
+        "verdict": {**_obj({"code": _CODE, "title": _LINE, "explanation": _TEXT},
+                           {"next_steps": {"type": "array", "maxItems": 50, "items": _TEXT}},
+                           description="null when the run stopped before a verdict (e.g. the TUI was left)"),
+                    "type": ["object", "null"]},
+        "flash_map": {"type": "array", "maxItems": 12,
+                      "items": _obj({"sector": {"type": "integer", "minimum": 0, "maximum": 11},
+                                     "address": {"type": "integer", "minimum": 0},
+                                     "size": {"type": "integer", "minimum": 0},
+                                     "role": {"enum": list(SECTOR_ROLES)},
+                                     "state": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$",
+                                               "maxLength": CODE_MAX,
+                                               "description": "erased | programmed | partial | unreadable | "
+                                                              "unknown, or a more precise word"}},
+                                    {"detail": _OPT_LINE})},
+        "plan": {"type": "array", "maxItems": 100,
+                 "items": _obj({"step": _NAME},
+                               {"title": _OPT_LINE, "destructive": {"type": "boolean"}})},
+        "actions": {"type": "array", "maxItems": 500,
+                    "items": _obj({"step": _NAME, "ok": {"type": "boolean"}},
+                                  {"detail": _OPT_LINE, "error": _OPT_LINE, "file": _OPT_PATH,
+                                   "seconds": {"type": ["number", "null"], "minimum": 0}})},
+        "backup": {"type": ["object", "null"],
+                   "description": "the backup taken before the first destructive step (fix), else null",
+                   "properties": {"file": {"type": "string", "maxLength": PATH_MAX}, "sha256": _SHA256},
+                   "required": ["file", "sha256"]},
+        "backups": {"type": "array", "maxItems": 100,
+                    "items": _obj({"file": {"type": "string", "maxLength": PATH_MAX}, "sha256": _SHA256},
+                                  {"size": {"type": ["integer", "null"], "minimum": 0}})},
+        "redaction": _obj({"applied": {"type": "boolean"},
+                           "board_uid": {"enum": ["shortened", "kept", "none-found"]},
+                           "replaced": {"type": "object", "maxProperties": 20,
+                                        "additionalProperties": {"type": "integer", "minimum": 0}}}),
+    }),
+}
+
+# Every keyword validate() understands; a test proves SCHEMA uses no other.
+KEYWORDS = {"$schema", "$id", "title", "description", "type", "const", "enum", "pattern", "minLength", "maxLength",
+            "minimum", "maximum", "properties", "required", "additionalProperties", "items", "maxItems",
+            "maxProperties", "propertyNames"}
+
+_TYPES = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def type_name(value: Any) -> str:
+    """The JSON name of a Python value's type, for messages."""
+    for name in ("null", "boolean", "integer", "number", "string", "array", "object"):
+        if _TYPES[name](value):
+            return "a number" if name in ("integer", "number") else {
+                "null": "null", "boolean": "a boolean", "string": "a string", "array": "a list",
+                "object": "an object"}[name]
+    return type(value).__name__
+
+
+def field_name(parent: str, key: Any) -> str:
+    """`parent.key` or `parent[3]`; keys that aren't plain names are quoted (and clipped: they come from the file)."""
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", key):
+        return f"{parent}.{key}" if parent else key
+    return f"{parent}[{ascii(key[:40])}]"
+
+
+class SchemaError(ValueError):
+    """`field` is where (e.g. `verdict.code`), `problem` what was expected."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"{field or 'the report'}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def validate(value: Any, schema: dict[str, Any] = SCHEMA, field: str = "") -> None:
+    """Raise SchemaError at the first place `value` breaks `schema` (the subset of draft 2020-12 in KEYWORDS)."""
+    if "const" in schema and not _same(value, schema["const"]):
+        raise SchemaError(field, f"expected {json.dumps(schema['const'])}")
+    if "enum" in schema and not any(_same(value, e) for e in schema["enum"]):
+        raise SchemaError(field, "expected one of " + ", ".join(json.dumps(e) for e in schema["enum"]))
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_TYPES[t](value) for t in types):
+            want = " or ".join(("a list" if t == "array" else "an object" if t == "object" else t) for t in types)
+            raise SchemaError(field, f"expected {want}, found {type_name(value)}")
+    if isinstance(value, str):
+        if len(value) > schema.get("maxLength", sys.maxsize):
+            raise SchemaError(field, f"too long ({len(value)} characters, at most {schema['maxLength']})")
+        if len(value) < schema.get("minLength", 0):
+            raise SchemaError(field, "must not be empty")
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            raise SchemaError(field, f"not in the expected form ({schema['pattern']})")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < schema.get("minimum", -float("inf")) or value > schema.get("maximum", float("inf")):
+            raise SchemaError(field, f"out of range ({schema.get('minimum', '')}..{schema.get('maximum', '')})")
+    if isinstance(value, list):
+        if len(value) > schema.get("maxItems", sys.maxsize):
+            raise SchemaError(field, f"too many items ({len(value)}, at most {schema['maxItems']})")
+        if "items" in schema:
+            for i, item in enumerate(value):
+                validate(item, schema["items"], field_name(field, i))
+    if isinstance(value, dict):
+        _validate_object(value, schema, field)
+
+
+def _validate_object(value: dict, schema: dict[str, Any], field: str) -> None:
+    if len(value) > schema.get("maxProperties", sys.maxsize):
+        raise SchemaError(field, f"too many entries ({len(value)}, at most {schema['maxProperties']})")
+    for key in schema.get("required", ()):
+        if key not in value:
+            raise SchemaError(field_name(field, key), "missing")
+    props = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    for key, item in value.items():
+        if "propertyNames" in schema:
+            validate(key, schema["propertyNames"], field_name(field, key) + " (name)")
+        if key in props:
+            validate(item, props[key], field_name(field, key))
+        elif extra is False:
+            raise SchemaError(field_name(field, key), "not expected here")
+        elif isinstance(extra, dict):
+            validate(item, extra, field_name(field, key))
+
+
+def _same(a: Any, b: Any) -> bool:
+    # JSON equality: 1 and true are different values.
+    return type(a) is type(b) and a == b
+
+
+def schema_json() -> str:
+    return json.dumps(SCHEMA, indent=2) + "\n"
+
+
+if __name__ == "__main__":  # regenerate docs/report.schema.json
+    sys.stdout.write(schema_json())

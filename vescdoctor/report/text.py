@@ -1,0 +1,86 @@
+"""Text helpers shared by the renderers: a report's strings come from someone else's file.
+
+`clean` removes what could act on a terminal or mislead a reader (control characters, ANSI escapes, bidi
+overrides); `value` formats a fact for people; `clip` keeps a table cell short.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# C0 controls but tab/newline, DEL, C1 controls (ESC sequences, CSI), and bidi/zero-width tricks (Trojan Source).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+REPLACEMENT = "\ufffd"
+
+
+def clean(text: Any, *, single_line: bool = False) -> str:
+    s = _UNSAFE.sub(REPLACEMENT, str(text)).replace("\t", " ")
+    if single_line:
+        s = " ".join(s.splitlines())
+    return s
+
+
+def clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+def value(v: Any) -> str:
+    """A fact for people: hex beside big integers (addresses, registers), JSON for lists and objects."""
+    if isinstance(v, bool) or v is None:
+        return json.dumps(v)
+    if isinstance(v, int):
+        return f"0x{v:08X} ({v})" if v >= 0x10000 else str(v)
+    if isinstance(v, str):
+        return v
+    return json.dumps(v, ensure_ascii=False, separators=(", ", ": "))
+
+
+def size(n: int) -> str:
+    return f"{n // 1024}K" if n % 1024 == 0 else f"{n} B"
+
+
+def flash_map_lines(sectors: list[dict]) -> list[str]:
+    """The flash map as a fixed-width text table (for a code block or a <pre>)."""
+    lines = ["sector  address     size  role        state"]
+    for s in sectors:
+        detail = f"  {clip(clean(s['detail'], single_line=True), 80)}" if s.get("detail") else ""
+        lines.append(f"{s['sector']:>6}  0x{s['address']:08X}  {size(s['size']):>4}  {s['role']:<10}  "
+                     f"{s['state']}{detail}")
+    return lines
+
+
+def summary(report: dict) -> list[tuple[str, str]]:
+    """(label, text) pairs for the header: tool, run, time, graph, target."""
+    tool, graph, target = report["tool"], report["graph"], report["target"]
+    out = [("tool", f"vescdoctor {tool['version']}"), ("command", report["command"]),
+           ("created", report["created"].replace("T", " ").replace("Z", " UTC"))]
+    if graph.get("id") or graph.get("digest"):
+        digest = (graph.get("digest") or "")[7:19]
+        ver = f" v{graph['version']}" if graph.get("version") is not None else ""
+        out.append(("graph", f"{graph.get('id') or '?'}{ver}" + (f" ({digest})" if digest else "")))
+    out.append(("board", f"simulated: {target['sim_board']}" if target.get("simulated") else "real hardware"))
+    return out
+
+
+def target_rows(target: dict) -> list[tuple[str, str]]:
+    """The target summary as rows (nested objects flattened one level: `host.os`)."""
+    rows = []
+    for key, v in target.items():
+        if key in ("simulated", "sim_board"):
+            continue
+        if isinstance(v, dict):
+            rows.extend((f"{key}.{k}", value(x)) for k, x in v.items())
+        else:
+            rows.append((key, value(v)))
+    return rows
+
+
+def redaction_line(report: dict) -> str:
+    r = report["redaction"]
+    if not r.get("applied"):
+        return "Not redacted: this report may hold home paths, user and host names."
+    parts = [f"{what.replace('-', ' ')}s ({n})" for what, n in r.get("replaced", {}).items() if n]
+    uid = {"shortened": "board UID shortened", "kept": "board UID kept in full", "none-found": ""}[r["board_uid"]]
+    done = ", ".join(p for p in [", ".join(parts), uid] if p)
+    return "Redacted before writing: " + (done or "nothing needed it") + "."
