@@ -8,13 +8,15 @@ import hashlib
 import struct
 from dataclasses import dataclass, field
 
-from ..knowledge.checksums import stm32_crc32
-from ..knowledge.flash import (APP_MAX_SIZE_5, APP_MAX_SIZE_6, BOOTLOADER_BASE, CRC_FLAG_ADDR, FLASH_BASE,
-                               FLASH_END, SECTORS, UPDATE_MAX_SIZE, in_ram)
+from ..knowledge.checksums import crc16_xmodem, stm32_crc32
+from ..knowledge.flash import (APP_MAX_SIZE_5, APP_MAX_SIZE_6, BOOTLOADER_BASE, BUFFER_SECTORS,
+                               COMPRESSED_SIZE_MARK, CRC_FLAG_ADDR, FLASH_BASE, FLASH_END, SECTORS,
+                               UPDATE_MAX_SIZE, in_ram)
 from ..knowledge.images_table import HW_NAMES, KNOWN_FIRMWARE
 from .bootloader import identify_bootloader
 from .hwname import MIN_SCORE, hw_name_candidates
 from .synthetic import synthetic_marker
+from .version import version_from_code
 
 CONFIG_START, CONFIG_END = SECTORS[1].address, SECTORS[2].end  # 0x08004000..0x0800C000
 BOOTLOADER_SECTOR_SIZE = SECTORS[11].size
@@ -60,6 +62,9 @@ def identify(data: bytes, base: int | None = None, ranges=None) -> ImageInfo:
     pieces a .hex/.elf really holds (gaps between them are not written)."""
     data = bytes(data)
     info = ImageInfo("unknown", None, None, None, len(data), hashlib.sha256(data).hexdigest())
+    update = _update_payload(data)
+    if update is not None:
+        return _update_image(info, data, update)
     if len(data) < 8:
         info.problems.append("too small to hold a vector table: not a firmware or bootloader image")
         return info
@@ -140,6 +145,10 @@ def _firmware_or_unknown(info, data, base, ranges, sp, reset, linked_for, known_
     if best:
         info.hw = info.hw or best.name
         info.hw_evidence = list(best.evidence)
+    if info.version is None and not (marker and marker.get("version")):
+        info.version = version_from_code(data, load_base)
+        if info.version:
+            info.notes.append(f"version {info.version} read from the code (terminal hw_status printf constants)")
     if info.hw and info.hw not in HW_NAMES:
         info.notes.append(f'HW name "{info.hw}" is not in the list of known HW names (newer or custom hardware)')
 
@@ -221,6 +230,39 @@ def _check_crc_words(info: ImageInfo, data: bytes) -> None:
     else:
         info.problems.append(f"CRC flag word 0x{flag:08X} is neither 0xFFFFFFFF (release) nor 0 (checked): the "
                              "board would fail its flash check; use a release image")
+
+
+def _update_payload(data: bytes) -> tuple[int, bool] | None:
+    """(payload size, compressed) when `data` is VESC Tool's new-app buffer: u32 size, u16 CRC16 (BE), image.
+
+    Trailing 0xFF is allowed (a readback of sectors 8-10); the CRC must match, so a firmware image never passes.
+    """
+    if len(data) < 6 + 8:
+        return None
+    size_word, crc = struct.unpack_from(">IH", data)
+    compressed = size_word >> 24 == COMPRESSED_SIZE_MARK
+    size = size_word & 0xFFFFFF if compressed else size_word
+    if not 8 <= size <= len(data) - 6 or size_word >> 24 not in (0, COMPRESSED_SIZE_MARK):
+        return None
+    if data[6 + size:].strip(b"\xff") or crc16_xmodem(data[6:6 + size]) != crc:
+        return None
+    return size, compressed
+
+
+def _update_image(info: ImageInfo, data: bytes, update: tuple[int, bool]) -> ImageInfo:
+    size, compressed = update
+    buffer_base = SECTORS[BUFFER_SECTORS[0]].address
+    if compressed:
+        info.problems.append(f"a compressed update (VESC Tool's new-app buffer: 6-byte header, {size} bytes "
+                             "heatshrink data, CRC good): not an image to write to the app area; the bootloader "
+                             "unpacks it (one with compression support)")
+        info.base = buffer_base
+        return info
+    inner = identify(data[6:6 + size])
+    inner.size, inner.sha256, inner.base = info.size, info.sha256, buffer_base  # as a file, it goes to the buffer
+    inner.problems.insert(0, f"an update-buffer image (VESC Tool's 6-byte header, {size} bytes, CRC good) that "
+                             f"belongs at 0x{buffer_base:08X}: to write the firmware itself, drop the first 6 bytes")
+    return inner
 
 
 def _str_or_none(value) -> str | None:
