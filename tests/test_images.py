@@ -451,3 +451,48 @@ def test_update_buffer_images():
     assert "drop the first 6 bytes" in info.problems[0]
     packed = identify(imagegen.update_buffer(imagegen.firmware("75_300", "6.05", "release6")))
     assert packed.kind == "unknown" and "compressed update" in packed.problems[0]
+
+
+# ---------------------------------------------------------------- no crash on any input
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _vector_prefixed(blob: bytes, sp: int, pc: int) -> bytes:
+    return struct.pack("<II", sp, pc) + blob
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.binary(max_size=4096),
+                 st.builds(_vector_prefixed, st.binary(max_size=4096),
+                           st.sampled_from([0x20000800, 0x10000000, 0]),
+                           st.sampled_from([0x0800C001, 0x080E0401, 0x08000009, 0x0800C000]))),
+       st.sampled_from([None, FLASH, BOOT, 0x20000000]))
+def test_identify_never_crashes(data, base):
+    info = identify(data, base)
+    assert info.kind in ("firmware", "bootloader", "unknown") and info.size == len(data)
+    assert set(info.to_json()) >= {"kind", "hw", "version", "base", "size", "sha256", "problems"}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=512), st.sampled_from([".hex", ".elf", ".bin"]), st.booleans())
+def test_load_image_gives_an_image_or_one_line_input_error(tmp_path, content, suffix, elf_magic):
+    path = tmp_path / f"fuzz{suffix}"
+    path.write_bytes((b"\x7fELF" if elf_magic else b"") + content)
+    try:
+        image = load_image(path)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc)
+    else:
+        assert image.data and image.format in ("bin", "hex", "elf")
+
+
+@needs_firmware
+def test_whole_flash_dump_is_not_firmware_to_flash():
+    flash = bytearray(b"\xff" * 0x100000)
+    fw, boot = real("fw_410_2022-01.bin"), real("bootloader_hw4x_2022-12.bin")
+    flash[:len(fw)] = fw
+    flash[0xE0000:0xE0000 + len(boot)] = boot
+    info = identify(bytes(flash))
+    assert info.hw == "410" and any("whole-flash dump" in p and "restore" in p for p in info.problems)

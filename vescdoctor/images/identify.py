@@ -166,7 +166,10 @@ def _firmware_or_unknown(info, data, base, ranges, sp, reset, linked_for, known_
         _check_vectors(info, data, FLASH_BASE)
 
     end = FLASH_BASE + len(data)
-    if end > BOOTLOADER_BASE:
+    if len(data) == FLASH_END - FLASH_BASE:
+        info.problems.append("a whole-flash dump (1 MiB, bootloader and config included), not a firmware image: "
+                             "put it back with `vescdoctor restore`, or flash a release firmware instead")
+    elif end > BOOTLOADER_BASE:
         info.problems.append(f"overlaps sector 11 (ends at 0x{end - 1:08X}): writing it would destroy the "
                              "bootloader; an image this large is broken or not a single firmware")
     elif len(data) > APP_MAX_SIZE_6:
