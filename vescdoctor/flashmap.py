@@ -1,0 +1,264 @@
+"""What the chip's flash holds, sector by sector, read through any reader (pyOCD on a board, bytes in a test).
+
+The VESC flash map (vesc-stm32.md): app vector table and code (sectors 0, 3-7), config pages (1-2), the update
+buffer (8-10, a 6-byte header then the image) and the bootloader (11). `analyze()` reads only what it needs: the
+vector table, the app sectors when the app can run (for the HW name and the CRC words), the config status words, the
+buffer header (and the buffered image when uncompressed, for its HW name), the first 8 KB of sector 11; sectors
+that only need a blank/used answer go through `reader.is_blank`, which a chip reader answers with an on-chip CRC.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from .images import find_hw_name, identify_bootloader
+from .images.synthetic import synthetic_marker
+from .knowledge.checksums import crc16_xmodem, stm32_crc32
+from .knowledge.flash import (APP_MAX_SIZE_5, APP_MAX_SIZE_6, BOOTLOADER_BASE, BUFFER_BASE, COMPRESSED_SIZE_MARK,
+                              FLASH_BASE, FLASH_END, SECTORS, UPDATE_MAX_SIZE, in_ram)
+
+BOOTLOADER_READ = 0x2000  # the largest known bootloader is 5776 bytes
+CONFIG_STATUS = {0xFFFF: "erased", 0xEEEE: "receiving", 0x0000: "valid"}
+
+
+class FlashReader(Protocol):
+    def read(self, addr: int, size: int) -> bytes: ...
+
+    def is_blank(self, addr: int, size: int) -> bool: ...
+
+
+class BytesReader:
+    """A reader over a flash image in memory (a backup, a test's board.flash); counts what is read."""
+
+    def __init__(self, flash: bytes):
+        self.flash = flash
+        self.bytes_read = 0
+
+    def read(self, addr: int, size: int) -> bytes:
+        self.bytes_read += size
+        return bytes(self.flash[addr - FLASH_BASE:addr - FLASH_BASE + size])
+
+    def is_blank(self, addr: int, size: int) -> bool:
+        return self.read(addr, size).count(0xFF) == size
+
+
+@dataclass
+class SectorState:
+    number: int
+    address: int
+    size: int
+    role: str  # app | config | buffer | bootloader
+    state: str  # blank | data | unreadable
+    detail: str = ""
+
+
+@dataclass
+class AppState:
+    vector_valid: bool = False
+    sp: int | None = None
+    reset: int | None = None
+    code_present: bool = False
+    runnable: bool = False
+    kind: str | None = None  # vesc | other | None (not runnable)
+    hw: str | None = None
+    version: str | None = None
+    crc_state: str | None = None  # ok | first-boot | mismatch | none (no CRC words in this layout)
+    crc_layout: int | None = None  # APP_MAX_SIZE of the layout whose words were checked
+    partial: bool = False  # some app sectors blank behind a valid vector table (an interrupted update)
+
+
+@dataclass
+class BufferState:
+    present: bool = False
+    size: int | None = None
+    compressed: bool = False
+    crc_ok: bool | None = None
+    hw: str | None = None
+
+
+@dataclass
+class BootloaderState:
+    present: bool = False
+    state: str = "blank"  # known | unknown-valid | blank | garbage
+    name: str | None = None
+    date: str | None = None
+    compression: bool | None = None
+
+
+@dataclass
+class FlashMap:
+    sectors: list[SectorState]
+    app: AppState
+    config: dict[int, str]  # sector -> erased | receiving | valid | unknown
+    buffer: BufferState
+    bootloader: BootloaderState
+    bytes_read: int = 0
+    app_image: bytes = field(default=b"", repr=False)  # what was read of the app area (config sectors as 0xFF)
+    buffer_image: bytes = field(default=b"", repr=False)
+
+    def facts(self) -> dict[str, Any]:
+        """The flash.* facts the decision graph reads (declared by the flash.map probe)."""
+        return {
+            "flash.readable": True,
+            "flash.sectors": [asdict(s) for s in self.sectors],
+            "flash.app_vector_valid": self.app.vector_valid,
+            "flash.app_sp": self.app.sp,
+            "flash.app_reset": self.app.reset,
+            "flash.app_code_present": self.app.code_present,
+            "flash.app_runnable": self.app.runnable,
+            "flash.app_partial": self.app.partial,
+            "flash.app_kind": self.app.kind,
+            "flash.app_hw": self.app.hw,
+            "flash.app_version": self.app.version,
+            "flash.app_crc": self.app.crc_state,
+            "flash.config_pages": {str(k): v for k, v in self.config.items()},
+            "flash.buffer_present": self.buffer.present,
+            "flash.buffer_size": self.buffer.size,
+            "flash.buffer_compressed": self.buffer.compressed,
+            "flash.buffer_crc_ok": self.buffer.crc_ok,
+            "flash.buffer_hw": self.buffer.hw,
+            "flash.bootloader_present": self.bootloader.present,
+            "flash.bootloader_state": self.bootloader.state,
+            "flash.bootloader_name": self.bootloader.name,
+            "flash.bootloader_compression": self.bootloader.compression,
+            "flash.bytes_read": self.bytes_read,
+        }
+
+
+FLASH_FACTS = tuple(FlashMap([], AppState(), {}, BufferState(), BootloaderState()).facts())
+
+
+def _u32(data: bytes, offset: int = 0) -> int:
+    return struct.unpack_from("<I", data, offset)[0]
+
+
+def analyze(reader: FlashReader) -> FlashMap:
+    states: dict[int, str] = {}
+    app = _analyze_app(reader, states)
+    config = {}
+    for number in (1, 2):
+        sector = SECTORS[number]
+        status = struct.unpack("<H", reader.read(sector.address, 2))[0]
+        config[number] = CONFIG_STATUS.get(status, "unknown")
+        if status != 0xFFFF:
+            states[number] = "data"
+    buffer, buffer_image = _analyze_buffer(reader, states)
+    bootloader = _analyze_bootloader(reader, states)
+    sectors = []
+    for sector in SECTORS:
+        state = states.get(sector.number)
+        if state is None:
+            state = "blank" if reader.is_blank(sector.address, sector.size) else "data"
+        sectors.append(SectorState(sector.number, sector.address, sector.size, sector.role, state,
+                                   _detail(sector.number, app, config, buffer, bootloader, state)))
+    if app.vector_valid and any(s.state == "blank" for s in sectors if s.number in (0, 3, 4)):
+        app.partial = True
+    fmap = FlashMap(sectors, app, config, buffer, bootloader, app_image=app.__dict__.pop("_image", b""),
+                    buffer_image=buffer_image)
+    fmap.bytes_read = getattr(reader, "bytes_read", 0)
+    return fmap
+
+
+def _analyze_app(reader: FlashReader, states: dict[int, str]) -> AppState:
+    app = AppState()
+    vectors = reader.read(FLASH_BASE, 8)
+    app.sp, app.reset = _u32(vectors), _u32(vectors, 4)
+    app.vector_valid = in_ram(app.sp) and bool(app.reset & 1) and FLASH_BASE <= app.reset < FLASH_END
+    if vectors != b"\xff" * 8:
+        states[0] = "data"
+    if app.vector_valid:
+        entry = (app.reset & ~1)
+        app.code_present = reader.read(entry, 16) != b"\xff" * 16
+    app.runnable = app.vector_valid and app.code_present
+    if not app.runnable:
+        return app
+    # Read the app sectors that hold something; the config sectors stay 0xFF in the copy (addresses line up).
+    image = bytearray(b"\xff" * (SECTORS[7].end - FLASH_BASE))
+    for number in (0, 3, 4, 5, 6, 7):
+        sector = SECTORS[number]
+        if number != 0 and reader.is_blank(sector.address, sector.size):
+            states[number] = "blank"
+            continue
+        states[number] = "data"
+        image[sector.address - FLASH_BASE:sector.end - FLASH_BASE] = reader.read(sector.address, sector.size)
+    data = bytes(image).rstrip(b"\xff")
+    app.hw = find_hw_name(data)
+    marker = synthetic_marker(data)
+    if marker and marker.get("version"):
+        app.version = str(marker["version"])
+    app.kind = "vesc" if app.hw else "other"
+    app.crc_state, app.crc_layout = _crc_state(bytes(image), states)
+    app.__dict__["_image"] = data
+    return app
+
+
+def _crc_state(image: bytes, states: dict[int, str]) -> tuple[str, int | None]:
+    """Check the CRC words the firmware keeps (FW >= 3.55) in the layout whose last sector holds data."""
+    layout = APP_MAX_SIZE_6 if states.get(7) == "data" else APP_MAX_SIZE_5 if states.get(5) == "data" else None
+    if layout is None:
+        return "none", None
+    flag_offset = layout - 8
+    flag, crc = _u32(image, flag_offset), _u32(image, flag_offset + 4)
+    if flag == 0xFFFFFFFF and crc == 0xFFFFFFFF:
+        return "first-boot", layout
+    if flag != 0:
+        return "none", layout  # not a CRC-word layout (older firmware, or code reaching here)
+    covered = image[0:0x4000] + image[0xC000:flag_offset + 8]
+    return ("ok" if stm32_crc32(covered) == 0 else "mismatch"), layout
+
+
+def _analyze_buffer(reader: FlashReader, states: dict[int, str]) -> tuple[BufferState, bytes]:
+    header = reader.read(BUFFER_BASE, 6)
+    buffer = BufferState()
+    if header == b"\xff" * 6:
+        return buffer, b""
+    states[8] = "data"
+    raw_size, crc = struct.unpack(">IH", header)
+    buffer.compressed = raw_size >> 24 == COMPRESSED_SIZE_MARK
+    size = raw_size & 0xFFFFFF if buffer.compressed else raw_size
+    if not 0 < size <= 3 * SECTORS[8].size - 6:
+        return buffer, b""
+    buffer.present, buffer.size = True, size
+    if buffer.compressed or size > UPDATE_MAX_SIZE:
+        return buffer, b""  # compressed: the bootloader's job to unpack; its HW name is not readable here
+    image = reader.read(BUFFER_BASE + 6, size)
+    buffer.crc_ok = crc16_xmodem(image) == crc
+    buffer.hw = find_hw_name(image)
+    return buffer, image
+
+
+def _analyze_bootloader(reader: FlashReader, states: dict[int, str]) -> BootloaderState:
+    head = reader.read(BOOTLOADER_BASE, BOOTLOADER_READ)
+    boot = BootloaderState()
+    if head == b"\xff" * len(head):
+        return boot  # the rest of the sector is checked blank or not with the others
+    states[11] = "data"
+    known = identify_bootloader(head)
+    if known:
+        boot.present, boot.state, boot.name, boot.date, boot.compression = (True, "known", known.name, known.date,
+                                                                             known.compression)
+        return boot
+    sp, reset = _u32(head), _u32(head, 4)
+    if in_ram(sp) and reset & 1 and BOOTLOADER_BASE <= reset < FLASH_END:
+        boot.present, boot.state = True, "unknown-valid"
+    else:
+        boot.state = "garbage"
+    return boot
+
+
+def _detail(number: int, app: AppState, config, buffer: BufferState, boot: BootloaderState, state: str) -> str:
+    if state == "blank":
+        return "erased"
+    if number == 0:
+        if not app.vector_valid:
+            return "no valid vector table"
+        return f"app: {app.kind or 'not runnable'}" + (f" HW {app.hw}" if app.hw else "")
+    if number in (1, 2):
+        return f"config page: {config.get(number, 'unknown')}"
+    if number == 8 and buffer.present:
+        return f"update image {buffer.size} bytes" + (" (compressed)" if buffer.compressed else "")
+    if number == 11:
+        return {"known": f"bootloader {boot.name} ({boot.date})", "unknown-valid": "a bootloader (not a known image)",
+                "garbage": "not a bootloader (invalid vector table)"}.get(boot.state, boot.state)
+    return ""

@@ -1,0 +1,68 @@
+"""Probe `swd.connect`: find the debug probe, walk the connect ladder, read identity and option bytes.
+
+Facts:
+- swd.probe_found: a debug probe pyOCD can use is connected; swd.probe / swd.probe_uid: which.
+- swd.target_voltage (V, None if the probe cannot tell), swd.powered (>= 1.5 V; None if unknown).
+- swd.connected, swd.connect_mode (attach | under-reset), swd.needs_reset (answered only under reset),
+  swd.attempts (each mode tried: ok, error, voltage).
+- swd.idcode, swd.chip (family), swd.core, swd.flash_kib, swd.uid (hex): the chip's identity.
+- swd.rdp_level (0/1/2), swd.rdp_byte, swd.wrp_sectors (list), swd.bor_level, swd.optcr: the option bytes.
+"""
+from __future__ import annotations
+
+from ..swdlink import POWERED_VOLTS, link_for
+from .base import ProbeContext, ProbeResult, probe
+
+FACTS = ("swd.probe_found", "swd.probe", "swd.probe_uid", "swd.target_voltage", "swd.powered", "swd.connected",
+         "swd.connect_mode", "swd.needs_reset", "swd.attempts", "swd.idcode", "swd.chip", "swd.core",
+         "swd.flash_kib", "swd.uid", "swd.rdp_level", "swd.rdp_byte", "swd.wrp_sectors", "swd.bor_level",
+         "swd.optcr")
+
+
+@probe("swd.connect", FACTS, "Connecting to the chip over SWD")
+def swd_connect(ctx: ProbeContext) -> ProbeResult:
+    from pyocd.core import exceptions
+
+    from ..target.chip_id import read_chip_identity
+    from ..target.option_bytes import read_option_bytes
+
+    facts = dict.fromkeys(FACTS)
+    lines: list[str] = []
+    link = link_for(ctx.env)
+    ctx.emit("SWD: looking for a debug probe")
+    connected = link.connect()
+    facts["swd.probe_found"] = link.probe_found
+    facts["swd.probe"] = link.probe_description
+    facts["swd.probe_uid"] = link.probe_uid
+    facts["swd.attempts"] = link.attempts_json()
+    facts["swd.connected"] = connected
+    if not link.probe_found:
+        lines.append(f"SWD: no debug probe ({link.probe_error})")
+        return ProbeResult(facts, lines)
+    volts = link.target_voltage
+    facts["swd.target_voltage"] = round(volts, 2) if volts is not None else None
+    facts["swd.powered"] = None if volts is None else volts >= POWERED_VOLTS
+    lines.append(f"SWD: probe {link.probe_description or link.probe_uid}; target voltage "
+                 + (f"{volts:.2f} V" if volts is not None else "unknown"))
+    for attempt in link.attempts:
+        lines.append(f"SWD: connect ({attempt.mode}): " + ("answered" if attempt.ok else f"no answer: {attempt.error}"))
+    if not connected:
+        return ProbeResult(facts, lines)
+    facts["swd.connect_mode"] = link.mode
+    facts["swd.needs_reset"] = link.mode == "under-reset"
+    try:
+        ident = read_chip_identity(link.target)
+        ob = read_option_bytes(link.target)
+    except exceptions.Error as exc:
+        lines.append(f"SWD: reading the chip's identity failed: {exc}")
+        return ProbeResult(facts, lines, ok=False, error=str(exc))
+    facts.update({"swd.idcode": ident.idcode, "swd.chip": ident.family, "swd.core": ident.core,
+                  "swd.flash_kib": ident.flash_kib, "swd.uid": ident.uid_hex, "swd.rdp_level": ob.rdp_level,
+                  "swd.rdp_byte": ob.rdp, "swd.wrp_sectors": list(ob.wrp_sectors), "swd.bor_level": ob.bor_level,
+                  "swd.optcr": ob.optcr})
+    lines.append(f"SWD: {ident.family} rev {ident.revision}, {ident.core}, {ident.flash_kib} KiB flash, "
+                 f"IDCODE 0x{ident.idcode:08X}")
+    protection = {0: "none (level 0)", 1: "LEVEL 1: flash unreadable", 2: "LEVEL 2: permanent"}[ob.rdp_level]
+    lines.append(f"SWD: read protection {protection}; write protection: "
+                 + (", ".join(f"sector {s}" for s in ob.wrp_sectors) or "none"))
+    return ProbeResult(facts, lines)

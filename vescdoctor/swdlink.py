@@ -1,0 +1,117 @@
+"""One SWD connection for a whole run: the connect ladder, then the open session shared by probes and fixes.
+
+The ladder tries `attach` first: it connects without halting or resetting the core, so a VESC whose firmware is
+driving a motor is not frozen mid-PWM by a diagnosis. Only if the chip does not answer does it try `under-reset`
+(needs NRST wired), which reaches chips whose firmware sleeps or remaps the SWD pins. Each attempt is recorded.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+
+LADDER = ("attach", "under-reset")
+POWERED_VOLTS = 1.5
+
+
+@dataclass
+class Attempt:
+    mode: str
+    ok: bool
+    error: str | None = None
+    target_voltage: float | None = None
+
+
+class SwdLink:
+    def __init__(self, unique_id: str | None):
+        self.unique_id = unique_id
+        self.session = None
+        self.mode: str | None = None
+        self.attempts: list[Attempt] = []
+        self.probe_found: bool | None = None
+        self.probe_description: str | None = None
+        self.probe_uid: str | None = None
+        self.target_voltage: float | None = None
+        self.probe_error: str | None = None
+
+    @property
+    def target(self):
+        return self.session.target if self.session else None
+
+    @property
+    def connected(self) -> bool:
+        return self.session is not None
+
+    def connect(self, ladder: tuple[str, ...] = LADDER) -> bool:
+        """Walk the ladder until one mode answers. Returns whether the chip is connected."""
+        from pyocd.core import exceptions
+
+        from .target.session import ProbeAmbiguous, ProbeNotFound, SwdConnectError, open_session, read_target_voltage
+
+        self.close()
+        for mode in ladder:
+            try:
+                session = open_session(self.unique_id, connect_mode=mode)
+            except (ProbeNotFound, ProbeAmbiguous) as exc:
+                self.probe_found = isinstance(exc, ProbeAmbiguous)
+                self.probe_error = str(exc)
+                return False
+            except SwdConnectError as exc:
+                self.probe_found = True
+                self.probe_uid = exc.probe_id
+                self.target_voltage = exc.target_voltage
+                self.attempts.append(Attempt(mode, False, _short(exc), exc.target_voltage))
+                if exc.target_voltage is not None and exc.target_voltage < POWERED_VOLTS:
+                    return False  # no power: another mode will not help
+                continue
+            except exceptions.Error as exc:
+                self.probe_found = True
+                self.attempts.append(Attempt(mode, False, _short(exc)))
+                continue
+            self.probe_found = True
+            self.session, self.mode = session, mode
+            self.probe_uid = session.probe.unique_id
+            self.probe_description = session.probe.description
+            self.target_voltage = read_target_voltage(session)
+            self.attempts.append(Attempt(mode, True, None, self.target_voltage))
+            return True
+        return False
+
+    def reconnect(self) -> bool:
+        """After a reset that changes what the debugger may do (RDP regression), connect again."""
+        return self.connect(ladder=(self.mode,) + tuple(m for m in LADDER if m != self.mode) if self.mode else LADDER)
+
+    def close(self) -> None:
+        if self.session is not None:
+            session, self.session = self.session, None
+            try:
+                session.close()
+            except Exception as exc:  # a probe unplugged mid-run: nothing more to release
+                LOG.debug("closing the SWD session: %s", exc)
+
+    def attempts_json(self) -> list[dict[str, Any]]:
+        return [asdict(a) for a in self.attempts]
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+_LINKS: dict[int, SwdLink] = {}
+
+
+def link_for(env: Any) -> SwdLink:
+    """The SWD link of an environment (one per run); made on first use."""
+    link = _LINKS.get(id(env))
+    if link is None:
+        link = _LINKS[id(env)] = SwdLink(getattr(env, "pyocd_uid", None))
+    return link
+
+
+def close_link(env: Any) -> None:
+    link = _LINKS.pop(id(env), None)
+    if link is not None:
+        link.close()
