@@ -32,11 +32,13 @@ def build_report(session_result: Any, *, env_summary: Mapping[str, Any] | None =
 
     session_result: graph.session.SessionResult (path, facts, answers, findings, verdict, probe_runs, graph_*).
     env_summary: the target as the face saw it, e.g. {"simulated": True, "sim_board": "bricked", "probe": ...}.
-    flash_map: {sector: state}, or items with sector/number and state (and detail); None: every sector "unknown".
+    flash_map: a flashmap.FlashMap, {sector: state}, or items with sector/number, state (and detail); None: the
+        `flash.sectors` fact when a probe set it, else every sector "unknown".
     actions, plan, backups: fix steps done, planned, and the backup files made (attributes or keys).
     graph: {id, version, digest} of the walked graph when the result does not carry it.
     """
     backups_out = [_backup(b) for b in backups]
+    facts = _jsonable(dict(_get(session_result, "facts") or {}))
     env = _jsonable(dict(env_summary or {}))
     target = {"simulated": bool(env.pop("simulated", False)), "sim_board": env.pop("sim_board", None), **env}
     if target["sim_board"] is not None:
@@ -53,10 +55,10 @@ def build_report(session_result: Any, *, env_summary: Mapping[str, Any] | None =
         "answers": {str(k): _clip(str(v), schema.CODE_MAX) for k, v in (_get(session_result, "answers") or {}).items()},
         "probes": [_probe_run(p) for p in _get(session_result, "probe_runs") or ()],
         "path": [_step(s) for s in _get(session_result, "path") or ()],
-        "facts": _jsonable(dict(_get(session_result, "facts") or {})),
+        "facts": facts,
         "findings": [str(_get(f, "code", f)) for f in _get(session_result, "findings") or ()],
         "verdict": _verdict(_get(session_result, "verdict")),
-        "flash_map": flash_map_entries(flash_map),
+        "flash_map": flash_map_entries(flash_map if flash_map is not None else facts.get("flash.sectors")),
         "plan": [_plan_step(p) for p in plan],
         "actions": [_action(a) for a in actions],
         "backup": {"file": backups_out[0]["file"], "sha256": backups_out[0]["sha256"]} if backups_out else None,
@@ -84,6 +86,7 @@ def to_json(report: dict) -> str:
 def flash_map_entries(flash_map: Any) -> list[dict]:
     """The 12 sectors with their VESC role and the state a probe saw (`unknown` where none did)."""
     states: dict[int, tuple[str, Any]] = {}
+    flash_map = _get(flash_map, "sectors", flash_map) if not isinstance(flash_map, (Mapping, list)) else flash_map
     if isinstance(flash_map, Mapping):
         for number, state in flash_map.items():
             states[int(number)] = (str(_get(state, "state", state)), _get(state, "detail"))
@@ -95,7 +98,7 @@ def flash_map_entries(flash_map: Any) -> list[dict]:
     for s in SECTORS:
         state, detail = states.get(s.number, ("unknown", None))
         entry = {"sector": s.number, "address": s.address, "size": s.size, "role": s.role, "state": state}
-        if detail is not None:
+        if detail:
             entry["detail"] = _clip(str(detail), schema.LINE_MAX)
         out.append(entry)
     return out

@@ -64,8 +64,10 @@ class _Redactor:
         self.counts = {"home-path": 0, "user-name": 0, "host-name": 0, "board-uid": 0}
         home_alts = "|".join(re.escape(h.rstrip("/\\")) for h in identity.homes if h.rstrip("/\\"))
         self.home = re.compile(rf"(?:{home_alts})(?=[/\\]|$|[^A-Za-z0-9_.-])") if home_alts else None
-        self.users = _word_pattern(identity.users)
-        self.hosts = _word_pattern(identity.hosts)
+        # One pattern, longest name first: host "alice-laptop" must go whole, before user "alice" could match in it.
+        self.marks = {**{u: ("user-name", USER_MARK) for u in identity.users},
+                      **{h: ("host-name", HOST_MARK) for h in identity.hosts}}
+        self.names = _word_pattern(tuple(sorted(self.marks, key=len, reverse=True)))
         self.uids = None if keep_uid or not uids else re.compile("|".join(re.escape(u) for u in uids))
         self.uid_map = uids
 
@@ -74,10 +76,14 @@ class _Redactor:
         s = self._sub(_FOREIGN_HOMES, "~", s, "home-path")
         if self.uids is not None:
             s = self._sub(self.uids, lambda m: self.uid_map[m.group(0)], s, "board-uid")
-        if not is_code:
-            s = self._sub(self.users, USER_MARK, s, "user-name")
-            s = self._sub(self.hosts, HOST_MARK, s, "host-name")
+        if not is_code and self.names is not None:
+            s = self.names.sub(self._name, s)
         return s
+
+    def _name(self, match: re.Match) -> str:
+        what, mark = self.marks[match.group(0)]
+        self.counts[what] += 1
+        return mark
 
     def _sub(self, pattern: re.Pattern | None, repl: Any, s: str, what: str) -> str:
         if pattern is None:

@@ -93,8 +93,8 @@ SCHEMA: dict[str, Any] = {
                                      "role": {"enum": list(SECTOR_ROLES)},
                                      "state": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$",
                                                "maxLength": CODE_MAX,
-                                               "description": "erased | programmed | partial | unreadable | "
-                                                              "unknown, or a more precise word"}},
+                                               "description": "blank | data | unreadable (flashmap.analyze) | "
+                                                              "unknown (not looked at)"}},
                                     {"detail": _OPT_LINE})},
         "plan": {"type": "array", "maxItems": 100,
                  "items": _obj({"step": _NAME},
