@@ -1,0 +1,248 @@
+"""The usb.scan and vesc.query probes against simulated boards, through real pyusb and pyserial."""
+from __future__ import annotations
+
+import array
+import json
+import time
+from pathlib import Path
+
+import pytest
+import usb.backend
+
+from vescdoctor.environment import Environment
+from vescdoctor.probes import usb as usb_probe  # noqa: F401  (registers usb.scan)
+from vescdoctor.probes import vesc as vesc_probe  # noqa: F401  (registers vesc.query)
+from vescdoctor.probes.base import REGISTRY, ProbeContext, run_probe
+from vescdoctor.protocol.commands import SAFE_COMMANDS
+from vescdoctor.sim import boot, imagegen
+from vescdoctor.sim.board import Board, BoardConfig
+from vescdoctor.knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, FLASH_SIZE
+
+FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "shared" / "firmware"
+
+# --- a stand-in for vescdoctor.sim.bench.Bench until it exists: the board plus a pyusb backend -----------------
+
+PROBE_IDS = {"stlink-v2": (0x0483, 0x3748), "stlink-v2-1": (0x0483, 0x374B), "stlink-v3": (0x0483, 0x374F),
+             "cmsis-dap": (0x2E8A, 0x000C)}
+
+
+class _Desc:
+    def __init__(self, vid, pid, address, strings):
+        self.bLength, self.bDescriptorType, self.bcdUSB = 18, 1, 0x0200
+        self.bDeviceClass = self.bDeviceSubClass = self.bDeviceProtocol = 0
+        self.bMaxPacketSize0, self.idVendor, self.idProduct, self.bcdDevice = 64, vid, pid, 0x0100
+        self.iManufacturer, self.iProduct, self.iSerialNumber = 1, 2, 3
+        self.bNumConfigurations, self.address, self.bus = 1, address, 1
+        self.port_number, self.port_numbers, self.speed = address, (address,), 2
+        self.strings = strings
+
+
+class _StandInUsb(usb.backend.IBackend):
+    """Just enough of a pyusb backend for enumeration and string descriptors."""
+
+    def __init__(self, board):
+        self.board = board
+
+    def enumerate_devices(self):
+        out = []
+        if self.board.config.probe != "none":
+            vid, pid = PROBE_IDS[self.board.config.probe]
+            out.append(_Desc(vid, pid, 1, ["STMicroelectronics", "STM32 STLink", "066DFF515550"]))
+        for n, dev in enumerate(boot.evaluate(self.board).usb_devices, start=2):
+            out.append(_Desc(dev.vid, dev.pid, n, [dev.manufacturer, dev.product, dev.serial]))
+        return out
+
+    def get_device_descriptor(self, dev):
+        return dev
+
+    def open_device(self, dev):
+        return dev
+
+    def close_device(self, handle):
+        pass
+
+    def ctrl_transfer(self, handle, bmRequestType, bRequest, wValue, wIndex, data, timeout):
+        index = wValue & 0xFF
+        raw = b"\x09\x04" if index == 0 else handle.strings[index - 1].encode("utf-16-le")
+        desc = bytes((2 + len(raw), 3)) + raw
+        n = min(len(desc), len(data))
+        data[:n] = array.array("B", desc[:n])
+        return n
+
+
+class _StandInBench:
+    def __init__(self, board):
+        self.board, self.usb_backend, self.pyocd_uid, self.released = board, _StandInUsb(board), None, False
+
+    def release(self):
+        self.released = True
+
+
+def make_board(tmp_path, flash=None, **config) -> Board:
+    return Board.create(tmp_path / "board", BoardConfig(**config), flash if flash is not None else bytes(FLASH_SIZE))
+
+
+def healthy_flash(hw="410", version="5.03") -> bytearray:
+    flash = bytearray(b"\xff" * FLASH_SIZE)
+    fw = imagegen.firmware(hw, version, "small")
+    flash[:len(fw)] = fw
+    bl = imagegen.bootloader()
+    flash[BOOTLOADER_BASE - FLASH_BASE:BOOTLOADER_BASE - FLASH_BASE + len(bl)] = bl
+    return flash
+
+
+@pytest.fixture
+def env_for(tmp_path):
+    made = []
+
+    def make(flash=None, **config) -> Environment:
+        board = make_board(tmp_path, flash if flash is not None else healthy_flash(), **config)
+        env = Environment(usb_backend=_StandInUsb(board), bench=_StandInBench(board))
+        made.append(env)
+        return env
+
+    yield make
+    for env in made:
+        env.close()
+
+
+def run(name: str, env: Environment):
+    result = run_probe(name, ProbeContext(env=env, facts={}, answers={}))
+    json.dumps(result.facts)  # facts go into reports
+    return result
+
+
+# --- usb.scan --------------------------------------------------------------------------------------------------
+
+def test_usb_scan_healthy_board(env_for):
+    env = env_for()
+    result = run("usb.scan", env)
+    f = result.facts
+    assert f["usb.backend_ok"] and f["usb.vesc_present"] and f["usb.vesc_count"] == 1
+    assert f["usb.vesc_port"].startswith("vescsim://") and f["usb.vesc_usb_serial"] == "304"
+    assert f["usb.dfu_present"] is False
+    assert f["usb.debug_probes"] == [{"kind": "stlink-v2", "name": "ST-Link/V2", "vid": "0483", "pid": "3748",
+                                      "serial": "066DFF515550"}]
+    assert f["usb.debug_probe_present"] is True
+    assert f["usb.host_issues"] is None and f["usb.port_holders"] is None  # real-host checks: not on the bench
+    assert f"USB: VESC (0483:5740) on {f['usb.vesc_port']}" in result.transcript
+    assert "USB: debug probe ST-Link/V2 (0483:3748), serial 066DFF515550" in result.transcript
+
+
+@pytest.mark.parametrize("usb_cable", ["charge-only", "unplugged"])
+def test_usb_scan_no_vesc_without_a_data_cable(env_for, usb_cable):
+    f = run("usb.scan", env_for(usb=usb_cable)).facts
+    assert f["usb.vesc_present"] is False and f["usb.vesc_port"] is None and f["usb.serial_ports"] == []
+    assert f["usb.debug_probe_present"] is True
+
+
+def test_usb_scan_dfu_mode_and_no_probe(env_for):
+    result = run("usb.scan", env_for(boot0="high", probe="none"))
+    f = result.facts
+    assert f["usb.dfu_present"] is True and f["usb.vesc_present"] is False
+    assert f["usb.debug_probes"] == [] and f["usb.debug_probe_present"] is False
+    assert "USB: no debug probe (ST-Link or CMSIS-DAP) found" in result.transcript
+
+
+def test_usb_scan_blank_chip_shows_no_vesc(env_for):
+    f = run("usb.scan", env_for(flash=b"\xff" * FLASH_SIZE, probe="cmsis-dap")).facts
+    assert f["usb.vesc_present"] is False
+    assert [p["kind"] for p in f["usb.debug_probes"]] == ["cmsis-dap"]
+
+
+def test_serial_ports_follow_what_the_board_runs_now(env_for):
+    env = env_for()
+    assert len(env.serial_ports()) == 1
+    env.bench.board.flash[:8] = b"\xff" * 8  # the app's vector table erased (as a fix would, then reset)
+    assert env.serial_ports() == []
+
+
+# --- vesc.query ------------------------------------------------------------------------------------------------
+
+def test_vesc_query_healthy_board(env_for):
+    env = env_for()
+    result = run("vesc.query", env)
+    f = result.facts
+    assert f["vesc.port_open"] is True and f["vesc.open_error"] is None and f["vesc.answered"] is True
+    assert (f["vesc.fw_version"], f["vesc.hw_name"], f["vesc.hw_type"]) == ("5.03", "410", "vesc")
+    assert f["vesc.uuid"] == boot.unique_id(env.bench.board).hex()
+    assert (f["vesc.fault_code"], f["vesc.fault_name"]) == (0, "FAULT_CODE_NONE")
+    assert f["vesc.faults_logged"] is False and "No faults registered" in f["vesc.faults_text"]
+    assert result.transcript[0] == "VESC replied: FW 5.03, HW 410"
+
+
+def test_vesc_query_sends_only_read_only_commands(env_for):
+    env = env_for()
+    run("vesc.query", env)
+    received = env._vesc_port.received
+    assert received and set(received) <= SAFE_COMMANDS
+
+
+def test_vesc_query_firmware_for_other_hardware_answers_with_its_own_name(env_for):
+    f = run("vesc.query", env_for(flash=healthy_flash("60", "6.02"), hw="410")).facts
+    assert (f["vesc.hw_name"], f["vesc.fw_version"], f["vesc.fw_name"]) == ("60", "6.02", "")
+
+
+def test_vesc_query_permission_denied(env_for):
+    result = run("vesc.query", env_for(host="no-permission"))
+    f = result.facts
+    assert (f["vesc.port_open"], f["vesc.open_error"], f["vesc.answered"]) == (False, "permission", None)
+    assert "Permission denied" in f["vesc.open_error_text"]
+    assert result.transcript == [f"VESC: cannot open {f['vesc.port']}: permission denied"]
+
+
+def test_vesc_query_port_busy(env_for):
+    f = run("vesc.query", env_for(host="port-busy")).facts
+    assert (f["vesc.port_open"], f["vesc.open_error"]) == (False, "busy")
+
+
+def test_vesc_query_without_a_vesc_port_returns_at_once(env_for):
+    env = env_for(usb="charge-only")
+    start = time.monotonic()
+    result = run("vesc.query", env)
+    assert time.monotonic() - start < 0.1
+    assert all(value is None for value in result.facts.values())
+    assert result.transcript == ["VESC: no VESC serial port to ask"]
+
+
+def test_vesc_query_on_a_healthy_board_is_fast(env_for):
+    env = env_for()
+    start = time.monotonic()
+    run("vesc.query", env)
+    assert time.monotonic() - start < 0.5
+
+
+def test_environment_close_releases_the_bench_and_the_port(env_for):
+    env = env_for()
+    bench, url = env.bench, env.serial_ports()[0].device
+    env.close()
+    assert bench.released and env.bench is None
+    import serial
+    with pytest.raises(serial.SerialException):
+        serial.serial_for_url(url)
+
+
+def test_probes_declare_their_facts():
+    assert set(REGISTRY["usb.scan"].provides) >= {"usb.vesc_present", "usb.vesc_port", "usb.dfu_present",
+                                                  "usb.debug_probes", "usb.host_issues"}
+    assert set(REGISTRY["vesc.query"].provides) >= {"vesc.port_open", "vesc.open_error", "vesc.answered",
+                                                    "vesc.hw_name", "vesc.fw_version", "vesc.fault_code"}
+
+
+# --- real firmware images ---------------------------------------------------------------------------------------
+
+@pytest.mark.real_firmware
+@pytest.mark.parametrize("image, hw, version", [("fw_410_2022-01.bin", "410", "5.03"),
+                                                 ("fw_60_2022-01.bin", "60", "5.03"),
+                                                 ("fw_410_2018-07.bin", "410", "3.40")])
+def test_vesc_query_on_real_release_images(tmp_path, image, hw, version):
+    if not FIRMWARE_DIR.is_dir():
+        pytest.skip(f"real firmware images not present ({FIRMWARE_DIR} is missing)")
+    flash = bytearray(b"\xff" * FLASH_SIZE)
+    data = (FIRMWARE_DIR / image).read_bytes()
+    flash[:len(data)] = data
+    board = make_board(tmp_path, flash, hw=hw)
+    boot.power_on_reset(board)  # first boot: the firmware writes its CRC words
+    with Environment(usb_backend=_StandInUsb(board), bench=_StandInBench(board)) as env:
+        f = run("vesc.query", env).facts
+    assert (f["vesc.hw_name"], f["vesc.fw_version"], f["vesc.answered"]) == (hw, version, True)

@@ -1,0 +1,158 @@
+"""Probe `usb.scan`: what is on USB and on the serial ports, and on a real Linux host what keeps the port closed.
+
+Facts (every one always set; None where it cannot be known; all JSON-serialisable):
+- usb.backend_ok: bool. pyusb could list devices (False: no libusb on this machine, or listing failed).
+- usb.vesc_present: bool. A VESC CDC device (0483:5740) is on USB or among the serial ports.
+- usb.vesc_count: int. How many VESC CDC devices (several VESCs plugged in at once are counted, the first is used).
+- usb.vesc_port: str | None. The serial device of the first VESC (/dev/ttyACM0, COM5, or a bench vescsim:// URL).
+- usb.vesc_usb_serial: str | None. Its USB serial string ("304"; "301" on 2016-2019 firmware).
+- usb.dfu_present: bool | None. The STM32 system bootloader (0483:df11) is on USB: BOOT0 was high at reset.
+- usb.debug_probes: list | None. Every SWD probe on USB: [{kind, name, vid, pid, serial}], kind being
+  stlink-v1 | stlink-v2 | stlink-v2-1 | stlink-v3 | cmsis-dap; vid/pid as "0483" / "3748" strings.
+- usb.debug_probe_present: bool | None.
+- usb.serial_ports: list. Every serial port with USB ids: [{device, vid, pid, description}] (ids as hex strings).
+- usb.user_in_serial_group: bool | None. Root, or dialout/uucp among this process's groups (real Linux only).
+- usb.port_accessible: bool | None. This process may read and write usb.vesc_port (real Linux only).
+- usb.port_mode: str | None. E.g. "crw-rw---- root:dialout" (real Linux only).
+- usb.port_holders: list | None. Other processes holding usb.vesc_port open: [{pid, program}] (real Linux only).
+- usb.modemmanager_running: bool | None. ModemManager runs (it probes new CDC ports; real Linux only).
+- usb.udev_mm_ignore: bool | None. A udev rule sets ID_MM_DEVICE_IGNORE for 0483:5740 (real Linux only).
+- usb.host_issues: list | None. What on this host keeps the VESC port from working, as codes:
+  not-in-serial-group, port-not-accessible, port-held, modemmanager-may-grab-port, no-usb-backend.
+  None on the bench and on other systems (the checks only mean something for a real Linux /dev/tty*).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from ..knowledge.usb_ids import DEBUG_PROBES, STM32_DFU, VESC_CDC, vid_pid
+from . import linux_host
+from .base import ProbeContext, ProbeResult, probe
+
+FACTS = (
+    "usb.backend_ok", "usb.vesc_present", "usb.vesc_count", "usb.vesc_port", "usb.vesc_usb_serial",
+    "usb.dfu_present", "usb.debug_probes", "usb.debug_probe_present", "usb.serial_ports",
+    "usb.user_in_serial_group", "usb.port_accessible", "usb.port_mode", "usb.port_holders",
+    "usb.modemmanager_running", "usb.udev_mm_ignore", "usb.host_issues",
+)
+
+
+def _printable_serial(value: str | None) -> str | None:
+    """ST-Link/V2 firmware sends its serial as raw bytes; show those as hex, as pyOCD does."""
+    if value is None:
+        return None
+    if value.isprintable():
+        return value
+    return "".join(f"{ord(c) & 0xFF:02X}" for c in value)
+
+
+def _usb_devices(backend: Any) -> tuple[list[dict] | None, str | None]:
+    """[{vid, pid, serial}] of every device pyusb sees, or (None, why) when it cannot list them."""
+    import usb.core
+    import usb.util
+
+    try:
+        found = list(usb.core.find(find_all=True, backend=backend))
+    except usb.core.NoBackendError:
+        return None, "pyusb found no USB backend (libusb is not installed)"
+    except (usb.core.USBError, OSError) as exc:
+        return None, f"listing USB devices failed: {exc}"
+    out = []
+    for dev in found:
+        entry = {"vid": dev.idVendor, "pid": dev.idProduct, "serial": None}
+        if (dev.idVendor, dev.idProduct) in DEBUG_PROBES or (dev.idVendor, dev.idProduct) == VESC_CDC:
+            try:
+                if dev.iSerialNumber:
+                    entry["serial"] = _printable_serial(usb.util.get_string(dev, dev.iSerialNumber))
+            except (usb.core.USBError, ValueError, NotImplementedError, OSError):
+                pass  # no permission to open the device: its serial stays unknown
+            finally:
+                usb.util.dispose_resources(dev)
+        out.append(entry)
+    return out, None
+
+
+@probe("usb.scan", provides=FACTS, title="Looking at USB and the serial ports")
+def scan(ctx: ProbeContext) -> ProbeResult:
+    env = ctx.env
+    facts: dict[str, Any] = dict.fromkeys(FACTS)
+    lines: list[str] = []
+
+    devices, usb_error = _usb_devices(env.usb_backend)
+    facts["usb.backend_ok"] = devices is not None
+    ports = [p for p in env.serial_ports() if p.vid is not None]
+    facts["usb.serial_ports"] = [{"device": p.device, "vid": f"{p.vid:04x}", "pid": f"{p.pid:04x}",
+                                  "description": p.description} for p in ports]
+
+    vesc_ports = [p for p in ports if (p.vid, p.pid) == VESC_CDC]
+    vesc_on_usb = [d for d in devices or [] if (d["vid"], d["pid"]) == VESC_CDC]
+    facts["usb.vesc_count"] = max(len(vesc_ports), len(vesc_on_usb))
+    facts["usb.vesc_present"] = facts["usb.vesc_count"] > 0
+    if vesc_ports:
+        facts["usb.vesc_port"] = vesc_ports[0].device
+        facts["usb.vesc_usb_serial"] = vesc_ports[0].serial_number
+    elif vesc_on_usb:
+        facts["usb.vesc_usb_serial"] = vesc_on_usb[0]["serial"]
+    if devices is None:
+        lines.append(f"USB: {usb_error}; only the serial ports were looked at")
+    if vesc_ports:
+        extra = f" ({len(vesc_ports)} VESCs connected; using the first)" if len(vesc_ports) > 1 else ""
+        lines.append(f"USB: VESC ({vid_pid(*VESC_CDC)}) on {vesc_ports[0].device}{extra}")
+    elif vesc_on_usb:
+        lines.append(f"USB: VESC ({vid_pid(*VESC_CDC)}) is on USB but has no serial port (driver not bound?)")
+    else:
+        lines.append(f"USB: no VESC ({vid_pid(*VESC_CDC)}) found")
+
+    if devices is not None:
+        facts["usb.dfu_present"] = any((d["vid"], d["pid"]) == STM32_DFU for d in devices)
+        if facts["usb.dfu_present"]:
+            lines.append(f"USB: STM32 DFU bootloader ({vid_pid(*STM32_DFU)}): the chip started its system "
+                         "bootloader (BOOT0 high)")
+        probes = []
+        for d in devices:
+            known = DEBUG_PROBES.get((d["vid"], d["pid"]))
+            if known:
+                probes.append({"kind": known.kind, "name": known.name, "vid": f"{d['vid']:04x}",
+                               "pid": f"{d['pid']:04x}", "serial": d["serial"]})
+        facts["usb.debug_probes"] = probes
+        facts["usb.debug_probe_present"] = bool(probes)
+        for p in probes:
+            serial = f", serial {p['serial']}" if p["serial"] else ""
+            lines.append(f"USB: debug probe {p['name']} ({p['vid']}:{p['pid']}){serial}")
+        if not probes:
+            lines.append("USB: no debug probe (ST-Link or CMSIS-DAP) found")
+
+    if not env.is_sim and sys.platform.startswith("linux"):
+        lines += _linux_host_checks(facts, usb_error is not None)
+    return ProbeResult(facts, lines)
+
+
+def _linux_host_checks(facts: dict[str, Any], no_backend: bool) -> list[str]:
+    lines = []
+    issues = []
+    port = facts["usb.vesc_port"]
+    facts["usb.user_in_serial_group"] = linux_host.in_serial_group()
+    facts["usb.modemmanager_running"] = linux_host.modemmanager_running()
+    facts["usb.udev_mm_ignore"] = linux_host.udev_modemmanager_ignore(*VESC_CDC)
+    if port:
+        facts["usb.port_accessible"] = linux_host.port_accessible(port)
+        facts["usb.port_mode"] = linux_host.port_mode(port)
+        facts["usb.port_holders"] = linux_host.port_holders(port)
+    if facts["usb.user_in_serial_group"] is False:
+        issues.append("not-in-serial-group")
+        lines.append("Host: you are not in the dialout (or uucp) group, so serial ports are closed to you")
+    if facts["usb.port_accessible"] is False:
+        issues.append("port-not-accessible")
+        lines.append(f"Host: {port} is {facts['usb.port_mode']}: you may not open it")
+    if facts["usb.port_holders"]:
+        issues.append("port-held")
+        names = ", ".join(f"{h['program']} (pid {h['pid']})" for h in facts["usb.port_holders"])
+        lines.append(f"Host: {port} is held open by {names}")
+    if facts["usb.modemmanager_running"] and not facts["usb.udev_mm_ignore"]:
+        issues.append("modemmanager-may-grab-port")
+        lines.append("Host: ModemManager runs and no udev rule tells it to ignore 0483:5740: it may grab the port")
+    if no_backend:
+        issues.append("no-usb-backend")
+    facts["usb.host_issues"] = issues
+    return lines
