@@ -95,6 +95,8 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
         if key not in known:
             raise InputError(f"unknown key '{key}' (allowed: {', '.join(sorted(known))})", at)
         if key in CHOICES:
+            if key == "power" and isinstance(value, bool):
+                value = "on" if value else "off"  # YAML 1.1 reads a bare on/off as a boolean
             if value not in CHOICES[key]:
                 raise InputError(f"key '{key}': value {value!r} is not allowed "
                                  f"(expected one of: {', '.join(CHOICES[key])})", at)

@@ -249,6 +249,31 @@ def update_buffer(image: bytes, *, seed: int = 0) -> bytes:
     return struct.pack(">IH", size_word, crc16_xmodem(payload)) + payload
 
 
+OTHER_APP_SIZE = 0x2C00
+_OTHER_APP_STRINGS = ("STM32F405 test firmware", "Hello from STM32F4!\r\n", "LED toggle %lu\r\n", "SystemClock_Config",
+                      "HAL_RCC_OscConfig failed", "Error_Handler", "assert failed: %s line %d\r\n", "USART2",
+                      "tick=%lu\r\n", "BOOT OK")
+
+
+def other_app(size: int = OTHER_APP_SIZE, *, seed: int = 0) -> bytes:
+    """A runnable application that is not VESC firmware (a vendor's test program, a blinky): a CubeMX-style vector
+    table (SP at the top of SRAM, handlers right after the table), code and its own strings, no VESC HW name."""
+    rng = random.Random(f"other-app:{size}:{seed}")
+    image = _code(rng, size)
+    first = FLASH_BASE + 4 * N_VECTORS
+    handlers = [_odd(first + rng.randrange(0, 0x400, 2)) for _ in range(6)]
+    vectors = [0x20020000, handlers[0]] + [handlers[1]] * 5 + [0] * 4 + [handlers[2], handlers[1], 0,
+                                                                        handlers[3], handlers[4]]
+    vectors += [handlers[1] if rng.random() < 0.9 else handlers[5] for _ in range(N_VECTORS - 16)]
+    struct.pack_into(f"<{N_VECTORS}I", image, 0, *vectors)
+    ro = _Rodata()
+    for text in rng.sample(_OTHER_APP_STRINGS, len(_OTHER_APP_STRINGS)):
+        ro.add(text)
+    at = (size - len(ro.data) - rng.randrange(0x40, 0x200)) & ~3
+    image[at:at + len(ro.data)] = ro.data
+    return bytes(image)
+
+
 def garbage(size: int, *, seed: int = 0) -> bytes:
     """Random bytes: what a sector holds after a write that went wrong."""
     return random.Random(f"garbage:{size}:{seed}").randbytes(size)
