@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from vescdoctor.protocol import packet
 from vescdoctor.protocol.commands import (
-    NEVER_SEND, SAFE_COMMANDS, Command, FwVersion, ReplyError, UnsafeCommand, build_fw_version, build_get_values,
+    NEVER_SEND, SAFE_COMMANDS, Command, ReplyError, UnsafeCommand, build_get_values,
     fault_name, fw_version_request, get_values_request, get_values_selective_request, parse_fw_version,
     parse_get_values, parse_print, request, terminal_request,
 )
@@ -145,13 +145,16 @@ def test_fw_version_bms_hw_type_and_unknown_type():
     assert parse_fw_version(b"\x00\x05\x02" + b"X\0" + UUID + bytes((0, 0, 9))).hw_type == "unknown-9"
 
 
-@pytest.mark.parametrize("fw", [
-    FwVersion(3, 40, "410", UUID, False),
-    FwVersion(5, 3, "410", UUID, False, 0, "vesc", 0),
-    FwVersion(6, 2, "60", UUID, True, 0, "vesc", 0, False, 0, 0, 0, ""),
-])
-def test_fw_version_build_parse_round_trip(fw):
-    assert parse_fw_version(build_fw_version(fw)) == fw
+@pytest.mark.parametrize("major, minor", [(3, 40), (3, 62), (5, 0), (5, 3), (6, 0), (6, 5)])
+def test_fw_version_parses_what_the_bench_firmware_sends(major, minor):
+    from vescdoctor.sim.boot import VescIdentity
+    ident = VescIdentity("60_MK6", major, minor, UUID, fw_name="")
+    fw = parse_fw_version(ident.version_reply())
+    assert (fw.major, fw.minor, fw.hw_name, fw.uuid, fw.extra) == (major, minor, "60_MK6", UUID, b"")
+    assert (fw.pairing_done is not None) == ((major, minor) >= (3, 48))
+    assert (fw.test_version is not None) == (major >= 5)
+    assert (fw.hw_type == "vesc") == ((major, minor) >= (5, 2))
+    assert (fw.fw_name == "") == (major >= 6)
 
 
 def test_fw_version_rejects_other_commands_and_short_replies():

@@ -75,6 +75,11 @@ class Environment:
     # --- lifetime --------------------------------------------------------------------------------------------
 
     def close(self) -> None:
+        """Close the SWD session made on this environment, stop the pty, release the bench (in that order: the
+        bench saves the board once nothing talks to it any more)."""
+        from .swdlink import close_link
+
+        close_link(self)
         if self._vesc_port is not None:
             self._vesc_port.stop()
             self._vesc_port = None

@@ -191,33 +191,6 @@ def parse_fw_version(payload: bytes) -> FwVersion:
     return fw
 
 
-def build_fw_version(fw: FwVersion) -> bytes:
-    """The reply a firmware of fw's generation sends (the bench's firmware uses it; tests round-trip it).
-
-    Fields left None end the reply there, which is how older generations look.
-    """
-    out = bytearray((Command.FW_VERSION, fw.major, fw.minor))
-    if fw.hw_name is None:
-        return bytes(out)
-    out += fw.hw_name.encode("latin-1") + b"\0"
-    if fw.uuid is None:
-        return bytes(out)
-    out += fw.uuid
-    hw_type_code = {v: k for k, v in HW_TYPES.items()}.get(fw.hw_type or "", 0)
-    tail = [None if fw.pairing_done is None else int(fw.pairing_done), fw.test_version,
-            None if fw.hw_type is None else hw_type_code, fw.custom_config_count]
-    if fw.major >= 6:
-        tail += [None if fw.has_phase_filters is None else int(fw.has_phase_filters), fw.qml_hw, fw.qml_app,
-                 fw.nrf_flags]
-    for value in tail:
-        if value is None:
-            return bytes(out)
-        out.append(value & 0xFF)
-    if fw.major >= 6 and fw.fw_name is not None:
-        out += fw.fw_name.encode("latin-1") + b"\0"
-    return bytes(out)
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # COMM_GET_VALUES
 
