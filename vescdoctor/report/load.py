@@ -85,7 +85,8 @@ def _parse_json(text: str, name: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        # json says "Unterminated string" only when the text ends inside a string.
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise InputError(f"not valid JSON: ends early at line {exc.lineno} (truncated?)", name) from None
         raise InputError(f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", name) from None
     except RecursionError:
