@@ -1,0 +1,129 @@
+"""Run a diagnosis: the triage session driven against an environment (real or bench), for the CLI and the TUI.
+
+Nothing here prints: transcript lines go to an `emit` callback, questions to an `ask` callback. On a simulated
+board, questions the caller cannot answer are answered as the board's owner would (spec/board.md): `led` from what
+the boot model shows, `hw` from the board's `hw`, anything else from the board's `answers`, else `unsure`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from .errors import InputError
+from .graph.model import Graph, Node
+from .graph.session import Ask, Done, RunFix, RunProbe, SessionResult, TriageSession
+from .knowledge.verdicts import QUESTIONS
+from .probes.base import ProbeContext, ProbeResult, REGISTRY, run_probe
+
+# Verdicts where the chip could not be reached: exit code 3 (spec/cli.md), the user must act first.
+INCONCLUSIVE = frozenset({"no-probe", "target-unpowered", "swd-no-response"})
+
+
+def parse_answers(items: list[str], graph: Graph | None = None) -> dict[str, str]:
+    """`--answer ID=CODE` values, checked against the spec's questions (and the graph's own)."""
+    known: dict[str, tuple[str, ...] | None] = dict(QUESTIONS)
+    if graph is not None:
+        for node in graph.nodes.values():
+            if node.kind == "question" and node.question not in known:
+                known[node.question] = None if node.free_answer else tuple(node.answers)
+    out: dict[str, str] = {}
+    for item in items:
+        qid, sep, code = item.partition("=")
+        qid, code = qid.strip(), code.strip()
+        if not sep or not qid or not code:
+            raise InputError(f"--answer {item!r}: expected ID=CODE, e.g. led=blue-only")
+        if qid not in known:
+            raise InputError(f"--answer {item!r}: unknown question '{qid}' (known: {', '.join(sorted(known))})")
+        codes = known[qid]
+        if codes is not None and code not in codes:
+            raise InputError(f"--answer {item!r}: '{code}' is not an answer to '{qid}' (expected one of: "
+                             f"{', '.join(codes)})")
+        out[qid] = code
+    return out
+
+
+def owner_answer(env: Any, node: Node) -> str:
+    """What a simulated board's owner answers to a question nobody answered on the command line."""
+    board = env.bench.board
+    if node.question == "led":
+        from .sim.boot import evaluate
+
+        return evaluate(board).led
+    if node.question == "hw":
+        return board.config.hw
+    if node.question in board.config.answers:
+        return board.config.answers[node.question]
+    return fallback_answer(node)
+
+
+def fallback_answer(node: Node) -> str:
+    """`unsure` where the question takes it, else its catch-all answer."""
+    if node.free_answer or "unsure" in node.answers:
+        return "unsure"
+    return "other" if "other" in node.answers else next(iter(node.answers))
+
+
+@dataclass
+class Diagnosis:
+    result: SessionResult
+    env_summary: dict[str, Any]
+
+    @property
+    def verdict(self) -> str:
+        return self.result.verdict.code if self.result.verdict else "unknown"
+
+    @property
+    def exit_code(self) -> int:
+        if self.verdict == "healthy":
+            return 0
+        return 3 if self.verdict in INCONCLUSIVE else 1
+
+
+def env_summary(env: Any) -> dict[str, Any]:
+    summary: dict[str, Any] = {"simulated": bool(getattr(env, "is_sim", False))}
+    if summary["simulated"]:
+        summary["sim_board"] = str(env.board_dir)
+    if getattr(env, "pyocd_uid", None) and not summary["simulated"]:
+        summary["probe"] = env.pyocd_uid
+    return summary
+
+
+def run_diagnosis(env: Any, graph: Graph, *, answers: Mapping[str, str] | None = None,
+                  ask: Callable[[Node], str] | None = None, emit: Callable[[str], None] = lambda line: None,
+                  session: TriageSession | None = None) -> Diagnosis:
+    """Walk `graph` to a verdict. `ask` answers questions (None: the board's owner on a bench, else fallback)."""
+    from .swdlink import close_link
+
+    session = session or TriageSession(graph, answers)
+    try:
+        while True:
+            action = session.next_action()
+            if isinstance(action, Done):
+                break
+            if isinstance(action, Ask):
+                node = action.node
+                code = ask(node) if ask else owner_answer(env, node) if getattr(env, "is_sim", False) \
+                    else fallback_answer(node)
+                emit(f"Q {node.question}: {code}")
+                session.answer(code)
+            elif isinstance(action, RunProbe):
+                session.probe_done(probe_once(action.node, env, session, emit))
+            elif isinstance(action, RunFix):
+                session.fix_done("declined")  # a diagnosis never applies a fix
+    finally:
+        close_link(env)
+    return Diagnosis(session.result(), env_summary(env))
+
+
+def probe_once(node: Node, env: Any, session: TriageSession, emit: Callable[[str], None]) -> ProbeResult:
+    spec = REGISTRY[node.action]
+    emit(f"{spec.title} ...")
+    ctx = ProbeContext(env=env, facts=dict(session.facts), answers=dict(session.answers), emit=emit)
+    try:
+        result = run_probe(node.action, ctx)
+    except Exception as exc:  # a probe that crashed still leaves a walkable session: its facts are unknown
+        result = ProbeResult(dict.fromkeys(spec.provides), [f"{spec.title}: failed ({type(exc).__name__}: {exc})"],
+                             ok=False, error=f"{type(exc).__name__}: {exc}")
+    for line in result.transcript:
+        emit(line)
+    return result
