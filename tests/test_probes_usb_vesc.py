@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import array
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -246,3 +249,97 @@ def test_vesc_query_on_real_release_images(tmp_path, image, hw, version):
     with Environment(usb_backend=_StandInUsb(board), bench=_StandInBench(board)) as env:
         f = run("vesc.query", env).facts
     assert (f["vesc.hw_name"], f["vesc.fw_version"], f["vesc.answered"]) == (hw, version, True)
+
+
+# --- a port held by another program, a silent firmware --------------------------------------------------------
+
+def test_vesc_query_port_locked_by_another_program(env_for):
+    env = env_for()
+    device = env.serial_ports()[0].device
+    with env.open_serial(device, exclusive=True):  # as VESC Tool holds it
+        f = run("vesc.query", env).facts
+    assert (f["vesc.port_open"], f["vesc.open_error"]) == (False, "busy")
+    assert "exclusively lock" in f["vesc.open_error_text"]
+
+
+class _SilentFirmwareEnv:
+    """A VESC port that enumerates but whose firmware never answers (e.g. another program eats the replies)."""
+
+    is_sim, usb_backend = True, None
+
+    def __init__(self):
+        from serial.tools.list_ports_common import ListPortInfo
+        from vescdoctor.sim.vesc_serial import VescSerialPort
+        self.port = VescSerialPort(lambda: None).start()
+        self.info = ListPortInfo(self.port.url, skip_link_detection=True)
+        self.info.vid, self.info.pid = 0x0483, 0x5740
+
+    def serial_ports(self):
+        return [self.info]
+
+    def open_serial(self, device, **kw):
+        import serial
+        return serial.serial_for_url(device, **kw)
+
+
+def test_vesc_query_port_opens_but_nothing_answers(monkeypatch):
+    monkeypatch.setattr(vesc_probe, "REPLY_TIMEOUT", 0.1)
+    env = _SilentFirmwareEnv()
+    try:
+        result = run("vesc.query", env)
+    finally:
+        env.port.stop()
+    f = result.facts
+    assert (f["vesc.port_open"], f["vesc.open_error"], f["vesc.answered"], f["vesc.hw_name"]) == (
+        True, None, False, None)
+    assert result.transcript == [f"VESC: {env.port.url} opened but the firmware did not answer"]
+
+
+# --- the real host's checks (this machine: Linux in CI) ---------------------------------------------------------
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux host checks")
+def test_usb_scan_on_a_real_host_runs_the_linux_checks(tmp_path):
+    board = make_board(tmp_path, healthy_flash())
+    # This machine's serial ports and /proc, with the stand-in backend so no real USB is needed.
+    with Environment(usb_backend=_StandInUsb(board)) as env:
+        result = run("usb.scan", env)
+    f = result.facts
+    assert isinstance(f["usb.host_issues"], list) and isinstance(f["usb.modemmanager_running"], bool)
+    if os.geteuid() == 0:
+        assert f["usb.user_in_serial_group"] is True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_port_holders_finds_another_process_holding_a_tty(tmp_path):
+    from vescdoctor.probes import linux_host
+    master, slave = os.openpty()
+    device = os.ttyname(slave)
+    holder = subprocess.Popen([sys.executable, "-c", f"import os,sys,time; f=os.open({device!r}, os.O_RDWR); "
+                               "print(flush=True); time.sleep(30)"], stdout=subprocess.PIPE)
+    try:
+        holder.stdout.readline()  # it has the tty open now
+        holders = linux_host.port_holders(device)
+    finally:
+        holder.kill()
+        holder.wait()
+        os.close(master)
+        os.close(slave)
+    assert any(h["pid"] == holder.pid for h in holders)
+
+
+def test_udev_rule_for_modemmanager_is_recognised(tmp_path):
+    from vescdoctor.probes import linux_host
+    rules = tmp_path / "rules.d"
+    rules.mkdir()
+    assert linux_host.udev_modemmanager_ignore(0x0483, 0x5740, (str(rules),)) is False
+    (rules / "99-vesc.rules").write_text('# VESC\nATTRS{idVendor}=="0483", ATTRS{idProduct}=="5740", '
+                                         'ENV{ID_MM_DEVICE_IGNORE}="1"\n')
+    assert linux_host.udev_modemmanager_ignore(0x0483, 0x5740, (str(rules),)) is True
+    assert linux_host.udev_modemmanager_ignore(0x0483, 0x5740, (str(tmp_path / "none"),)) is None
+
+
+def test_port_mode_and_access():
+    from vescdoctor.probes import linux_host
+    assert linux_host.port_mode("/dev/null").startswith("crw-rw-rw-")
+    assert linux_host.port_accessible("/dev/null") is True
+    assert linux_host.port_accessible("/dev/ttyACM-none") is None

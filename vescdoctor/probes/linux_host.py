@@ -104,9 +104,9 @@ def modemmanager_running() -> bool | None:
     return False
 
 
-def udev_modemmanager_ignore(vid: int, pid: int) -> bool | None:
+def udev_modemmanager_ignore(vid: int, pid: int, rule_dirs: tuple[str, ...] = UDEV_RULE_DIRS) -> bool | None:
     """Whether a udev rule tells ModemManager to leave vid:pid alone (ID_MM_DEVICE_IGNORE). None without udev."""
-    dirs = [Path(d) for d in UDEV_RULE_DIRS if Path(d).is_dir()]
+    dirs = [Path(d) for d in rule_dirs if Path(d).is_dir()]
     if not dirs:
         return None
     vid_s, pid_s = f"{vid:04x}", f"{pid:04x}"
