@@ -9,9 +9,15 @@ they declare those facts in one C string among their constant data, readable by 
 Keys are lowercase identifiers; values are printable ASCII without ';', '=' or NUL. Typed keys (below) come back as
 their type; any other key comes back as text. The HW name is *not* declared: generated firmware carries it where real
 firmware does (a C string referenced from code), so HW detection runs the same code path on both.
+
+A marker may vouch for the bytes before it, as a sha256 lookup vouches for a real image: `covers=N;crc32=XXXXXXXX`
+(CRC-32 of data[0:N], data starting where the image starts). parse_marker() ignores a marker whose bytes no longer
+match: a bootloader whose first bytes were overwritten is no longer that bootloader. Generated bootloaders use it;
+generated firmware does not (a damaged firmware still shows its HW name and version in its code, as real ones do).
 """
 from __future__ import annotations
 
+import binascii
 import re
 
 MAGIC = b"vescdoctor-synthetic-image:"
@@ -26,6 +32,8 @@ TYPED_KEYS: dict[str, type] = {
     "compression": bool,  # bootloader: supports heatshrink-compressed updates (FW >= 6.00)
     "name": str,
     "date": str,  # YYYY-MM-DD
+    "covers": int,  # the marker vouches for data[0:covers] ...
+    "crc32": str,  # ... whose CRC-32 (zlib's) is this, 8 hex digits
 }
 
 _KEY_RE = re.compile(r"[a-z_][a-z0-9_]{0,31}")
@@ -96,4 +104,16 @@ def parse_marker(data: bytes) -> dict | None:
         if value is None:
             return None
         props[key] = value
+    if "covers" in props and not _intact(data, props):
+        return None
     return props
+
+
+def covering(data: bytes) -> dict:
+    """The props that make a marker vouch for `data` (the image bytes before the marker)."""
+    return {"covers": len(data), "crc32": f"{binascii.crc32(data):08x}"}
+
+
+def _intact(data: bytes, props: dict) -> bool:
+    covers = props["covers"]
+    return len(data) >= covers and f"{binascii.crc32(data[:covers]):08x}" == props.get("crc32")

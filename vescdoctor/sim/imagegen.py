@@ -22,7 +22,7 @@ import struct
 from ..knowledge.checksums import crc16_xmodem
 from ..knowledge.flash import (APP_MAX_SIZE_5, APP_MAX_SIZE_6, BOOTLOADER_BASE, FLASH_BASE, UID_ADDR,
                                UPDATE_MAX_SIZE)
-from ..knowledge.synthetic import make_marker
+from ..knowledge.synthetic import covering, make_marker
 
 STACK_TOP = 0x20000800  # every release image and bootloader
 RESET_VECTOR = 0x0800C001
@@ -225,8 +225,10 @@ def bootloader(*, compression: bool = True, seed: int = 0) -> bytes:
     rng.shuffle(pool)
     struct.pack_into(f"<{len(pool)}I", image, (length // 2) & ~3, *pool)
     name = "synthetic bootloader (compression)" if compression else "synthetic bootloader (no compression)"
-    marker = make_marker(kind="bootloader", compression=compression, name=name, seed=seed)
-    at = (length - len(marker) - rng.randrange(16, 256)) & ~3
+    at = (length - 192 - rng.randrange(16, 256)) & ~3  # room for the marker, then a little more code
+    marker = make_marker(kind="bootloader", compression=compression, name=name, seed=seed,
+                         **covering(bytes(image[:at])))
+    assert len(marker) <= 192, "marker outgrew its room"
     image[at:at + len(marker)] = marker
     return bytes(image)
 
