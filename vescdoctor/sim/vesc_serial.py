@@ -153,7 +153,8 @@ class VescSerialPort:
             if self._wake_r in ready:
                 return
             if not ready:
-                decoder.expire() if decoder.pending() else None  # the firmware's packet timeout
+                if decoder.pending():
+                    self._handle(decoder.expire())  # the firmware's packet timeout: a half frame is given up
                 continue
             try:
                 data = os.read(self._master, 4096)
@@ -161,13 +162,16 @@ class VescSerialPort:
                 continue
             except OSError:
                 return
-            for request in decoder.feed(data):
-                self.received.append(request[0])
-                ident = self.identity()
-                if ident is None:
-                    continue
-                for reply in answer(ident, request):
-                    self._send(packet.encode(reply))
+            self._handle(decoder.feed(data))
+
+    def _handle(self, requests: list[bytes]) -> None:
+        for request in requests:
+            self.received.append(request[0])
+            ident = self.identity()
+            if ident is None:
+                continue
+            for reply in answer(ident, request):
+                self._send(packet.encode(reply))
 
     def _send(self, frame: bytes) -> None:
         deadline = time.monotonic() + self.WRITE_TIMEOUT
