@@ -4,11 +4,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from report_support import FORUM_GRAPH, forum_report
+from report_support import ALICE, FORUM_GRAPH, forum_report
 
 from vescdoctor.cli import main
 from vescdoctor.graph.loader import load_graph
-from vescdoctor.report import load_report, write_report
+from vescdoctor.graph.session import TriageSession, run_session
+from vescdoctor.probes.base import ProbeResult
+from vescdoctor.registries import probe_facts
+from vescdoctor.report import build_report, load_report, write_report
 from vescdoctor.report.replay import replay_report
 
 
@@ -105,3 +108,18 @@ def test_replay_with_a_broken_graph_is_exit_2(report_file, tmp_path, capsys):
     broken.write_text("graph: x\nstart: a\nnodes: {a: {kind: nonsense}}\n")
     assert main(["replay", str(report_file), "--rules", str(broken)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_replay_on_the_shipped_graph_with_canned_probe_facts(tmp_path):
+    """The built-in graph, walked once with every probe fact unknown (None), replays to the same verdict."""
+    provides = probe_facts()
+    graph = load_graph()
+    session = TriageSession(graph, answers={"led": "blue-only"})
+    result = run_session(session, ask=lambda node: "unsure" if "unsure" in node.answers or node.free_answer
+                         else next(iter(node.answers)),
+                         run_probe=lambda node: ProbeResult({f: None for f in provides[node.action]},
+                                                            [f"canned {node.action}"]))
+    path = write_report(build_report(result, identity=ALICE), tmp_path / "r.json")
+    replayed = replay_report(load_report(path), graph)
+    assert replayed.same_verdict and replayed.first_difference is None and replayed.same_graph
+    assert replayed.replayed_verdict == result.verdict.code
