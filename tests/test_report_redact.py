@@ -61,3 +61,9 @@ def test_the_current_identity_is_found_and_removed():
     if len(getpass.getuser()) >= 2:
         assert getpass.getuser() not in out["facts"]["who"].split()
     assert socket.gethostname() not in out["facts"]["who"] or socket.gethostname() == "localhost"
+
+
+def test_debug_probe_serial_is_shortened_too():
+    r = forum_report(env_summary={"simulated": False, "probe": "stlink:066DFF485550755187121723"})
+    assert r["target"]["probe"] == "stlink:066D...1723"
+    assert "066DFF485550755187121723" not in str(r)

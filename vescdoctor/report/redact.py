@@ -1,8 +1,8 @@
 """Redaction: what must not leave the user's computer in a report they post on a forum.
 
 Home directories become `~`, the user's and the computer's names become `<user>` and `<host>`, and the board's
-96-bit unique ID is shortened to its first and last four hex digits (enough for a helper to tell two boards apart)
-unless the user keeps it. The report records what was replaced, so a helper knows why a path reads `~/...`.
+96-bit unique ID (and the debug probe's serial number) is shortened to its first and last four hex digits (enough
+for a helper to tell two boards apart) unless the user keeps it. The report records what was replaced, so a helper knows why a path reads `~/...`.
 """
 from __future__ import annotations
 
@@ -54,9 +54,12 @@ def _clean(names: set[str], min_len: int) -> tuple[str, ...]:
 
 
 def shorten_uid(uid: str) -> str:
-    """`0032003F3438510B32383838` -> `0032...3838`: hex digits only, first and last four."""
-    digits = re.sub(r"[^0-9A-Fa-f]", "", uid)
-    return f"{digits[:4]}...{digits[-4:]}" if len(digits) > 8 else digits
+    """`0032003F3438510B32383838` -> `0032...3838`: hex digits only, first and last four; a probe id keeps its
+    kind (`stlink:066DFF...` -> `stlink:066D...1723`)."""
+    prefix, sep, rest = uid.rpartition(":")
+    digits = re.sub(r"[^0-9A-Fa-f]", "", rest)
+    short = f"{digits[:4]}...{digits[-4:]}" if len(digits) > 8 else digits
+    return f"{prefix}{sep}{short}"
 
 
 class _Redactor:
@@ -102,16 +105,18 @@ def _word_pattern(names: tuple[str, ...]) -> re.Pattern | None:
 def _find_uids(report: dict) -> dict[str, str]:
     """Every unique-ID value in the facts (top level and per probe), mapped to its short form."""
     found: dict[str, str] = {}
-    fact_sets = [report.get("facts") or {}] + [p.get("facts") or {} for p in report.get("probes") or []
-                                              if isinstance(p, dict)]
+    # The debug probe's serial number (pyOCD's unique id) identifies the user's probe the same way.
+    fact_sets = [report.get("facts") or {}, {"probe.uid": (report.get("target") or {}).get("probe")}]
+    fact_sets += [p.get("facts") or {} for p in report.get("probes") or [] if isinstance(p, dict)]
     for facts in fact_sets:
         for name, value in facts.items():
             if isinstance(value, str) and _UID_FACT.search(name):
-                digits = re.sub(r"[^0-9A-Fa-f]", "", value)
+                digits = re.sub(r"[^0-9A-Fa-f]", "", value.rpartition(":")[2])
                 if len(digits) > 8:
-                    found[value] = shorten_uid(value)
-                    found.setdefault(digits.upper(), shorten_uid(value))
-                    found.setdefault(digits.lower(), shorten_uid(value))
+                    short = shorten_uid(value)
+                    found[value] = short
+                    found.setdefault(digits.upper(), short.rpartition(":")[2])
+                    found.setdefault(digits.lower(), short.rpartition(":")[2])
     return found
 
 
