@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .. import __version__
+from ..errors import InputError
 from ..knowledge.flash import SECTORS
 from . import schema
 from .files import write_text_atomic
+from .load import MAX_DEPTH, MAX_STRING, parse_report
 from .redact import Identity, redact_report
 
 FORMAT, VERSION = schema.FORMAT, schema.VERSION
@@ -71,11 +73,15 @@ def build_report(session_result: Any, *, env_summary: Mapping[str, Any] | None =
 def write_report(report: dict, path: str | os.PathLike, *, redact: bool = True, keep_uid: bool = False,
                  identity: Identity | None = None) -> Path:
     """Write `report` to `path` atomically (temporary file, fsync, rename), redacted unless it already is or
-    `redact` is False. A report that breaks the schema is a bug of its builder: ValueError, nothing written."""
+    `redact` is False. A report the loader would refuse is a bug of its builder: ValueError, nothing written."""
     if redact and not (report.get("redaction") or {}).get("applied"):
         report = redact_report(report, keep_uid=keep_uid, identity=identity)
-    schema.validate(report)
-    return write_text_atomic(path, to_json(report))
+    text = to_json(report)
+    try:  # never write what vescdoctor itself would refuse to read back
+        parse_report(text.encode("utf-8"), str(path))
+    except InputError as exc:
+        raise ValueError(f"the report breaks its own format: {exc.message}") from None
+    return write_text_atomic(path, text)
 
 
 def to_json(report: dict) -> str:
@@ -198,24 +204,31 @@ def _backup(backup: Any) -> dict:
             "size": None if size is None else int(size)}
 
 
-def _jsonable(value: Any) -> Any:
-    """Plain JSON values from what probes return: bytes as hex, tuples/sets as lists, enums by value, NaN as null."""
-    if value is None or isinstance(value, (bool, int, str)):
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    """Plain JSON values from what probes return: bytes as hex, tuples/sets as lists, enums by value, NaN as null;
+    clipped to what the loader accepts (string length, nesting), so every written report reads back."""
+    if depth > MAX_DEPTH - 8:  # the report's own nesting comes on top of a fact's
+        return _clip(repr(value), 200)
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, int):
+        return value if -2**63 <= value < 2**64 else str(value)
+    if isinstance(value, str):
+        return _clip(value, MAX_STRING)
     if isinstance(value, float):
         return value if value == value and abs(value) != float("inf") else None
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).hex()
+        return _clip(bytes(value).hex(), MAX_STRING)
     if isinstance(value, enum.Enum):
-        return _jsonable(value.value)
+        return _jsonable(value.value, depth)
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {_clip(str(k), schema.NAME_MAX): _jsonable(v, depth + 1) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(dataclasses.asdict(value))
+        return _jsonable(dataclasses.asdict(value), depth)
     if isinstance(value, (set, frozenset)):
-        return sorted((_jsonable(v) for v in value), key=repr)
+        return sorted((_jsonable(v, depth + 1) for v in value), key=repr)
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, depth + 1) for v in value]
     if isinstance(value, os.PathLike):
         return os.fspath(value)
-    return str(value)
+    return _clip(str(value), MAX_STRING)

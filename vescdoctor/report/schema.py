@@ -1,7 +1,8 @@
 """The report's JSON Schema (draft 2020-12), and a small validator for the subset of keywords it uses.
 
-The schema is the contract: docs/report.schema.json is this dict, written by `python -m vescdoctor.report.schema`
-(a test keeps the two identical) and the tests check produced reports against it with jsonschema. At runtime,
+The schema is the contract: docs/report.schema.json is this dict as `schema_json()` writes it (a test keeps the two
+identical; regenerate with `python -c "from vescdoctor.report.schema import schema_json; print(schema_json(), end='')"
+> docs/report.schema.json`) and the tests check produced reports against it with jsonschema. At runtime,
 jsonschema is not needed: `validate()` interprets the same dict, so the runtime check and the contract can't drift.
 Its errors name the field (`probes[2].facts`), never a value from the file.
 """
@@ -219,6 +220,3 @@ def _same(a: Any, b: Any) -> bool:
 def schema_json() -> str:
     return json.dumps(SCHEMA, indent=2) + "\n"
 
-
-if __name__ == "__main__":  # regenerate docs/report.schema.json
-    sys.stdout.write(schema_json())
