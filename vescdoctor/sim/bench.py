@@ -1,0 +1,114 @@
+"""The assembled simulated board in this process: board files, chip, ST-Link, USB devices.
+
+`Bench.acquire(path)` returns the one Bench for that board directory in this process (reference-counted), so the
+pyOCD probe plugin and vescdoctor's own USB and serial code share one Board in memory. The last `release()` saves.
+
+Other parts of the bench hook in without editing this file: functions in `Bench.start_hooks` run for every new
+Bench (the serial side starts its pty there) and may append to `bench.stop_hooks` (run on the last release, before
+saving); `bench.attachments` is theirs to keep per-bench objects in.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+from .board import Board
+from .boot_link import evaluate
+from .chip import Chip
+from .core import State
+from .stlink import MODELS, StlinkEmulator
+from .usb_backend import SimUsbBackend
+from .usb_descriptors import UsbDeviceSpec, cmsis_dap_device, dfu_device, stlink_device, vesc_cdc_device
+
+LOG = logging.getLogger(__name__)
+
+
+class Bench:
+    _registry: ClassVar[dict[Path, "Bench"]] = {}
+    _lock: ClassVar[threading.RLock] = threading.RLock()
+    start_hooks: ClassVar[list[Callable[["Bench"], None]]] = []
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.board = Board.load(path)
+        self.chip = Chip(self.board, on_fault=self._fault_fired)
+        self.stop_hooks: list[Callable[[Bench], None]] = []
+        self.attachments: dict[str, Any] = {}
+        self.probe_serial = hashlib.sha1(str(path).encode()).hexdigest()[:24].upper()
+        probe = self.board.config.probe
+        self.stlink = StlinkEmulator(self.chip, probe) if probe in MODELS else None
+        self._probe_device = (stlink_device(self.stlink.model, self.probe_serial, self.stlink) if self.stlink else
+                              cmsis_dap_device(self.probe_serial) if probe == "cmsis-dap" else None)
+        self._firmware_devices: dict[tuple, UsbDeviceSpec] = {}
+        self.usb_backend = SimUsbBackend(self.usb_devices)
+        self._refs = 0
+
+    # -- lifetime ---------------------------------------------------------------------------------------------------
+    @classmethod
+    def acquire(cls, path: str | Path) -> "Bench":
+        resolved = Path(path).resolve()
+        with cls._lock:
+            bench = cls._registry.get(resolved)
+            if bench is None:
+                bench = cls(resolved)
+                cls._registry[resolved] = bench
+                for hook in list(cls.start_hooks):
+                    hook(bench)
+            bench._refs += 1
+            return bench
+
+    def release(self) -> None:
+        with self._lock:
+            self._refs -= 1
+            if self._refs > 0:
+                return
+            self._registry.pop(self.path, None)
+            for hook in self.stop_hooks:
+                hook(self)
+            self.save()
+
+    def save(self) -> None:
+        """Write board.yaml and flash.bin back (atomically), as the chip has left them."""
+        with self._lock:
+            self.board.save()
+
+    def _fault_fired(self, name: str) -> None:
+        LOG.info("bench %s: injected fault %s fired", self.path, name)
+        self.save()
+
+    @property
+    def pyocd_uid(self) -> str:
+        return f"vescsim:{self.path}"
+
+    # -- the user's hands ----------------------------------------------------------------------------------------------
+    def set_power(self, on: bool) -> None:
+        """Connect or disconnect the battery (a power-on runs the firmware's first boot effects)."""
+        self.chip.power_on() if on else self.chip.power_off()
+        self.save()
+
+    def replug_probe(self) -> None:
+        self.chip.probe_unplugged = False
+
+    # -- USB ------------------------------------------------------------------------------------------------------------
+    def usb_devices(self) -> list[UsbDeviceSpec]:
+        """What a computer sees on USB now: the probe (whatever the target does) and the board's own device."""
+        devices = []
+        if self._probe_device is not None and not self.chip.probe_unplugged:
+            devices.append(self._probe_device)
+        if self.chip.powered and self.chip.core.state is State.FIRMWARE:
+            state = evaluate(self.board)
+            for spec in getattr(state, "usb_devices", None) or []:
+                devices.append(self._firmware_device(spec))
+        return devices
+
+    def _firmware_device(self, spec) -> UsbDeviceSpec:
+        key = (spec.kind, spec.vid, spec.pid, spec.manufacturer, spec.product, spec.serial)
+        if key not in self._firmware_devices:
+            make = dfu_device if spec.kind == "dfu" else vesc_cdc_device
+            device = make(spec.vid, spec.pid, spec.manufacturer, spec.product, spec.serial)
+            device.kind = spec.kind
+            self._firmware_devices[key] = device
+        return self._firmware_devices[key]
