@@ -265,10 +265,13 @@ def _parse_answers(data: Any, name: str, parent: Located) -> dict[str, str]:
         if not isinstance(qid, str) or not _NAME_RE.fullmatch(qid):
             raise _fail(f"key 'answers': question id {qid!r} is not allowed (expected a lowercase id such as "
                         "symptom)", qat)
+        if code is False and qid == "led":
+            code = "off"  # YAML 1.1 reads a bare off as a boolean
         if isinstance(code, (int, float)) and not isinstance(code, bool):
             code = str(code)
         if not isinstance(code, str) or not code:
-            raise _fail(f"key 'answers.{qid}': value {code!r} is not allowed (expected an answer code)", qat)
+            raise _fail(f"key 'answers.{qid}': value {code!r} is not allowed (expected an answer code; quote "
+                        "yes/no/on/off, which YAML reads as true/false)", qat)
         codes = QUESTIONS.get(qid)
         if codes is not None and code not in codes:
             raise _fail(f"key 'answers.{qid}': value {code!r} is not allowed (expected one of: {', '.join(codes)})",
