@@ -24,7 +24,9 @@ def forum_report_file(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("forum")
     scenario = str(FORUM_SCENARIO) if FORUM_SCENARIO.exists() else "bricked-update"
     assert main(["sim", "create", scenario, str(tmp / "board")]) == 0
-    assert main(["diagnose", "--sim", str(tmp / "board"), "--report", str(tmp / "report.json")]) == 1
+    code = main(["diagnose", "--sim", str(tmp / "board"), "--report", str(tmp / "report.json")])
+    assert (tmp / "report.json").exists(), f"diagnose --sim wrote no report (exit {code}): see its stderr above"
+    assert code == 1
     return tmp / "report.json"
 
 
