@@ -191,6 +191,8 @@ BAD = [
     ("flash:\n  - {at: 0x08000000, generate: firmware, version: 6.00}\n", 2, "quoted version"),
     ("flash:\n  - {at: 0x08000000, generate: firmware, version: '6.05', size: release5}\n", 2, "release layout"),
     ("flash:\n  - {at: 0x08000000, generate: rocket}\n", 2, "'generate': value 'rocket'"),
+    ("flash:\n  - {at: 0x08000000, generate: [firmware], version: '5.03'}\n", 2, "'generate': value ['firmware']"),
+    ("flash:\n  - {at: 0x08000000, hex: 00000000}\n", 2, "hex bytes in quotes"),
     ("flash:\n  - {at: 0x08000000, generate: bootloader, hw: '410'}\n", 2, "unknown key 'hw'"),
     ("flash:\n  - {at: 0x080F0000, generate: firmware, version: '5.03'}\n", 2, "outside flash"),
     ("boot: yes please\n", 1, "'boot'"),

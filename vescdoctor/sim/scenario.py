@@ -132,7 +132,10 @@ def _parse_op(item: Located, name: str, context: str, base_dir: Path, board_hw: 
         raise _fail(f"{context}missing key 'at' (the flash address to write at)", at_line)
     at = _integer(item["at"], "at", where(name, item, "at"), FLASH_BASE, FLASH_END - 1,
                   f"a flash address 0x{FLASH_BASE:08X}..0x{FLASH_END - 1:08X}")
-    extra = OP_KEYS[action] if action != "generate" else GENERATORS.get(item.get("generate"), ())
+    if action == "generate" and (not isinstance(item["generate"], str) or item["generate"] not in GENERATORS):
+        raise _fail(f"key 'generate': value {item['generate']!r} is not allowed "
+                    f"(expected one of: {', '.join(GENERATORS)})", where(name, item, "generate"))
+    extra = OP_KEYS[action] if action != "generate" else GENERATORS[item["generate"]]
     _check_keys(item, ("at", action) + extra, name, context)
     value = item[action]
     vat = where(name, item, action)
@@ -151,7 +154,7 @@ def _parse_op(item: Located, name: str, context: str, base_dir: Path, board_hw: 
     elif action == "hex":
         text = value if isinstance(value, str) else None
         if text is None or not _HEX_RE.fullmatch(text) or len("".join(text.split())) % 2:
-            raise _fail(f"key 'hex': value {value!r} is not allowed (expected hex bytes, e.g. \"00000000 deadbeef\")",
+            raise _fail(f"key 'hex': value {value!r} is not allowed (expected hex bytes in quotes, e.g. \"00000000 deadbeef\")",
                         vat)
         data = bytes.fromhex("".join(text.split()))
         if not data:
@@ -186,10 +189,7 @@ def _firmware(hw: str, version: str, size: str | int, gap: int | None, seed: int
 
 
 def _generate(item: Located, name: str, context: str, board_hw: str) -> tuple[bytes, str]:
-    kind = item["generate"]
-    gat = where(name, item, "generate")
-    if kind not in GENERATORS:
-        raise _fail(f"key 'generate': value {kind!r} is not allowed (expected one of: {', '.join(GENERATORS)})", gat)
+    kind = item["generate"]  # checked by _parse_op
 
     def get(key: str, default: Any = None) -> tuple[Any, str]:
         return item.get(key, default), where(name, item, key)
