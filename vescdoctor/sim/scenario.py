@@ -390,7 +390,7 @@ def _builtin_dir():
 
 def builtin_scenarios() -> list[Scenario]:
     """The built-in scenarios (vescdoctor/sim/scenarios/*.yaml), sorted by name."""
-    return [_load_builtin(name) for name in builtin_names()]
+    return [copy.deepcopy(_load_builtin(name)) for name in builtin_names()]  # callers may edit their copy
 
 
 def builtin_names() -> list[str]:
