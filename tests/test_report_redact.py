@@ -67,3 +67,14 @@ def test_debug_probe_serial_is_shortened_too():
     r = forum_report(env_summary={"simulated": False, "probe": "stlink:066DFF485550755187121723"})
     assert r["target"]["probe"] == "stlink:066D...1723"
     assert "066DFF485550755187121723" not in str(r)
+
+
+def test_serial_numbers_nested_in_facts_are_shortened_but_the_vesc_serial_stays():
+    from report_support import forum_session
+    from vescdoctor.report import build_report
+    result = forum_session()
+    result.facts["usb.debug_probes"] = [{"name": "ST-Link/V2", "serial": "7FE33FAE73015BCC8E36C68E"}]
+    result.facts["usb.vesc_usb_serial"] = "304"
+    r = build_report(result, identity=ALICE)
+    assert r["facts"]["usb.debug_probes"][0]["serial"] == "7FE3...C68E"
+    assert r["facts"]["usb.vesc_usb_serial"] == "304"

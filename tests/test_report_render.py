@@ -89,3 +89,22 @@ def test_markdown_to_a_file(report_file, tmp_path, capsys):
     assert main(["report", "show", str(report_file), "-o", str(out)]) == 0
     assert out.read_text().startswith("# vescdoctor report")
     assert capsys.readouterr().out == ""
+
+
+def test_code_spans_in_verdict_text_stay_code_and_stay_inert():
+    report = forum_report()
+    report["verdict"]["next_steps"] = ["Run `vescdoctor fix --firmware FW.bin` now", "Try `<img src=x>` [not](a link)"]
+    md = render_markdown(report)
+    assert "1. Run `vescdoctor fix --firmware FW.bin` now" in md
+    assert r"2. Try `<img src=x>` \[not\](a link)" in md
+    page = render_html(report)
+    assert "<li>Run <code>vescdoctor fix --firmware FW.bin</code> now</li>" in page
+    assert "<code>&lt;img src=x&gt;</code>" in page
+
+
+def test_unknown_facts_are_listed_apart_and_flash_sectors_left_to_the_flash_map():
+    report = forum_report()
+    report["facts"].update({"vesc.hw_name": None, "vesc.fw_major": None, "flash.sectors": [{"number": 0}]})
+    md = render_markdown(report)
+    assert "Not established: `vesc.fw_major`, `vesc.hw_name`" in md
+    assert "| `vesc.hw_name` |" not in md and "`flash.sectors`" not in md

@@ -17,8 +17,8 @@ USER_MARK, HOST_MARK = "<user>", "<host>"
 
 # Anyone's home, not only this user's: a backup made on another machine may be named in a report.
 _FOREIGN_HOMES = re.compile(r"(?:/home/|/Users/|[A-Za-z]:\\Users\\|[A-Za-z]:/Users/)[^/\\\s\"'<>|]+")
-# Facts that hold a unique ID: chip.uid, vesc.uuid, probe.unique_id, ...
-_UID_FACT = re.compile(r"(?:^|[._-])(?:uid|uuid|unique_id)$", re.IGNORECASE)
+# Facts (and keys inside them) that hold a unique ID: swd.uid, vesc.uuid, swd.probe_uid, a USB serial number ...
+_UID_FACT = re.compile(r"(?:^|[._-])(?:uid|uuid|unique_id|serial)$", re.IGNORECASE)
 # Codes, node ids and names from the graph: never rewritten (a user called "probe" must not rename a node).
 _CODE_FIELDS = {("format",), ("created",), ("command",), ("verdict", "code"), ("findings", "*"),
                 ("path", "*", "node"), ("path", "*", "kind"), ("path", "*", "outcome"), ("probes", "*", "name"),
@@ -108,11 +108,19 @@ def _find_uids(report: dict) -> dict[str, str]:
     # The debug probe's serial number (pyOCD's unique id) identifies the user's probe the same way.
     fact_sets = [report.get("facts") or {}, {"probe.uid": (report.get("target") or {}).get("probe")}]
     fact_sets += [p.get("facts") or {} for p in report.get("probes") or [] if isinstance(p, dict)]
-    for facts in fact_sets:
-        for name, value in facts.items():
-            if isinstance(value, str) and _UID_FACT.search(name):
+    stack: list[Any] = list(fact_sets)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        if not isinstance(item, dict):
+            continue
+        for name, value in item.items():
+            if isinstance(value, (dict, list)):
+                stack.append(value)
+            elif isinstance(value, str) and _UID_FACT.search(name):
                 digits = re.sub(r"[^0-9A-Fa-f]", "", value.rpartition(":")[2])
-                if len(digits) > 8:
+                if len(digits) > 8:  # a VESC's USB serial "304" is the same on every VESC: nothing to hide
                     short = shorten_uid(value)
                     found[value] = short
                     found.setdefault(digits.upper(), short.rpartition(":")[2])

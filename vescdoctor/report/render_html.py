@@ -25,6 +25,11 @@ def _e(s: object, *, limit: int | None = None) -> str:
     return html.escape(text.clip(cleaned, limit) if limit else cleaned, quote=True)
 
 
+def _rich(s: object) -> str:
+    """Escaped text where `code spans` become <code>."""
+    return "".join(_code(piece) if is_code else _e(piece) for is_code, piece in text.split_code(str(s)))
+
+
 def _code(s: object, limit: int = 300) -> str:
     return f"<code>{_e(s, limit=limit)}</code>"
 
@@ -49,10 +54,10 @@ def render_html(report: dict) -> str:
         body.append("<p>The run stopped before it reached a verdict.</p>")
     else:
         body.append(f'<div class="verdict"><p><strong>{_code(verdict["code"])}</strong>: {_e(verdict["title"])}</p>')
-        body += [f"<p>{_e(par)}</p>" for par in text.clean(verdict["explanation"]).split("\n\n") if par.strip()]
+        body += [f"<p>{_rich(par)}</p>" for par in text.clean(verdict["explanation"]).split("\n\n") if par.strip()]
         body.append("</div>")
         if verdict.get("next_steps"):
-            body.append("<h3>Next steps</h3><ol>" + "".join(f"<li>{_e(s)}</li>" for s in verdict["next_steps"])
+            body.append("<h3>Next steps</h3><ol>" + "".join(f"<li>{_rich(s)}</li>" for s in verdict["next_steps"])
                         + "</ol>")
     if report["findings"]:
         body.append("<p><strong>Findings:</strong> " + ", ".join(_code(f) for f in report["findings"]) + "</p>")
@@ -69,9 +74,12 @@ def render_html(report: dict) -> str:
                     for s in report["path"])
     body.append("<h2>Path through the decision graph</h2>" + (f"<ol>{steps}</ol>" if steps else
                                                               "<p>(no steps recorded)</p>"))
-    if report["facts"]:
-        body.append("<h2>Facts</h2>" + _table(("fact", "value"), [(_code(k), _code(text.value(v)))
-                                                                  for k, v in sorted(report["facts"].items())]))
+    known, unknown = text.fact_rows(report["facts"])
+    if known or unknown:
+        body.append("<h2>Facts</h2>" + (_table(("fact", "value"), [(_code(k), _code(v)) for k, v in known])
+                                        if known else ""))
+        if unknown:
+            body.append("<p>Not established: " + ", ".join(_code(k) for k in unknown) + "</p>")
     body.append("<h2>Flash map</h2>" + _pre(text.flash_map_lines(report["flash_map"])))
     if report["plan"]:
         body.append("<h2>Fix plan</h2><ol>" + "".join(

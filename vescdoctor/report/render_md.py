@@ -20,6 +20,12 @@ def md_text(s: object, *, single_line: bool = True) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), out)
 
 
+def md_rich(s: object, *, single_line: bool = True) -> str:
+    """Like md_text, but `code spans` in the text stay code spans."""
+    return "".join(code(piece, 300) if is_code else md_text(piece, single_line=single_line)
+                   for is_code, piece in text.split_code(str(s)))
+
+
 def code(s: object, limit: int = 200) -> str:
     """An inline code span that holds any text: a fence longer than its backtick runs; `|` escaped for tables."""
     body = text.clip(text.clean(s, single_line=True), limit).replace("|", "\\|")
@@ -51,10 +57,10 @@ def render_markdown(report: dict) -> str:
     else:
         out += [f"**{code(verdict['code'])}**: {md_text(verdict['title'])}", ""]
         if verdict["explanation"]:
-            out += [md_text(verdict["explanation"], single_line=False), ""]
+            out += [md_rich(verdict["explanation"], single_line=False), ""]
         if verdict.get("next_steps"):
             out += ["### Next steps", ""]
-            out += [f"{i}. {md_text(step)}" for i, step in enumerate(verdict["next_steps"], 1)] + [""]
+            out += [f"{i}. {md_rich(step)}" for i, step in enumerate(verdict["next_steps"], 1)] + [""]
     if report["findings"]:
         out += ["**Findings:** " + ", ".join(code(f) for f in report["findings"]), ""]
 
@@ -74,10 +80,11 @@ def render_markdown(report: dict) -> str:
     out += [] if report["path"] else ["(no steps recorded)"]
     out.append("")
 
-    if report["facts"]:
+    known, unknown = text.fact_rows(report["facts"])
+    if known or unknown:
         out += ["## Facts", ""]
-        out += _table(("fact", "value"), [(code(k), code(text.value(v)))
-                                          for k, v in sorted(report["facts"].items())]) + [""]
+        out += _table(("fact", "value"), [(code(k), code(v)) for k, v in known]) + [""] if known else []
+        out += ["Not established: " + ", ".join(code(k) for k in unknown), ""] if unknown else []
 
     out += ["## Flash map", ""] + code_block(text.flash_map_lines(report["flash_map"])) + [""]
 

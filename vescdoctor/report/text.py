@@ -10,6 +10,10 @@ import re
 from typing import Any
 
 # C0 controls but tab/newline, DEL, C1 controls (ESC sequences, CSI), and bidi/zero-width tricks (Trojan Source).
+# `like this` in a verdict's text: shown as code (a code span can't carry a link or HTML, so it is safe to keep).
+CODE_SPAN = re.compile(r"`([^`\n]{1,300})`")
+# Facts with a section of their own.
+SHOWN_ELSEWHERE = {"flash.sectors"}
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 REPLACEMENT = "\ufffd"
 
@@ -84,3 +88,18 @@ def redaction_line(report: dict) -> str:
     uid = {"shortened": "board UID shortened", "kept": "board UID kept in full", "none-found": ""}[r["board_uid"]]
     done = ", ".join(p for p in [", ".join(parts), uid] if p)
     return "Redacted before writing: " + (done or "nothing needed it") + "."
+
+
+def split_code(s: str) -> list[tuple[bool, str]]:
+    """(is_code, text) pieces of `s`, code spans marked by single backticks."""
+    out, pos = [], 0
+    for m in CODE_SPAN.finditer(s):
+        out += [(False, s[pos:m.start()]), (True, m.group(1))]
+        pos = m.end()
+    return [p for p in out + [(False, s[pos:])] if p[1]]
+
+
+def fact_rows(facts: dict) -> tuple[list[tuple[str, str]], list[str]]:
+    """(name, value) of every established fact, sorted, and the names of those left unknown (null)."""
+    known = [(k, value(v)) for k, v in sorted(facts.items()) if v is not None and k not in SHOWN_ELSEWHERE]
+    return known, sorted(k for k, v in facts.items() if v is None)
