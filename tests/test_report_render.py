@@ -31,7 +31,7 @@ def test_markdown_has_headings_verdict_facts_table_path_flash_map_actions_next_s
     assert "**Findings:** `app-missing`, `bootloader-missing`" in out
     assert "| fact | value |\n|---|---|\n" in out and "| `swd.optcr` | `0x0FFFAAED (268413677)` |" in out
     assert "3. `usb` (probe) → `ok`" in out and "7. `v-app-missing` (verdict) → `app-missing`" in out
-    assert "    11  0x080E0000  128K  bootloader  data" in out
+    assert "\n    11  0x080E0000  128K  bootloader  data\n" in out
     assert "| `write-bootloader` | **failed** | WRPERR on sector 11 |" in out
     assert "board UID shortened" in out
 

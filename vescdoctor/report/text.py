@@ -46,11 +46,11 @@ def size(n: int) -> str:
 
 def flash_map_lines(sectors: list[dict]) -> list[str]:
     """The flash map as a fixed-width text table (for a code block or a <pre>)."""
-    lines = ["sector  address     size  role        state"]
+    lines = ["sector  address     size  role        state       detail"]
     for s in sectors:
-        detail = f"  {clip(clean(s['detail'], single_line=True), 80)}" if s.get("detail") else ""
+        detail = clip(clean(s["detail"], single_line=True), 80) if s.get("detail") else ""
         lines.append(f"{s['sector']:>6}  0x{s['address']:08X}  {size(s['size']):>4}  {s['role']:<10}  "
-                     f"{s['state']}{detail}")
+                     f"{s['state']:<10}  {detail}".rstrip())
     return lines
 
 
