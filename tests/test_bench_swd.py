@@ -382,3 +382,55 @@ def test_full_size_firmware_programs_and_boots(tmp_path: Path, boot_image: Path,
     print(f"\nSession.open {open_s * 1000:.1f} ms; 393208 B programmed in {program_s:.2f} s "
           f"with {transfers} ST-Link USB transfers")
     assert program_s < 15 and transfers < 40000
+
+
+# -- what the board shows on USB --------------------------------------------------------------------------------------
+
+def usb_ids(bench: Bench) -> list[tuple[int, int]]:
+    return [(d.idVendor, d.idProduct) for d in usb.core.find(find_all=True, backend=bench.usb_backend)]
+
+
+def test_usb_devices_follow_the_board(tmp_path: Path):
+    image = imagegen.firmware("410", "5.03", "small")
+    board = make_board(tmp_path / "b", flash_with((APP_BASE, image)), power="off")
+    bench = Bench.acquire(board)
+    try:
+        assert usb_ids(bench) == [(0x0483, 0x3748)]  # unpowered: only the probe
+        bench.set_power(True)
+        assert usb_ids(bench) == [(0x0483, 0x3748), (0x0483, 0x5740)]
+        vesc = usb.core.find(backend=bench.usb_backend, idProduct=0x5740)
+        assert (vesc.manufacturer, vesc.product, vesc.serial_number) == (
+            "STMicroelectronics", "ChibiOS/RT Virtual COM Port", "304")
+        assert [i.bInterfaceClass for i in vesc.get_active_configuration()] == [0x02, 0x0A]  # CDC-ACM
+        with session_on(board) as session:  # halted by the debugger: the firmware's USB is gone
+            assert usb_ids(bench) == [(0x0483, 0x3748)]
+            session.target.reset()
+            assert usb_ids(bench) == [(0x0483, 0x3748), (0x0483, 0x5740)]
+    finally:
+        bench.release()
+
+
+def test_dfu_when_boot0_is_high(tmp_path: Path):
+    board = make_board(tmp_path / "b", boot0="high")
+    bench = Bench.acquire(board)
+    try:
+        assert usb_ids(bench) == [(0x0483, 0x3748), (0x0483, 0xDF11)]
+        dfu = usb.core.find(backend=bench.usb_backend, idProduct=0xDF11)
+        assert dfu.get_active_configuration()[(0, 0)].bInterfaceClass == 0xFE
+    finally:
+        bench.release()
+
+
+FIRMWARE_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "firmware"
+
+
+@pytest.mark.real_firmware
+def test_real_release_gets_its_reference_crc_on_first_boot(tmp_path: Path):
+    path = FIRMWARE_DIR / "fw_410_2022-01.bin"
+    if not path.is_file():
+        pytest.skip(f"real images not available ({FIRMWARE_DIR} is absent)")
+    board = make_board(tmp_path / "b", flash_with((APP_BASE, path.read_bytes())))
+    with session_on(board) as session:
+        session.target.reset()
+    flash = read_flash(board)
+    assert flash[0x5FFF0:0x5FFF8] == bytes(4) + (0x933B59DF).to_bytes(4, "little")
