@@ -92,8 +92,10 @@ def run_diagnosis(env: Any, graph: Graph, *, answers: Mapping[str, str] | None =
                   ask: Callable[[Node], str] | None = None, emit: Callable[[str], None] = lambda line: None,
                   session: TriageSession | None = None) -> Diagnosis:
     """Walk `graph` to a verdict. `ask` answers questions (None: the board's owner on a bench, else fallback)."""
+    from .registries import probe_facts
     from .swdlink import close_link
 
+    probe_facts()  # registers the built-in probes
     session = session or TriageSession(graph, answers)
     try:
         while True:
