@@ -1,28 +1,49 @@
 """pyOCD probe plugin "vescsim": `pyocd load -u vescsim:BOARD_DIR ...` talks to a simulated board.
 
-pyOCD imports every `pyocd.probe` entry point while it imports itself, so this module imports nothing heavy and
-cannot fail: the probe class (vescdoctor.sim.probe) loads only when pyOCD asks for it. Loading also registers the
-stm32f405rg target, so `-t stm32f405rg` works from the pyocd command line.
+pyOCD imports every `pyocd.probe` entry point while it imports itself. So that importing this module first cannot
+start that cycle half-way, it imports nothing at import time and cannot fail: the plugin class is built when pyOCD
+asks for it (module __getattr__), and the probe class (vescdoctor.sim.probe) when pyOCD loads the plugin. Loading
+also registers the stm32f405rg target, so `-t stm32f405rg` works from the pyocd command line.
 """
 from __future__ import annotations
 
-from pyocd.core.plugin import Plugin
+from typing import Any
+
+_CLASS: Any = None
 
 
-class VescSimProbePlugin(Plugin):
-    def should_load(self) -> bool:
-        return True
+def __getattr__(name: str) -> Any:
+    global _CLASS
+    if name != "VescSimProbePlugin":
+        raise AttributeError(name)
+    if _CLASS is None:
+        _CLASS = _build_plugin_class()
+    return _CLASS
 
-    def load(self):
-        from ..target.stm32f405 import register_target
-        from .probe import VescSimProbe
-        register_target()
-        return VescSimProbe
 
-    @property
-    def name(self) -> str:
-        return "vescsim"
+def _build_plugin_class():
+    from pyocd.core.plugin import Plugin
 
-    @property
-    def description(self) -> str:
-        return "vescdoctor virtual bench: a simulated VESC board behind a simulated ST-Link"
+    class VescSimProbePlugin(Plugin):
+        def should_load(self) -> bool:
+            return True
+
+        def load(self):
+            from . import probe
+            try:
+                from ..target.stm32f405 import register_target
+            except ImportError:
+                pass  # vescdoctor's target module is importing pyOCD right now; open_session registers it later
+            else:
+                register_target()
+            return probe.VescSimProbe
+
+        @property
+        def name(self) -> str:
+            return "vescsim"
+
+        @property
+        def description(self) -> str:
+            return "vescdoctor virtual bench: a simulated VESC board behind a simulated ST-Link"
+
+    return VescSimProbePlugin
