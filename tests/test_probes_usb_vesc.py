@@ -1,7 +1,6 @@
 """The usb.scan and vesc.query probes against simulated boards, through real pyusb and pyserial."""
 from __future__ import annotations
 
-import array
 import json
 import os
 import subprocess
@@ -10,76 +9,18 @@ import time
 from pathlib import Path
 
 import pytest
-import usb.backend
 
-from vescdoctor.environment import Environment
+from vescdoctor.environment import Environment, sim_environment
 from vescdoctor.probes import usb as usb_probe  # noqa: F401  (registers usb.scan)
 from vescdoctor.probes import vesc as vesc_probe  # noqa: F401  (registers vesc.query)
 from vescdoctor.probes.base import REGISTRY, ProbeContext, run_probe
 from vescdoctor.protocol.commands import SAFE_COMMANDS
 from vescdoctor.sim import boot, imagegen
+from vescdoctor.sim.bench import Bench
 from vescdoctor.sim.board import Board, BoardConfig
 from vescdoctor.knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, FLASH_SIZE
 
 FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "shared" / "firmware"
-
-# --- a stand-in for vescdoctor.sim.bench.Bench until it exists: the board plus a pyusb backend -----------------
-
-PROBE_IDS = {"stlink-v2": (0x0483, 0x3748), "stlink-v2-1": (0x0483, 0x374B), "stlink-v3": (0x0483, 0x374F),
-             "cmsis-dap": (0x2E8A, 0x000C)}
-
-
-class _Desc:
-    def __init__(self, vid, pid, address, strings):
-        self.bLength, self.bDescriptorType, self.bcdUSB = 18, 1, 0x0200
-        self.bDeviceClass = self.bDeviceSubClass = self.bDeviceProtocol = 0
-        self.bMaxPacketSize0, self.idVendor, self.idProduct, self.bcdDevice = 64, vid, pid, 0x0100
-        self.iManufacturer, self.iProduct, self.iSerialNumber = 1, 2, 3
-        self.bNumConfigurations, self.address, self.bus = 1, address, 1
-        self.port_number, self.port_numbers, self.speed = address, (address,), 2
-        self.strings = strings
-
-
-class _StandInUsb(usb.backend.IBackend):
-    """Just enough of a pyusb backend for enumeration and string descriptors."""
-
-    def __init__(self, board):
-        self.board = board
-
-    def enumerate_devices(self):
-        out = []
-        if self.board.config.probe != "none":
-            vid, pid = PROBE_IDS[self.board.config.probe]
-            out.append(_Desc(vid, pid, 1, ["STMicroelectronics", "STM32 STLink", "066DFF515550"]))
-        for n, dev in enumerate(boot.evaluate(self.board).usb_devices, start=2):
-            out.append(_Desc(dev.vid, dev.pid, n, [dev.manufacturer, dev.product, dev.serial]))
-        return out
-
-    def get_device_descriptor(self, dev):
-        return dev
-
-    def open_device(self, dev):
-        return dev
-
-    def close_device(self, handle):
-        pass
-
-    def ctrl_transfer(self, handle, bmRequestType, bRequest, wValue, wIndex, data, timeout):
-        index = wValue & 0xFF
-        raw = b"\x09\x04" if index == 0 else handle.strings[index - 1].encode("utf-16-le")
-        desc = bytes((2 + len(raw), 3)) + raw
-        n = min(len(desc), len(data))
-        data[:n] = array.array("B", desc[:n])
-        return n
-
-
-class _StandInBench:
-    def __init__(self, board):
-        self.board, self.usb_backend, self.pyocd_uid, self.released = board, _StandInUsb(board), None, False
-
-    def release(self):
-        self.released = True
-
 
 def make_board(tmp_path, flash=None, **config) -> Board:
     return Board.create(tmp_path / "board", BoardConfig(**config), flash if flash is not None else bytes(FLASH_SIZE))
@@ -100,7 +41,7 @@ def env_for(tmp_path):
 
     def make(flash=None, **config) -> Environment:
         board = make_board(tmp_path, flash if flash is not None else healthy_flash(), **config)
-        env = Environment(usb_backend=_StandInUsb(board), bench=_StandInBench(board))
+        env = sim_environment(board.path)
         made.append(env)
         return env
 
@@ -124,12 +65,13 @@ def test_usb_scan_healthy_board(env_for):
     assert f["usb.backend_ok"] and f["usb.vesc_present"] and f["usb.vesc_count"] == 1
     assert f["usb.vesc_port"].startswith("vescsim://") and f["usb.vesc_usb_serial"] == "304"
     assert f["usb.dfu_present"] is False
-    assert f["usb.debug_probes"] == [{"kind": "stlink-v2", "name": "ST-Link/V2", "vid": "0483", "pid": "3748",
-                                      "serial": "066DFF515550"}]
-    assert f["usb.debug_probe_present"] is True
+    (stlink,) = f["usb.debug_probes"]
+    assert (stlink["kind"], stlink["name"], stlink["vid"], stlink["pid"]) == ("stlink-v2", "ST-Link/V2", "0483",
+                                                                             "3748")
+    assert stlink["serial"] and f["usb.debug_probe_present"] is True
     assert f["usb.host_issues"] is None and f["usb.port_holders"] is None  # real-host checks: not on the bench
     assert f"USB: VESC (0483:5740) on {f['usb.vesc_port']}" in result.transcript
-    assert "USB: debug probe ST-Link/V2 (0483:3748), serial 066DFF515550" in result.transcript
+    assert f"USB: debug probe ST-Link/V2 (0483:3748), serial {stlink['serial']}" in result.transcript
 
 
 @pytest.mark.parametrize("usb_cable", ["charge-only", "unplugged"])
@@ -156,7 +98,13 @@ def test_usb_scan_blank_chip_shows_no_vesc(env_for):
 def test_serial_ports_follow_what_the_board_runs_now(env_for):
     env = env_for()
     assert len(env.serial_ports()) == 1
-    env.bench.board.flash[:8] = b"\xff" * 8  # the app's vector table erased (as a fix would, then reset)
+    env.bench.set_power(False)
+    assert env.serial_ports() == []
+    env.bench.set_power(True)
+    assert len(env.serial_ports()) == 1
+    env.bench.board.flash[:8] = b"\xff" * 8  # the app's vector table erased (as a fix would), then a power cycle
+    env.bench.set_power(False)
+    env.bench.set_power(True)
     assert env.serial_ports() == []
 
 
@@ -215,11 +163,11 @@ def test_vesc_query_on_a_healthy_board_is_fast(env_for):
     assert time.monotonic() - start < 0.5
 
 
-def test_environment_close_releases_the_bench_and_the_port(env_for):
+def test_environment_close_releases_the_bench_and_stops_the_port(env_for):
     env = env_for()
     bench, url = env.bench, env.serial_ports()[0].device
     env.close()
-    assert bench.released and env.bench is None
+    assert env.bench is None and bench._refs == 0 and bench.path not in Bench._registry
     import serial
     with pytest.raises(serial.SerialException):
         serial.serial_for_url(url)
@@ -246,7 +194,8 @@ def test_vesc_query_on_real_release_images(tmp_path, image, hw, version):
     flash[:len(data)] = data
     board = make_board(tmp_path, flash, hw=hw)
     boot.power_on_reset(board)  # first boot: the firmware writes its CRC words
-    with Environment(usb_backend=_StandInUsb(board), bench=_StandInBench(board)) as env:
+    board.save()
+    with sim_environment(board.path) as env:
         f = run("vesc.query", env).facts
     assert (f["vesc.hw_name"], f["vesc.fw_version"], f["vesc.answered"]) == (hw, version, True)
 
@@ -300,9 +249,13 @@ def test_vesc_query_port_opens_but_nothing_answers(monkeypatch):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux host checks")
 def test_usb_scan_on_a_real_host_runs_the_linux_checks(tmp_path):
     board = make_board(tmp_path, healthy_flash())
-    # This machine's serial ports and /proc, with the stand-in backend so no real USB is needed.
-    with Environment(usb_backend=_StandInUsb(board)) as env:
-        result = run("usb.scan", env)
+    bench = Bench.acquire(board.path)
+    # This machine's serial ports and /proc, with the bench's USB so that no real USB is needed.
+    try:
+        with Environment(usb_backend=bench.usb_backend) as env:
+            result = run("usb.scan", env)
+    finally:
+        bench.release()
     f = result.facts
     assert isinstance(f["usb.host_issues"], list) and isinstance(f["usb.modemmanager_running"], bool)
     if os.geteuid() == 0:

@@ -13,6 +13,10 @@ What it answers (the identity is the boot model's vescdoctor.sim.boot.VescIdenti
   erase and reboot commands: the bench does not model the firmware's update path, so a host that sends them waits in
   vain rather than being told a lie. Nothing here ever touches the board's flash.
 
+On the bench, serve_bench(bench) gives each Bench one port (kept in bench.attachments, stopped on its last release):
+it answers while the bench shows the VESC CDC device on USB (firmware running, USB data cable, core not halted),
+with the identity the boot model gives the board's flash.
+
 The host reaches the port through the pyserial URL `vescsim://<pty path>` (see serial_url/protocol_vescsim.py),
 which refuses to open with EACCES / EBUSY exactly as PosixSerial reports them when `open_error()` says so.
 """
@@ -28,9 +32,10 @@ from typing import Callable
 
 import serial
 
+from ..knowledge.usb_ids import VESC_CDC
 from ..protocol import packet
 from ..protocol.commands import Command, VALUE_FIELDS, build_get_values, build_get_values_selective
-from .boot import VescIdentity
+from .boot import VescIdentity, evaluate
 
 URL_SCHEME = "vescsim"
 _HANDLER_PACKAGE = "vescdoctor.sim.serial_url"
@@ -197,3 +202,31 @@ def open_refusal(path: str) -> serial.SerialException | None:
             return None
     msg = OSError(code, os.strerror(code), path)
     return serial.SerialException(code, f"could not open port {path}: {msg}")
+
+
+ATTACHMENT = "vesc_serial"
+_SERVE_LOCK = threading.Lock()
+
+
+def bench_vesc_device(bench):
+    """The VESC CDC device the bench shows on USB now (a sim.usb_descriptors.UsbDeviceSpec), or None."""
+    for device in bench.usb_devices():
+        if (device.vid, device.pid) == VESC_CDC:
+            return device
+    return None
+
+
+def serve_bench(bench) -> VescSerialPort:
+    """The bench's VESC port, started on first use and stopped by the bench's last release."""
+    with _SERVE_LOCK:
+        port = bench.attachments.get(ATTACHMENT)
+        if port is None:
+            def identity() -> VescIdentity | None:
+                return evaluate(bench.board).vesc if bench_vesc_device(bench) is not None else None
+
+            def open_error() -> str | None:
+                return evaluate(bench.board).serial_error
+
+            port = bench.attachments[ATTACHMENT] = VescSerialPort(identity, open_error).start()
+            bench.stop_hooks.append(lambda _bench: port.stop())
+        return port
