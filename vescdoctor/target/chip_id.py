@@ -1,0 +1,67 @@
+"""Who the chip says it is: DBGMCU IDCODE, CPUID, flash size and the 96-bit unique ID (readable under RDP 1)."""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from ..knowledge.flash import FLASH_SIZE_ADDR, UID_ADDR
+
+DBGMCU_IDCODE = 0xE0042000
+CPUID = 0xE000ED00
+
+DEV_IDS = {0x413: "STM32F405/407/415/417", 0x419: "STM32F42x/43x", 0x441: "STM32F412"}
+REV_IDS_413 = {0x1000: "A", 0x1001: "Z", 0x1003: "Y", 0x1007: "1", 0x2001: "3"}
+CORTEX_PARTS = {0xC20: "Cortex-M0", 0xC60: "Cortex-M0+", 0xC23: "Cortex-M3", 0xC24: "Cortex-M4",
+                0xC27: "Cortex-M7", 0xD21: "Cortex-M33"}
+
+
+@dataclass(frozen=True)
+class ChipIdentity:
+    idcode: int  # DBGMCU_IDCODE
+    cpuid: int
+    flash_kib: int
+    uid: bytes  # 12 bytes as they lie in memory
+
+    @property
+    def dev_id(self) -> int:
+        return self.idcode & 0xFFF
+
+    @property
+    def rev_id(self) -> int:
+        return self.idcode >> 16
+
+    @property
+    def family(self) -> str:
+        return DEV_IDS.get(self.dev_id, f"unknown DEV_ID 0x{self.dev_id:03X}")
+
+    @property
+    def revision(self) -> str:
+        return REV_IDS_413.get(self.rev_id, f"0x{self.rev_id:04X}") if self.dev_id == 0x413 else f"0x{self.rev_id:04X}"
+
+    @property
+    def core(self) -> str:
+        part = (self.cpuid >> 4) & 0xFFF
+        name = CORTEX_PARTS.get(part, f"part 0x{part:03X}")
+        return f"{name} r{(self.cpuid >> 20) & 0xF}p{self.cpuid & 0xF}"
+
+    @property
+    def uid_hex(self) -> str:
+        return self.uid.hex().upper()
+
+    @property
+    def is_f405_family(self) -> bool:
+        return self.dev_id == 0x413
+
+
+def read_chip_identity(target) -> ChipIdentity:
+    """Read the identity registers through any pyOCD target/memory interface (read32, read_memory_block8)."""
+    idcode = target.read32(DBGMCU_IDCODE)
+    cpuid = target.read32(CPUID)
+    flash_kib = target.read16(FLASH_SIZE_ADDR)
+    uid = bytes(target.read_memory_block8(UID_ADDR, 12))
+    return ChipIdentity(idcode=idcode, cpuid=cpuid, flash_kib=flash_kib, uid=uid)
+
+
+def uid_words(uid: bytes) -> tuple[int, int, int]:
+    """The UID as the three 32-bit words the reference manual names (U_ID[31:0], [63:32], [95:64])."""
+    return struct.unpack("<III", uid)

@@ -1,0 +1,100 @@
+"""The STM32F405RG as pyOCD sees it: memory map, flash algorithm, register-level mass erase and lock check.
+
+pyOCD 0.46 has no built-in F405 (pyocd-notes.md). The STM32F412 flash algorithm is imported, not copied: it only
+touches registers the F405 has and numbers sectors the same way below 0x08100000. The F429 algorithm would set MER1
+(bit 15), reserved on the F405.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from pyocd.core import exceptions
+from pyocd.core.memory_map import FlashRegion, MemoryMap, RamRegion
+from pyocd.coresight.coresight_target import CoreSightTarget
+from pyocd.target.builtin.target_STM32F412xx import FLASH_ALGO
+
+from . import flash_regs as F
+
+LOG = logging.getLogger(__name__)
+
+TARGET_NAME = "stm32f405rg"
+
+# DBGMCU: keep clocks running in low-power modes and freeze the watchdogs while the core is halted, as pyOCD's
+# F4 targets do, so a firmware that sleeps or kicks a watchdog stays debuggable.
+DBGMCU_CR, DBGMCU_CR_VALUE = 0xE0042004, 0x7
+DBGMCU_APB1_FZ, DBGMCU_APB1_FZ_VALUE = 0xE0042008, 0x06E01DFF
+
+MASS_ERASE_TIMEOUT_S = 40.0  # datasheet: 8 s typical, 16 s max
+
+
+class STM32F405RG(CoreSightTarget):
+    VENDOR = "STMicroelectronics"
+
+    MEMORY_MAP = MemoryMap(
+        FlashRegion(start=0x08000000, length=0x10000, sector_size=0x4000, page_size=0x1000,
+                    is_boot_memory=True, algo=FLASH_ALGO, name="flash_16k"),
+        FlashRegion(start=0x08010000, length=0x10000, sector_size=0x10000, page_size=0x1000,
+                    algo=FLASH_ALGO, name="flash_64k"),
+        FlashRegion(start=0x08020000, length=0xE0000, sector_size=0x20000, page_size=0x1000,
+                    algo=FLASH_ALGO, name="flash_128k"),
+        RamRegion(start=0x20000000, length=0x20000, name="sram"),
+        RamRegion(start=0x10000000, length=0x10000, name="ccm"),
+    )
+
+    def __init__(self, session):
+        super().__init__(session, self.MEMORY_MAP)
+
+    def post_connect_hook(self):
+        if self.session.options.get("connect_mode") == "attach":
+            return  # attach means: do not change the running chip
+        self.write32(DBGMCU_CR, DBGMCU_CR_VALUE)
+        self.write32(DBGMCU_APB1_FZ, DBGMCU_APB1_FZ_VALUE)
+
+    def is_locked(self) -> bool:
+        """True when read-out protection (RDP level 1 or 2) blocks the debugger's access to flash."""
+        return F.rdp_level((self.read32(F.OPTCR) & F.OPTCR_RDP_MASK) >> F.OPTCR_RDP_SHIFT) != 0
+
+    def mass_erase(self) -> None:
+        """One MER erase of the whole flash (pyOCD's default would run EraseChip once per region: 3 x 8-16 s).
+
+        Fails with FlashEraseFailure naming the SR error bits, e.g. WRPERR when any sector is write-protected.
+        """
+        self.halt()
+        wait_not_busy(self, MASS_ERASE_TIMEOUT_S)
+        unlock_flash(self)
+        self.write32(F.SR, F.SR_ERRORS | F.SR_EOP)  # clear stale status (write 1 to clear)
+        self.write32(F.CR, F.CR_MER | F.PSIZE_X32)
+        self.write32(F.CR, F.CR_MER | F.PSIZE_X32 | F.CR_STRT)
+        sr = wait_not_busy(self, MASS_ERASE_TIMEOUT_S)
+        self.write32(F.CR, F.CR_LOCK)
+        if sr & F.SR_ERRORS:
+            raise exceptions.FlashEraseFailure(
+                f"mass erase failed: FLASH_SR=0x{sr:08X} ({', '.join(F.sr_error_names(sr))})", result_code=sr)
+
+
+def unlock_flash(target) -> None:
+    """Write the FLASH_KEYR sequence if FLASH_CR is locked."""
+    if target.read32(F.CR) & F.CR_LOCK:
+        target.write32(F.KEYR, F.KEY1)
+        target.write32(F.KEYR, F.KEY2)
+        if target.read32(F.CR) & F.CR_LOCK:
+            raise exceptions.FlashFailure("FLASH_CR stayed locked after the key sequence")
+
+
+def wait_not_busy(target, timeout_s: float) -> int:
+    """Poll FLASH_SR until BSY clears; return SR. Sleeps only while the chip says it is busy."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        sr = target.read32(F.SR)
+        if not sr & F.SR_BSY:
+            return sr
+        if time.monotonic() > deadline:
+            raise exceptions.FlashFailure(f"FLASH_SR still busy after {timeout_s:.0f} s (0x{sr:08X})")
+        time.sleep(0.01)
+
+
+def register_target() -> None:
+    """Make `target_override="stm32f405rg"` known to pyOCD (TARGET is a process-wide dict). Idempotent."""
+    from pyocd.target import TARGET
+    TARGET[TARGET_NAME] = STM32F405RG
