@@ -43,7 +43,7 @@ class Bench:
         self._probe_device = (stlink_device(self.stlink.model, self.probe_serial, self.stlink) if self.stlink else
                               cmsis_dap_device(self.probe_serial) if probe == "cmsis-dap" else None)
         self._firmware_devices: dict[tuple, UsbDeviceSpec] = {}
-        self.usb_backend = SimUsbBackend(self.usb_devices)
+        self.usb_backend = SimUsbBackend(self.usb_devices, is_present=self.device_present)
         self._refs = 0
 
     # -- lifetime ---------------------------------------------------------------------------------------------------
@@ -103,6 +103,12 @@ class Bench:
             for spec in getattr(state, "usb_devices", None) or []:
                 devices.append(self._firmware_device(spec))
         return devices
+
+    def device_present(self, device: UsbDeviceSpec) -> bool:
+        """Whether `device` is on USB now; the probe's own answer needs no look at what the firmware does."""
+        if device is self._probe_device:
+            return not self.chip.probe_unplugged
+        return any(d is device for d in self.usb_devices())
 
     def _firmware_device(self, spec) -> UsbDeviceSpec:
         key = (spec.kind, spec.vid, spec.pid, spec.manufacturer, spec.product, spec.serial)

@@ -26,8 +26,11 @@ def _gone() -> usb.core.USBError:
 
 
 class SimUsbBackend(usb.backend.IBackend):
-    def __init__(self, list_devices: Callable[[], list[UsbDeviceSpec]], bus: int = 9):
+    def __init__(self, list_devices: Callable[[], list[UsbDeviceSpec]], bus: int = 9,
+                 is_present: Callable[[UsbDeviceSpec], bool] | None = None):
         self._list_devices = list_devices
+        # Asked on every transfer: a cheap answer matters (the probe's thousands of bulk transfers per write).
+        self._is_present = is_present or (lambda dev: any(d is dev for d in list_devices()))
         self.bus = bus
         self.transfers: Counter[str] = Counter()  # "bulk_out", "bulk_in", "control"
 
@@ -39,7 +42,7 @@ class SimUsbBackend(usb.backend.IBackend):
         return list(self._list_devices())
 
     def _present(self, dev: UsbDeviceSpec) -> None:
-        if not any(d is dev for d in self._list_devices()):
+        if not self._is_present(dev):
             raise _gone()
 
     # -- enumeration and descriptors -------------------------------------------------------------------------------
