@@ -1,0 +1,1 @@
+"""The screens: start, wiring, triage, verdict, confirmation, fix progress, end, quit-while-writing."""

@@ -1,0 +1,88 @@
+"""The end: what the repair changed, the verdict after it, and the report."""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+
+def after_verdict(after: Any) -> str | None:
+    """The verdict code of the re-diagnosis the fix engine made (a Diagnosis, a SessionResult, a report or a code)."""
+    if after is None:
+        return None
+    if isinstance(after, str):
+        return after
+    if isinstance(after, dict):
+        v = after.get("verdict")
+        return v.get("code") if isinstance(v, dict) else v
+    v = getattr(after, "verdict", None)
+    if isinstance(v, str):
+        return v
+    return getattr(v, "code", None)
+
+
+def outcome_text(outcome: Any, error: str | None) -> Text:
+    text = Text()
+    ok = bool(getattr(outcome, "ok", False)) and error is None
+    text.append("Repair done\n" if ok else "The repair did not complete\n", style="bold")
+    message = error or getattr(outcome, "message", "") or ""
+    if message:
+        text.append(f"{message}\n")
+    actions = getattr(outcome, "actions", None) or ()
+    if actions:
+        text.append("\nWhat was done\n", style="bold")
+        for action in actions:
+            get = action.get if isinstance(action, dict) else (lambda k, a=action: getattr(a, k, None))
+            mark = "ok " if get("ok") else "FAILED "
+            detail = get("detail") or get("error") or ""
+            text.append(f"  {mark}{get('step') or get('name')}" + (f": {detail}" if detail else "") + "\n")
+    backups = getattr(outcome, "backups", None) or ()
+    for backup in backups:
+        file = backup.get("file") if isinstance(backup, dict) else getattr(backup, "file", None) or \
+            getattr(backup, "path", None)
+        text.append(f"\nBackup kept: {file}\n")
+    code = after_verdict(getattr(outcome, "after", None))
+    if code:
+        text.append("\nVerdict after the repair: ", style="bold")
+        text.append(code, style="bold reverse")
+        text.append("\n")
+    if not ok:
+        text.append("\nNothing is lost for good: run vescdoctor again, it reads what the chip holds now and "
+                    "finishes the job. Check the wiring and the battery first.\n")
+    return text
+
+
+class EndScreen(Screen):
+    def compose(self) -> ComposeResult:
+        app = self.app
+        yield Header()
+        with VerticalScroll(id="end-body"):
+            yield Static(outcome_text(app.outcome, app.fix_error), id="end-text")
+            yield Label("Report file")
+            yield Input(str(app.report_path), id="report-path")
+        with Horizontal(classes="buttons"):
+            yield Button("Save report", id="end-save", variant="primary")
+            yield Button("Quit", id="end-quit")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#end-save", Button).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.save()
+
+    def save(self) -> None:
+        path = self.app.save_report(self.query_one("#report-path", Input).value.strip() or None)
+        if path is not None:
+            self.notify(f"Report saved to {path}", title="Report")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "end-save":
+            self.save()
+        else:
+            self.app.exit(0 if getattr(self.app.outcome, "ok", False) else 1)

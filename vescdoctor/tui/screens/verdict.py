@@ -1,0 +1,112 @@
+"""Verdict: what is wrong, what to do, and the fix plan for the image files given (consent comes after)."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
+
+from ..widgets.flashmap import FlashMap
+
+
+def verdict_text(verdict, findings: list[str]) -> Text:
+    text = Text()
+    text.append(" ".join((verdict.explanation or "").split()) + "\n")
+    if findings:
+        text.append("\nFindings: ", style="bold")
+        text.append(", ".join(findings) + "\n")
+    if verdict.next_steps:
+        text.append("\nNext steps\n", style="bold")
+        for step in verdict.next_steps:
+            text.append(f"• {' '.join(step.split())}\n")
+    return text
+
+
+class VerdictScreen(Screen):
+    def __init__(self) -> None:
+        super().__init__(id="verdict")
+        self.plan = None
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        session = app.session
+        verdict = session.verdict
+        healthy = verdict.code == "healthy"
+        yield Header()
+        with VerticalScroll(id="verdict-body"):
+            yield Static(Text.assemble(("Verdict: ", "bold"), (verdict.code, "bold reverse"), f"  {verdict.title}"),
+                         id="verdict-title")
+            yield Static(verdict_text(verdict, session.ordered_findings()), id="verdict-text")
+            yield FlashMap(id="verdict-map")
+            if not healthy:
+                with Vertical(id="fix-panel"):
+                    yield Label("Bootloader image (.bin/.hex/.elf, empty: keep the one on the board)")
+                    yield Input(app.bootloader_path, id="fix-bootloader", placeholder="path to the bootloader")
+                    yield Label("Firmware image for your hardware")
+                    yield Input(app.firmware_path, id="fix-firmware", placeholder="path to the firmware")
+                    yield Checkbox("Keep the motor configuration (sectors 1-2)", True, id="fix-keep")
+                    yield Static(id="fix-plan")
+        with Horizontal(classes="buttons"):
+            if not healthy:
+                yield Button("Repair...", id="fix-go", variant="warning")
+            yield Button("Save report", id="save-report")
+            yield Button("Quit", id="verdict-quit")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for panel in self.query("#fix-panel"):
+            panel.border_title = "The repair"
+        self.query_one(FlashMap).show_sectors(self.app.session.facts.get("flash.sectors"),
+                                             unreadable=self.app.session.facts.get("swd.rdp_level") in (1, 2))
+        if self.query("#fix-panel"):
+            self.update_plan()
+        go = self.query("#fix-go")
+        (go.first() if go and not go.first().disabled else self.query_one("#save-report")).focus()
+
+    @on(Input.Submitted)
+    @on(Checkbox.Changed)
+    def inputs_changed(self) -> None:
+        self.update_plan()
+
+    @on(Input.Changed)
+    def input_edited(self, event: Input.Changed) -> None:
+        # recompute when the field names a file that exists (cheap), not on every half-typed path
+        from pathlib import Path
+
+        value = event.value.strip()
+        if not value or Path(value).is_file():
+            self.update_plan()
+
+    def update_plan(self) -> None:
+        bl = self.query_one("#fix-bootloader", Input).value
+        fw = self.query_one("#fix-firmware", Input).value
+        keep = self.query_one("#fix-keep", Checkbox).value
+        self.plan, error = self.app.make_plan(bl, fw, keep)
+        text = Text()
+        if self.plan is None:
+            text.append("No repair possible yet: ", style="bold")
+            text.append(error or "no plan")
+        else:
+            text.append("The plan\n", style="bold")
+            for line in self.plan.describe():
+                text.append(f"  {line}\n")
+            for warning in getattr(self.plan, "warnings", None) or ():
+                text.append(f"  ! {warning}\n", style="bold")
+        self.query_one("#fix-plan", Static).update(text)
+        go = self.query_one("#fix-go", Button)
+        go.disabled = self.plan is None
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "fix-go":
+            self.update_plan()
+            if self.plan is not None:
+                self.app.ask_consent(self.plan)
+        elif event.button.id == "save-report":
+            path = self.app.save_report()
+            if path is not None:
+                self.notify(f"Report saved to {path}", title="Report")
+        elif event.button.id == "verdict-quit":
+            self.app.exit(0)

@@ -1,0 +1,84 @@
+"""Wiring: the ST-Link to the VESC 4.x SWD header, pin by pin, with the safety rules. Shown before the SWD connect."""
+from __future__ import annotations
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Static
+
+# VESC 4.x header pin -> (signal, ST-Link/V2 20-pin pin, note); shared/reference/vesc-stm32.md "SWD wiring and power"
+PINS = (
+    ("1", "3.3 V", "1 VAPP", "sense only (measures the board)"),
+    ("2", "SWCLK", "9 SWCLK", ""),
+    ("3", "GND", "4 GND", "any even pin"),
+    ("4", "SWDIO", "7 SWDIO", ""),
+    ("5", "NRST", "15 NRST", "lets vescdoctor connect under reset"),
+    ("6", "n.c.", "-", "leave free"),
+)
+
+RULES = (
+    ("Power the VESC from its battery input.", " USB does not power a VESC 4.x; a current-limited supply is best."),
+    ("Never feed 3.3 V from the probe", " (ST-Link pin 19 / a dongle's 3.3 V pin) into the VESC: it can kill its "
+                                        "regulator. Pin 1 only senses."),
+    ("Wire NRST", " so the chip can be reached under reset when its firmware sleeps or takes the SWD pins."),
+    ("Disconnect the motor", " and keep the SWD wires short (under 20 cm)."),
+    ("Don't unplug anything while a write runs.", ""),
+)
+
+
+def pin_table() -> Table:
+    table = Table(title="VESC 4.x SWD header (6 pins, 2.0 mm)  ->  ST-Link/V2 (20-pin)", title_justify="left",
+                  expand=False, box=box.SIMPLE_HEAD, show_edge=False)
+    table.add_column("VESC pin")
+    table.add_column("signal")
+    table.add_column("ST-Link pin")
+    table.add_column("note")
+    for pin, signal, stlink, note in PINS:
+        table.add_row(pin, signal, stlink, note)
+    return table
+
+
+def rules_text() -> Text:
+    text = Text()
+    for bold, rest in RULES:
+        text.append("• ")
+        text.append(bold, style="bold")
+        text.append(rest + "\n")
+    text.append("10-pin clone dongles come in two layouts: follow the label; their RST pin often does not reset.",
+                style="dim")
+    return text
+
+
+class WiringScreen(Screen[str]):
+    """Dismisses with "connect" (wired, go on) or "skip" (already wired: go on without reading this)."""
+
+    BINDINGS = [Binding("escape", "skip", "Skip"), Binding("enter", "connect", "Connect", show=False)]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="wiring-body"):
+            yield Static("Next, vescdoctor talks to the chip over SWD. Wire the debug probe like this:",
+                         id="wiring-intro")
+            yield Static(pin_table(), id="wiring-pins")
+            yield Static(rules_text(), id="wiring-rules")
+        with Horizontal(classes="buttons"):
+            yield Button("Wired and powered: connect", id="wiring-go", variant="primary")
+            yield Button("Skip", id="wiring-skip")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#wiring-go", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss("connect" if event.button.id == "wiring-go" else "skip")
+
+    def action_connect(self) -> None:
+        self.dismiss("connect")
+
+    def action_skip(self) -> None:
+        self.dismiss("skip")

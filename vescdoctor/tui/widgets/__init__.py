@@ -1,0 +1,1 @@
+"""Widgets: the flash map, the evidence panel."""
