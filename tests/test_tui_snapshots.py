@@ -1,0 +1,39 @@
+"""Snapshots of the TUI screens at 100x30 (pytest-textual-snapshot; update with --snapshot-update).
+
+Deterministic by construction: the demo board sits at a fixed path (the bench names its probe after it), the app runs
+from that directory so the image paths shown are relative, the header has no clock and no screen shows a timing."""
+from __future__ import annotations
+
+from tui_support import snapshot_app, screen_name, to_finished_triage, wait_for, enter_to_verdict
+
+SIZE = (100, 30)
+
+
+def test_start_screen(snap_compare, monkeypatch):
+    app = snapshot_app("start", monkeypatch)
+
+    async def ready(pilot):
+        await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_wiring_screen(snap_compare, monkeypatch):
+    app = snapshot_app("wiring", monkeypatch)
+
+    async def ready(pilot):
+        await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: screen_name(app) == "WiringScreen")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_triage_with_flash_map(snap_compare, monkeypatch):
+    app = snapshot_app("triage", monkeypatch)
+    assert snap_compare(app, terminal_size=SIZE, run_before=to_finished_triage)
+
+
+def test_verdict_screen(snap_compare, monkeypatch):
+    app = snapshot_app("verdict", monkeypatch)
+    assert snap_compare(app, terminal_size=SIZE, run_before=enter_to_verdict)

@@ -1,0 +1,76 @@
+"""Helpers for the TUI tests: a demo board, an app on it, and pilot steps that wait for the workers."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from vescdoctor.commands.tui import make_demo
+from vescdoctor.tui.app import VescDoctorApp
+
+# Snapshots must not change with the temporary directory: the bench names its debug probe after the board's
+# absolute path, and the transcript shows that serial. Snapshot boards live at a fixed place.
+SNAPSHOT_ROOT = Path("/tmp/vescdoctor-tui-snapshots")
+
+
+def demo_app(root: Path, **kw) -> tuple[VescDoctorApp, dict[str, Path]]:
+    demo = make_demo(root, firmware_size=kw.pop("firmware_size", "release5"))
+    app = VescDoctorApp(board_dir=demo["board"], bootloader=kw.pop("bootloader", demo["bootloader"]),
+                        firmware=kw.pop("firmware", demo["firmware"]), backup_dir=demo["backups"],
+                        report_path=demo["report"], board_label="bricked-update", **kw)
+    return app, demo
+
+
+def snapshot_app(name: str, monkeypatch) -> VescDoctorApp:
+    """A demo app at a fixed path, run from that directory so the image paths shown are relative and constant."""
+    root = SNAPSHOT_ROOT / name
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    demo = make_demo(root)
+    monkeypatch.chdir(root)
+    return VescDoctorApp(board_dir=demo["board"], bootloader="demo-bootloader.bin",
+                         firmware=demo["firmware"].name, backup_dir="backups", report_path="report.json",
+                         board_label="bricked-update")
+
+
+async def wait_for(pilot, condition, timeout: float = 20.0, what: str = "condition") -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what} (screen: {type(pilot.app.screen).__name__})")
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+def screen_name(app) -> str:
+    return type(app.screen).__name__
+
+
+async def enter_to_verdict(pilot) -> None:
+    """Enter alone, from the start screen to the verdict screen."""
+    app = pilot.app
+    await wait_for(pilot, lambda: screen_name(app) == "StartScreen", what="start screen")
+    for _ in range(40):
+        name = screen_name(app)
+        if name == "VerdictScreen":
+            await pilot.pause()
+            return
+        if name == "TriageScreen" and not app.session.finished:
+            await pilot.pause(0.05)
+            continue
+        await pilot.press("enter")
+        await pilot.pause()
+    raise AssertionError(f"Enter alone did not reach the verdict (at {screen_name(app)})")
+
+
+async def to_finished_triage(pilot) -> None:
+    """Start -> wiring -> triage, until the session reached its verdict (the triage screen still shown)."""
+    app = pilot.app
+    await wait_for(pilot, lambda: screen_name(app) == "StartScreen", what="start screen")
+    for _ in range(3):
+        await pilot.press("enter")
+        await pilot.pause()
+    await wait_for(pilot, lambda: screen_name(app) == "WiringScreen", what="wiring screen")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: app.session is not None and app.session.finished, what="the verdict")
+    await pilot.pause()
