@@ -1,6 +1,16 @@
-"""`vescdoctor backup`: not built yet (issue 5)."""
-from ..errors import NotYetImplemented
+"""`vescdoctor backup [--sim BOARD] OUT`: the whole flash (1 MiB .bin) and a .json sidecar; never overwrites."""
+from __future__ import annotations
+
+import sys
 
 
 def run(args) -> int:
-    raise NotYetImplemented("this command is not built yet (issue 5); nothing was done")
+    from ..fixes.backup import read_backup
+    from .diagnose import open_environment
+    from .fix import StderrProgress
+
+    with open_environment(args) as env:
+        info = read_backup(env, args.out, on_event=StderrProgress())
+    print(f"backup: {info['file']} (sha256 {info['sha256']}), sidecar {info['sidecar']}", file=sys.stderr)
+    print(info["file"])
+    return 0

@@ -1,6 +1,129 @@
-"""`vescdoctor fix`: not built yet (issue 5)."""
-from ..errors import NotYetImplemented
+"""`vescdoctor fix`: diagnose, then run the verdict's fix plan (rules/plans.yaml) with consent.
+
+Progress goes to stderr as one line per phase plus a simple bar; with --json stdout holds only the report.
+Exit codes (spec/cli.md): 0 done and healthy after, 1 did not complete, 2 bad input or refused, 3 chip unreachable.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+
+
+class StderrProgress:
+    """FixEvents as lines on stderr: a header per phase, a 20-step bar that redraws on a TTY, log lines."""
+
+    def __init__(self, out=sys.stderr, width: int = 30):
+        self.out, self.width = out, width
+        self.tty = hasattr(out, "isatty") and out.isatty()
+        self.phase = None
+        self.last_step = -1
+
+    def __call__(self, event) -> None:
+        if event.kind == "log":
+            self._end_bar()
+            print(f"  {event.message}", file=self.out)
+        elif event.kind == "phase":
+            self._end_bar()
+            print(f"[{event.phase}] {event.message}" + (" - do not unplug" if event.writing else ""), file=self.out)
+            self.phase, self.last_step = event.phase, -1
+        elif event.kind == "progress" and event.fraction is not None:
+            if event.phase != self.phase:
+                self._end_bar()
+                self.phase, self.last_step = event.phase, -1
+            step = int(event.fraction * self.width)
+            if step == self.last_step:
+                return
+            self.last_step = step
+            bar = f"  {event.phase:<8}[{'#' * step}{'.' * (self.width - step)}] {event.fraction * 100:5.1f}%"
+            if self.tty:
+                print("\r" + bar, end="", file=self.out, flush=True)
+            elif step in (0, self.width) or step % 10 == 0:
+                print(bar, file=self.out)
+
+    def _end_bar(self) -> None:
+        if self.tty and self.last_step >= 0:
+            print(file=self.out)
+        self.last_step = -1
+
+
+def confirm(plan, backup_dir: Path, *, stdin=sys.stdin, out=sys.stderr) -> bool:
+    """Ask on a TTY; False unless the answer is yes."""
+    print("\nThis will change the board:", file=out)
+    for line in plan.describe():
+        print("  " + line, file=out)
+    if "backup" in plan.step_names:
+        print(f"  The backup goes to {backup_dir}", file=out)
+    print("Type 'yes' to go ahead: ", end="", file=out, flush=True)
+    answer = stdin.readline().strip().lower()
+    return answer in ("yes", "y")
 
 
 def run(args) -> int:
-    raise NotYetImplemented("this command is not built yet (issue 5); nothing was done")
+    from ..diagnosis import INCONCLUSIVE, parse_answers, run_diagnosis
+    from ..fixes.backup import default_backup_dir
+    from ..fixes.execute import execute_plan
+    from ..fixes.plan import make_plan
+    from ..graph.loader import load_graph
+    from ..images import load_image
+    from ..report.model import build_report, to_json, write_report
+    from .diagnose import open_environment, print_verdict
+
+    graph = load_graph()
+    answers = parse_answers(args.answer, graph)
+    bootloader = load_image(args.bootloader) if args.bootloader else None
+    firmware = load_image(args.firmware) if args.firmware else None
+    backup_dir = Path(args.backup_dir) if args.backup_dir else default_backup_dir()
+    log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    outcome = None
+    plan = None
+    with open_environment(args) as env:
+        diagnosis = run_diagnosis(env, graph, answers=answers, emit=log)
+        report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix")
+        if diagnosis.verdict in INCONCLUSIVE:
+            print_verdict(report, out=sys.stderr)
+            exit_code = 3
+        else:
+            plan = make_plan(diagnosis, bootloader=bootloader, firmware=firmware, keep_config=args.keep_config,
+                             board_hw=answers.get("hw") if answers.get("hw") != "unsure" else None)
+            text_out = sys.stderr if args.json else sys.stdout
+            print(f"\nVerdict: {diagnosis.verdict}", file=sys.stderr)
+            if args.dry_run or not plan.steps:
+                for line in plan.describe():
+                    print(line, file=text_out)
+                if args.dry_run and plan.steps:
+                    print("Dry run: nothing was changed.", file=text_out)
+                exit_code = 0
+            else:
+                if plan.destructive and not args.yes:
+                    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                        raise InputError("the fix erases and writes flash: pass --yes (or run on a terminal to "
+                                         "confirm); nothing was changed")
+                    if not confirm(plan, backup_dir):
+                        raise InputError("not confirmed; nothing was changed")
+                else:
+                    for line in plan.describe():
+                        print(line, file=sys.stderr)
+                outcome = execute_plan(plan, env, on_event=StderrProgress(), backup_dir=backup_dir,
+                                       answers=answers)
+                exit_code = 0 if outcome.ok else 3 if outcome.unreachable else 1
+    if plan is not None:
+        report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix",
+                              plan=plan.steps, actions=outcome.actions if outcome else (),
+                              backups=outcome.backups if outcome else ())
+        if outcome is not None and outcome.after is not None:
+            report["after"] = {"verdict": outcome.after.verdict, "findings": list(outcome.after.result.findings)}
+    if args.report:
+        path = write_report(report, args.report)
+        print(f"report written to {path}", file=sys.stderr)
+    if args.json:
+        sys.stdout.write(to_json(report))
+    if outcome is not None:
+        for a in outcome.actions:
+            print(f"  {'ok ' if a['ok'] else 'FAILED'} {a['step']}: {a.get('detail', '')}", file=sys.stderr)
+        if outcome.ok:
+            print(f"Fix {outcome.message}", file=sys.stderr)
+        else:
+            print(f"vescdoctor: fix did not complete: {outcome.message}", file=sys.stderr)
+    return exit_code

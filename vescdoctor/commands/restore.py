@@ -1,6 +1,30 @@
-"""`vescdoctor restore`: not built yet (issue 5)."""
-from ..errors import NotYetImplemented
+"""`vescdoctor restore [--sim BOARD] BACKUP [--config-only] [--yes]`: write a backup back, verified.
+
+The flash as it is now is backed up first (default backup directory). Needs --yes or a confirmation on a TTY.
+"""
+from __future__ import annotations
+
+import sys
+
+from ..errors import InputError
 
 
 def run(args) -> int:
-    raise NotYetImplemented("this command is not built yet (issue 5); nothing was done")
+    from ..fixes.backup import load_backup, restore_backup
+    from .diagnose import open_environment
+    from .fix import StderrProgress
+
+    load_backup(args.backup)  # a bad file is refused before the board is touched
+    what = "the config sectors 1-2 (0x08004000..0x0800BFFF)" if args.config_only else "the whole flash (sectors 0-11)"
+    if not args.yes:
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            raise InputError(f"restoring erases and rewrites {what}: pass --yes; nothing was changed")
+        print(f"This erases and rewrites {what} from {args.backup} (the flash is backed up first). "
+              "Type 'yes' to go ahead: ", end="", file=sys.stderr, flush=True)
+        if sys.stdin.readline().strip().lower() not in ("yes", "y"):
+            raise InputError("not confirmed; nothing was changed")
+    with open_environment(args) as env:
+        info = restore_backup(env, args.backup, config_only=args.config_only, on_event=StderrProgress())
+    print(f"restored {info['restored']} from {info['from']}; the flash before is in "
+          f"{info['safety_backup']['file']}", file=sys.stderr)
+    return 0

@@ -26,6 +26,9 @@ _KIND_KEYS = {
 _HEADER_KEYS = {"graph", "version", "start", "nodes"}
 
 
+NOT_GRAPH_FILES = frozenset({"plans.yaml"})
+
+
 def builtin_rules_path() -> Path:
     """rules/ inside the installed wheel, or at the top of a source checkout."""
     packaged = resources.files("vescdoctor") / "rules"
@@ -178,7 +181,9 @@ def load_graph(path: str | Path | None = None) -> Graph:
     """Load a graph from a file or a directory of *.yaml files (default: the built-in rules)."""
     path = Path(path) if path is not None else builtin_rules_path()
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        # plans.yaml beside the graph holds the fix plans (vescdoctor.fixes.plans_file), not graph nodes
+        files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+                       and p.name not in NOT_GRAPH_FILES)
         if not files:
             raise InputError("no *.yaml graph files in this directory", str(path))
     elif path.exists():

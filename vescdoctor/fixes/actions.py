@@ -1,0 +1,27 @@
+"""The fix steps by name: what a plan (rules/plans.yaml) and the graph may refer to. Implementations: execute.py.
+
+`needs` says which image file a step writes (None: none); the plan loader checks plans against this table.
+"""
+from __future__ import annotations
+
+from .registry import register_fix
+
+STEP_NEEDS: dict[str, str | None] = {}
+
+
+def _step(name: str, *, destructive: bool, title: str, needs: str | None = None,
+          provides: tuple[str, ...] = ()) -> None:
+    register_fix(name, destructive=destructive, title=title, provides=provides)
+    STEP_NEEDS[name] = needs
+
+
+_step("backup", destructive=False, title="Back up the whole flash (1 MiB) and the option bytes")
+_step("unlock-rdp", destructive=True,
+      title="Lift read protection (RDP 1 -> 0): the chip erases its whole flash")
+_step("clear-wrp", destructive=True, title="Clear the write protection of every sector (nWRP)")
+_step("write-bootloader", destructive=True, title="Erase sector 11 and write the bootloader at 0x080E0000",
+      needs="bootloader")
+_step("write-firmware", destructive=True,
+      title="Erase the app sectors the image needs and write the firmware at 0x08000000", needs="firmware")
+_step("reset", destructive=False, title="Reset the chip so the firmware starts")
+_step("reprobe", destructive=False, title="Look again: USB, the VESC's reply, the flash map")

@@ -1,0 +1,195 @@
+"""Backups: the whole flash (1 MiB raw .bin) plus a JSON sidecar; never overwriting an earlier one. Restore.
+
+Sidecar (`<name>.json`): {"format": "vescdoctor-backup", "version": 1, "file", "sha256", "size", "base",
+"created", "tool_version", "board_uid", "idcode", "option_bytes": {"optcr", "rdp", "rdp_level", "wrp_sectors",
+"bor_level"}, "verdict"}.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import __version__
+from ..errors import InputError, VescDoctorError
+from ..knowledge.flash import FLASH_BASE, FLASH_SIZE, SECTORS
+
+SIDECAR_FORMAT = "vescdoctor-backup"
+
+
+class FixError(VescDoctorError):
+    """A fix, backup or restore that did not complete (exit 1); the message is one line."""
+
+    exit_code = 1
+
+
+def default_backup_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("vescdoctor")) / "backups"
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Create `path` (never replacing an existing file), fsync'd."""
+    with open(path, "xb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def unique_backup_path(directory: Path, uid: str | None, when: datetime) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"vesc-{(uid or 'unknown')[:8].lower()}-{when.strftime('%Y%m%d-%H%M%S')}"
+    for i in range(1000):
+        path = directory / (stem + (f"-{i}" if i else "") + ".bin")
+        if not path.exists() and not path.with_suffix(".json").exists():
+            return path
+    raise FixError(f"no free backup name in {directory}")
+
+
+def save_backup(flash: bytes, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """Write flash + sidecar at `path` (must not exist). Returns {file, sha256, size, sidecar}."""
+    sha = hashlib.sha256(flash).hexdigest()
+    sidecar = path.with_suffix(".json")
+    if path.exists() or sidecar.exists():
+        raise InputError("a backup with this name exists already; backups are never overwritten", str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"format": SIDECAR_FORMAT, "version": 1, "file": path.name, "sha256": sha, "size": len(flash),
+           "base": FLASH_BASE, "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "tool_version": __version__, **meta}
+    try:
+        _write_new(path, flash)
+        _write_new(sidecar, (json.dumps(doc, indent=2) + "\n").encode())
+    except FileExistsError:
+        raise InputError("a backup with this name exists already; backups are never overwritten", str(path))
+    except OSError as exc:
+        raise FixError(f"cannot write the backup {path}: {exc.strerror or exc}") from None
+    return {"file": str(path), "sha256": sha, "size": len(flash), "sidecar": str(sidecar)}
+
+
+def chip_meta(target) -> dict[str, Any]:
+    from ..target.chip_id import read_chip_identity
+    from ..target.option_bytes import read_option_bytes
+
+    ident = read_chip_identity(target)
+    ob = read_option_bytes(target)
+    return {"board_uid": ident.uid_hex, "idcode": ident.idcode,
+            "option_bytes": {"optcr": ob.optcr, "rdp": ob.rdp, "rdp_level": ob.rdp_level,
+                             "wrp_sectors": list(ob.wrp_sectors), "bor_level": ob.bor_level}}
+
+
+def backup_target(target, path: Path, *, verdict: str | None = None,
+                  progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+    """Read the whole flash of a connected target into a new backup at `path`."""
+    from .flashops import read_flash
+
+    meta = chip_meta(target)
+    if meta["option_bytes"]["rdp_level"] != 0:
+        raise FixError("the flash is read-protected (RDP level 1): no backup is possible")
+    flash = read_flash(target, progress)
+    again = read_flash(target)  # two reads that agree: a noisy wire does not make a wrong backup
+    if again != flash:
+        raise FixError("two reads of the flash differ: the SWD connection is unreliable (shorter wires?)")
+    meta["verdict"] = verdict
+    return save_backup(flash, path, meta)
+
+
+def _connect(env):
+    from ..swdlink import link_for
+
+    link = link_for(env)
+    if not link.connected and not link.connect():
+        from ..errors import Inconclusive
+
+        why = link.probe_error or (link.attempts[-1].error if link.attempts else "no answer")
+        raise Inconclusive(f"the chip could not be reached over SWD: {why}")
+    return link
+
+
+def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str, Any]:
+    """`vescdoctor backup OUT`: the whole flash and option bytes into OUT (+ OUT.json). Never overwrites."""
+    from .execute import FixEvent
+
+    out = Path(out_path)
+    if out.suffix.lower() != ".bin":
+        out = out.with_name(out.name + ".bin")
+    if out.exists() or out.with_suffix(".json").exists():
+        raise InputError("exists already; backups are never overwritten (choose another name)", str(out))
+    link = _connect(env)
+    emit = on_event or (lambda e: None)
+    emit(FixEvent("phase", "backup", 0.0, "reading the whole flash (1 MiB)", False))
+    info = backup_target(link.target, out,
+                         progress=lambda f: emit(FixEvent("progress", "backup", f, "reading", False)))
+    emit(FixEvent("progress", "backup", 1.0, f"backup written to {info['file']}", False))
+    return info
+
+
+def load_backup(path) -> tuple[bytes, dict[str, Any] | None]:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the backup: {exc.strerror or exc}", str(path)) from None
+    if len(data) != FLASH_SIZE:
+        raise InputError(f"not a vescdoctor backup: {len(data)} bytes, a whole-flash backup has {FLASH_SIZE}",
+                         str(path))
+    sidecar = path.with_suffix(".json")
+    meta = None
+    if sidecar.exists():
+        try:
+            meta = json.loads(sidecar.read_text())
+        except (OSError, ValueError) as exc:
+            raise InputError(f"unreadable backup sidecar: {exc}", str(sidecar)) from None
+        if not isinstance(meta, dict) or meta.get("format") != SIDECAR_FORMAT:
+            raise InputError("not a vescdoctor backup sidecar", str(sidecar))
+        if meta.get("sha256") != hashlib.sha256(data).hexdigest():
+            raise InputError("the backup's sha256 does not match its sidecar: the file changed", str(path))
+    return data, meta
+
+
+def restore_backup(env, backup_path, config_only: bool = False, on_event: Callable | None = None,
+                   backup_dir: Path | None = None) -> dict[str, Any]:
+    """Write a backup back (all of it, or only the config sectors 1-2), verify it. The flash as it is now is
+    backed up first. Refuses a backup of another board (UID in the sidecar)."""
+    from .execute import FixEvent
+    from .flashops import verify_segments, write_segments
+
+    data, meta = load_backup(backup_path)
+    emit = on_event or (lambda e: None)
+    link = _connect(env)
+    target = link.target
+    now = chip_meta(target)
+    if meta and meta.get("board_uid") and meta["board_uid"] != now["board_uid"]:
+        raise InputError(f"this backup is of another board (UID {meta['board_uid'][:8]}..., this board "
+                         f"{now['board_uid'][:8]}...)", str(backup_path))
+    if now["option_bytes"]["rdp_level"] != 0:
+        raise FixError("the chip is read-protected (RDP 1): run `vescdoctor fix` to lift it first")
+    if config_only:
+        sectors = [SECTORS[1], SECTORS[2]]
+    else:
+        sectors = list(SECTORS)
+    blocked = set(now["option_bytes"]["wrp_sectors"]) & {s.number for s in sectors}
+    if blocked:
+        raise FixError(f"sector(s) {', '.join(map(str, sorted(blocked)))} are write-protected: run `vescdoctor "
+                       "fix` to clear it first")
+    emit(FixEvent("phase", "backup", 0.0, "backing up the flash as it is now", False))
+    safety = backup_target(target, unique_backup_path(Path(backup_dir or default_backup_dir()),
+                                                       now["board_uid"], datetime.now()),
+                           progress=lambda f: emit(FixEvent("progress", "backup", f, "reading", False)))
+    segments = [(s.address, data[s.address - FLASH_BASE:s.end - FLASH_BASE]) for s in sectors]
+    # write_segments writes the first page of the first segment (sector 0's vector table) last
+    target.reset_and_halt()
+    emit(FixEvent("phase", "erase", 0.0, "erasing the sectors that differ", True))
+    write_segments(target, segments,
+                   on_erase=lambda f: emit(FixEvent("progress", "erase", f, "erasing", True)),
+                   on_program=lambda f: emit(FixEvent("progress", "program", f, "programming", True)))
+    emit(FixEvent("phase", "verify", 0.0, "verifying every byte", False))
+    verify_segments(target, [(a, d, "restore") for a, d in segments],
+                    lambda f: emit(FixEvent("progress", "verify", f, "verifying", False)))
+    emit(FixEvent("phase", "reset", None, "resetting the chip", False))
+    target.reset()
+    return {"restored": "config sectors 1-2" if config_only else "whole flash", "from": str(backup_path),
+            "safety_backup": safety}

@@ -1,0 +1,213 @@
+"""Run a fix plan on a board: backup, unlock, erase, program, verify, reset, a fresh look. Never prints.
+
+Progress goes to `on_event` as FixEvents (the CLI draws bars on stderr, the TUI a progress bar). Any failure (probe
+lost, power lost, verify mismatch) ends the run with ok=False and a one-line message naming the backup; the board is
+left so that a fresh diagnosis sees what is still wrong and the next `fix` finishes the job.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from .backup import FixError, backup_target, chip_meta, unique_backup_path
+from .flashops import VerifyError, sha256_range, verify_segments, write_segments
+from .plan import Plan
+
+LOG = logging.getLogger(__name__)
+BOOTLOADER_SECTOR = (0x080E0000, 0x20000)
+
+
+@dataclass
+class FixEvent:
+    kind: str  # phase | progress | log
+    phase: str  # backup | unlock | erase | program | verify | reset | reprobe
+    fraction: float | None
+    message: str
+    writing: bool = False  # an erase or program is under way: do not cancel, do not unplug
+
+
+@dataclass
+class FixOutcome:
+    ok: bool
+    actions: list[dict] = field(default_factory=list)
+    backups: list[dict] = field(default_factory=list)
+    message: str = ""
+    after: Any = None  # Diagnosis of the fresh look, when it ran
+    unreachable: bool = False  # the chip could not be reached at the start: nothing was done
+
+
+class _StepFailed(Exception):
+    pass
+
+
+def _describe_error(exc: BaseException) -> str:
+    from pyocd.core import exceptions
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, (VerifyError, FixError)):
+        return text
+    if isinstance(exc, exceptions.ProbeDisconnected) or "probe" in type(exc).__name__.lower() \
+            or type(exc).__name__ in ("USBError", "ProbeGone", "NoBackendError"):
+        return f"the debug probe was lost ({text}): check its USB cable"
+    if isinstance(exc, exceptions.Error):
+        return f"the chip stopped answering ({type(exc).__name__}: {text}): check power and wiring"
+    return f"{type(exc).__name__}: {text}"
+
+
+def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], backup_dir: Path,
+                 answers: dict[str, str] | None = None) -> FixOutcome:
+    from ..swdlink import close_link, link_for
+
+    outcome = FixOutcome(ok=False)
+    emit = on_event
+    link = link_for(env)
+    if not link.connected and not link.connect():
+        why = link.probe_error or (link.attempts[-1].error if link.attempts else "no answer")
+        outcome.unreachable = True
+        outcome.message = f"the chip could not be reached over SWD ({why}); nothing was changed"
+        return outcome
+    step_name = "connect"
+    try:
+        meta = chip_meta(link.target)
+        if plan.board_uid and meta["board_uid"] != plan.board_uid:
+            raise FixError("this is not the board that was diagnosed (another UID); nothing was changed")
+        for step in plan.steps:
+            step_name = step.name
+            started = time.monotonic()
+            detail, file = _run_step(step.name, plan, env, link, emit, outcome, Path(backup_dir), answers)
+            action = {"step": step.name, "ok": True, "detail": detail, "seconds": time.monotonic() - started}
+            if file:
+                action["file"] = file
+            outcome.actions.append(action)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line, the board stays recognisable
+        LOG.debug("fix step %s failed", step_name, exc_info=True)
+        message = _describe_error(exc)
+        outcome.actions.append({"step": step_name, "ok": False, "detail": message, "error": message})
+        where = (f"; backup: {outcome.backups[0]['file']}" if outcome.backups else "")
+        outcome.message = f"{step_name} failed: {message}{where}; run `vescdoctor fix` again to finish"
+        close_link(env)
+        return outcome
+    finally:
+        pass
+    close_link(env)
+    after = outcome.after
+    if after is None:
+        outcome.ok = True
+        outcome.message = "done"
+    elif after.verdict == "healthy":
+        outcome.ok = True
+        outcome.message = "done: the board is healthy" + (f"; backup: {outcome.backups[0]['file']}"
+                                                          if outcome.backups else "")
+    else:
+        outcome.message = (f"the steps completed, but a fresh diagnosis says {after.verdict}"
+                           + (f"; backup: {outcome.backups[0]['file']}" if outcome.backups else ""))
+    return outcome
+
+
+def _progress(emit, phase: str, message: str, writing: bool):
+    last = [-1.0]
+
+    def cb(fraction: float) -> None:
+        if fraction >= 1.0 or fraction - last[0] >= 0.02:
+            last[0] = fraction
+            emit(FixEvent("progress", phase, max(0.0, min(1.0, fraction)), message, writing))
+    return cb
+
+
+def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backup_dir: Path,
+              answers: dict[str, str] | None) -> tuple[str, str | None]:
+    from ..target.option_bytes import read_option_bytes, write_option_bytes
+
+    target = link.target
+    if name == "backup":
+        ob = read_option_bytes(target)
+        if ob.rdp_level != 0:
+            raise FixError("the flash became unreadable (RDP) before the backup; nothing was changed")
+        path = unique_backup_path(backup_dir, chip_meta(target)["board_uid"], datetime.now())
+        emit(FixEvent("phase", "backup", 0.0, f"reading the whole flash into {path}", False))
+        info = backup_target(target, path, verdict=plan.verdict,
+                             progress=_progress(emit, "backup", "reading flash", False))
+        outcome.backups.append(info)
+        return f"1 MiB and option bytes, sha256 {info['sha256'][:16]}...", info["file"]
+
+    if name == "unlock-rdp":
+        emit(FixEvent("phase", "unlock", None, "lifting read protection: the chip erases its whole flash", True))
+        write_option_bytes(target, rdp=0xAA, wrp_sectors=[])
+        emit(FixEvent("log", "unlock", None, "RDP 0xAA written; resetting and reconnecting", True))
+        _reset_and_reconnect(link)
+        ob = read_option_bytes(link.target)
+        if ob.rdp_level != 0:
+            raise FixError(f"read protection is still level {ob.rdp_level} after the regression")
+        emit(FixEvent("progress", "unlock", 1.0, "read protection lifted, flash erased", False))
+        return "RDP 1 -> 0 (flash mass-erased by the chip), write protection cleared", None
+
+    if name == "clear-wrp":
+        emit(FixEvent("phase", "unlock", None, "clearing write protection", True))
+        before = read_option_bytes(target).wrp_sectors
+        write_option_bytes(target, wrp_sectors=[])
+        _reset_and_reconnect(link)
+        after = read_option_bytes(link.target).wrp_sectors
+        if after:
+            raise FixError(f"sector(s) {', '.join(map(str, after))} are still write-protected")
+        emit(FixEvent("progress", "unlock", 1.0, "write protection cleared", False))
+        return "cleared on sector(s) " + (", ".join(map(str, before)) or "none"), None
+
+    if name in ("write-bootloader", "write-firmware"):
+        what = "bootloader" if name == "write-bootloader" else "firmware"
+        segments = [s for s in plan.segments if s.what == what]
+        boot_hash = None
+        if what == "firmware":
+            boot_hash = sha256_range(target, *BOOTLOADER_SECTOR)
+        target.reset_and_halt()
+        emit(FixEvent("phase", "erase", 0.0, f"erasing the sectors the {what} needs", True))
+        write_segments(target, [(s.address, s.data) for s in segments],
+                       on_erase=_progress(emit, "erase", f"erasing for the {what}", True),
+                       on_program=_progress(emit, "program", f"writing the {what}", True))
+        emit(FixEvent("phase", "verify", 0.0, f"verifying every byte of the {what}", False))
+        checked = verify_segments(target, [(s.address, s.data, what) for s in segments],
+                                  _progress(emit, "verify", f"verifying the {what}", False))
+        detail = f"{checked} bytes written and verified"
+        if boot_hash is not None:
+            if sha256_range(target, *BOOTLOADER_SECTOR) != boot_hash:
+                raise FixError("sector 11 (the bootloader) changed during the firmware write")
+            detail += "; sector 11 unchanged (sha256 before = after)"
+        return detail, None
+
+    if name == "reset":
+        emit(FixEvent("phase", "reset", None, "resetting the chip: the firmware starts", False))
+        target.reset()
+        link.close()
+        return "reset", None
+
+    if name == "reprobe":
+        from ..diagnosis import run_diagnosis
+        from ..graph.loader import load_graph
+
+        emit(FixEvent("phase", "reprobe", None, "looking again: USB, the VESC's reply, the flash", False))
+        given = {k: v for k, v in (answers or {}).items() if k == "hw"}
+        after = run_diagnosis(env, load_graph(), answers=given,
+                              emit=lambda line: emit(FixEvent("log", "reprobe", None, line, False)))
+        outcome.after = after
+        facts = after.result.facts or {}
+        hw = facts.get("vesc.hw_name")
+        usb = "USB enumerates" if facts.get("usb.vesc_present") else "no VESC on USB"
+        answer = f"the VESC answers as HW {hw}" if hw else "the VESC does not answer"
+        if hw and plan.board_hw and hw != plan.board_hw:
+            answer += f" (expected {plan.board_hw})"
+        return f"verdict {after.verdict}; {usb}; {answer}", None
+    raise FixError(f"unknown step {name!r}")
+
+
+def _reset_and_reconnect(link) -> None:
+    try:
+        link.target.reset_and_halt()
+    except Exception as exc:  # noqa: BLE001 - the reconnect below says whether the chip is back
+        LOG.debug("reset after option bytes: %s", exc)
+    link.close()
+    if not link.connect():
+        raise FixError("the chip did not answer after the reset that applies the option bytes")
+    link.target.halt()

@@ -1,0 +1,294 @@
+"""The fix plan of a diagnosis: which steps, which sectors erased, which bytes written, what the backup holds.
+
+`make_plan` reads only the diagnosis and the image files: every refusal (InputError, one line) comes before any chip
+access. The plan derives from what the chip holds now (the diagnosis), so a second `fix` after an interruption
+makes the plan that finishes the job.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InputError
+from ..images import LoadedImage, identify
+from ..knowledge.flash import (APP_MAX_SIZE_6, BOOTLOADER_BASE, FLASH_BASE, SECTORS, sectors_touched)
+from .actions import STEP_NEEDS
+from .plans_file import PlanBook, load_plans
+from .registry import FIXES
+
+CONFIG_START, CONFIG_END = SECTORS[1].address, SECTORS[2].end  # 0x08004000..0x0800C000
+BOOTLOADER_SIZE = SECTORS[11].size
+
+
+@dataclass
+class PlanStep:
+    name: str
+    title: str
+    destructive: bool
+    detail: str = ""
+
+    @property
+    def step(self) -> str:  # the report's plan entries read `step`
+        return self.name
+
+
+@dataclass
+class Segment:
+    address: int
+    data: bytes
+    what: str  # "bootloader" | "firmware"
+
+
+@dataclass
+class Plan:
+    verdict: str
+    steps: list[PlanStep]
+    erase_sectors: list[int]
+    writes: list[tuple[int, int, str]]
+    backup_note: str
+    warnings: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    board_hw: str | None = None
+    board_uid: str | None = None
+    keep_config: bool = True
+    bootloader_sector_hash_check: bool = False  # firmware written while sector 11 must survive
+
+    @property
+    def destructive(self) -> bool:
+        return any(s.destructive for s in self.steps)
+
+    @property
+    def step_names(self) -> list[str]:
+        return [s.name for s in self.steps]
+
+    def describe(self) -> list[str]:
+        """What --dry-run prints and the TUI's confirmation shows: every sector erased and written, the backup."""
+        if not self.steps:
+            return [f"Verdict {self.verdict}: nothing to fix."]
+        lines = [f"Fix plan for {self.verdict}" + (f" (findings: {', '.join(self.findings)})" if self.findings
+                                                   else "") + ":"]
+        for i, step in enumerate(self.steps, 1):
+            mark = " [destructive]" if step.destructive else ""
+            lines.append(f"  {i}. {step.title}{mark}" + (f": {step.detail}" if step.detail else ""))
+        if self.erase_sectors:
+            lines.append("Sectors erased: " + ", ".join(_sector_text(n) for n in self.erase_sectors))
+        else:
+            lines.append("Sectors erased: none")
+        for addr, size, what in self.writes:
+            lines.append(f"Written: {what} at 0x{addr:08X}..0x{addr + size - 1:08X} ({size} bytes)")
+        if self.keep_config and "write-firmware" in self.step_names:
+            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): kept as they are")
+        lines.append(f"Backup: {self.backup_note}")
+        lines.extend(f"WARNING: {w}" for w in self.warnings)
+        return lines
+
+
+def _sector_text(n: int) -> str:
+    s = SECTORS[n]
+    return f"{n} (0x{s.address:08X}, {s.size // 1024}K {s.role})"
+
+
+def board_hw_of(diagnosis: Any, board_hw: str | None = None) -> tuple[str | None, str]:
+    """The board's hardware name and where it came from: the caller, the user's answer, the VESC's reply, the
+    firmware in flash or the update in the buffer (not the last three when that firmware is the wrong one)."""
+    if board_hw:
+        return board_hw, "given"
+    result = diagnosis.result
+    answer = (result.answers or {}).get("hw")
+    if answer and answer != "unsure":
+        return answer, "your answer"
+    if diagnosis.verdict == "wrong-hardware-firmware" or "wrong-hardware-firmware" in (result.findings or []):
+        return None, ""
+    facts = result.facts or {}
+    for key, source in (("vesc.hw_name", "the VESC's reply"), ("flash.app_hw", "the firmware in flash"),
+                        ("flash.buffer_hw", "the update in the buffer")):
+        if facts.get(key):
+            return str(facts[key]), source
+    return None, ""
+
+
+def _check_firmware(image: LoadedImage, board_hw: str | None, hw_source: str) -> tuple[Any, str]:
+    where = str(image.path)
+    base = image.base if image.base is not None else FLASH_BASE
+    end = base + len(image.data)
+    if end > BOOTLOADER_BASE:
+        raise InputError(f"refused: the image ends at 0x{end - 1:08X} and overlaps sector 11 (the bootloader at "
+                         f"0x{BOOTLOADER_BASE:08X}); a firmware image is at most {APP_MAX_SIZE_6} bytes", where)
+    if base != FLASH_BASE:
+        raise InputError(f"refused: the file places its data at 0x{base:08X}; firmware goes at 0x{FLASH_BASE:08X}",
+                         where)
+    if len(image.data) > APP_MAX_SIZE_6:
+        raise InputError(f"refused: {len(image.data)} bytes do not fit the app area ({APP_MAX_SIZE_6} bytes, "
+                         f"0x08000000..0x0807FFF7); it would run into the update buffer", where)
+    info = identify(image.data, image.base, image.ranges)
+    if info.kind == "bootloader":
+        raise InputError("refused: this is a bootloader, not firmware (pass it with --bootloader)", where)
+    if info.kind != "firmware":
+        reason = info.problems[0] if info.problems else "no VESC firmware identity"
+        raise InputError(f"refused: not a VESC firmware image: {reason}", where)
+    fatal = [p for p in info.problems if p.startswith(("vector table invalid", "the .bin does not start"))]
+    if fatal:
+        raise InputError(f"refused: {fatal[0]}", where)
+    if info.hw is None:
+        raise InputError("refused: no HW name found in the firmware, so it cannot be checked against the board",
+                         where)
+    if board_hw is None:
+        raise InputError(f"refused: the board's hardware is not known, so the firmware (HW {info.hw}) cannot be "
+                         "checked against it; say which it is with --answer hw=NAME (e.g. --answer hw=410)", where)
+    if info.hw != board_hw:
+        raise InputError(f"refused: the firmware is built for HW {info.hw} but the board is HW {board_hw} (from "
+                         f"{hw_source}); wrong-hardware firmware can destroy the gate drivers", where)
+    return info, where
+
+
+def _check_bootloader(image: LoadedImage, verdict: str) -> Any:
+    where = str(image.path)
+    info = identify(image.data, image.base, image.ranges)
+    if info.kind != "bootloader":
+        what = "a firmware image" if info.kind == "firmware" else "not an image VESC can boot"
+        raise InputError(f"refused: not a bootloader ({what}, not linked for 0x{BOOTLOADER_BASE:08X}); "
+                         "a VESC bootloader goes into sector 11", where)
+    if image.base is not None and image.base != BOOTLOADER_BASE:
+        raise InputError(f"refused: the file places the bootloader at 0x{image.base:08X}; it belongs at "
+                         f"0x{BOOTLOADER_BASE:08X} (sector 11)", where)
+    if len(image.data) > BOOTLOADER_SIZE:
+        raise InputError(f"refused: {len(image.data)} bytes do not fit sector 11 ({BOOTLOADER_SIZE} bytes)", where)
+    if verdict == "bootloader-too-old" and info.compression is not True:
+        raise InputError("refused: this bootloader has no (known) compression support, so it would not fix "
+                         "bootloader-too-old; use a 2022 or later bootloader", where)
+    return info
+
+
+def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: LoadedImage | None,
+              keep_config: bool = True, board_hw: str | None = None, book: PlanBook | None = None) -> Plan:
+    """The plan for `diagnosis`'s verdict and findings. InputError (one line) for every refusal."""
+    book = book or load_plans()
+    result = diagnosis.result
+    verdict = diagnosis.verdict
+    facts = result.facts or {}
+    findings = [f for f in (result.findings or []) if f != verdict]
+    if verdict == "healthy":
+        return Plan(verdict, [], [], [], "no backup needed: nothing is changed", findings=findings)
+    vplan = book.verdicts.get(verdict)
+    if vplan is None:
+        raise InputError(f"no fix vescdoctor can apply for the verdict '{verdict}': follow the next steps of the "
+                         "diagnosis")
+
+    steps = list(vplan.steps)
+    warnings: list[str] = []
+    needs_why: dict[str, str] = {}
+    for step in steps:
+        if STEP_NEEDS.get(step):
+            needs_why.setdefault(STEP_NEEDS[step], f"{verdict}: {vplan.why}")
+    given = {"bootloader": bootloader, "firmware": firmware}
+    for code in findings:
+        extra = book.findings.get(code)
+        if extra is None:
+            continue
+        missing = [STEP_NEEDS[s] for s in extra.steps if STEP_NEEDS.get(s) and given[STEP_NEEDS[s]] is None]
+        if missing and extra.if_missing == "skip":
+            warnings.append(f"also found {code}, not fixed: pass --{missing[0]} FILE to fix it too")
+            continue
+        for step in extra.steps:
+            if step not in steps:
+                steps.append(step)
+            if STEP_NEEDS.get(step):
+                needs_why.setdefault(STEP_NEEDS[step], f"{code} was found too")
+    for what in ("bootloader", "firmware"):
+        if what in needs_why and given[what] is None:
+            raise InputError(f"this fix needs a {what} image ({needs_why[what]}): pass --{what} FILE")
+
+    hw, hw_source = board_hw_of(diagnosis, board_hw)
+    segments: list[Segment] = []
+    if "write-bootloader" in steps:
+        info = _check_bootloader(bootloader, verdict)
+        if info.compression is False:
+            warnings.append("the bootloader has no compression support: firmware >= 6.00 updates from VESC Tool "
+                            "will not stick")
+        segments.append(Segment(BOOTLOADER_BASE, bytes(bootloader.data), "bootloader"))
+    fw_info = None
+    if "write-firmware" in steps:
+        fw_info, _ = _check_firmware(firmware, hw, hw_source)
+        segments.extend(_firmware_segments(firmware, keep_config))
+        if not keep_config and any(s.address < CONFIG_END and CONFIG_START < s.address + len(s.data)
+                                   for s in segments if s.what == "firmware"):
+            warnings.append("--no-keep-config: the config sectors 1-2 are overwritten with what the image holds "
+                            "there; the motor and app configuration is lost (the backup keeps it)")
+    elif bootloader is not None and "write-bootloader" not in steps:
+        warnings.append("--bootloader given but this plan does not write the bootloader (sector 11 is fine)")
+    if firmware is not None and "write-firmware" not in steps:
+        warnings.append("--firmware given but this plan does not write firmware (the firmware in flash is fine)")
+
+    rdp_level = facts.get("swd.rdp_level")
+    unlock = "unlock-rdp" in steps
+    if unlock:
+        erase = list(range(len(SECTORS)))
+        backup_note = ("none possible: under read protection level 1 the debugger cannot read the flash, and "
+                       "lifting the protection erases it")
+        warnings.insert(0, "lifting read protection (RDP 1 -> 0) ERASES THE WHOLE FLASH - firmware, "
+                           "configuration and bootloader - and no backup is possible under RDP 1")
+    else:
+        erase = sorted({s.number for seg in segments for s in sectors_touched(seg.address, len(seg.data))})
+        backup_note = ("the whole flash (1 MiB, 0x08000000..0x080FFFFF: firmware, config sectors 1-2, update "
+                       "buffer, bootloader) as a .bin, plus a .json with the board UID, option bytes and sha256")
+    wrp = list(facts.get("swd.wrp_sectors") or [])
+    if "clear-wrp" in steps and wrp:
+        warnings.append(f"write protection is removed from sector(s) {', '.join(map(str, wrp))}")
+    elif not unlock and wrp:
+        blocked = sorted(set(wrp) & set(erase))
+        if blocked and "clear-wrp" not in steps:
+            steps.append("clear-wrp")
+            warnings.append(f"write protection is removed from sector(s) {', '.join(map(str, wrp))}")
+    if rdp_level == 1 and not unlock:
+        raise InputError("the chip is read-protected but the plan does not lift it; run diagnose again")
+
+    order = {name: i for i, name in enumerate(book.order)}
+    steps.sort(key=lambda s: order[s])
+    plan_steps = []
+    for name in steps:
+        spec = FIXES[name]
+        plan_steps.append(PlanStep(name, spec.title, spec.destructive, _detail(name, segments, erase, wrp, fw_info)))
+    writes = [(s.address, len(s.data), s.what + _part(s)) for s in segments]
+    return Plan(verdict, plan_steps, erase, writes, backup_note, warnings, findings, segments, hw,
+                facts.get("swd.uid"), keep_config,
+                bootloader_sector_hash_check="write-firmware" in steps and "write-bootloader" not in steps)
+
+
+def _part(seg: Segment) -> str:
+    if seg.what != "firmware":
+        return ""
+    return " (sector 0)" if seg.address == FLASH_BASE and len(seg.data) <= 0x4000 else ""
+
+
+def _detail(name: str, segments: list[Segment], erase: list[int], wrp: list[int], fw_info: Any) -> str:
+    if name == "write-bootloader":
+        seg = next(s for s in segments if s.what == "bootloader")
+        return f"{len(seg.data)} bytes into sector 11 only"
+    if name == "write-firmware":
+        secs = sorted({s.number for seg in segments if seg.what == "firmware"
+                       for s in sectors_touched(seg.address, len(seg.data))})
+        total = sum(len(s.data) for s in segments if s.what == "firmware")
+        hw = f"HW {fw_info.hw}" + (f", FW {fw_info.version}" if fw_info.version else "") if fw_info else ""
+        return f"{hw}; {total} bytes, sector erase of {', '.join(map(str, secs))} only"
+    if name == "clear-wrp":
+        return "sectors " + ", ".join(map(str, wrp)) if wrp else "all sectors"
+    if name == "unlock-rdp":
+        return "option byte RDP := 0xAA, then reset and reconnect"
+    return ""
+
+
+def _firmware_segments(image: LoadedImage, keep_config: bool) -> list[Segment]:
+    """The firmware's bytes to write: what the file holds (its ranges), minus the config sectors when kept."""
+    data = bytes(image.data)
+    base = image.base if image.base is not None else FLASH_BASE
+    ranges = list(image.ranges) if image.ranges else [(base, base + len(data))]
+    windows = [(FLASH_BASE, CONFIG_START), (CONFIG_END, BOOTLOADER_BASE)] if keep_config else \
+        [(FLASH_BASE, BOOTLOADER_BASE)]
+    out = []
+    for start, end in ranges:
+        for w_start, w_end in windows:
+            s, e = max(start, w_start), min(end, w_end)
+            if s < e:
+                out.append(Segment(s, data[s - base:e - base], "firmware"))
+    return out
