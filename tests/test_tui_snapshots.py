@@ -37,3 +37,15 @@ def test_triage_with_flash_map(snap_compare, monkeypatch):
 def test_verdict_screen(snap_compare, monkeypatch):
     app = snapshot_app("verdict", monkeypatch)
     assert snap_compare(app, terminal_size=SIZE, run_before=enter_to_verdict)
+
+
+def test_confirmation_dialog(snap_compare, monkeypatch):
+    app = snapshot_app("confirm", monkeypatch)
+
+    async def ready(pilot):
+        await enter_to_verdict(pilot)
+        assert app.focused is not None and app.focused.id == "fix-go"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_name(app) == "ConfirmScreen", what="the confirmation")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)

@@ -14,7 +14,22 @@ from ..graph.loader import load_graph
 from ..graph.session import TriageSession
 from .messages import EnvFailed, EnvReady
 
-FIX_PHASES = ("backup", "unlock", "erase", "program", "verify", "reset", "reprobe")
+FIX_MODULES = ("vescdoctor.fixes", "vescdoctor.fixes.plan", "vescdoctor.fixes.execute", "vescdoctor.fixes.engine",
+               "vescdoctor.fixes.run")
+
+
+def fix_api(name: str) -> Any:
+    """`make_plan` / `execute_plan` / `default_backup_dir` of the fix engine (ImportError when it has none)."""
+    import importlib
+
+    for module_name in FIX_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise ImportError(f"the fix engine has no {name}")
 
 
 class VescDoctorApp(App[int]):
@@ -148,7 +163,7 @@ class VescDoctorApp(App[int]):
     def make_plan(self, bootloader: str, firmware: str, keep_config: bool) -> tuple[Any, str | None]:
         """The fix plan for the verdict and these image files, or the one-line reason there is none."""
         try:
-            from ..fixes import make_plan
+            make_plan = fix_api("make_plan")
         except ImportError:
             return None, "the repair engine is not available in this build"
         from ..errors import VescDoctorError
@@ -169,9 +184,7 @@ class VescDoctorApp(App[int]):
         if self.backup_dir is not None:
             return self.backup_dir
         try:
-            from ..fixes import default_backup_dir  # type: ignore[attr-defined]
-
-            return Path(default_backup_dir())
+            return Path(fix_api("default_backup_dir")())
         except Exception:
             return Path.home() / ".local" / "share" / "vescdoctor" / "backups"
 

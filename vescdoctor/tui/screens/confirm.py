@@ -44,7 +44,11 @@ def consent_text(plan: Any, sectors: list[dict], backup_dir: Path) -> Text:
     if writes:
         text.append("Then written:\n", style="bold")
         for write in writes:
-            text.append(f"  {write}\n")
+            if isinstance(write, (tuple, list)) and len(write) == 3:
+                addr, size, what = write
+                text.append(f"  {what} at 0x{addr:08X}..0x{addr + size - 1:08X} ({size} bytes)\n")
+            else:
+                text.append(f"  {write}\n")
     text.append("Backup first: ", style="bold")
     text.append(f"{getattr(plan, 'backup_note', None) or 'the whole flash and the option bytes'}\n")
     text.append(f"  into {backup_dir}\n")

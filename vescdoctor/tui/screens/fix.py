@@ -24,13 +24,15 @@ class FixCancelled(Exception):
 
 
 def plan_phases(plan: Any) -> tuple[str, ...]:
-    """The bars to draw: the phases the plan's steps name (all of them when the steps don't say)."""
-    names = " ".join(str(getattr(s, "step", None) or getattr(s, "name", None) or getattr(s, "phase", None) or s)
-                     for s in getattr(plan, "steps", None) or ()).lower()
-    found = tuple(p for p in BARS if p in names)
-    if "write" in names and "program" not in found:
-        found = tuple(p for p in BARS if p in found or p == "program")
-    return found or BARS
+    """The bars to draw: the phases the plan's steps go through (all of them when the steps don't say)."""
+    names = [str(getattr(s, "name", None) or getattr(s, "step", None) or s).lower()
+             for s in getattr(plan, "steps", None) or ()]
+    found = {"backup"} if any("backup" in n for n in names) else set()
+    if any("unlock" in n or "rdp" in n or "wrp" in n for n in names):
+        found.add("unlock")
+    if any("write" in n or "restore" in n or "program" in n for n in names):
+        found.update(("erase", "program", "verify"))
+    return tuple(p for p in BARS if p in found) or BARS
 
 
 class FixScreen(Screen):
@@ -72,7 +74,9 @@ class FixScreen(Screen):
                 raise FixCancelled("cancelled by the user before the next write")
 
         try:
-            from ...fixes import execute_plan
+            from ..app import fix_api
+
+            execute_plan = fix_api("execute_plan")
 
             backup_dir = app.effective_backup_dir()
             backup_dir.mkdir(parents=True, exist_ok=True)

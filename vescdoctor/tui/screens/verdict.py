@@ -8,7 +8,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
 
-from ..widgets.flashmap import FlashMap
 
 
 def verdict_text(verdict, findings: list[str]) -> Text:
@@ -39,15 +38,14 @@ class VerdictScreen(Screen):
             yield Static(Text.assemble(("Verdict: ", "bold"), (verdict.code, "bold reverse"), f"  {verdict.title}"),
                          id="verdict-title")
             yield Static(verdict_text(verdict, session.ordered_findings()), id="verdict-text")
-            yield FlashMap(id="verdict-map")
             if not healthy:
                 with Vertical(id="fix-panel"):
+                    yield Static(id="fix-plan")
                     yield Label("Bootloader image (.bin/.hex/.elf, empty: keep the one on the board)")
                     yield Input(app.bootloader_path, id="fix-bootloader", placeholder="path to the bootloader")
                     yield Label("Firmware image for your hardware")
                     yield Input(app.firmware_path, id="fix-firmware", placeholder="path to the firmware")
                     yield Checkbox("Keep the motor configuration (sectors 1-2)", True, id="fix-keep")
-                    yield Static(id="fix-plan")
         with Horizontal(classes="buttons"):
             if not healthy:
                 yield Button("Repair...", id="fix-go", variant="warning")
@@ -58,8 +56,6 @@ class VerdictScreen(Screen):
     def on_mount(self) -> None:
         for panel in self.query("#fix-panel"):
             panel.border_title = "The repair"
-        self.query_one(FlashMap).show_sectors(self.app.session.facts.get("flash.sectors"),
-                                             unreadable=self.app.session.facts.get("swd.rdp_level") in (1, 2))
         if self.query("#fix-panel"):
             self.update_plan()
         go = self.query("#fix-go")
@@ -89,11 +85,8 @@ class VerdictScreen(Screen):
             text.append("No repair possible yet: ", style="bold")
             text.append(error or "no plan")
         else:
-            text.append("The plan\n", style="bold")
             for line in self.plan.describe():
-                text.append(f"  {line}\n")
-            for warning in getattr(self.plan, "warnings", None) or ():
-                text.append(f"  ! {warning}\n", style="bold")
+                text.append(f"{line}\n")
         self.query_one("#fix-plan", Static).update(text)
         go = self.query_one("#fix-go", Button)
         go.disabled = self.plan is None
