@@ -7,7 +7,9 @@ import sys
 def run(args) -> int:
     from ..fixes.backup import read_backup
     from .diagnose import open_environment
-    from .fix import StderrProgress
+    from .fix import StderrProgress, quiet_pyocd
+
+    quiet_pyocd(args)
 
     with open_environment(args) as env:
         info = read_backup(env, args.out, on_event=StderrProgress())

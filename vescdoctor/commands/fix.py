@@ -14,9 +14,9 @@ from ..errors import InputError
 class StderrProgress:
     """FixEvents as lines on stderr: a header per phase, a 20-step bar that redraws on a TTY, log lines."""
 
-    def __init__(self, out=sys.stderr, width: int = 30):
-        self.out, self.width = out, width
-        self.tty = hasattr(out, "isatty") and out.isatty()
+    def __init__(self, out=None, width: int = 30):
+        self.out, self.width = out or sys.stderr, width
+        self.tty = hasattr(self.out, "isatty") and self.out.isatty()
         self.phase = None
         self.last_step = -1
 
@@ -48,8 +48,9 @@ class StderrProgress:
         self.last_step = -1
 
 
-def confirm(plan, backup_dir: Path, *, stdin=sys.stdin, out=sys.stderr) -> bool:
+def confirm(plan, backup_dir: Path, *, stdin=None, out=None) -> bool:
     """Ask on a TTY; False unless the answer is yes."""
+    stdin, out = stdin or sys.stdin, out or sys.stderr
     print("\nThis will change the board:", file=out)
     for line in plan.describe():
         print("  " + line, file=out)
@@ -58,6 +59,14 @@ def confirm(plan, backup_dir: Path, *, stdin=sys.stdin, out=sys.stderr) -> bool:
     print("Type 'yes' to go ahead: ", end="", file=out, flush=True)
     answer = stdin.readline().strip().lower()
     return answer in ("yes", "y")
+
+
+def quiet_pyocd(args) -> None:
+    """pyOCD logs a lost probe as several 'Probe error during close' lines; the fix says it once, plainly."""
+    import logging
+
+    if not getattr(args, "debug", False):
+        logging.getLogger("pyocd").setLevel(logging.CRITICAL)
 
 
 def run(args) -> int:
@@ -70,6 +79,7 @@ def run(args) -> int:
     from ..report.model import build_report, to_json, write_report
     from .diagnose import open_environment, print_verdict
 
+    quiet_pyocd(args)
     graph = load_graph()
     answers = parse_answers(args.answer, graph)
     bootloader = load_image(args.bootloader) if args.bootloader else None

@@ -12,7 +12,9 @@ from ..errors import InputError
 def run(args) -> int:
     from ..fixes.backup import load_backup, restore_backup
     from .diagnose import open_environment
-    from .fix import StderrProgress
+    from .fix import StderrProgress, quiet_pyocd
+
+    quiet_pyocd(args)
 
     load_backup(args.backup)  # a bad file is refused before the board is touched
     what = "the config sectors 1-2 (0x08004000..0x0800BFFF)" if args.config_only else "the whole flash (sectors 0-11)"

@@ -1,0 +1,213 @@
+"""`vescdoctor fix` on simulated boards, in process through the CLI: recoveries, refusals, consent, interruptions."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vescdoctor.cli import main
+from vescdoctor.sim import imagegen
+from vescdoctor.sim.scenario import build_board, find_scenario, load_scenario
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FIRMWARE = SHARED / "firmware"
+BASE, BOOT = 0x08000000, 0x080E0000
+CONFIG = slice(0x4000, 0xC000)
+SECTOR11 = slice(BOOT - BASE, None)
+
+
+def make(tmp_path: Path, scenario: str, name: str = "board", faults: str | None = None) -> Path:
+    board = tmp_path / name
+    build_board(find_scenario(scenario) if not scenario.endswith(".yaml") else load_scenario(scenario), board)
+    if faults:
+        yaml = board / "board.yaml"
+        text = yaml.read_text()
+        assert "faults: {}" in text
+        yaml.write_text(text.replace("faults: {}", f"faults: {faults}"))
+    return board
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> dict[str, Path]:
+    out = {}
+    for name, data in (("bl", imagegen.bootloader()), ("fw", imagegen.firmware("410", "5.03", "release5")),
+                       ("fw60", imagegen.firmware("60", "5.03", "release5")),
+                       ("fwsmall", imagegen.firmware("410", "5.03", "small"))):
+        out[name] = tmp_path / f"{name}.bin"
+        out[name].write_bytes(data)
+    big = bytearray(imagegen.firmware("410", "5.03", "release5"))
+    big += b"\x00" * (BOOT - BASE - len(big) + 0x100)  # runs into sector 11
+    out["overlap"] = tmp_path / "overlap.bin"
+    out["overlap"].write_bytes(bytes(big))
+    return out
+
+
+def flash(board: Path) -> bytes:
+    return (board / "flash.bin").read_bytes()
+
+
+def fix(board: Path, tmp_path: Path, *extra: str) -> int:
+    return main(["fix", "--sim", str(board), "--backup-dir", str(tmp_path / "backups"), *extra])
+
+
+def verdict(board: Path, capsys, *extra: str) -> str:
+    capsys.readouterr()
+    main(["diagnose", "--sim", str(board), "--json", *extra])
+    return json.loads(capsys.readouterr().out)["verdict"]["code"]
+
+
+def check_recovered(board: Path, before: bytes, bl: bytes, fw: bytes, tmp_path: Path, capsys,
+                    backup: bool = True) -> None:
+    after = flash(board)
+    assert after[BOOT - BASE:BOOT - BASE + len(bl)] == bl
+    assert after[:0x4000] == fw[:0x4000]
+    crc_at = 0x0805FFF0 - BASE if len(fw) == 393208 else len(fw)
+    assert after[0xC000:crc_at] == fw[0xC000:crc_at]  # the CRC words change at first boot, by design
+    if backup:
+        assert after[CONFIG] == before[CONFIG]
+        files = sorted((tmp_path / "backups").glob("*.bin"))
+        assert files and files[0].read_bytes() == before
+        meta = json.loads(files[0].with_suffix(".json").read_text())
+        assert meta["sha256"] and meta["option_bytes"]["rdp_level"] == 0 and meta["board_uid"]
+    assert verdict(board, capsys) == "healthy"
+
+
+def test_forum_case_builtin_recovered_with_bootloader_and_firmware(tmp_path, images, capsys):
+    board = make(tmp_path, "bricked-update")
+    before = flash(board)
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes") == 0
+    check_recovered(board, before, images["bl"].read_bytes(), images["fw"].read_bytes(), tmp_path, capsys)
+
+
+@pytest.mark.skipif(not (FIRMWARE / "fw_410_2022-01.bin").exists(), reason="../shared/firmware is absent")
+def test_forum_case_with_real_images(tmp_path, capsys):
+    board = make(tmp_path, str(SHARED / "scenarios" / "seed-after-update-410.yaml"))
+    before = flash(board)
+    bl, fw = FIRMWARE / "bootloader_hw4x_2022-12.bin", FIRMWARE / "fw_410_2022-01.bin"
+    assert fix(board, tmp_path, "--bootloader", str(bl), "--firmware", str(fw), "--yes") == 0
+    check_recovered(board, before, bl.read_bytes(), fw.read_bytes(), tmp_path, capsys)
+
+
+def test_json_report_holds_only_the_report_with_actions_and_backup(tmp_path, images, capsys):
+    board = make(tmp_path, "bricked-update")
+    capsys.readouterr()
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes",
+               "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["command"] == "fix" and report["verdict"]["code"] == "app-missing"
+    assert [a["step"] for a in report["actions"]] == ["backup", "write-bootloader", "write-firmware", "reset",
+                                                      "reprobe"]
+    assert all(a["ok"] for a in report["actions"]) and report["backup"]["sha256"]
+    assert report["after"]["verdict"] == "healthy"
+
+
+def test_read_protected_recovered_with_the_warning(tmp_path, images, capsys):
+    board = make(tmp_path, "read-protected")
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes",
+               "--answer", "hw=410") == 0
+    err = capsys.readouterr().err
+    assert "ERASES THE WHOLE FLASH" in err and "no backup is possible" in err
+    assert "rdp: 0xaa" in (board / "board.yaml").read_text().lower() or "170" in (board / "board.yaml").read_text()
+    check_recovered(board, b"", images["bl"].read_bytes(), images["fw"].read_bytes(), tmp_path, capsys,
+                    backup=False)
+
+
+def test_read_protected_without_hw_is_refused_asking_for_it(tmp_path, images, capsys):
+    board = make(tmp_path, "read-protected")
+    before = flash(board)
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes") == 2
+    assert "--answer hw=" in capsys.readouterr().err
+    assert flash(board) == before
+
+
+def test_write_protected_recovered_and_wrp_cleared(tmp_path, images, capsys):
+    board = make(tmp_path, "write-protected")
+    before = flash(board)
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--yes") == 0
+    assert "write protection is removed from sector(s) 11" in capsys.readouterr().err
+    after = flash(board)
+    assert after[:BOOT - BASE] == before[:BOOT - BASE]  # only sector 11 changed
+    assert after[BOOT - BASE:BOOT - BASE + len(images["bl"].read_bytes())] == images["bl"].read_bytes()
+    assert verdict(board, capsys) == "healthy"
+
+
+def test_firmware_only_keeps_config_and_bootloader_byte_for_byte(tmp_path, images, capsys):
+    board = make(tmp_path, "app-erased")
+    cfg = bytearray(flash(board))
+    cfg[0x4000:0x4004] = b"\x00\x00\xff\xff"
+    cfg[0x4004:0x4404] = bytes(range(256)) * 4
+    (board / "flash.bin").write_bytes(bytes(cfg))
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", "--answer", "hw=410") == 0
+    after = flash(board)
+    assert after[CONFIG] == bytes(cfg[CONFIG]) and after[SECTOR11] == bytes(cfg[SECTOR11])
+    assert "sector 11 unchanged" in capsys.readouterr().err
+
+
+def test_no_keep_config_writes_the_gap_and_warns(tmp_path, images, capsys):
+    board = make(tmp_path, "app-erased")
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--no-keep-config", "--yes", "--answer", "hw=410") == 0
+    assert "configuration is lost" in capsys.readouterr().err
+    assert flash(board)[CONFIG] == images["fw"].read_bytes()[CONFIG]
+
+
+def test_probe_unplugged_mid_write_exits_1_then_a_second_fix_finishes(tmp_path, images, capsys):
+    board = make(tmp_path, "bricked-update", faults="{probe_unplug_after_bytes: 65536}")
+    args = ("--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes")
+    before = flash(board)
+    assert fix(board, tmp_path, *args) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "probe was lost" in err and "backup:" in err
+    last = [line for line in err.splitlines() if line.startswith("vescdoctor:")]
+    assert len(last) == 1
+    assert verdict(board, capsys) != "healthy"
+    assert fix(board, tmp_path, *args) == 0
+    check_recovered(board, before, images["bl"].read_bytes(), images["fw"].read_bytes(), tmp_path, capsys)
+
+
+def test_power_lost_mid_erase_exits_1_cleanly(tmp_path, images, capsys):
+    board = make(tmp_path, "app-erased", faults="{power_loss_after_erases: 2}")
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", "--answer", "hw=410") == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "fix did not complete" in err
+
+
+@pytest.mark.parametrize("image,needle", [("fw60", "built for HW 60"), ("overlap", "overlaps sector 11"),
+                                          ("bl", "this is a bootloader")])
+def test_bad_firmware_refused_before_any_write(tmp_path, images, capsys, image, needle):
+    board = make(tmp_path, "bricked-update")
+    before = flash(board)
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images[image]), "--yes") == 2
+    assert needle in capsys.readouterr().err
+    assert flash(board) == before and not (tmp_path / "backups").exists()
+
+
+def test_firmware_as_bootloader_and_missing_file_refused(tmp_path, images, capsys):
+    board = make(tmp_path, "bricked-update")
+    before = flash(board)
+    assert fix(board, tmp_path, "--bootloader", str(images["fw"]), "--firmware", str(images["fw"]), "--yes") == 2
+    assert "not a bootloader" in capsys.readouterr().err
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes") == 2
+    assert "needs a bootloader image" in capsys.readouterr().err
+    assert fix(board, tmp_path, "--firmware", str(tmp_path / "nope.bin"), "--yes") == 2
+    assert flash(board) == before
+
+
+def test_no_yes_without_a_tty_refuses_and_dry_run_changes_nothing(tmp_path, images, capsys):
+    board = make(tmp_path, "bricked-update")
+    before = flash(board)
+    args = ("--bootloader", str(images["bl"]), "--firmware", str(images["fw"]))
+    assert fix(board, tmp_path, *args) == 2
+    assert "--yes" in capsys.readouterr().err
+    assert fix(board, tmp_path, *args, "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "Sectors erased: 0 (0x08000000" in out and "11 (0x080E0000" in out and "Backup: the whole flash" in out
+    assert flash(board) == before and not (tmp_path / "backups").exists()
+
+
+def test_healthy_board_has_nothing_to_fix(tmp_path, capsys):
+    board = make(tmp_path, "healthy")
+    before = flash(board)
+    assert fix(board, tmp_path, "--yes") == 0
+    assert "nothing to fix" in capsys.readouterr().out
+    assert flash(board) == before
