@@ -89,6 +89,11 @@ async def _refuse(tmp_path):
         await _consent(pilot, yes=False)
         assert screen_name(app) == "VerdictScreen"
         assert app.outcome is None and app.plan is None
+        # `q` typed into a field is a letter, not quit
+        app.screen.query_one("#fix-firmware").focus()
+        await pilot.press("end", "q")
+        assert screen_name(app) == "VerdictScreen"
+        assert app.screen.query_one("#fix-firmware").value.endswith("q")
         await pilot.press("ctrl+q")
     assert app.return_code == 0
     assert (demo["board"] / "flash.bin").read_bytes() == before
@@ -152,6 +157,7 @@ async def _unplug(tmp_path):
         assert "did not complete" in text
         assert (app.fix_error or app.outcome.message).strip()
         assert "run vescdoctor again" in text
+        assert "lost" in text  # the engine's reason: the probe went away
         await pilot.press("ctrl+q")
     assert app.return_code == 0
 

@@ -46,7 +46,8 @@ class FixScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="fix-body"):
-            yield Static("Repairing. Keep the battery connected and don't unplug anything.", id="fix-status")
+            yield Static("Keep the battery connected and don't unplug anything until the end.", id="fix-warning")
+            yield Static("Starting ...", id="fix-status")
             for phase in self.phases:
                 with Horizontal(classes="phase", id=f"row-{phase}"):
                     yield Label(phase, classes="phase-name")
