@@ -1,0 +1,43 @@
+"""`vescdoctor backup` and `restore` on a simulated board: the whole flash, a sidecar, never overwritten."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+from vescdoctor.cli import main
+from vescdoctor.sim.scenario import build_board, find_scenario
+
+
+def test_backup_then_restore_config_only(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    board = tmp_path / "board"
+    build_board(find_scenario("healthy"), board)
+    original = (board / "flash.bin").read_bytes()
+    out = tmp_path / "b.bin"
+    assert main(["backup", "--sim", str(board), str(out)]) == 0
+    assert out.read_bytes() == original
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["sha256"] == hashlib.sha256(original).hexdigest() and meta["board_uid"]
+    assert meta["option_bytes"]["rdp_level"] == 0
+    assert main(["backup", "--sim", str(board), str(out)]) == 2  # never overwritten
+    assert out.read_bytes() == original
+
+    changed = bytearray(original)
+    changed[0x4000:0x4010] = b"\x00" * 16  # the config changes
+    changed[0x20000:0x20010] = b"\x00" * 16  # and so does the app
+    (board / "flash.bin").write_bytes(bytes(changed))
+    assert main(["restore", "--sim", str(board), str(out), "--config-only"]) == 2  # no --yes, no TTY
+    assert main(["restore", "--sim", str(board), str(out), "--config-only", "--yes"]) == 0
+    now = (board / "flash.bin").read_bytes()
+    assert now[0x4000:0xC000] == original[0x4000:0xC000]
+    assert now[0x20000:0x20010] == b"\x00" * 16  # only sectors 1-2 were restored
+    assert list((tmp_path / "data" / "vescdoctor" / "backups").glob("*.bin"))  # the state before was saved
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path, capsys):
+    board = tmp_path / "board"
+    build_board(find_scenario("healthy"), board)
+    bad = tmp_path / "x.bin"
+    bad.write_bytes(b"\x00" * 100)
+    assert main(["restore", "--sim", str(board), str(bad), "--yes"]) == 2
+    assert "not a vescdoctor backup" in capsys.readouterr().err
