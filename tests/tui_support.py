@@ -53,7 +53,10 @@ async def enter_to_verdict(pilot) -> None:
     for _ in range(40):
         name = screen_name(app)
         if name == "VerdictScreen":
-            await pilot.pause()
+            await wait_for(pilot, lambda: app.focused is not None and app.focused.id in ("fix-go", "save-report"),
+                           what="the verdict screen's focus")
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause(0.1)
             return
         if name == "TriageScreen" and not app.session.finished:
             await pilot.pause(0.05)
@@ -73,4 +76,5 @@ async def to_finished_triage(pilot) -> None:
     await wait_for(pilot, lambda: screen_name(app) == "WiringScreen", what="wiring screen")
     await pilot.press("enter")
     await wait_for(pilot, lambda: app.session is not None and app.session.finished, what="the verdict")
-    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.1)

@@ -14,21 +14,20 @@ from ..graph.loader import load_graph
 from ..graph.session import TriageSession
 from .messages import EnvFailed, EnvReady
 
-FIX_MODULES = ("vescdoctor.fixes", "vescdoctor.fixes.plan", "vescdoctor.fixes.execute", "vescdoctor.fixes.engine",
-               "vescdoctor.fixes.run")
-
-
 def fix_api(name: str) -> Any:
-    """`make_plan` / `execute_plan` / `default_backup_dir` of the fix engine (ImportError when it has none)."""
-    import importlib
+    """The fix engine's `make_plan`, `execute_plan`, `default_backup_dir` (one place, so tests can stand in)."""
+    if name == "make_plan":
+        from ..fixes.plan import make_plan
 
-    for module_name in FIX_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        if hasattr(module, name):
-            return getattr(module, name)
+        return make_plan
+    if name == "execute_plan":
+        from ..fixes.execute import execute_plan
+
+        return execute_plan
+    if name == "default_backup_dir":
+        from ..fixes.backup import default_backup_dir
+
+        return default_backup_dir
     raise ImportError(f"the fix engine has no {name}")
 
 
@@ -173,6 +172,7 @@ class VescDoctorApp(App[int]):
             bl = load_image(bootloader) if bootloader.strip() else None
             fw = load_image(firmware) if firmware.strip() else None
             board_hw = (self.session.answers.get("hw") if self.session else None) or None
+            board_hw = None if board_hw == "unsure" else board_hw
             return make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
                              board_hw=board_hw), None
         except VescDoctorError as exc:
@@ -221,12 +221,16 @@ class VescDoctorApp(App[int]):
         from ..report.model import build_report
 
         outcome = self.outcome
-        return build_report(self.session.result(), env_summary=env_summary(self.env) if self.env else
+        report = build_report(self.session.result(), env_summary=env_summary(self.env) if self.env else
                             {"simulated": self.board_dir is not None, "sim_board": self.board_label},
                             graph=self.graph, command="tui",
                             actions=list(getattr(outcome, "actions", None) or ()),
                             backups=list(getattr(outcome, "backups", None) or ()),
                             plan=list(getattr(self.plan, "steps", None) or ()) if outcome is not None else ())
+        after = getattr(outcome, "after", None)
+        if after is not None and hasattr(after, "result"):  # as `vescdoctor fix` reports it
+            report["after"] = {"verdict": after.verdict, "findings": list(after.result.findings)}
+        return report
 
     def save_report(self, path: str | Path | None = None) -> Path | None:
         from ..report.model import write_report

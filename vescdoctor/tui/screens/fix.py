@@ -81,7 +81,8 @@ class FixScreen(Screen):
 
             backup_dir = app.effective_backup_dir()
             backup_dir.mkdir(parents=True, exist_ok=True)
-            outcome = execute_plan(self.plan, env, on_event=on_event, backup_dir=backup_dir)
+            outcome = execute_plan(self.plan, env, on_event=on_event, backup_dir=backup_dir,
+                                   answers=dict(app.session.answers))
         except FixCancelled as exc:
             self.post_message(FixCrashed(str(exc)))
             return
