@@ -50,7 +50,7 @@ async def enter_to_verdict(pilot) -> None:
     """Enter alone, from the start screen to the verdict screen."""
     app = pilot.app
     await wait_for(pilot, lambda: screen_name(app) == "StartScreen", what="start screen")
-    for _ in range(40):
+    for _ in range(400):
         name = screen_name(app)
         if name == "VerdictScreen":
             await wait_for(pilot, lambda: app.focused is not None and app.focused.id in ("fix-go", "save-report"),
@@ -59,6 +59,9 @@ async def enter_to_verdict(pilot) -> None:
             await pilot.pause(0.1)
             return
         if name == "TriageScreen" and not app.session.finished:
+            focused = getattr(app.focused, "id", None) or ""
+            if focused == "step-input" or focused.startswith("q-"):  # a question mid-triage: take the default
+                await pilot.press("enter")
             await pilot.pause(0.05)
             continue
         await pilot.press("enter")
