@@ -1,0 +1,310 @@
+"""vescdoctor benchmarks on the virtual bench: `python bench/run.py [--runs N] [--help-runs M] [--quick]`.
+
+Prints a table, then one line per figure, `ratio NAME VALUE`, each the ratio of two quantities measured in this run:
+  recovery_vs_pyocd_cli    median wall time of `vescdoctor fix` on the forum case / median wall time of the pyOCD
+                           command sequence a forum user runs for the same job (savemem, erase --chip, load
+                           bootloader, load firmware, compare), each on a fresh copy of the same board.
+  chip_time_vs_floor       simulated chip time of vescdoctor's fix / the floor: erase only the sectors that must be
+                           erased, program only the words that must change (from the flash before and after).
+  chip_time_vs_full_erase  simulated chip time of vescdoctor's fix / that of the pyOCD full-chip-erase sequence.
+  help_vs_pyocd            median wall time of `vescdoctor --help` / median wall time of `pyocd --help`.
+Every command runs as a subprocess of this script, from the same Python environment. See docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from vescdoctor.knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, SECTORS  # noqa: E402
+from vescdoctor.sim import clock  # noqa: E402
+
+BIN = Path(sys.executable).parent
+SHARED = ROOT.parent / "shared"
+REAL_FIRMWARE = SHARED / "firmware"
+REAL_SCENARIO = SHARED / "scenarios" / "seed-after-update-410.yaml"
+TARGET = "stm32f405rg"
+
+# The forum case (built-in `bricked-update`) with the small generated firmware: fast, for --quick.
+QUICK_SCENARIO = """\
+name: bench-quick-bricked-update
+description: the forum case (bricked-update) with a small generated firmware, for a quick benchmark run
+board: {hw: "410"}
+flash:
+  - {at: 0x08000000, generate: firmware, hw: "410", version: "5.02", size: small, seed: 2}
+  - {at: 0x08004000, hex: "0000ffff"}
+  - {at: 0x08004004, generate: garbage, size: 0x600, seed: 1}
+  - {at: 0x080E0000, generate: bootloader, compression: true}
+  - {at: 0x080E0000, generate: garbage, size: 0x200, seed: 11}
+  - {at: 0x08080000, generate: update, hw: "410", version: "5.03", size: small}
+  - {at: 0x08000000, erase: 0x4000}
+  - {at: 0x0800C000, erase: 0x74000}
+answers: {symptom: no-usb}
+"""
+
+
+# -- inputs --------------------------------------------------------------------------------------------------------
+def prepare_inputs(work: Path, *, quick: bool, images: str) -> dict:
+    """Make the template board and pick the images. Returns what was used, for the table."""
+    use_real = images == "real" or (images == "auto" and not quick and REAL_FIRMWARE.is_dir()
+                                    and REAL_SCENARIO.is_file())
+    if use_real:
+        scenario = str(REAL_SCENARIO)
+        bootloader = REAL_FIRMWARE / "bootloader_hw4x_2022-12.bin"
+        firmware = REAL_FIRMWARE / "fw_410_2022-01.bin"
+        what = "real: seed-after-update-410, bootloader_hw4x_2022-12.bin, fw_410_2022-01.bin (FW 5.03)"
+    else:
+        from vescdoctor.sim import imagegen
+
+        size = "small" if quick else "release5"
+        if quick:
+            scenario_path = work / "quick-bricked-update.yaml"
+            scenario_path.write_text(QUICK_SCENARIO)
+            scenario = str(scenario_path)
+        else:
+            scenario = "bricked-update"
+        bootloader = work / "bootloader.bin"
+        firmware = work / "firmware.bin"
+        bootloader.write_bytes(imagegen.bootloader(compression=True, seed=0))
+        firmware.write_bytes(imagegen.firmware("410", "5.03", size))
+        what = (f"generated: {'bricked-update with small images' if quick else 'built-in bricked-update'}, "
+                f"imagegen.bootloader(compression=True), imagegen.firmware('410', '5.03', {size!r})")
+    template = work / "template"
+    run([str(BIN / "vescdoctor"), "sim", "create", scenario, str(template)], check=True)
+    return {"images": what, "template": template, "bootloader": bootloader, "firmware": firmware}
+
+
+# -- helpers -------------------------------------------------------------------------------------------------------
+def run(cmd: list[str], *, check: bool = False, cwd: Path | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    elapsed = time.perf_counter() - t0
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+    return elapsed, proc
+
+
+def chip_seconds(board: Path) -> float:
+    import yaml
+
+    data = yaml.safe_load((board / "board.yaml").read_text()) or {}
+    return float(data.get("chip_seconds") or 0.0)
+
+
+def fresh_board(inputs: dict, work: Path, name: str) -> Path:
+    board = work / name
+    if board.exists():
+        shutil.rmtree(board)
+    shutil.copytree(inputs["template"], board)
+    return board
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+# -- measurements --------------------------------------------------------------------------------------------------
+def vescdoctor_fix(inputs: dict, work: Path, i: int) -> dict:
+    board = fresh_board(inputs, work, f"fix{i}")
+    before = chip_seconds(board)
+    cmd = [str(BIN / "vescdoctor"), "fix", "--sim", str(board), "--bootloader", str(inputs["bootloader"]),
+           "--firmware", str(inputs["firmware"]), "--yes", "--backup-dir", str(work / f"fix{i}-backup"), "--json"]
+    elapsed, proc = run(cmd)
+    out = {"wall": elapsed, "exit": proc.returncode, "chip": chip_seconds(board) - before, "board": board}
+    try:
+        report = json.loads(proc.stdout)
+        out["after"] = (report.get("after") or {}).get("verdict")
+    except ValueError:
+        out["after"] = None
+    out["ok"] = proc.returncode == 0 and out["after"] == "healthy"
+    if not out["ok"]:
+        out["error"] = proc.stderr.strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+    return out
+
+
+def pyocd_sequence(inputs: dict, work: Path, i: int) -> dict:
+    """What a forum user types: save the flash, erase the chip, load both images, compare."""
+    board = fresh_board(inputs, work, f"cli{i}")
+    before = chip_seconds(board)
+    pyocd = str(BIN / "pyocd")
+    common = ["-u", f"vescsim:{board}", "-t", TARGET]
+    bl, fw = inputs["bootloader"], inputs["firmware"]
+    steps = [
+        ("savemem", [pyocd, "cmd", *common, "-c", f"savemem 0x{FLASH_BASE:08X} 0x100000 {work / f'cli{i}-backup.bin'}"]),
+        ("erase", [pyocd, "erase", "--chip", *common]),
+        ("load bootloader", [pyocd, "load", *common, f"{bl}@0x{BOOTLOADER_BASE:08X}"]),
+        ("load firmware", [pyocd, "load", *common, f"{fw}@0x{FLASH_BASE:08X}"]),
+        ("compare", [pyocd, "cmd", *common, "-c", f"compare 0x{BOOTLOADER_BASE:08X} {bl}",
+                     "-c", f"compare 0x{FLASH_BASE:08X} {fw}"]),
+    ]
+    wall, per_step, ok = 0.0, {}, True
+    for name, cmd in steps:
+        elapsed, proc = run(cmd, cwd=work)
+        wall += elapsed
+        per_step[name] = elapsed
+        if proc.returncode != 0:
+            ok = False
+            per_step[name + " (failed)"] = proc.returncode
+    return {"wall": wall, "steps": per_step, "ok": ok, "chip": chip_seconds(board) - before, "board": board,
+            "mismatches": None}
+
+
+def floor_seconds(before: bytes, after: bytes) -> dict:
+    """Datasheet time of the least work that turns `before` into `after`: a sector must be erased when some bit must
+    go 0 -> 1; then every word of it not 0xFFFFFFFF is programmed. Elsewhere only the words that differ (1 -> 0 only)
+    are programmed. x32 parallelism: one word per program operation."""
+    erase_s, words, erased = 0.0, 0, []
+    for sector in SECTORS:
+        lo, hi = sector.address - FLASH_BASE, sector.end - FLASH_BASE
+        b, a = before[lo:hi], after[lo:hi]
+        if b == a:
+            continue
+        bi, ai = int.from_bytes(b, "little"), int.from_bytes(a, "little")
+        if ai & ~bi:
+            erase_s += clock.SECTOR_ERASE_S[sector.size]
+            erased.append(sector.number)
+            words += sum(1 for o in range(0, len(a), 4) if a[o:o + 4] != b"\xff\xff\xff\xff")
+        else:
+            words += sum(1 for o in range(0, len(a), 4) if a[o:o + 4] != b[o:o + 4])
+    return {"seconds": erase_s + words * clock.WORD_PROGRAM_S, "erase_s": erase_s, "words": words,
+            "sectors": erased}
+
+
+def full_erase_computed(inputs: dict) -> float:
+    """Mass erase once, then program every word of both images (what the full-chip-erase plan needs at least)."""
+    size = inputs["bootloader"].stat().st_size + inputs["firmware"].stat().st_size
+    return clock.MASS_ERASE_S + math.ceil(size / 4) * clock.WORD_PROGRAM_S
+
+
+def help_times(runs: int) -> dict:
+    cmds = {"vescdoctor --help": [str(BIN / "vescdoctor"), "--help"],
+            "vescdoctor diagnose --help": [str(BIN / "vescdoctor"), "diagnose", "--help"],
+            "pyocd --help": [str(BIN / "pyocd"), "--help"]}
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(runs):  # interleaved, so drift in machine load hits all three alike
+        for name, cmd in cmds.items():
+            times[name].append(run(cmd, check=True)[0])
+    return {k: median(v) for k, v in times.items()}
+
+
+def diagnosis_cost(inputs: dict, work: Path) -> dict:
+    board = fresh_board(inputs, work, "diag")
+    _, proc = run([sys.executable, str(ROOT / "bench" / "diag_cost.py"), str(board)], check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# -- main ----------------------------------------------------------------------------------------------------------
+def fmt(value, unit="") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "unavailable"
+    if isinstance(value, float):
+        return f"{value:.3f}{unit}"
+    return f"{value}{unit}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3, help="runs of each recovery (median); default 3")
+    ap.add_argument("--help-runs", type=int, default=7, help="runs of each --help (median); default 7")
+    ap.add_argument("--quick", action="store_true", help="1 run each, 3 help runs, small generated images")
+    ap.add_argument("--images", choices=("auto", "real", "generated"), default="auto",
+                    help="auto: the real images from ../shared/firmware when present (not with --quick)")
+    ap.add_argument("--workdir", help="keep boards and backups here (default: a temporary directory, removed)")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.runs, args.help_runs = min(args.runs, 1), min(args.help_runs, 3)
+
+    tmp = None
+    if args.workdir:
+        work = Path(args.workdir).resolve()
+        work.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="vescdoctor-bench-")
+        work = Path(tmp.name)
+    try:
+        return _measure(args, work)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _measure(args, work: Path) -> int:
+    inputs = prepare_inputs(work, quick=args.quick, images=args.images)
+    fixes, clis = [], []
+    for i in range(args.runs):  # interleaved
+        fixes.append(vescdoctor_fix(inputs, work, i))
+        clis.append(pyocd_sequence(inputs, work, i))
+    good_fixes = [f for f in fixes if f["ok"]]
+    fix_wall = median([f["wall"] for f in good_fixes]) if good_fixes else None
+    cli_wall = median([c["wall"] for c in clis])
+    fix_chip = median([f["chip"] for f in good_fixes]) if good_fixes else None
+    cli_chip = median([c["chip"] for c in clis])
+    floor = None
+    if good_fixes:
+        before = (inputs["template"] / "flash.bin").read_bytes()
+        after = (good_fixes[0]["board"] / "flash.bin").read_bytes()
+        floor = floor_seconds(before, after)
+    full_computed = full_erase_computed(inputs)
+    helps = help_times(args.help_runs)
+    diag = diagnosis_cost(inputs, work)
+
+    rows = [
+        ("images", inputs["images"]),
+        ("runs (recovery) / runs (help)", f"{args.runs} / {args.help_runs}"),
+        ("vescdoctor fix: wall, median", fmt(fix_wall, " s")),
+        ("vescdoctor fix: runs ok (after = healthy)", f"{len(good_fixes)}/{len(fixes)}"
+         + ("" if good_fixes else f" ({fixes[0].get('error')})")),
+        ("pyOCD CLI sequence: wall, median", fmt(cli_wall, " s")),
+    ]
+    steps = {k: median([c["steps"].get(k, float("nan")) for c in clis]) for k in clis[0]["steps"]}
+    rows += [(f"  pyocd {k}: wall, median", fmt(v, " s")) for k, v in steps.items()]
+    rows += [
+        ("pyOCD CLI sequence: all steps exit 0", f"{sum(c['ok'] for c in clis)}/{len(clis)}"),
+        ("vescdoctor fix: chip time (simulated)", fmt(fix_chip, " s")),
+        ("pyOCD CLI sequence: chip time (simulated)", fmt(cli_chip, " s")),
+        ("full-chip-erase plan, computed (1 mass erase + both images)", fmt(full_computed, " s")),
+        ("floor: chip time", fmt(floor["seconds"] if floor else None, " s")),
+        ("floor: sectors that must be erased", ", ".join(map(str, floor["sectors"])) if floor else "unavailable"),
+        ("floor: words that must be programmed", fmt(floor["words"] if floor else None)),
+    ]
+    rows += [(f"{k}: wall, median", fmt(v, " s")) for k, v in helps.items()]
+    usb = diag["usb"]
+    rows += [
+        ("diagnosis (forum case): verdict", str(diag["verdict"])),
+        ("diagnosis: probe USB transfers (bulk out + bulk in + control)",
+         f"{diag['usb_total']} ({usb['bulk_out']} + {usb['bulk_in']} + {usb['control']})"),
+        ("diagnosis: flash bytes read (facts flash.bytes_read)", fmt(diag["flash_bytes_read"])),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"| {'measure'.ljust(width)} | value |")
+    print(f"|{'-' * (width + 2)}|-------|")
+    for name, value in rows:
+        print(f"| {name.ljust(width)} | {value} |")
+    print()
+
+    def ratio(a, b):
+        return a / b if a is not None and b and math.isfinite(a) and math.isfinite(b) else None
+
+    ratios = {
+        "recovery_vs_pyocd_cli": ratio(fix_wall, cli_wall),
+        "chip_time_vs_floor": ratio(fix_chip, floor["seconds"] if floor else None),
+        "chip_time_vs_full_erase": ratio(fix_chip, cli_chip),
+        "help_vs_pyocd": ratio(helps["vescdoctor --help"], helps["pyocd --help"]),
+    }
+    for name, value in ratios.items():
+        print(f"ratio {name} {value:.3f}" if value is not None else f"ratio {name} unavailable")
+    return 0 if all(v is not None for v in ratios.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
