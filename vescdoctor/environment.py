@@ -94,7 +94,17 @@ class Environment:
 
 def real_environment(probe_uid: str | None = None) -> Environment:
     """This computer's USB, serial ports and debug probes. `probe_uid` picks a debug probe when several are there."""
-    return Environment(pyocd_uid=probe_uid)
+    return Environment(usb_backend=host_usb_backend(), pyocd_uid=probe_uid)
+
+
+def host_usb_backend():
+    """The libusb backend pyOCD itself uses (the copy the libusb-package wheel ships), so USB works where pyOCD
+    does even without a system libusb; None (pyusb's own search) if that package is missing."""
+    try:
+        import libusb_package
+    except ImportError:
+        return None
+    return libusb_package.get_libusb1_backend()
 
 
 def sim_environment(board_dir: str | Path) -> Environment:
