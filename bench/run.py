@@ -292,7 +292,7 @@ def _measure(args, work: Path) -> int:
         ("floor: chip time", fmt(floor["seconds"] if floor else None, " s")),
         ("floor: sectors that must be erased", ", ".join(map(str, floor["sectors"])) if floor else "unavailable"),
         ("floor: words that must be programmed", fmt(floor["words"] if floor else None)),
-        ("sectors written that were already blank (erasing them is avoidable)",
+        ("sectors blank before, written after (their erase, if done, is avoidable)",
          (", ".join(map(str, floor["blank_written"])) + f" ({fmt(floor['blank_erase_s'], ' s')} of erase)")
          if floor else "unavailable"),
     ]
