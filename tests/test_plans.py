@@ -1,6 +1,7 @@
 """rules/plans.yaml: loads, every step registered, bad files give FILE:LINE; make_plan without any chip access."""
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -93,3 +94,19 @@ def test_write_protected_with_skippable_finding():
                      bootloader=None, firmware=None)
     assert plan.step_names == ["backup", "clear-wrp", "reset", "reprobe"]
     assert any("bootloader-too-old" in w for w in plan.warnings)
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "firmware"
+
+
+@pytest.mark.skipif(not (REAL / "bootloader_hw4x_2022-12.bin").exists(),
+                    reason="../shared/firmware is absent: the known-bootloader hardware check needs a real bootloader")
+def test_bootloader_for_other_hardware_is_refused_and_generic_fits_all():
+    hw4x = image((REAL / "bootloader_hw4x_2022-12.bin").read_bytes(), "bootloader_hw4x.bin")
+    generic = image((REAL / "bootloader_generic_2022-12.bin").read_bytes(), "generic.bin")
+    board_60 = diagnosis("bootloader-missing", answers={"hw": "60"})
+    with pytest.raises(InputError, match=r"is for HW 40, 47, 48, 410, 411, 412, DAS_RS, not this board's HW 60"):
+        make_plan(board_60, bootloader=hw4x, firmware=None)
+    assert make_plan(board_60, bootloader=generic, firmware=None).erase_sectors == [11]
+    assert make_plan(diagnosis("bootloader-missing", answers={"hw": "410"}), bootloader=hw4x,
+                     firmware=None).erase_sectors == [11]

@@ -142,6 +142,23 @@ def _check_firmware(image: LoadedImage, board_hw: str | None, hw_source: str) ->
     return info, where
 
 
+def _check_bootloader_hardware(info: Any, board_hw: str | None, where: str, warnings: list[str]) -> None:
+    """A known bootloader built for other hardware drives other LED pins and, on some boards, other clocks: refuse
+    it where the table says so for certain, warn where VESC Tool's file name is abbreviated."""
+    from ..knowledge.images_table import bootloader_hardware
+
+    if not board_hw or board_hw == "unsure" or not info.name or info.synthetic:
+        return
+    serves = bootloader_hardware(info.name)
+    if serves is None or board_hw in serves[0]:
+        return
+    names, complete = serves
+    if complete:
+        raise InputError(f"refused: this bootloader ({info.name}) is for HW {', '.join(names)}, not this board's "
+                         f"HW {board_hw}; use the one for your hardware or generic.bin", where)
+    warnings.append(f"the bootloader {info.name} lists HW {', '.join(names)}, ... - check that it is for HW {board_hw}")
+
+
 def _check_bootloader(image: LoadedImage, verdict: str) -> Any:
     where = str(image.path)
     info = identify(image.data, image.base, image.ranges)
@@ -203,6 +220,7 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
     segments: list[Segment] = []
     if "write-bootloader" in steps:
         info = _check_bootloader(bootloader, verdict)
+        _check_bootloader_hardware(info, hw, str(bootloader.path), warnings)
         if info.compression is False:
             warnings.append("the bootloader has no compression support: firmware >= 6.00 updates from VESC Tool "
                             "will not stick")

@@ -18,6 +18,16 @@ class KnownBootloader:
     sha256: str
 
 
+def bootloader_hardware(file: str) -> tuple[tuple[str, ...], bool] | None:
+    """The HW names a bootloader file is for, as VESC Tool names it (`410_o_411_o_412.bin`: HW 410, 411, 412), and
+    whether that list is complete (a name abbreviated with `...` is not). None: `generic.bin`, for every board."""
+    stem = file.split(" ")[0].removesuffix(".bin")
+    if stem == "generic":
+        return None
+    parts = [p.strip(".") for p in stem.split("_o_")]
+    return tuple(p for p in parts if p), "..." not in stem
+
+
 KNOWN_BOOTLOADERS: tuple[KnownBootloader, ...] = (
     KnownBootloader("2017-09-04", "40_o_47_o_48_o_410_o_411_o_412_o_DAS_RS.bin", 4272, False,
                     "b458df386b4ad508e809f1c7898953905606001afe57e66271838a76597eaf53"),
