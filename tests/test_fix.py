@@ -166,7 +166,8 @@ def test_probe_unplugged_mid_write_exits_1_then_a_second_fix_finishes(tmp_path, 
 
 
 def test_power_lost_mid_erase_exits_1_cleanly(tmp_path, images, capsys):
-    board = make(tmp_path, "app-erased", faults="{power_loss_after_erases: 2}")
+    # A board whose app sectors hold (wrong) firmware: they must really be erased (blank ones are not).
+    board = make(tmp_path, "wrong-hw-firmware", faults="{power_loss_after_erases: 2}")
     assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", "--answer", "hw=410") == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and "fix did not complete" in err
@@ -211,3 +212,38 @@ def test_healthy_board_has_nothing_to_fix(tmp_path, capsys):
     assert fix(board, tmp_path, "--yes") == 0
     assert "nothing to fix" in capsys.readouterr().out
     assert flash(board) == before
+
+
+def chip_seconds(board: Path) -> float:
+    from vescdoctor.sim.board import Board
+
+    return Board.load(board).config.chip_seconds
+
+
+def floor_seconds(before: bytes, after: bytes) -> float:
+    """Datasheet time of the least a repair can do: erase the sectors that held data and had to change, program
+    the words that differ from erased (vesc-stm32.md: 16 us a word, 0.25/0.55/1 s per 16/64/128K sector)."""
+    from vescdoctor.knowledge.flash import FLASH_BASE, SECTORS
+
+    erase = {16384: 0.25, 65536: 0.55, 131072: 1.0}
+    total = 0.0
+    for sector in SECTORS:
+        lo, hi = sector.address - FLASH_BASE, sector.end - FLASH_BASE
+        old, new = before[lo:hi], after[lo:hi]
+        if old != new and old.count(0xFF) != len(old):
+            total += erase[sector.size]
+        words = [new[i:i + 4] for i in range(0, len(new), 4)]
+        olds = [old[i:i + 4] for i in range(0, len(old), 4)]
+        total += 16e-6 * sum(1 for w, o in zip(words, olds) if w != o and w != b"\xff\xff\xff\xff")
+    return total
+
+
+def test_forum_fix_erases_no_blank_sector(tmp_path, images):
+    """The app sectors of the forum case are already blank: the fix erases only sector 11 and stays within 1.15x
+    of the chip's floor (a full-chip-erase plan costs 8 s for the erase alone)."""
+    board = make(tmp_path, "bricked-update")
+    before, start = flash(board), chip_seconds(board)
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes") == 0
+    spent = chip_seconds(board) - start
+    floor = floor_seconds(before, flash(board))
+    assert spent <= 1.15 * floor, (spent, floor)

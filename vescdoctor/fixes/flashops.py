@@ -53,9 +53,54 @@ def _regions(target, address: int, data: bytes):
     return out
 
 
+def _by_sector(target, segments: list[tuple[int, bytes]]) -> dict[int, dict[int, int]]:
+    """Sector base -> {address: byte} of everything to write there."""
+    out: dict[int, dict[int, int]] = {}
+    for addr, data in segments:
+        for region, at, chunk in _regions(target, addr, data):
+            flash = region.flash
+            offset = 0
+            while offset < len(chunk):
+                sector = flash.get_sector_info(at + offset)
+                n = min(len(chunk) - offset, sector.base_addr + sector.size - (at + offset))
+                cells = out.setdefault(sector.base_addr, {})
+                cells.update(zip(range(at + offset, at + offset + n), chunk[offset:offset + n]))
+                offset += n
+    return out
+
+
+def _program_blank_sector(target, base: int, cells: dict[int, int]) -> int:
+    """Program a sector known to be erased, page by page, with pyOCD's flash algorithm: no erase, and pages that
+    would stay 0xFF are not programmed at all. Returns the bytes programmed."""
+    flash = target.memory_map.get_region_for_address(base).flash
+    sector = flash.get_sector_info(base)
+    programmed = 0
+    flash.init(flash.Operation.PROGRAM)
+    try:
+        page_addr = sector.base_addr
+        while page_addr < sector.base_addr + sector.size:
+            page = flash.get_page_info(page_addr)
+            data = bytes(cells.get(a, 0xFF) for a in range(page.base_addr, page.base_addr + page.size))
+            used = len(data.rstrip(b"\xff"))
+            if used:
+                used = (used + 3) & ~3  # whole words: the algorithm programs 32 bits at a time
+                flash.program_page(page.base_addr, list(data[:used]))
+                programmed += used
+            page_addr = page.base_addr + page.size
+    finally:
+        flash.uninit()
+    return programmed
+
+
 def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progress, on_program: Progress) -> None:
-    """Erase (sector erase, only sectors whose bytes differ) and program `segments`; the first page of the first
-    segment (its vector table) is programmed last. The caller has done reset_and_halt()."""
+    """Erase and program `segments` erasing as little as the chip allows, the vector table last.
+
+    Each sector to be written is checked on the chip first (pyOCD's CRC analyzer: a few bytes over SWD). A sector
+    already blank is programmed without an erase; the others go through pyOCD's FlashBuilder with sector erase and
+    smart flash (only sectors whose bytes differ are erased). The first page of the first segment (its vector
+    table) is programmed last. The caller has done reset_and_halt()."""
+    from ..probes.flash_map import ChipReader
+
     if not segments:
         return
     head_addr, head_data = segments[0]
@@ -64,14 +109,22 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
     head = head_data[:head_len]
     blanked = [(head_addr, b"\xff" * head_len + head_data[head_len:])] + list(segments[1:])
 
+    reader = ChipReader(target)
+    sectors = _by_sector(target, blanked)
+    blank = {base for base in sectors
+             if reader.is_blank(base, target.memory_map.get_region_for_address(base).flash.get_sector_info(base).size)}
+
     builders = {}
-    for addr, data in blanked:
-        for region, at, chunk in _regions(target, addr, data):
-            builder = builders.get(region)
-            if builder is None:
-                builder = builders[region] = region.flash.get_flash_builder()
-                builder.log_performance = False
-            builder.add_data(at, list(chunk))
+    for base, cells in sorted(sectors.items()):
+        if base in blank:
+            continue
+        region = target.memory_map.get_region_for_address(base)
+        builder = builders.get(region)
+        if builder is None:
+            builder = builders[region] = region.flash.get_flash_builder()
+            builder.log_performance = False
+        for addr, data in _runs(cells):
+            builder.add_data(addr, list(data))
     ordered = sorted(builders.values(), key=lambda b: b.region.start)
     total = sum(b.buffered_data_size for b in ordered) or 1
 
@@ -85,12 +138,17 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
                 keep_unwritten=False)
         done += share
     on_erase(1.0)
-    done = 0.0
+    work = sum(len(sectors[base]) for base in blank) + sum(b.buffered_data_size for b in ordered) or 1
+    done_bytes = 0
+    for base in sorted(blank):
+        _program_blank_sector(target, base, sectors[base])
+        done_bytes += len(sectors[base])
+        on_program(min(1.0, done_bytes / work))
     for b in ordered:
-        share = b.buffered_data_size / total
-        b.program(progress_cb=scaled(on_program, done, share), smart_flash=True, keep_unwritten=False)
-        done += share
-    # The vector table, last, onto its erased page (the builder erased the sector or found the page erased).
+        share = b.buffered_data_size / work
+        b.program(progress_cb=scaled(on_program, done_bytes / work, share), smart_flash=True, keep_unwritten=False)
+        done_bytes += b.buffered_data_size
+    # The vector table, last, onto its erased page (erased by the builder, or found blank).
     current = read_range(target, head_addr, head_len)
     if current != head:
         flash = target.memory_map.get_region_for_address(head_addr).flash
@@ -106,6 +164,19 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
         finally:
             flash.uninit()
     on_program(1.0)
+
+
+def _runs(cells: dict[int, int]):
+    """Contiguous (address, bytes) runs of a {address: byte} map."""
+    addrs = sorted(cells)
+    start = prev = addrs[0]
+    for addr in addrs[1:] + [None]:
+        if addr is not None and addr == prev + 1:
+            prev = addr
+            continue
+        yield start, bytes(cells[a] for a in range(start, prev + 1))
+        if addr is not None:
+            start = prev = addr
 
 
 def verify_segments(target, segments: list[tuple[int, bytes, str]], progress: Progress | None = None) -> int:
