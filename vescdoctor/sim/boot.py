@@ -31,8 +31,9 @@ SECTOR0_END = 0x08004000
 
 
 @dataclass(frozen=True)
-class UsbDeviceSpec:
-    """A USB device the target side shows (the debug probe's own device belongs to the SWD side)."""
+class UsbIdentity:
+    """What the target side shows on USB: ids, strings and kind (the bench builds the descriptors from it, as
+    sim.usb_descriptors.UsbDeviceSpec; the debug probe's own device belongs to the SWD side)."""
 
     vid: int
     pid: int
@@ -89,7 +90,7 @@ class BootState:
     running: str  # one of RUNNING
     led: str  # an answer code of the `led` question: blue-only, green, red-blink, red-fast, off
     vesc: VescIdentity | None  # set when VESC firmware runs and talks
-    usb_devices: list[UsbDeviceSpec] = field(default_factory=list)
+    usb_devices: list[UsbIdentity] = field(default_factory=list)
     serial_error: str | None = None  # "EACCES" | "EBUSY": opening the VESC's port fails so (host side)
     reason: str = ""  # one line for a test or a transcript
     app_hw: str | None = None  # HW name of the image at 0x08000000 when it is VESC firmware
@@ -211,10 +212,10 @@ def _assumed_version(flag_addr: int | None) -> tuple[int, int]:
     return (5, 3) if flag_addr is not None else (3, 40)
 
 
-def _usb_vesc(version: tuple[int, int]) -> UsbDeviceSpec:
+def _usb_vesc(version: tuple[int, int]) -> UsbIdentity:
     # Every VESC has the same USB serial: "304", "301" on 2016-2019 builds (vesc-stm32.md, USB identities).
     serial = "301" if version < (4, 0) else "304"
-    return UsbDeviceSpec(VESC_VID, VESC_PID, "STMicroelectronics", "ChibiOS/RT Virtual COM Port", serial, "vesc-cdc")
+    return UsbIdentity(VESC_VID, VESC_PID, "STMicroelectronics", "ChibiOS/RT Virtual COM Port", serial, "vesc-cdc")
 
 
 def _boot(board: Board, *, apply: bool) -> BootState:
@@ -223,7 +224,7 @@ def _boot(board: Board, *, apply: bool) -> BootState:
         return BootState("off", "off", None, reason="no power: nothing runs, nothing on USB")
     usb_data = config.usb == "data"
     if config.boot0 == "high":
-        devices = [UsbDeviceSpec(DFU_VID, DFU_PID, "STMicroelectronics", "STM32  BOOTLOADER",
+        devices = [UsbIdentity(DFU_VID, DFU_PID, "STMicroelectronics", "STM32  BOOTLOADER",
                                  dfu_serial(unique_id(board)), "dfu")] if usb_data else []
         return BootState("dfu", "blue-only", None, devices,
                          reason="BOOT0 high: the system bootloader runs" + ("" if usb_data else f", usb {config.usb}"))
