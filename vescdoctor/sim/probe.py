@@ -15,22 +15,10 @@ import os
 import weakref
 from pathlib import Path
 
-from typing import Any
+from .lazy import lazy_attribute
 
 LOG = logging.getLogger(__name__)
 BOARDS_ENV = "VESCDOCTOR_SIM_BOARDS"
-
-
-_CLASS: Any = None
-
-
-def __getattr__(name: str) -> Any:
-    global _CLASS
-    if name != "VescSimProbe":
-        raise AttributeError(name)
-    if _CLASS is None:
-        _CLASS = _build_probe_class()
-    return _CLASS
 
 
 def _build_probe_class():
@@ -90,3 +78,6 @@ def _build_probe_class():
                 self._release()
 
     return VescSimProbe
+
+
+__getattr__ = lazy_attribute("VescSimProbe", _build_probe_class)

@@ -2,23 +2,12 @@
 
 pyOCD imports every `pyocd.probe` entry point while it imports itself. So that importing this module first cannot
 start that cycle half-way, it imports nothing at import time and cannot fail: the plugin class is built when pyOCD
-asks for it (module __getattr__), and the probe class (vescdoctor.sim.probe) when pyOCD loads the plugin. Loading
+asks for it (module __getattr__, see sim/lazy.py), and the probe class (vescdoctor.sim.probe) when pyOCD loads the plugin. Loading
 also registers the stm32f405rg target, so `-t stm32f405rg` works from the pyocd command line.
 """
 from __future__ import annotations
 
-from typing import Any
-
-_CLASS: Any = None
-
-
-def __getattr__(name: str) -> Any:
-    global _CLASS
-    if name != "VescSimProbePlugin":
-        raise AttributeError(name)
-    if _CLASS is None:
-        _CLASS = _build_plugin_class()
-    return _CLASS
+from .lazy import lazy_attribute
 
 
 def _build_plugin_class():
@@ -47,3 +36,6 @@ def _build_plugin_class():
             return "vescdoctor virtual bench: a simulated VESC board behind a simulated ST-Link"
 
     return VescSimProbePlugin
+
+
+__getattr__ = lazy_attribute("VescSimProbePlugin", _build_plugin_class)
