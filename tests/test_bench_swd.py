@@ -23,7 +23,7 @@ from vescdoctor.sim.bench import Bench
 from vescdoctor.sim.board import Board, BoardConfig, OptionBytes
 from vescdoctor.target import flash_regs as F
 from vescdoctor.target.chip_id import read_chip_identity
-from vescdoctor.target.option_bytes import OptionBytesError, read_option_bytes, write_option_bytes
+from vescdoctor.target.option_bytes import read_option_bytes, write_option_bytes
 from vescdoctor.target.session import ProbeNotFound, SwdConnectError, open_session, read_target_voltage
 
 ERASED = b"\xff" * FLASH_SIZE

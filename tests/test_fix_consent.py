@@ -8,7 +8,6 @@ import select
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from vescdoctor.sim import imagegen
 from vescdoctor.sim.scenario import build_board, find_scenario

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.widgets import Button
 
 from tui_support import demo_app, enter_to_verdict, screen_name, wait_for
 
