@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
                "found or fix incomplete, 2 bad input, 3 inconclusive (chip not reachable).")
     parser.add_argument("--version", action="version", version=f"vescdoctor {__version__}")
     parser.add_argument("--sim", metavar="BOARD", help="run the TUI against a simulated board directory")
+    parser.add_argument("--probe", metavar="UID", help="the debug probe the TUI uses when several are connected")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and pyOCD's log")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -123,6 +123,8 @@ def probe_once(node: Node, env: Any, session: TriageSession, emit: Callable[[str
     ctx = ProbeContext(env=env, facts=dict(session.facts), answers=dict(session.answers), emit=emit)
     try:
         result = run_probe(node.action, ctx)
+    except InputError:
+        raise  # the user must act first (e.g. name one of several debug probes): not a board fact
     except Exception as exc:  # a probe that crashed still leaves a walkable session: its facts are unknown
         result = ProbeResult(dict.fromkeys(spec.provides), [f"{spec.title}: failed ({type(exc).__name__}: {exc})"],
                              ok=False, error=f"{type(exc).__name__}: {exc}")

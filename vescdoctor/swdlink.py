@@ -10,6 +10,8 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .errors import InputError
+
 LOG = logging.getLogger(__name__)
 
 LADDER = ("attach", "under-reset")
@@ -54,10 +56,13 @@ class SwdLink:
         for mode in ladder:
             try:
                 session = open_session(self.unique_id, connect_mode=mode)
-            except (ProbeNotFound, ProbeAmbiguous) as exc:
-                self.probe_found = isinstance(exc, ProbeAmbiguous)
+            except ProbeNotFound as exc:
+                self.probe_found = False
                 self.probe_error = str(exc)
                 return False
+            except ProbeAmbiguous as exc:
+                # Guessing which probe is wired to the VESC could erase the wrong board: the user names it.
+                raise InputError(f"{exc}: choose one with --probe UID") from None
             except SwdConnectError as exc:
                 self.probe_found = True
                 self.probe_uid = exc.probe_id
