@@ -110,3 +110,18 @@ def test_bootloader_for_other_hardware_is_refused_and_generic_fits_all():
     assert make_plan(board_60, bootloader=generic, firmware=None).erase_sectors == [11]
     assert make_plan(diagnosis("bootloader-missing", answers={"hw": "410"}), bootloader=hw4x,
                      firmware=None).erase_sectors == [11]
+
+
+def test_rules_check_validates_the_plans_beside_the_graph(tmp_path, capsys):
+    from vescdoctor.cli import main
+    from vescdoctor.graph.loader import builtin_rules_path
+
+    for f in builtin_rules_path().glob("*.yaml"):
+        (tmp_path / f.name).write_text(f.read_text())
+    assert main(["rules", "check", str(tmp_path)]) == 0
+    assert "fix plans:" in capsys.readouterr().out
+    plans = tmp_path / "plans.yaml"
+    plans.write_text(plans.read_text().replace("write-bootloader", "write-bootlaoder", 1))
+    assert main(["rules", "check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"{plans}:" in err and "unknown step 'write-bootlaoder'" in err

@@ -9,6 +9,20 @@ from ..graph.draw import to_dot, to_mermaid
 from ..graph.loader import load_graph
 
 
+def _check_plans(path) -> str | None:
+    """The fix plans beside the graph (rules/plans.yaml), when there are any: loading validates every step name,
+    verdict and finding code with FILE:LINE errors. Returns a summary line."""
+    from pathlib import Path
+
+    from ..fixes.plans_file import load_plans, plans_path
+
+    plans = plans_path() if path is None else Path(path) / "plans.yaml" if Path(path).is_dir() else None
+    if plans is None or not plans.exists():
+        return None
+    book = load_plans(plans)
+    return f"fix plans: {len(book.verdicts)} verdicts with a plan, {len(book.findings)} findings that add steps"
+
+
 def run(args) -> int:
     graph = load_graph(args.path)
     if args.rules_command == "show":
@@ -24,4 +38,7 @@ def run(args) -> int:
         kinds[node.kind] = kinds.get(node.kind, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     print(f"graph '{graph.id}' version {graph.version}: {len(graph.nodes)} nodes ({summary}); all checks pass")
+    plans = _check_plans(args.path)
+    if plans:
+        print(plans)
     return 0
