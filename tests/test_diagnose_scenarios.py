@@ -83,3 +83,13 @@ def test_answer_validation(tmp_path, capsys):
     assert main(["diagnose", "--answer", "led=purple"]) == 2
     assert "not an answer to 'led'" in capsys.readouterr().err
     assert main(["diagnose", "--answer", "colour=red"]) == 2
+
+
+def test_report_uid_shortened_unless_asked(tmp_path, capsys):
+    board = tmp_path / "board"
+    build_board(next(s for s in builtin_scenarios() if s.name == "healthy"), board)
+    _, shared = diagnose_json(board, capsys)
+    assert main(["diagnose", "--sim", str(board), "--json", "--keep-uid"]) == 0
+    kept = json.loads(capsys.readouterr().out)
+    assert len(kept["facts"]["swd.uid"]) == 24 and "..." not in kept["facts"]["swd.uid"]
+    assert shared["facts"]["swd.uid"] != kept["facts"]["swd.uid"] and "..." in shared["facts"]["swd.uid"]

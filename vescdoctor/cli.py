@@ -23,6 +23,8 @@ def _add_sim(p: argparse.ArgumentParser) -> None:
 def _add_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", metavar="FILE", help="write the report (JSON) to FILE")
     p.add_argument("--json", action="store_true", help="print the report as one JSON document on stdout")
+    p.add_argument("--keep-uid", action="store_true",
+                   help="keep the board's full unique ID in the report (shortened otherwise, for sharing)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,9 +31,10 @@ def run(args) -> int:
     answers = parse_answers(args.answer, graph)
     with open_environment(args) as env:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=lambda line: print(line, file=sys.stderr))
-    report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="diagnose")
+    report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="diagnose",
+                          keep_uid=args.keep_uid)
     if args.report:
-        path = write_report(report, args.report)
+        path = write_report(report, args.report, keep_uid=args.keep_uid)
         print(f"report written to {path}", file=sys.stderr)
     if args.json:
         sys.stdout.write(to_json(report))

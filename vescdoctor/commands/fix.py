@@ -90,7 +90,8 @@ def run(args) -> int:
     plan = None
     with open_environment(args) as env:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=log)
-        report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix")
+        report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix",
+                              keep_uid=args.keep_uid)
         if diagnosis.verdict in INCONCLUSIVE:
             print_verdict(report, out=sys.stderr)
             exit_code = 3
@@ -120,12 +121,12 @@ def run(args) -> int:
                 exit_code = 0 if outcome.ok else 3 if outcome.unreachable else 1
     if plan is not None:
         report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix",
-                              plan=plan.steps, actions=outcome.actions if outcome else (),
+                              keep_uid=args.keep_uid, plan=plan.steps, actions=outcome.actions if outcome else (),
                               backups=outcome.backups if outcome else ())
         if outcome is not None and outcome.after is not None:
             report["after"] = {"verdict": outcome.after.verdict, "findings": list(outcome.after.result.findings)}
     if args.report:
-        path = write_report(report, args.report)
+        path = write_report(report, args.report, keep_uid=args.keep_uid)
         print(f"report written to {path}", file=sys.stderr)
     if args.json:
         sys.stdout.write(to_json(report))
