@@ -196,3 +196,23 @@ async def _mid_write(tmp_path, monkeypatch):
         assert "healthy" in str(app.screen.query_one("#end-text").render())
         await pilot.press("q")
     assert app.return_code == 0
+
+
+def test_verdict_without_a_repair_offers_no_repair(tmp_path):
+    asyncio.run(_no_repair(tmp_path))
+
+
+async def _no_repair(tmp_path):
+    """A charge-only cable is the rider's to fix: the verdict says so and offers no file fields or Repair button."""
+    from vescdoctor.sim.scenario import build_board, find_scenario
+    from vescdoctor.tui.app import VescDoctorApp
+
+    board = tmp_path / "board"
+    build_board(find_scenario("charge-only-cable"), board)
+    app = VescDoctorApp(board_dir=board, backup_dir=tmp_path / "backups", report_path=tmp_path / "report.json")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await enter_to_verdict(pilot)
+        assert app.session.verdict.code == "usb-cable"
+        assert not app.screen.query("#fix-go") and not app.screen.query("#fix-bootloader")
+        assert app.screen.query("#no-fix")
+        await pilot.press("ctrl+q")

@@ -23,6 +23,12 @@ def verdict_text(verdict, findings: list[str]) -> Text:
     return text
 
 
+def plans():
+    from ...fixes.plans_file import load_plans
+
+    return load_plans()
+
+
 class VerdictScreen(Screen):
     def __init__(self) -> None:
         super().__init__(id="verdict")
@@ -33,12 +39,16 @@ class VerdictScreen(Screen):
         session = app.session
         verdict = session.verdict
         healthy = verdict.code == "healthy"
+        fixable = verdict.code in plans().verdicts  # the others are fixed by the rider (cable, wiring, power ...)
         yield Header()
         with VerticalScroll(id="verdict-body"):
             yield Static(Text.assemble(("Verdict: ", "bold"), (verdict.code, "bold reverse"), f"  {verdict.title}"),
                          id="verdict-title")
             yield Static(verdict_text(verdict, session.ordered_findings()), id="verdict-text")
-            if not healthy:
+            if not healthy and not fixable:
+                yield Static("Nothing to write to the chip for this one: follow the next steps, then run vescdoctor "
+                             "again.", id="no-fix")
+            if fixable:
                 with Vertical(id="fix-panel"):
                     yield Static(id="fix-plan")
                     yield Label("Bootloader image (.bin/.hex/.elf, empty: keep the one on the board)")
@@ -47,7 +57,7 @@ class VerdictScreen(Screen):
                     yield Input(app.firmware_path, id="fix-firmware", placeholder="path to the firmware")
                     yield Checkbox("Keep the motor configuration (sectors 1-2)", True, id="fix-keep")
         with Horizontal(classes="buttons"):
-            if not healthy:
+            if fixable:
                 yield Button("Repair...", id="fix-go", variant="warning")
             yield Button("Save report", id="save-report")
             yield Button("Quit", id="verdict-quit")
