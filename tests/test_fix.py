@@ -247,3 +247,12 @@ def test_forum_fix_erases_no_blank_sector(tmp_path, images):
     spent = chip_seconds(board) - start
     floor = floor_seconds(before, flash(board))
     assert spent <= 1.15 * floor, (spent, floor)
+
+
+def test_verdict_without_a_plan_is_a_problem_found_not_bad_input(tmp_path, capsys):
+    board = make(tmp_path, "charge-only-cable")
+    before = flash(board)
+    assert fix(board, tmp_path, "--yes") == 1
+    err = capsys.readouterr().err
+    assert "usb-cable" in err and "nothing to write to the chip" in err and "Traceback" not in err
+    assert flash(board) == before and not (tmp_path / "backups").exists()

@@ -74,6 +74,7 @@ def run(args) -> int:
     from ..fixes.backup import default_backup_dir
     from ..fixes.execute import execute_plan
     from ..fixes.plan import make_plan
+    from ..fixes.plans_file import load_plans
     from ..graph.loader import load_graph
     from ..images import load_image
     from ..report.model import build_report, to_json, write_report
@@ -95,6 +96,12 @@ def run(args) -> int:
         if diagnosis.verdict in INCONCLUSIVE:
             print_verdict(report, out=sys.stderr)
             exit_code = 3
+        elif diagnosis.verdict != "healthy" and diagnosis.verdict not in load_plans().verdicts:
+            # A cable, a permission, BOOT0: the rider fixes it, not a flash write. Not bad input: a problem found.
+            print_verdict(report, out=sys.stderr)
+            print("vescdoctor: nothing to write to the chip for this verdict: follow the next steps above",
+                  file=sys.stderr)
+            exit_code = 1
         else:
             plan = make_plan(diagnosis, bootloader=bootloader, firmware=firmware, keep_config=args.keep_config,
                              board_hw=answers.get("hw") if answers.get("hw") != "unsure" else None)
