@@ -1,4 +1,4 @@
-"""The assembled simulated board in this process: board files, chip, ST-Link, USB devices.
+"""The assembled simulated board in this process: board files, chip, debug probe (ST-Link or CMSIS-DAP), USB devices.
 
 `Bench.acquire(path)` returns the one Bench for that board directory in this process (reference-counted), so the
 pyOCD probe plugin and vescdoctor's own USB and serial code share one Board in memory. The last `release()` saves.
@@ -18,6 +18,7 @@ from typing import Any, Callable, ClassVar
 from .board import Board
 from .boot_link import evaluate
 from .chip import Chip
+from .cmsis_dap import CmsisDapEmulator
 from .core import State
 from .stlink import MODELS, StlinkEmulator
 from .usb_backend import SimUsbBackend
@@ -40,8 +41,9 @@ class Bench:
         self.probe_serial = hashlib.sha1(str(path).encode()).hexdigest()[:24].upper()
         probe = self.board.config.probe
         self.stlink = StlinkEmulator(self.chip, probe) if probe in MODELS else None
+        self.cmsis_dap = CmsisDapEmulator(self.chip, self.probe_serial) if probe == "cmsis-dap" else None
         self._probe_device = (stlink_device(self.stlink.model, self.probe_serial, self.stlink) if self.stlink else
-                              cmsis_dap_device(self.probe_serial) if probe == "cmsis-dap" else None)
+                              cmsis_dap_device(self.probe_serial, self.cmsis_dap) if self.cmsis_dap else None)
         self._firmware_devices: dict[tuple, UsbDeviceSpec] = {}
         self.usb_backend = SimUsbBackend(self.usb_devices, is_present=self.device_present)
         self._refs = 0

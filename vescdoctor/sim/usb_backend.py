@@ -1,13 +1,15 @@
 """A pyusb backend over the bench's simulated USB devices: `usb.core.find(backend=bench.usb_backend)`.
 
 Descriptors are served from real descriptor bytes (also through GET_DESCRIPTOR control transfers); bulk endpoints
-of a device with a handler (the ST-Link) reach it. The device list is asked for on every enumeration, so it follows
+of a device with a handler (the ST-Link, the CMSIS-DAP probe) reach it. A handler with `bulk_in_wait` (CMSIS-DAP,
+read from pyOCD's receive thread) makes a bulk read wait for its answer up to the timeout pyusb passes. The device list is asked for on every enumeration, so it follows
 the board: the probe vanishes when unplugged, the VESC port appears when the firmware runs. Transfers are counted.
 """
 from __future__ import annotations
 
 import array
 import errno
+import threading
 from collections import Counter
 from typing import Callable
 
@@ -33,6 +35,7 @@ class SimUsbBackend(usb.backend.IBackend):
         self._is_present = is_present or (lambda dev: any(d is dev for d in list_devices()))
         self.bus = bus
         self.transfers: Counter[str] = Counter()  # "bulk_out", "bulk_in", "control"
+        self._count_lock = threading.Lock()
 
     @property
     def bulk_transfers(self) -> int:
@@ -40,6 +43,10 @@ class SimUsbBackend(usb.backend.IBackend):
 
     def devices(self) -> list[UsbDeviceSpec]:
         return list(self._list_devices())
+
+    def _count(self, kind: str) -> None:
+        with self._count_lock:  # pyOCD's CMSIS-DAP backend reads from its own thread
+            self.transfers[kind] += 1
 
     def _present(self, dev: UsbDeviceSpec) -> None:
         if not self._is_present(dev):
@@ -115,7 +122,7 @@ class SimUsbBackend(usb.backend.IBackend):
     # -- transfers ---------------------------------------------------------------------------------------------------
     def bulk_write(self, dev_handle: UsbDeviceSpec, ep, intf, data, timeout) -> int:
         self._present(dev_handle)
-        self.transfers["bulk_out"] += 1
+        self._count("bulk_out")
         if dev_handle.bulk_handler is None:
             raise usb.core.USBTimeoutError("Operation timed out", errno.ETIMEDOUT, LIBUSB_ERROR_TIMEOUT)
         try:
@@ -125,9 +132,15 @@ class SimUsbBackend(usb.backend.IBackend):
 
     def bulk_read(self, dev_handle: UsbDeviceSpec, ep, intf, buff, timeout) -> int:
         self._present(dev_handle)
-        self.transfers["bulk_in"] += 1
+        self._count("bulk_in")
+        handler = dev_handle.bulk_handler
         try:
-            data = dev_handle.bulk_handler.bulk_in(ep, len(buff)) if dev_handle.bulk_handler else b""
+            if handler is None:
+                data = b""
+            elif hasattr(handler, "bulk_in_wait"):  # answers later (CMSIS-DAP): wait as libusb would
+                data = handler.bulk_in_wait(ep, len(buff), timeout)
+            else:
+                data = handler.bulk_in(ep, len(buff))
         except ProbeGone:
             raise _gone() from None
         if not data:
@@ -137,7 +150,7 @@ class SimUsbBackend(usb.backend.IBackend):
 
     def ctrl_transfer(self, dev_handle: UsbDeviceSpec, bmRequestType, bRequest, wValue, wIndex, data, timeout):
         self._present(dev_handle)
-        self.transfers["control"] += 1
+        self._count("control")
         device_to_host = bool(bmRequestType & 0x80)
         standard = (bmRequestType >> 5) & 3 == 0
         if standard and bRequest == GET_DESCRIPTOR:

@@ -126,11 +126,11 @@ def stlink_device(model, serial: str, handler) -> UsbDeviceSpec:
                          speed=3 if model.max_packet == 512 else 2, bulk_handler=handler, kind="stlink")
 
 
-def cmsis_dap_device(serial: str) -> UsbDeviceSpec:
-    """A DAPLink (0d28:0204) seen on USB only: the bench does not simulate SWD through CMSIS-DAP."""
+def cmsis_dap_device(serial: str, handler=None) -> UsbDeviceSpec:
+    """A DAPLink (0d28:0204) with its CMSIS-DAP v2 interface (bulk OUT, bulk IN); `handler` answers the endpoints."""
     return UsbDeviceSpec(0x0D28, 0x0204, "ARM", "DAPLink CMSIS-DAP", serial,
                          [Interface(0, 0xFF, 0, 0, "CMSIS-DAP v2", [Endpoint(0x01), Endpoint(0x82)])],
-                         device_class=0xEF, bcd_device=0x1000, kind="cmsis-dap")
+                         device_class=0xEF, bcd_device=0x1000, bulk_handler=handler, kind="cmsis-dap")
 
 
 def cdc_acm_functional() -> bytes:
