@@ -18,6 +18,9 @@ ST-Link emulator uses:
   SW_DP.c does for a parity error, and does not happen; pyOCD reports it as a TransferError.
 - There is no target-voltage command in CMSIS-DAP: pyOCD cannot tell an unpowered target from a silent one.
 - DAP_SWJ_Pins drives nRESET (reaching the chip only when board.config.nrst_wired) and reads the pins back.
+- When the probe-unplug fault fires during a command, that command's OUT transfer fails (libusb: no device) and a
+  pending IN read fails too; pyOCD then raises usb.core.USBError (its CMSIS-DAP transport does not convert it) or,
+  on a later read, a ProbeError.
 """
 from __future__ import annotations
 
@@ -108,6 +111,9 @@ class CmsisDapEmulator:
             return 0  # zero-length packet ending a transfer
         with self._cond:
             response = self.execute(bytes(data))
+            if not self.present:  # unplugged by this command (injected fault): no answer, the transfer fails
+                self._cond.notify_all()
+                raise ProbeGone()
             self._responses.append(response[:self.PACKET_SIZE])
             self._cond.notify_all()
         return len(data)
@@ -287,23 +293,62 @@ class CmsisDapEmulator:
     def _transfer_block(self, cmd: bytes, pos: int) -> tuple[bytes, int]:
         self.commands["transfer_block"] += 1
         count, request = struct.unpack_from("<HB", cmd, pos + 1)
+        request &= ~(REQ_VALUE_MATCH | REQ_MATCH_MASK)  # not allowed in a block transfer
         pos += 4
-        data = bytearray()
-        done, status = 0, ACK_OK
         reads = bool(request & REQ_RNW)
         end = pos if reads else pos + 4 * count
-        for i in range(count):
-            if reads:
-                status, word = self._access(request & ~(REQ_VALUE_MATCH | REQ_MATCH_MASK), None)
-                if status != ACK_OK:
-                    break
-                data += struct.pack("<I", word)
-            else:
-                status, _ = self._access(request, struct.unpack_from("<I", cmd, pos + 4 * i)[0])
-                if status != ACK_OK:
-                    break
-            done += 1
+        payload = b"" if reads else cmd[pos:end]
+        fast = self._drw_stream(reads, count, payload) if request & (REQ_APNDP | REQ_A32) == REQ_APNDP | 0xC \
+            else None
+        if fast is not None:
+            status, done, data = fast
+        else:
+            data = bytearray()
+            done, status = 0, ACK_OK
+            for i in range(count):
+                if reads:
+                    status, word = self._access(request, None)
+                    if status != ACK_OK:
+                        break
+                    data += struct.pack("<I", word)
+                else:
+                    status, _ = self._access(request, struct.unpack_from("<I", payload, 4 * i)[0])
+                    if status != ACK_OK:
+                        break
+                done += 1
         return struct.pack("<BHB", DAP_TRANSFER_BLOCK, done, status) + bytes(data), end
+
+    def _drw_stream(self, reads: bool, count: int, payload: bytes) -> tuple[int, int, bytes] | None:
+        """A block of word DRW transfers with TAR incrementing, done as whole memory accesses (what `_access` does
+        word by word, with the same result). None where the word-by-word path must run (other CSW sizes, another
+        AP or bank, an error flag, injected wire errors, a stall, a silent chip)."""
+        dap, chip = self.dap, self.chip
+        if self.port != PORT_SWD or dap.select & 0xFF0000F0 or dap.csw & 0x37 != 0x12 or dap.tar & 3 \
+                or self.stall_transfers or chip.board.config.faults.get("swd_error_rate") \
+                or dap.ctrl_stat & (STICKYERR | STICKYCMP | STICKYORUN | WDATAERR) or not chip.swd_answers():
+            return None
+        data = bytearray()
+        done = 0
+        while done < count:
+            tar = dap.tar
+            n = min(count - done, (0x1000 - (tar & 0xFFF)) // 4)
+            try:
+                if reads:
+                    data += chip.debug_read(tar, 4 * n, 4)
+                else:
+                    chip.debug_write(tar, payload[4 * done:4 * (done + n)], 4)
+            except BusAccessError as exc:
+                ok = (exc.addr - tar) // 4
+                if reads and ok:
+                    data += chip.debug_read(tar, 4 * ok, 4)
+                dap.tar = (tar & ~0xFFF) | ((tar + 4 * ok) & 0xFFF)
+                dap.sticky_error()
+                return ACK_FAULT, done + ok, bytes(data)
+            done += n
+            dap.tar = (tar & ~0xFFF) | ((tar + 4 * n) & 0xFFF)
+        if reads and data:
+            dap.rdbuff = int.from_bytes(data[-4:], "little")
+        return ACK_OK, done, bytes(data)
 
     def _access(self, request: int, value: int | None) -> tuple[int, int]:
         """One SWD transfer: (ACK or DAP_TRANSFER_ERROR, data read)."""
