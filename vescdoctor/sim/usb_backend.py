@@ -1,9 +1,10 @@
 """A pyusb backend over the bench's simulated USB devices: `usb.core.find(backend=bench.usb_backend)`.
 
 Descriptors are served from real descriptor bytes (also through GET_DESCRIPTOR control transfers); bulk endpoints
-of a device with a handler (the ST-Link, the CMSIS-DAP probe) reach it. A handler with `bulk_in_wait` (CMSIS-DAP,
-read from pyOCD's receive thread) makes a bulk read wait for its answer up to the timeout pyusb passes. The device list is asked for on every enumeration, so it follows
-the board: the probe vanishes when unplugged, the VESC port appears when the firmware runs. Transfers are counted.
+of a device with a handler (the ST-Link, the CMSIS-DAP probe) reach it; a handler with `bulk_in_wait` (CMSIS-DAP,
+read from pyOCD's receive thread) makes a bulk read wait for its answer up to the timeout pyusb passes. The device
+list is asked for on every enumeration, so it follows the board: the probe vanishes when unplugged, the VESC port
+appears when the firmware runs. Transfers are counted.
 """
 from __future__ import annotations
 
