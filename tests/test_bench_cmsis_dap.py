@@ -335,17 +335,20 @@ def sim_board(scenario: str, path: Path, capsys) -> Path:
     return path
 
 
-@pytest.mark.parametrize("scenario, verdict, code", [
-    ("healthy", "healthy", 0),
-    ("app-erased", "app-missing", 1),
-    # No voltage through CMSIS-DAP: an unpowered board is a chip that does not answer (an ST-Link says unpowered).
-    ("target-unpowered", "swd-no-response", 3),
+@pytest.mark.parametrize("scenario, answers, verdict, code", [
+    ("healthy", [], "healthy", 0),
+    ("app-erased", [], "app-missing", 1),
+    # No voltage through CMSIS-DAP: no answer on SWD plus no LED lit (the owner's answer) says unpowered...
+    ("target-unpowered", [], "target-unpowered", 3),
+    # ...while a rider unsure of the LEDs gets the chip that does not answer (check power and wiring).
+    ("target-unpowered", ["--answer", "led=unsure"], "swd-no-response", 3),
 ])
-def test_diagnose_through_a_cmsis_dap_probe(tmp_path: Path, capsys, scenario: str, verdict: str, code: int):
+def test_diagnose_through_a_cmsis_dap_probe(tmp_path: Path, capsys, scenario: str, answers: list, verdict: str,
+                                            code: int):
     board = sim_board(scenario, tmp_path / "B", capsys)
-    assert main(["diagnose", "--sim", str(board), "--json"]) == code
+    assert main(["diagnose", "--sim", str(board), "--json", *answers]) == code
     report = json.loads(capsys.readouterr().out)
     assert report["verdict"]["code"] == verdict, (report["findings"], report["path"])
     facts = report["facts"]
     assert facts["swd.probe_found"] is True and facts["swd.target_voltage"] is None
-    assert facts["swd.connected"] is (verdict != "swd-no-response")
+    assert facts["swd.connected"] is (verdict not in ("swd-no-response", "target-unpowered"))

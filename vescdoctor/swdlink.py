@@ -93,8 +93,12 @@ class SwdLink:
             session, self.session = self.session, None
             try:
                 session.close()
-            except Exception as exc:  # a probe unplugged mid-run: nothing more to release
+            except Exception as exc:  # a probe unplugged mid-run: pyOCD's close stops half-way
                 LOG.debug("closing the SWD session: %s", exc)
+                try:
+                    session.probe.close()  # still release the probe (and, on the bench, the board it holds)
+                except Exception as exc2:
+                    LOG.debug("closing the probe: %s", exc2)
 
     def attempts_json(self) -> list[dict[str, Any]]:
         return [asdict(a) for a in self.attempts]

@@ -64,16 +64,6 @@ LINE_RESET_BITS = 50  # SWDIO high for at least 50 clocks: SWD line reset
 POLL_S = 0.02  # how often a blocked IN read looks whether the probe is still there
 
 
-class CortexM4Dap(Dap):
-    """The SW-DP / AHB-AP model with the Cortex-M4 AHB-AP's 4 KB TAR auto-increment wrap (Cortex-M4 TRM; pyOCD
-    knows IDR 0x24770011 by it and writes TAR once per 4 KB). dap.Dap wraps at 1 KB, which only a probe that
-    streams DRW (this one; the ST-Link has its own memory commands) can notice: fix it there and drop this class."""
-
-    def _increment(self, size: int) -> None:
-        if (self.csw >> 4) & 0x3 == 1:
-            self.tar = (self.tar & ~0xFFF) | ((self.tar + size) & 0xFFF)
-
-
 class CmsisDapEmulator:
     VENDOR = "ARM"
     PRODUCT = "DAPLink CMSIS-DAP"
@@ -85,7 +75,7 @@ class CmsisDapEmulator:
     def __init__(self, chip: Chip, serial: str):
         self.chip = chip
         self.serial = serial
-        self.dap = CortexM4Dap(chip)
+        self.dap = Dap(chip)
         self.commands: Counter[str] = Counter()
         self.stall_transfers = 0  # the AHB-AP answers WAIT to this many AP transfer attempts (tests)
         self._cond = threading.Condition(threading.Lock())

@@ -113,8 +113,10 @@ class Dap:
         self._increment(size)
 
     def _increment(self, size: int) -> None:
-        if (self.csw >> 4) & 0x3 == 1:  # single increment, wrapping within 1 KB
-            self.tar = (self.tar & ~0x3FF) | ((self.tar + size) & 0x3FF)
+        if (self.csw >> 4) & 0x3 == 1:
+            # Single increment, wrapping within 4 KB as the Cortex-M4's AHB-AP does (its TRM; pyOCD knows IDR
+            # 0x24770011 by it and writes TAR once per 4 KB). ADIv5 only promises 1 KB.
+            self.tar = (self.tar & ~0xFFF) | ((self.tar + size) & 0xFFF)
 
     def sticky_error(self) -> None:
         self.ctrl_stat |= STICKYERR
