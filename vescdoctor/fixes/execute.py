@@ -13,12 +13,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from ..knowledge.flash import SECTORS
+from ..knowledge.usb_ids import VESC_CDC
 from .backup import FixError, backup_target, chip_meta, unique_backup_path
 from .flashops import VerifyError, sha256_range, verify_segments, write_segments
 from .plan import Plan
 
 LOG = logging.getLogger(__name__)
-BOOTLOADER_SECTOR = (0x080E0000, 0x20000)
+BOOTLOADER_RANGE = (SECTORS[11].address, SECTORS[11].size)  # sector 11: must survive a firmware write
+
+# After the reset a real VESC needs a second or more to enumerate (longer on first boot: it writes its CRC words and
+# resets itself): the fresh look waits for its USB device this long, looking this often.
+USB_WAIT_SECONDS, USB_POLL_SECONDS = 5.0, 0.2
+# Findings after which no VESC can appear on USB whatever the fix wrote: waiting for it would only cost time.
+NO_ENUMERATION = frozenset({"usb-cable", "dfu-mode"})
+# Findings that mean no runnable VESC firmware in flash, unless the plan writes firmware.
+NO_FIRMWARE = frozenset({"app-missing", "firmware-crc-mismatch", "unknown-firmware", "read-protected"})
+# What the fresh look may say after a fix that did its job: a board whose firmware takes the SWD pins answers only
+# under reset, and that is a finding, not a failure (spec/verdicts.md).
+DONE_VERDICTS = frozenset({"healthy", "swd-needs-reset"})
 
 
 @dataclass
@@ -91,17 +104,16 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
         outcome.message = f"{step_name} failed: {message}{where}; run `vescdoctor fix` again to finish"
         close_link(env)
         return outcome
-    finally:
-        pass
     close_link(env)
     after = outcome.after
     if after is None:
         outcome.ok = True
         outcome.message = "done"
-    elif after.verdict == "healthy":
+    elif _fixed(after):
         outcome.ok = True
-        outcome.message = "done: the board is healthy" + (f"; backup: {outcome.backups[0]['file']}"
-                                                          if outcome.backups else "")
+        outcome.message = ("done: the board is healthy" if after.verdict == "healthy" else
+                           f"done: the board is healthy apart from {after.verdict} (a finding, not a fault)") \
+            + (f"; backup: {outcome.backups[0]['file']}" if outcome.backups else "")
     else:
         outcome.message = (f"the steps completed, but a fresh diagnosis says {after.verdict}"
                            + (f"; backup: {outcome.backups[0]['file']}" if outcome.backups else ""))
@@ -161,7 +173,7 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
         segments = [s for s in plan.segments if s.what == what]
         boot_hash = None
         if what == "firmware":
-            boot_hash = sha256_range(target, *BOOTLOADER_SECTOR)
+            boot_hash = sha256_range(target, *BOOTLOADER_RANGE)
         target.reset_and_halt()
         emit(FixEvent("phase", "erase", 0.0, f"erasing the sectors the {what} needs", True))
         write_segments(target, [(s.address, s.data) for s in segments],
@@ -172,14 +184,22 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
                                   _progress(emit, "verify", f"verifying the {what}", False))
         detail = f"{checked} bytes written and verified"
         if boot_hash is not None:
-            if sha256_range(target, *BOOTLOADER_SECTOR) != boot_hash:
+            if sha256_range(target, *BOOTLOADER_RANGE) != boot_hash:
                 raise FixError("sector 11 (the bootloader) changed during the firmware write")
             detail += "; sector 11 unchanged (sha256 before = after)"
         return detail, None
 
     if name == "reset":
         emit(FixEvent("phase", "reset", None, "resetting the chip: the firmware starts", False))
-        target.reset()
+        try:
+            target.reset()
+        except Exception as exc:  # noqa: BLE001 - new firmware that takes the SWD pins ends the link at the reset
+            LOG.debug("reset after the write: %s", exc)
+            emit(FixEvent("log", "reset", None, "the SWD link ended at the reset (expected when the firmware uses the "
+                                                "SWD pins); the fresh look below says whether the board is fine",
+                          False))
+            link.close()  # never raises: a session pyOCD cannot close still releases the probe
+            return "reset; the SWD link ended with it (the firmware may use the SWD pins)", None
         link.close()
         return "reset", None
 
@@ -188,6 +208,13 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
         from ..graph.loader import load_graph
 
         emit(FixEvent("phase", "reprobe", None, "looking again: USB, the VESC's reply, the flash", False))
+        if firmware_should_enumerate(plan):
+            log = lambda line: emit(FixEvent("log", "reprobe", None, line, False))  # noqa: E731
+            waited = wait_for_vesc_usb(env)
+            if waited is None:
+                log(f"USB: no VESC (0483:5740) after waiting {USB_WAIT_SECONDS:.0f} s; looking anyway")
+            else:
+                log(f"USB: the VESC (0483:5740) enumerated after {waited:.1f} s")
         given = {k: v for k, v in (answers or {}).items() if k == "hw"}
         after = run_diagnosis(env, load_graph(), answers=given,
                               emit=lambda line: emit(FixEvent("log", "reprobe", None, line, False)))
@@ -200,6 +227,46 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
             answer += f" (expected {plan.board_hw})"
         return f"verdict {after.verdict}; {usb}; {answer}", None
     raise FixError(f"unknown step {name!r}")
+
+
+def _fixed(after) -> bool:
+    """Whether the fresh look after a fix finds the board fine: healthy, or swd-needs-reset and nothing else."""
+    if after.verdict not in DONE_VERDICTS:
+        return False
+    return not (set(after.result.findings or ()) - DONE_VERDICTS)
+
+
+def firmware_should_enumerate(plan: Plan) -> bool:
+    """Whether a VESC can be expected on USB after `plan` ran: not when the cable or BOOT0 keep it off USB, nor when
+    the flash holds no runnable firmware and the plan writes none."""
+    codes = {plan.verdict, *(plan.findings or ())}
+    if codes & NO_ENUMERATION:
+        return False
+    return "write-firmware" in plan.step_names or not (codes & NO_FIRMWARE)
+
+
+def _vesc_on_usb(env) -> bool:
+    try:
+        ports = env.serial_ports()
+    except Exception as exc:  # noqa: BLE001 - a port listing that fails is a port not (yet) there
+        LOG.debug("listing serial ports: %s", exc)
+        return False
+    return any((getattr(p, "vid", None), getattr(p, "pid", None)) == VESC_CDC for p in ports)
+
+
+def wait_for_vesc_usb(env, timeout: float = USB_WAIT_SECONDS, interval: float = USB_POLL_SECONDS, *,
+                      clock: Callable[[], float] = time.monotonic,
+                      sleep: Callable[[float], None] = time.sleep) -> float | None:
+    """Poll `env`'s serial ports for the VESC's CDC device (0483:5740) every `interval` s for up to `timeout` s.
+    Returns the seconds it took (0.0 when it is there at the first look: no sleep), or None if it never came."""
+    start = clock()
+    while True:
+        if _vesc_on_usb(env):
+            return clock() - start
+        left = timeout - (clock() - start)
+        if left <= 0:
+            return None
+        sleep(min(interval, left))
 
 
 def _reset_and_reconnect(link) -> None:
