@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +19,7 @@ from ..errors import InputError, VescDoctorError
 from ..knowledge.flash import FLASH_BASE, FLASH_SIZE, SECTORS
 
 SIDECAR_FORMAT = "vescdoctor-backup"
+LOG = logging.getLogger(__name__)
 
 
 class FixError(VescDoctorError):
@@ -180,16 +182,34 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
                                                        now["board_uid"], datetime.now()),
                            progress=lambda f: emit(FixEvent("progress", "backup", f, "reading", False)))
     segments = [(s.address, data[s.address - FLASH_BASE:s.end - FLASH_BASE]) for s in sectors]
-    # write_segments writes the first page of the first segment (sector 0's vector table) last
-    target.reset_and_halt()
-    emit(FixEvent("phase", "erase", 0.0, "erasing the sectors that differ", True))
-    write_segments(target, segments,
-                   on_erase=lambda f: emit(FixEvent("progress", "erase", f, "erasing", True)),
-                   on_program=lambda f: emit(FixEvent("progress", "program", f, "programming", True)))
-    emit(FixEvent("phase", "verify", 0.0, "verifying every byte", False))
-    verify_segments(target, [(a, d, "restore") for a, d in segments],
-                    lambda f: emit(FixEvent("progress", "verify", f, "verifying", False)))
+    phase = "erase"
+    try:
+        # write_segments writes the first page of the first segment (sector 0's vector table) last
+        target.reset_and_halt()
+        emit(FixEvent("phase", "erase", 0.0, "erasing the sectors that differ", True))
+
+        def on_program(f: float) -> None:
+            nonlocal phase
+            phase = "program"
+            emit(FixEvent("progress", "program", f, "programming", True))
+
+        write_segments(target, segments,
+                       on_erase=lambda f: emit(FixEvent("progress", "erase", f, "erasing", True)),
+                       on_program=on_program)
+        phase = "verify"
+        emit(FixEvent("phase", "verify", 0.0, "verifying every byte", False))
+        verify_segments(target, [(a, d, "restore") for a, d in segments],
+                        lambda f: emit(FixEvent("progress", "verify", f, "verifying", False)))
+    except Exception as exc:  # noqa: BLE001 - one line that names the safety backup, as a fix's failure does
+        from .execute import _describe_error
+
+        LOG.debug("restore failed in %s", phase, exc_info=True)
+        raise FixError(f"restore did not complete ({phase}): {_describe_error(exc)}; the flash as it was before "
+                       f"the restore is in {safety['file']}; run `vescdoctor restore` again") from None
     emit(FixEvent("phase", "reset", None, "resetting the chip", False))
-    target.reset()
+    try:
+        target.reset()
+    except Exception as exc:  # noqa: BLE001 - written and verified: a reset that loses the link changes nothing
+        LOG.debug("reset after the restore: %s", exc)
     return {"restored": "config sectors 1-2" if config_only else "whole flash", "from": str(backup_path),
             "safety_backup": safety}
