@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Callable, ClassVar
@@ -47,6 +48,7 @@ class Bench:
         self._firmware_devices: dict[tuple, UsbDeviceSpec] = {}
         self.usb_backend = SimUsbBackend(self.usb_devices, is_present=self.device_present)
         self._refs = 0
+        self._save_failed = False  # said once on stderr; later saves fail as quietly
 
     # -- lifetime ---------------------------------------------------------------------------------------------------
     @classmethod
@@ -73,9 +75,18 @@ class Bench:
             self.save()
 
     def save(self) -> None:
-        """Write board.yaml and flash.bin back (atomically), as the chip has left them."""
+        """Write board.yaml and flash.bin back (atomically), as the chip has left them. A board directory deleted
+        while the bench ran (the last save may come from a finalizer at exit) is said once on stderr, not raised."""
         with self._lock:
-            self.board.save()
+            try:
+                self.board.save()
+            except OSError as exc:
+                LOG.debug("saving board %s: %s", self.path, exc)
+                if not self._save_failed:
+                    self._save_failed = True
+                    gone = not self.path.is_dir()
+                    print(f"vescdoctor: {self.path}: " + ("board directory gone: state not saved" if gone else
+                          f"board state not saved: {exc.strerror or exc}"), file=sys.stderr)
 
     def _fault_fired(self, name: str) -> None:
         LOG.info("bench %s: injected fault %s fired", self.path, name)
