@@ -135,7 +135,7 @@ def _u32(data: bytes, offset: int = 0) -> int:
 
 def analyze(reader: FlashReader) -> FlashMap:
     states: dict[int, str] = {}
-    app = _analyze_app(reader, states)
+    app, app_image = _analyze_app(reader, states)
     config = {}
     for number in (1, 2):
         sector = SECTORS[number]
@@ -152,15 +152,18 @@ def analyze(reader: FlashReader) -> FlashMap:
             state = "blank" if reader.is_blank(sector.address, sector.size) else "data"
         sectors.append(SectorState(sector.number, sector.address, sector.size, sector.role, state,
                                    _detail(sector.number, app, config, buffer, bootloader, state)))
-    if app.vector_valid and any(s.state == "blank" for s in sectors if s.number in (0, 3, 4)):
+    # The VESC layout: code from 0x0800C000 fills sectors 3 and 4 in every release (>= 199 KB). A valid vector
+    # table in front of a blank one is an update cut short, not a firmware.
+    if app.vector_valid and app.reset is not None and app.reset >= SECTORS[3].address \
+            and any(s.state == "blank" for s in sectors if s.number in (3, 4)):
         app.partial = True
-    fmap = FlashMap(sectors, app, config, buffer, bootloader, app_image=app.__dict__.pop("_image", b""),
-                    buffer_image=buffer_image)
+    fmap = FlashMap(sectors, app, config, buffer, bootloader, app_image=app_image, buffer_image=buffer_image)
     fmap.bytes_read = getattr(reader, "bytes_read", 0)
     return fmap
 
 
-def _analyze_app(reader: FlashReader, states: dict[int, str]) -> AppState:
+def _analyze_app(reader: FlashReader, states: dict[int, str]) -> tuple[AppState, bytes]:
+    """The app's state, and what was read of the app area (empty when nothing can run)."""
     app = AppState()
     vectors = reader.read(FLASH_BASE, 8)
     app.sp, app.reset = _u32(vectors), _u32(vectors, 4)
@@ -172,7 +175,7 @@ def _analyze_app(reader: FlashReader, states: dict[int, str]) -> AppState:
         app.code_present = reader.read(entry, 16) != b"\xff" * 16
     app.runnable = app.vector_valid and app.code_present
     if not app.runnable:
-        return app
+        return app, b""
     # Read the app sectors that hold something; the config sectors stay 0xFF in the copy (addresses line up).
     image = bytearray(b"\xff" * (SECTORS[7].end - FLASH_BASE))
     for number in (0, 3, 4, 5, 6, 7):
@@ -189,23 +192,32 @@ def _analyze_app(reader: FlashReader, states: dict[int, str]) -> AppState:
         app.version = str(marker["version"])
     app.kind = "vesc" if app.hw else "other"
     app.crc_state, app.crc_layout = _crc_state(bytes(image), states)
-    app.__dict__["_image"] = data
-    return app
+    return app, data
 
 
 def _crc_state(image: bytes, states: dict[int, str]) -> tuple[str, int | None]:
-    """Check the CRC words the firmware keeps (FW >= 3.55) in the layout whose last sector holds data."""
-    layout = APP_MAX_SIZE_6 if states.get(7) == "data" else APP_MAX_SIZE_5 if states.get(5) == "data" else None
-    if layout is None:
-        return "none", None
-    flag_offset = layout - 8
-    flag, crc = _u32(image, flag_offset), _u32(image, flag_offset + 4)
-    if flag == 0xFFFFFFFF and crc == 0xFFFFFFFF:
-        return "first-boot", layout
-    if flag != 0:
-        return "none", layout  # not a CRC-word layout (older firmware, or code reaching here)
-    covered = image[0:0x4000] + image[0xC000:flag_offset + 8]
-    return ("ok" if stm32_crc32(covered) == 0 else "mismatch"), layout
+    """Check the CRC words the firmware keeps (FW >= 3.55), in every release layout whose words lie in used flash.
+
+    Which layout the running firmware uses is not written anywhere: a 5.03 written over a 6.x keeps the 6.x tail
+    (and its CRC words) in sector 7, and the 5.03 checks only its own words. So "ok" (or "first-boot") when any
+    layout checks out, "mismatch" only when a layout holds a finished CRC (flag 0) and none checks out.
+    """
+    results: list[tuple[str, int]] = []
+    for layout, sector in ((APP_MAX_SIZE_5, 6), (APP_MAX_SIZE_6, 7)):
+        if states.get(sector) != "data":
+            continue
+        flag_offset = layout - 8
+        flag, crc = _u32(image, flag_offset), _u32(image, flag_offset + 4)
+        if flag == 0xFFFFFFFF and crc == 0xFFFFFFFF:
+            results.append(("first-boot", layout))
+        elif flag == 0:
+            covered = image[0:0x4000] + image[0xC000:flag_offset + 8]
+            results.append(("ok" if stm32_crc32(covered) == 0 else "mismatch", layout))
+    for state in ("ok", "first-boot", "mismatch"):
+        for found, layout in results:
+            if found == state:
+                return found, layout
+    return "none", None
 
 
 def _analyze_buffer(reader: FlashReader, states: dict[int, str]) -> tuple[BufferState, bytes]:
@@ -240,10 +252,11 @@ def _analyze_bootloader(reader: FlashReader, states: dict[int, str]) -> Bootload
                                                                              known.compression)
         return boot
     sp, reset = _u32(head), _u32(head, 4)
-    if in_ram(sp) and reset & 1 and BOOTLOADER_BASE <= reset < FLASH_END:
+    if in_ram(sp) and reset & 1 and BOOTLOADER_BASE <= reset < FLASH_END \
+            and reader.read(reset & ~1, 16) != b"\xff" * 16:
         boot.present, boot.state = True, "unknown-valid"
     else:
-        boot.state = "garbage"
+        boot.state = "garbage"  # no vector table, or one pointing at erased flash (a write cut short)
     return boot
 
 

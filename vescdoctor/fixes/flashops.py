@@ -99,7 +99,7 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
     already blank is programmed without an erase; the others go through pyOCD's FlashBuilder with sector erase and
     smart flash (only sectors whose bytes differ are erased). The first page of the first segment (its vector
     table) is programmed last. The caller has done reset_and_halt()."""
-    from ..probes.flash_map import ChipReader
+    from ..target.flash_reader import ChipReader
 
     if not segments:
         return
@@ -109,7 +109,7 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
     head = head_data[:head_len]
     blanked = [(head_addr, b"\xff" * head_len + head_data[head_len:])] + list(segments[1:])
 
-    reader = ChipReader(target)
+    reader = ChipReader(target, may_run_code=True)  # halted for programming; reset after the fix
     sectors = _by_sector(target, blanked)
     blank = {base for base in sectors
              if reader.is_blank(base, target.memory_map.get_region_for_address(base).flash.get_sector_info(base).size)}
