@@ -35,6 +35,13 @@ def parse_answers(items: list[str], graph: Graph | None = None) -> dict[str, str
         if qid not in known:
             raise InputError(f"--answer {item!r}: unknown question '{qid}' (known: {', '.join(sorted(known))})")
         codes = known[qid]
+        if qid == "hw":
+            from .knowledge.images_table import hw_answer
+
+            try:
+                code = hw_answer(code)
+            except ValueError as exc:
+                raise InputError(f"--answer {item!r}: {exc}") from None
         if codes is not None and code not in codes:
             raise InputError(f"--answer {item!r}: '{code}' is not an answer to '{qid}' (expected one of: "
                              f"{', '.join(codes)})")

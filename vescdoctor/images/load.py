@@ -25,11 +25,20 @@ class LoadedImage:
     ranges: tuple[tuple[int, int], ...] | None = None  # (start, end) the file holds; None for .bin (all of it)
 
 
+# An .elf with symbols or a .hex of a full flash is a few MB at most; anything near this is not an image.
+MAX_IMAGE_BYTES = 64 * 1024 * 1024
+
+
 def load_image(path) -> LoadedImage:
     """Load an image file; InputError (one line naming the file) for a missing, unreadable, empty or bad file."""
     path = Path(path)
     where = str(path)
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise InputError("not a regular file (a device or a pipe), expected an image file", where)
+        if path.is_file() and path.stat().st_size > MAX_IMAGE_BYTES:
+            raise InputError(f"{path.stat().st_size} bytes: far larger than any image for a 1 MiB flash "
+                             f"(at most {MAX_IMAGE_BYTES} read)", where)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError("no such file (expected a firmware or bootloader image: .bin, .hex or .elf)", where)

@@ -106,3 +106,28 @@ HW_NAMES: frozenset[str] = frozenset({
     # older releases
     'DAS_RS', 'UAVC_OMEGA', 'HD',
 })
+
+
+# How riders write their hardware, mapped to the HW name the firmware uses (the VESC 4.10-4.12 all run "410").
+HW_ALIASES = {"4.10": "410", "4.11": "410", "4.12": "410", "411": "410", "412": "410"}
+
+
+def hw_answer(text: str) -> str:
+    """The HW name for a rider's answer to `hw` (a known name, a common spelling of one, or `unsure`).
+
+    ValueError, saying what is accepted, for anything else: an unknown name compared with the firmware's would
+    report wrong-hardware firmware on a healthy board.
+    """
+    value = text.strip()
+    key = value.lower().removeprefix("vesc").strip().removeprefix("v").strip()
+    if value.lower() == "unsure":
+        return "unsure"
+    if value in HW_NAMES:
+        return value
+    if key in HW_ALIASES:
+        return HW_ALIASES[key]
+    matches = [name for name in HW_NAMES if name.lower() == value.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    raise ValueError(f"{value!r} is not a VESC HW name vescdoctor knows (e.g. 410 for VESC 4.10-4.12, 60, "
+                     "75_300); `vescdoctor inspect FW.bin` shows the name a firmware is built for; or answer unsure")

@@ -65,7 +65,19 @@ def parse_report(raw: bytes, name: str) -> dict:
         schema.validate(data)
     except schema.SchemaError as exc:
         raise InputError(f"field {exc.field}: {exc.problem}", name) from None
+    _check_answer_codes(data, name)
     return data
+
+
+def _check_answer_codes(data: dict, name: str) -> None:
+    """The spec's questions take their own codes only (verdicts.md): a report claiming another is not ours."""
+    from ..knowledge.verdicts import QUESTIONS
+
+    for qid, code in (data.get("answers") or {}).items():
+        codes = QUESTIONS.get(qid)
+        if codes is not None and code not in codes:
+            raise InputError(f"field answers.{qid}: {code!r} is not an answer code of that question "
+                             f"(expected one of: {', '.join(codes)})", name)
 
 
 def _reject_constant(token: str) -> Any:

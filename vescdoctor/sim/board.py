@@ -122,11 +122,23 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
                                                       for k, v in value.items()):
                 raise InputError("key 'answers': expected a mapping of question id to answer code", at)
             config.answers = {k: str(v) for k, v in value.items()}
+            _check_answers(config.answers, value, name)
         elif key == "chip_seconds":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise InputError(f"key 'chip_seconds': value {value!r} is not allowed (expected a number >= 0)", at)
             config.chip_seconds = float(value)
     return config
+
+
+def _check_answers(answers: dict[str, str], raw: Any, name: str) -> None:
+    """The spec's questions (led, symptom) take their own codes only; other ids belong to a graph's own questions."""
+    from ..knowledge.verdicts import QUESTIONS
+
+    for qid, code in answers.items():
+        codes = QUESTIONS.get(qid)
+        if codes is not None and code not in codes:
+            raise InputError(f"key 'answers.{qid}': value {code!r} is not allowed (expected one of: "
+                             f"{', '.join(codes)})", where(name, raw, qid))
 
 
 def _parse_option_bytes(data: Any, name: str) -> OptionBytes:

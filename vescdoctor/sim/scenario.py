@@ -172,6 +172,8 @@ def _parse_op(item: Located, name: str, context: str, base_dir: Path, board_hw: 
 def _read_file(text: str, base_dir: Path, at: str) -> bytes:
     path = (base_dir / text) if not Path(text).is_absolute() else Path(text)
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise _fail(f"key 'file': {text} is not a regular file (a device or a pipe)", at)
         if path.stat().st_size > MAX_FILE:
             raise _fail(f"key 'file': {text} is larger than the flash ({MAX_FILE} bytes)", at)
         return path.read_bytes()

@@ -113,6 +113,14 @@ class TriageScreen(Screen):
         if not value:
             self.notify("Type an answer (or: unsure).", severity="warning")
             return
+        if self.session.current.question == "hw":
+            from ...knowledge.images_table import hw_answer
+
+            try:
+                value = hw_answer(value)
+            except ValueError as exc:
+                self.notify(str(exc), severity="warning")
+                return
         event.input.display = False
         self.take_answer(value)
 
