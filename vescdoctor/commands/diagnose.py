@@ -5,7 +5,38 @@ from __future__ import annotations
 import sys
 
 from ..diagnosis import parse_answers, run_diagnosis
+from ..errors import VescDoctorError
 from ..graph.loader import load_graph
+
+
+def quiet_pyocd(args) -> None:
+    """pyOCD logs a lost probe or a silent chip as several 'Probe error during close' / 'SWD/JTAG communication
+    failure' lines; the commands say it once, plainly. --debug keeps pyOCD's log."""
+    import logging
+
+    if not getattr(args, "debug", False):
+        logging.getLogger("pyocd").setLevel(logging.CRITICAL)
+
+
+def check_report_path(args) -> None:
+    """--report FILE that cannot be written is refused (InputError, exit 2) before the board is touched."""
+    if getattr(args, "report", None):
+        from ..report.files import check_writable
+
+        check_writable(args.report)
+
+
+def try_write_report(report: dict, args) -> str | None:
+    """Write --report FILE. A failure now (the path was checked at the start, so something changed since) must not
+    hide the outcome or change the exit code: it comes back as the line to say last on stderr (None: written)."""
+    from ..report.model import write_report
+
+    try:
+        path = write_report(report, args.report, keep_uid=args.keep_uid)
+    except (VescDoctorError, OSError, ValueError) as exc:
+        return f"vescdoctor: the report could not be written: {exc}"
+    print(f"report written to {path}", file=sys.stderr)
+    return None
 
 
 def open_environment(args):
@@ -25,19 +56,21 @@ def print_verdict(report: dict, out=sys.stdout) -> None:
 
 
 def run(args) -> int:
-    from ..report.model import build_report, to_json, write_report
+    from ..report.model import build_report, to_json
 
+    quiet_pyocd(args)
     graph = load_graph()
     answers = parse_answers(args.answer, graph)
+    check_report_path(args)
     with open_environment(args) as env:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=lambda line: print(line, file=sys.stderr))
     report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="diagnose",
                           keep_uid=args.keep_uid)
-    if args.report:
-        path = write_report(report, args.report, keep_uid=args.keep_uid)
-        print(f"report written to {path}", file=sys.stderr)
+    report_error = try_write_report(report, args) if args.report else None
     if args.json:
         sys.stdout.write(to_json(report))
     else:
         print_verdict(report)
+    if report_error:
+        print(report_error, file=sys.stderr)
     return diagnosis.exit_code

@@ -66,14 +66,6 @@ def confirm(plan, backup_dir: Path, *, stdin=None, out=None) -> bool:
     return answer in ("yes", "y")
 
 
-def quiet_pyocd(args) -> None:
-    """pyOCD logs a lost probe as several 'Probe error during close' lines; the fix says it once, plainly."""
-    import logging
-
-    if not getattr(args, "debug", False):
-        logging.getLogger("pyocd").setLevel(logging.CRITICAL)
-
-
 def run(args) -> int:
     from ..diagnosis import INCONCLUSIVE, parse_answers, run_diagnosis
     from ..fixes.backup import default_backup_dir
@@ -82,10 +74,11 @@ def run(args) -> int:
     from ..fixes.plans_file import load_plans
     from ..graph.loader import load_graph
     from ..images import load_image
-    from ..report.model import build_report, to_json, write_report
-    from .diagnose import open_environment, print_verdict
+    from ..report.model import build_report, to_json
+    from .diagnose import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
 
     quiet_pyocd(args)
+    check_report_path(args)
     graph = load_graph()
     answers = parse_answers(args.answer, graph)
     bootloader = load_image(args.bootloader) if args.bootloader else None
@@ -141,9 +134,7 @@ def run(args) -> int:
                               backups=outcome.backups if outcome else ())
         if outcome is not None and outcome.after is not None:
             report["after"] = {"verdict": outcome.after.verdict, "findings": list(outcome.after.result.findings)}
-    if args.report:
-        path = write_report(report, args.report, keep_uid=args.keep_uid)
-        print(f"report written to {path}", file=sys.stderr)
+    report_error = try_write_report(report, args) if args.report else None
     if args.json:
         sys.stdout.write(to_json(report))
     if outcome is not None:
@@ -153,4 +144,6 @@ def run(args) -> int:
             print(f"Fix {outcome.message}", file=sys.stderr)
         else:
             print(f"vescdoctor: fix did not complete: {outcome.message}", file=sys.stderr)
+    if report_error:  # said last, so it is seen; the exit code stays the fix's
+        print(report_error, file=sys.stderr)
     return exit_code

@@ -25,3 +25,22 @@ def write_text_atomic(path: str | os.PathLike, content: str) -> Path:
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror or exc}", str(target)) from None
     return target
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Refuse (InputError naming it) a place `write_text_atomic` could not write, before any work is done: a
+    directory, a missing parent directory, a directory this user may not write in. Leaves nothing behind."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError("cannot write: it is a directory", str(target))
+    parent = target.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot write: no such directory {parent}" if not parent.exists() else
+                         f"cannot write: {parent} is not a directory", str(target))
+    try:  # what the atomic write itself does first: a temporary file beside the target
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", str(target)) from None
+    os.close(fd)
+    Path(tmp).unlink(missing_ok=True)
+    return target
