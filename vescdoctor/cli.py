@@ -27,6 +27,25 @@ def _add_report(p: argparse.ArgumentParser) -> None:
                    help="keep the board's full unique ID in the report (shortened otherwise, for sharing)")
 
 
+def _debug_parent() -> argparse.ArgumentParser:
+    """--debug after the subcommand too (`vescdoctor diagnose --debug`). SUPPRESS: a subcommand that is not given
+    it leaves the value the main parser set (False, or True from `vescdoctor --debug diagnose`)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks and pyOCD's log")
+    return parent
+
+
+class _DebugSubparsers(argparse._SubParsersAction):
+    """Every subcommand parser (nested ones too) accepts --debug."""
+
+    def add_parser(self, name, **kwargs):
+        kwargs["parents"] = [*kwargs.get("parents", ()), _debug_parent()]
+        sub = super().add_parser(name, **kwargs)
+        sub.register("action", "parsers", _DebugSubparsers)  # `rules check --debug`
+        return sub
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vescdoctor",
@@ -37,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sim", metavar="BOARD", help="run the TUI against a simulated board directory")
     parser.add_argument("--probe", metavar="UID", help="the debug probe the TUI uses when several are connected")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and pyOCD's log")
+    parser.register("action", "parsers", _DebugSubparsers)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("demo", help="the TUI on a fresh copy of the built-in bricked board: no hardware needed",

@@ -6,8 +6,8 @@ import sys
 
 def run(args) -> int:
     from ..fixes.backup import read_backup
-    from .diagnose import open_environment
-    from .fix import StderrProgress, quiet_pyocd
+    from .diagnose import open_environment, quiet_pyocd
+    from .fix import StderrProgress
 
     quiet_pyocd(args)
 

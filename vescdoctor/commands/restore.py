@@ -11,8 +11,8 @@ from ..errors import InputError
 
 def run(args) -> int:
     from ..fixes.backup import load_backup, restore_backup
-    from .diagnose import open_environment
-    from .fix import StderrProgress, quiet_pyocd
+    from .diagnose import open_environment, quiet_pyocd
+    from .fix import StderrProgress
 
     quiet_pyocd(args)
 
