@@ -255,10 +255,11 @@ def _vesc_on_usb(env) -> bool:
 
 
 def wait_for_vesc_usb(env, timeout: float = USB_WAIT_SECONDS, interval: float = USB_POLL_SECONDS, *,
-                      clock: Callable[[], float] = time.monotonic,
-                      sleep: Callable[[float], None] = time.sleep) -> float | None:
+                      clock: Callable[[], float] | None = None,
+                      sleep: Callable[[float], None] | None = None) -> float | None:
     """Poll `env`'s serial ports for the VESC's CDC device (0483:5740) every `interval` s for up to `timeout` s.
     Returns the seconds it took (0.0 when it is there at the first look: no sleep), or None if it never came."""
+    clock, sleep = clock or time.monotonic, sleep or time.sleep
     start = clock()
     while True:
         if _vesc_on_usb(env):
