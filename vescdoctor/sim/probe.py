@@ -36,7 +36,26 @@ def _build_probe_class():
 
     from .bench import Bench
 
-    class VescSimProbe(StlinkProbe):
+    class BoardBound:
+        """What both simulated probes add to pyOCD's own: the board directory as the probe's unique id, and the
+        board saved and released when pyOCD closes the probe (or, at the latest, when the probe is collected)."""
+
+        def _bind(self, bench: Bench) -> None:
+            self.bench = bench
+            self._release = weakref.finalize(self, bench.release)
+
+        @property
+        def unique_id(self) -> str:
+            return str(self.bench.path)
+
+        def close(self):
+            try:
+                super().close()
+            finally:
+                self.bench.save()
+                self._release()
+
+    class VescSimProbe(BoardBound, StlinkProbe):
         @classmethod
         def get_all_connected_probes(cls, unique_id=None, is_explicit=False):
             probes = []
@@ -65,24 +84,12 @@ def _build_probe_class():
 
         def __init__(self, device: STLinkUSBInterface, bench: Bench):
             super().__init__(device)
-            self.bench = bench
+            self._bind(bench)
             StlinkProbe._mbed_board_id_cache[device.serial_number] = None  # no MSD volume to scan
-            self._release = weakref.finalize(self, bench.release)
-
-        @property
-        def unique_id(self) -> str:
-            return str(self.bench.path)
 
         @property
         def description(self) -> str:
             return f"{self.bench.stlink.model.name} (vescsim {self.bench.path.name})"
-
-        def close(self):
-            try:
-                super().close()
-            finally:
-                self.bench.save()
-                self._release()
 
     class BenchPyUSBv2(PyUSBv2):
         """pyOCD's CMSIS-DAP v2 transport, opening the bench's pyusb device instead of scanning real USB (the only
@@ -113,7 +120,7 @@ def _build_probe_class():
             self.closed = False
             self.start_rx()
 
-    class VescSimCmsisDapProbe(CMSISDAPProbe):
+    class VescSimCmsisDapProbe(BoardBound, CMSISDAPProbe):
         """pyOCD's CMSISDAPProbe over DAPAccessCMSISDAP over the bench's CMSIS-DAP v2 device."""
 
         @classmethod
@@ -127,12 +134,7 @@ def _build_probe_class():
 
         def __init__(self, link, bench: Bench):
             super().__init__(link)
-            self.bench = bench
-            self._release = weakref.finalize(self, bench.release)
-
-        @property
-        def unique_id(self) -> str:
-            return str(self.bench.path)
+            self._bind(bench)
 
         @property
         def board_id(self):
@@ -141,13 +143,6 @@ def _build_probe_class():
         @property
         def description(self) -> str:
             return f"{self.vendor_name} {self.product_name} (vescsim {self.bench.path.name})"
-
-        def close(self):
-            try:
-                super().close()
-            finally:
-                self.bench.save()
-                self._release()
 
     VescSimProbe.CmsisDapProbe = VescSimCmsisDapProbe
     return VescSimProbe
