@@ -95,3 +95,24 @@ def test_a_diagnosis_never_runs_code_on_a_chip_that_has_firmware(tmp_path):
         reader = ChipReader(target)
         assert reader.is_blank(SECTORS[7].address, SECTORS[7].size)
         assert not reader.ran_code and target.read_core_register("pc") == pc
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "firmware"
+
+
+@pytest.mark.skipif(not (REAL / "fw_60_2022-01.bin").exists(), reason="../shared/firmware is absent")
+def test_a_bootloader_for_other_hardware_is_pointed_out(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"""name: x
+description: VESC 6 firmware beside the 4.x bootloader
+board: {{hw: "60"}}
+flash:
+  - {{at: 0x08000000, file: {REAL / 'fw_60_2022-01.bin'}}}
+  - {{at: 0x080E0000, file: {REAL / 'bootloader_hw4x_2022-12.bin'}}}
+boot: true
+""")
+    board = tmp_path / "board"
+    build_board(load_scenario(scenario), board)
+    code, report = diagnose(board, capsys)
+    lines = [line for run in report["probes"] for line in run["transcript"]]
+    assert any("made for HW 40, 47, 48, 410" in line and "for HW 60" in line for line in lines)

@@ -14,6 +14,21 @@ from ..swdlink import link_for
 from .base import ProbeContext, ProbeResult, probe
 
 
+def bootloader_hardware_note(fmap) -> str | None:
+    """A known bootloader made for other hardware than the firmware beside it: worth a line (it may drive other
+    LED pins; VESC Tool ships one per hardware family, or generic.bin for all)."""
+    from ..knowledge.images_table import bootloader_hardware
+
+    boot, app = fmap.bootloader, fmap.app
+    if boot.state != "known" or not boot.name or not app.hw:
+        return None
+    serves = bootloader_hardware(boot.name)
+    if serves is None or app.hw in serves[0] or not serves[1]:
+        return None
+    return (f"Flash: note: the bootloader ({boot.name}) is made for HW {', '.join(serves[0])}, the firmware beside "
+            f"it for HW {app.hw}; generic.bin or the bootloader for HW {app.hw} fits")
+
+
 @probe("flash.map", FLASH_FACTS, "Reading what the flash holds")
 def flash_map(ctx: ProbeContext) -> ProbeResult:
     from pyocd.core import exceptions
@@ -50,5 +65,8 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
                      + ("vector table erased" if app.sp == 0xFFFFFFFF else
                         "invalid vector table" if not app.vector_valid else "code behind the reset vector erased")
                      + ")")
+    mismatch = bootloader_hardware_note(fmap)
+    if mismatch:
+        lines.append(mismatch)
     lines.append(f"Flash: {reader.bytes_read} bytes read over SWD")
     return ProbeResult(facts, lines)
