@@ -100,6 +100,13 @@ def render_html(report: dict) -> str:
     if report["backups"]:
         body.append("<h2>Backups</h2>" + _table(("file", "sha256"), [(_code(b["file"]), _code(b["sha256"]))
                                                                     for b in report["backups"]]))
+    after = text.after_rows(report)
+    if after is not None:
+        code, title, findings = after
+        body.append("<h2>After the repair</h2><p>A fresh look at the board once the repair ran:</p>"
+                    f"<p><strong>{_code(code)}</strong>" + (f": {_e(title)}" if title else "") + "</p>")
+        if findings:
+            body.append("<p><strong>Findings:</strong> " + ", ".join(_code(f) for f in findings) + "</p>")
     if report["probes"]:
         body.append("<h2>Probe transcripts</h2>")
         for p in report["probes"]:

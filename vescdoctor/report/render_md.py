@@ -108,6 +108,14 @@ def render_markdown(report: dict) -> str:
         out += ["## Backups", ""]
         out += [f"- {code(b['file'], 300)} sha256 {code(b['sha256'])}" for b in report["backups"]] + [""]
 
+    after = text.after_rows(report)
+    if after is not None:
+        code_, title, findings = after
+        out += ["## After the repair", "", "A fresh look at the board once the repair ran:", ""]
+        out += [f"**{code(code_)}**" + (f": {md_text(title)}" if title else ""), ""]
+        if findings:
+            out += ["**Findings:** " + ", ".join(code(f) for f in findings), ""]
+
     if report["probes"]:
         out += ["## Probe transcripts", ""]
         for p in report["probes"]:

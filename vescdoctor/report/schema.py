@@ -115,6 +115,12 @@ SCHEMA: dict[str, Any] = {
                            "board_uid": {"enum": ["shortened", "kept", "none-found"]},
                            "replaced": {"type": "object", "maxProperties": 20,
                                         "additionalProperties": {"type": "integer", "minimum": 0}}}),
+    }, {
+        "after": {"type": ["object", "null"],
+                  "description": "the fresh look after the repair (fix, tui): its verdict code and findings; absent "
+                                 "or null when no repair ran or it stopped before looking again",
+                  "properties": {"verdict": _CODE, "findings": {"type": "array", "maxItems": 100, "items": _CODE}},
+                  "required": ["verdict"]},
     }),
 }
 

@@ -103,3 +103,16 @@ def fact_rows(facts: dict) -> tuple[list[tuple[str, str]], list[str]]:
     """(name, value) of every established fact, sorted, and the names of those left unknown (null)."""
     known = [(k, value(v)) for k, v in sorted(facts.items()) if v is not None and k not in SHOWN_ELSEWHERE]
     return known, sorted(k for k, v in facts.items() if v is None)
+
+
+def after_rows(report: dict) -> tuple[str, str, list[str]] | None:
+    """The fresh look after a repair (the `after` field): its verdict code, that verdict's title (empty when the code
+    is not one this vescdoctor knows) and its findings; None when the report has none."""
+    after = report.get("after")
+    if not isinstance(after, dict) or not after.get("verdict"):
+        return None
+    from ..knowledge.verdicts import TITLES
+
+    code = str(after["verdict"])
+    findings = [str(f) for f in after.get("findings") or () if f != code]
+    return code, TITLES.get(code, ""), findings
