@@ -256,3 +256,18 @@ def test_verdict_without_a_plan_is_a_problem_found_not_bad_input(tmp_path, capsy
     err = capsys.readouterr().err
     assert "usb-cable" in err and "nothing to write to the chip" in err and "Traceback" not in err
     assert flash(board) == before and not (tmp_path / "backups").exists()
+
+
+def test_a_verify_failure_leaves_no_runnable_image(tmp_path, images, capsys):
+    """A flash cell that will not take the firmware's byte: the fix fails at verify, and because the vector table
+    is written only after the rest verified, the chip cannot start the wrong image: the next look says
+    app-missing (not healthy), and the bootloader written before is intact."""
+    board = make(tmp_path, "bricked-update", faults="{stuck_bits: [{addr: 0x08010000, value: 0x00}]}")
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes") == 1
+    err = capsys.readouterr().err
+    assert "verify failed for the firmware" in err and "0x08010000" in err
+    after = flash(board)
+    assert after[0:8] == b"\xff" * 8  # no vector table
+    bl = images["bl"].read_bytes()
+    assert after[0xE0000:0xE0000 + len(bl)] == bl
+    assert verdict(board, capsys) == "app-missing"

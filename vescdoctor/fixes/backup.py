@@ -157,7 +157,7 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
     """Write a backup back (all of it, or only the config sectors 1-2), verify it. The flash as it is now is
     backed up first. Refuses a backup of another board (UID in the sidecar)."""
     from .execute import FixEvent
-    from .flashops import verify_segments, write_segments
+    from .flashops import write_verified
 
     data, meta = load_backup(backup_path)
     emit = on_event or (lambda e: None)
@@ -184,7 +184,7 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
     segments = [(s.address, data[s.address - FLASH_BASE:s.end - FLASH_BASE]) for s in sectors]
     phase = "erase"
     try:
-        # write_segments writes the first page of the first segment (sector 0's vector table) last
+        # write_verified writes the first page of the first segment (sector 0's vector table) last
         target.reset_and_halt()
         emit(FixEvent("phase", "erase", 0.0, "erasing the sectors that differ", True))
 
@@ -193,13 +193,14 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
             phase = "program"
             emit(FixEvent("progress", "program", f, "programming", True))
 
-        write_segments(target, segments,
+        def on_verify(f: float) -> None:
+            nonlocal phase
+            phase = "verify"
+            emit(FixEvent("progress", "verify", f, "verifying every byte", False))
+
+        write_verified(target, segments, "restore",
                        on_erase=lambda f: emit(FixEvent("progress", "erase", f, "erasing", True)),
-                       on_program=on_program)
-        phase = "verify"
-        emit(FixEvent("phase", "verify", 0.0, "verifying every byte", False))
-        verify_segments(target, [(a, d, "restore") for a, d in segments],
-                        lambda f: emit(FixEvent("progress", "verify", f, "verifying", False)))
+                       on_program=on_program, on_verify=on_verify)
     except Exception as exc:  # noqa: BLE001 - one line that names the safety backup, as a fix's failure does
         from .execute import _describe_error
 

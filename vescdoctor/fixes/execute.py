@@ -16,7 +16,7 @@ from typing import Any, Callable
 from ..knowledge.flash import SECTORS
 from ..knowledge.usb_ids import VESC_CDC
 from .backup import FixError, backup_target, chip_meta, unique_backup_path
-from .flashops import VerifyError, sha256_range, verify_segments, write_segments
+from .flashops import VerifyError, WriteError, sha256_range, write_verified
 from .plan import Plan
 
 LOG = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def _describe_error(exc: BaseException) -> str:
     from pyocd.core import exceptions
 
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if isinstance(exc, (VerifyError, FixError)):
+    if isinstance(exc, (VerifyError, WriteError, FixError)):
         return text
     if isinstance(exc, exceptions.ProbeDisconnected) or "probe" in type(exc).__name__.lower() \
             or type(exc).__name__ in ("USBError", "ProbeGone", "NoBackendError"):
@@ -120,10 +120,13 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
     return outcome
 
 
-def _progress(emit, phase: str, message: str, writing: bool):
+def _progress(emit, phase: str, message: str, writing: bool, *, announce: bool = False):
+    """A progress callback for `phase`; with announce, the first call also starts the phase (its label)."""
     last = [-1.0]
 
     def cb(fraction: float) -> None:
+        if announce and last[0] < 0:
+            emit(FixEvent("phase", phase, 0.0, message, writing))
         if fraction >= 1.0 or fraction - last[0] >= 0.02:
             last[0] = fraction
             emit(FixEvent("progress", phase, max(0.0, min(1.0, fraction)), message, writing))
@@ -176,12 +179,13 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
             boot_hash = sha256_range(target, *BOOTLOADER_RANGE)
         target.reset_and_halt()
         emit(FixEvent("phase", "erase", 0.0, f"erasing the sectors the {what} needs", True))
-        write_segments(target, [(s.address, s.data) for s in segments],
-                       on_erase=_progress(emit, "erase", f"erasing for the {what}", True),
-                       on_program=_progress(emit, "program", f"writing the {what}", True))
-        emit(FixEvent("phase", "verify", 0.0, f"verifying every byte of the {what}", False))
-        checked = verify_segments(target, [(s.address, s.data, what) for s in segments],
-                                  _progress(emit, "verify", f"verifying the {what}", False))
+        checked = write_verified(
+            target, [(s.address, s.data) for s in segments], what,
+            on_erase=_progress(emit, "erase", f"erasing for the {what}", True),
+            on_program=_progress(emit, "program", f"writing the {what}", True),
+            on_verify=_progress(emit, "verify", f"verifying every byte of the {what}", False, announce=True),
+            on_vector_page=lambda: emit(FixEvent("log", "program", None,
+                                                 f"verified; writing the {what}'s vector table last", True)))
         detail = f"{checked} bytes written and verified"
         if boot_hash is not None:
             if sha256_range(target, *BOOTLOADER_RANGE) != boot_hash:

@@ -92,17 +92,24 @@ def _program_blank_sector(target, base: int, cells: dict[int, int]) -> int:
     return programmed
 
 
-def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progress, on_program: Progress) -> None:
-    """Erase and program `segments` erasing as little as the chip allows, the vector table last.
+class WriteError(Exception):
+    """The chip is not in the state a write step needs; nothing more was written."""
+
+
+def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progress,
+                   on_program: Progress) -> tuple[int, bytes] | None:
+    """Erase and program `segments` erasing as little as the chip allows, all but their vector table.
 
     Each sector to be written is checked on the chip first (pyOCD's CRC analyzer: a few bytes over SWD). A sector
     already blank is programmed without an erase; the others go through pyOCD's FlashBuilder with sector erase and
     smart flash (only sectors whose bytes differ are erased). The first page of the first segment (its vector
-    table) is programmed last. The caller has done reset_and_halt()."""
+    table) is left erased and returned as (address, bytes): the caller verifies what was written, then writes it
+    with write_vector_page(). So an interruption or a verify failure never leaves a valid vector table in front of
+    code that is not the image. The caller has done reset_and_halt()."""
     from ..target.flash_reader import ChipReader
 
     if not segments:
-        return
+        return None
     head_addr, head_data = segments[0]
     page = target.memory_map.get_region_for_address(head_addr).flash.get_page_info(head_addr)
     head_len = min(len(head_data), page.base_addr + page.size - head_addr)
@@ -148,22 +155,25 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
         share = b.buffered_data_size / work
         b.program(progress_cb=scaled(on_program, done_bytes / work, share), smart_flash=True, keep_unwritten=False)
         done_bytes += b.buffered_data_size
-    # The vector table, last, onto its erased page (erased by the builder, or found blank).
-    current = read_range(target, head_addr, head_len)
-    if current != head:
-        flash = target.memory_map.get_region_for_address(head_addr).flash
-        if current != b"\xff" * head_len:
-            flash.init(flash.Operation.ERASE)
-            try:
-                flash.erase_sector(flash.get_sector_info(head_addr).base_addr)
-            finally:
-                flash.uninit()
-        flash.init(flash.Operation.PROGRAM)
-        try:
-            flash.program_page(head_addr, list(head))
-        finally:
-            flash.uninit()
     on_program(1.0)
+    return head_addr, head
+
+
+def write_vector_page(target, address: int, data: bytes) -> None:
+    """Program the held-back vector-table page onto its erased page (after the rest was verified)."""
+    current = read_range(target, address, len(data))
+    if current == data:
+        return
+    if current != b"\xff" * len(data):
+        # Erasing now would also erase the rest of the sector, just written and verified: stop instead.
+        raise WriteError(f"the vector-table page at 0x{address:08X} is not erased after the write; nothing more "
+                         "was written")
+    flash = target.memory_map.get_region_for_address(address).flash
+    flash.init(flash.Operation.PROGRAM)
+    try:
+        flash.program_page(address, list(data))
+    finally:
+        flash.uninit()
 
 
 def _runs(cells: dict[int, int]):
@@ -177,6 +187,28 @@ def _runs(cells: dict[int, int]):
         yield start, bytes(cells[a] for a in range(start, prev + 1))
         if addr is not None:
             start = prev = addr
+
+
+def write_verified(target, segments: list[tuple[int, bytes]], what: str, *, on_erase: Progress,
+                   on_program: Progress, on_verify: Progress | None = None,
+                   on_vector_page: Callable[[], None] | None = None) -> int:
+    """Write `segments` and verify every byte, the vector table last: everything else is written and verified
+    before its page is programmed, so a mismatch (or an interruption) leaves that page erased and the chip cannot
+    start an image that is not the one given. Returns the bytes verified; VerifyError / WriteError otherwise."""
+    head = write_segments(target, segments, on_erase=on_erase, on_program=on_program)
+    body = [(address, data, what) for address, data in segments]
+    if head is not None:
+        address, data, _ = body[0]
+        body[0] = (address + len(head[1]), data[len(head[1]):], what)
+    checked = verify_segments(target, [b for b in body if b[1]], on_verify)
+    if head is not None:
+        if on_vector_page:
+            on_vector_page()
+        write_vector_page(target, *head)
+        checked += verify_segments(target, [(head[0], head[1], what)])
+    if on_verify:
+        on_verify(1.0)
+    return checked
 
 
 def verify_segments(target, segments: list[tuple[int, bytes, str]], progress: Progress | None = None) -> int:
