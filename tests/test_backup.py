@@ -41,3 +41,26 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path, capsys):
     bad.write_bytes(b"\x00" * 100)
     assert main(["restore", "--sim", str(board), str(bad), "--yes"]) == 2
     assert "not a vescdoctor backup" in capsys.readouterr().err
+
+
+def test_board_hw_from_backups_trusts_the_record_not_a_wrong_hardware_firmware(tmp_path):
+    from datetime import datetime
+
+    from vescdoctor.fixes.backup import hw_from_backups, save_backup, unique_backup_path
+    from vescdoctor.sim import imagegen
+
+    uid = "3A0013003138"
+    flash = bytearray(b"\xff" * 0x100000)
+    fw60 = imagegen.firmware("60", "5.03", "small")
+    flash[:len(fw60)] = fw60
+    save_backup(bytes(flash), unique_backup_path(tmp_path, uid, datetime(2026, 1, 1)),
+                {"board_uid": uid, "verdict": "wrong-hardware-firmware"})
+    assert hw_from_backups(tmp_path, uid) is None  # HW 60 firmware on this board says nothing of the board
+    save_backup(bytes(flash), unique_backup_path(tmp_path, uid, datetime(2026, 1, 2)),
+                {"board_uid": uid, "verdict": "app-missing"})
+    assert hw_from_backups(tmp_path, uid)[0] == "60"
+    save_backup(bytes(flash), unique_backup_path(tmp_path, uid, datetime(2026, 1, 3)),
+                {"board_uid": uid, "verdict": "wrong-hardware-firmware", "board_hw": "410"})
+    assert hw_from_backups(tmp_path, uid)[0] == "410"  # the newest: the HW the fix recorded
+    assert hw_from_backups(tmp_path, "another-board") is None
+    assert uid.lower()[:8] not in " ".join(p.name.lower() for p in tmp_path.iterdir())  # names don't carry the UID

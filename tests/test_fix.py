@@ -271,3 +271,26 @@ def test_a_verify_failure_leaves_no_runnable_image(tmp_path, images, capsys):
     bl = images["bl"].read_bytes()
     assert after[0xE0000:0xE0000 + len(bl)] == bl
     assert verdict(board, capsys) == "app-missing"
+
+
+def test_after_an_interrupted_fix_the_board_hw_comes_from_its_own_backup(tmp_path, images, capsys):
+    """Power lost while the firmware's sectors were erased: the chip holds no firmware and no update to tell its
+    hardware any more, but the backup made before the first attempt does; the second fix needs no --answer hw."""
+    board = make(tmp_path, "wrong-hw-firmware", faults="{power_loss_after_erases: 2}")
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", "--answer", "hw=410") == 1
+    text = (board / "board.yaml").read_text()
+    (board / "board.yaml").write_text(text.replace("power: 'off'", "power: 'on'").replace("power: off", "power: on"))
+    capsys.readouterr()
+    # The first backup holds HW 60 firmware (the wrong one), but the first fix recorded the board's HW with it.
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes") == 0
+    assert verdict(board, capsys) == "healthy"
+
+
+def test_a_second_fix_takes_the_board_hw_from_its_backup(tmp_path, images, capsys):
+    board = make(tmp_path, "crc-mismatch", faults="{power_loss_after_erases: 1}")
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes") == 1
+    text = (board / "board.yaml").read_text()
+    (board / "board.yaml").write_text(text.replace("power: 'off'", "power: 'on'").replace("power: off", "power: on"))
+    capsys.readouterr()
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes") == 0
+    assert "your backup" in capsys.readouterr().err or verdict(board, capsys) == "healthy"

@@ -102,7 +102,8 @@ def run(args) -> int:
             exit_code = 1
         else:
             plan = make_plan(diagnosis, bootloader=bootloader, firmware=firmware, keep_config=args.keep_config,
-                             board_hw=answers.get("hw") if answers.get("hw") != "unsure" else None)
+                             board_hw=answers.get("hw") if answers.get("hw") != "unsure" else None,
+                             backup_dir=backup_dir)
             text_out = sys.stderr if args.json else sys.stdout
             print(f"\nVerdict: {diagnosis.verdict}", file=sys.stderr)
             if args.dry_run or not plan.steps:

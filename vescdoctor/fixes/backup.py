@@ -42,14 +42,50 @@ def _write_new(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
+def board_tag(uid: str | None) -> str:
+    """A short name for a board in file names: a hash of its UID, so a backup's name tells boards apart without
+    publishing the UID itself (reports shorten the UID; file names end up in them)."""
+    return hashlib.sha256(uid.encode()).hexdigest()[:8] if uid else "unknown"
+
+
 def unique_backup_path(directory: Path, uid: str | None, when: datetime) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    stem = f"vesc-{(uid or 'unknown')[:8].lower()}-{when.strftime('%Y%m%d-%H%M%S')}"
+    stem = f"vesc-{board_tag(uid)}-{when.strftime('%Y%m%d-%H%M%S')}"
     for i in range(1000):
         path = directory / (stem + (f"-{i}" if i else "") + ".bin")
         if not path.exists() and not path.with_suffix(".json").exists():
             return path
     raise FixError(f"no free backup name in {directory}")
+
+
+def hw_from_backups(directory: Path, uid: str | None) -> tuple[str, str] | None:
+    """The board's HW name as its own earlier backups tell it, newest first: the HW the fix recorded, else the
+    firmware in the backup (or the update in its buffer). After a fix was cut short the app may be gone from the
+    chip, but not from the backup made before it."""
+    from ..flashmap import BytesReader, analyze
+
+    if not uid or not directory.is_dir():
+        return None
+    for sidecar in sorted(directory.glob(f"vesc-{board_tag(uid)}-*.json"), reverse=True):
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            image = sidecar.with_suffix(".bin")
+            if not isinstance(meta, dict) or meta.get("board_uid") != uid or image.stat().st_size != FLASH_SIZE:
+                continue
+            flash = image.read_bytes()
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta.get("board_hw"), str) and meta["board_hw"]:
+            return meta["board_hw"], f"the board's hardware recorded with your backup {image.name}"
+        if meta.get("verdict") == "wrong-hardware-firmware":
+            continue  # that firmware was built for other hardware: it does not tell this board's
+        if hashlib.sha256(flash).hexdigest() != meta.get("sha256"):
+            continue
+        fmap = analyze(BytesReader(flash))
+        hw = fmap.app.hw or fmap.buffer.hw
+        if hw:
+            return hw, f"the firmware in your backup {image.name}"
+    return None
 
 
 def save_backup(flash: bytes, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
@@ -83,9 +119,10 @@ def chip_meta(target) -> dict[str, Any]:
                              "wrp_sectors": list(ob.wrp_sectors), "bor_level": ob.bor_level}}
 
 
-def backup_target(target, path: Path, *, verdict: str | None = None,
+def backup_target(target, path: Path, *, verdict: str | None = None, board_hw: str | None = None,
                   progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """Read the whole flash of a connected target into a new backup at `path`."""
+    """Read the whole flash of a connected target into a new backup at `path`. `board_hw`, when the fix knows it,
+    goes into the sidecar: a later run may need it once the chip no longer shows it."""
     from .flashops import read_flash
 
     meta = chip_meta(target)
@@ -96,6 +133,8 @@ def backup_target(target, path: Path, *, verdict: str | None = None,
     if again != flash:
         raise FixError("two reads of the flash differ: the SWD connection is unreliable (shorter wires?)")
     meta["verdict"] = verdict
+    if board_hw:
+        meta["board_hw"] = board_hw
     return save_backup(flash, path, meta)
 
 

@@ -144,7 +144,7 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
             raise FixError("the flash became unreadable (RDP) before the backup; nothing was changed")
         path = unique_backup_path(backup_dir, chip_meta(target)["board_uid"], datetime.now())
         emit(FixEvent("phase", "backup", 0.0, f"reading the whole flash into {path}", False))
-        info = backup_target(target, path, verdict=plan.verdict,
+        info = backup_target(target, path, verdict=plan.verdict, board_hw=plan.board_hw,
                              progress=_progress(emit, "backup", "reading flash", False))
         outcome.backups.append(info)
         return f"1 MiB and option bytes, sha256 {info['sha256'][:16]}...", info["file"]

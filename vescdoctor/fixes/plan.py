@@ -7,6 +7,7 @@ makes the plan that finishes the job.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
@@ -89,9 +90,11 @@ def _sector_text(n: int) -> str:
     return f"{n} (0x{s.address:08X}, {s.size // 1024}K {s.role})"
 
 
-def board_hw_of(diagnosis: Any, board_hw: str | None = None) -> tuple[str | None, str]:
+def board_hw_of(diagnosis: Any, board_hw: str | None = None,
+                backup_dir: Path | None = None) -> tuple[str | None, str]:
     """The board's hardware name and where it came from: the caller, the user's answer, the VESC's reply, the
-    firmware in flash or the update in the buffer (not the last three when that firmware is the wrong one)."""
+    firmware in flash or the update in the buffer (not those when that firmware is the wrong one), else the
+    firmware in this board's own earlier backup (an interrupted fix may have erased the app on the chip)."""
     if board_hw:
         return board_hw, "given"
     result = diagnosis.result
@@ -105,6 +108,12 @@ def board_hw_of(diagnosis: Any, board_hw: str | None = None) -> tuple[str | None
                         ("flash.buffer_hw", "the update in the buffer")):
         if facts.get(key):
             return str(facts[key]), source
+    if backup_dir is not None:
+        from .backup import hw_from_backups
+
+        found = hw_from_backups(Path(backup_dir), facts.get("swd.uid"))
+        if found:
+            return found
     return None, ""
 
 
@@ -178,7 +187,8 @@ def _check_bootloader(image: LoadedImage, verdict: str) -> Any:
 
 
 def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: LoadedImage | None,
-              keep_config: bool = True, board_hw: str | None = None, book: PlanBook | None = None) -> Plan:
+              keep_config: bool = True, board_hw: str | None = None, book: PlanBook | None = None,
+              backup_dir: Path | None = None) -> Plan:
     """The plan for `diagnosis`'s verdict and findings. InputError (one line) for every refusal."""
     book = book or load_plans()
     result = diagnosis.result
@@ -216,7 +226,7 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
         if what in needs_why and given[what] is None:
             raise InputError(f"this fix needs a {what} image ({needs_why[what]}): pass --{what} FILE")
 
-    hw, hw_source = board_hw_of(diagnosis, board_hw)
+    hw, hw_source = board_hw_of(diagnosis, board_hw, backup_dir)
     segments: list[Segment] = []
     if "write-bootloader" in steps:
         info = _check_bootloader(bootloader, verdict)
