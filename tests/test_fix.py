@@ -202,7 +202,9 @@ def test_no_yes_without_a_tty_refuses_and_dry_run_changes_nothing(tmp_path, imag
     assert "--yes" in capsys.readouterr().err
     assert fix(board, tmp_path, *args, "--dry-run") == 0
     out = capsys.readouterr().out
-    assert "Sectors erased: 0 (0x08000000" in out and "11 (0x080E0000" in out and "Backup: the whole flash" in out
+    # The forum case: only sector 11 holds data to erase; the blank app sectors are written without an erase.
+    assert "Sectors erased: 11 (0x080E0000" in out and "Backup: the whole flash" in out
+    assert "Sectors written without an erase (blank now): 0 (0x08000000" in out
     assert flash(board) == before and not (tmp_path / "backups").exists()
 
 

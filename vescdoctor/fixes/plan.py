@@ -54,6 +54,9 @@ class Plan:
     board_uid: str | None = None
     keep_config: bool = True
     bootloader_sector_hash_check: bool = False  # firmware written while sector 11 must survive
+    # Sectors written without an erase: blank when diagnosed (the write checks again on the chip, and erases a
+    # sector that is no longer blank, so this list is what the user is told, not a promise the chip must keep).
+    blank_written: list[int] = field(default_factory=list)
 
     @property
     def destructive(self) -> bool:
@@ -76,6 +79,9 @@ class Plan:
             lines.append("Sectors erased: " + ", ".join(_sector_text(n) for n in self.erase_sectors))
         else:
             lines.append("Sectors erased: none")
+        if self.blank_written:
+            lines.append("Sectors written without an erase (blank now): "
+                         + ", ".join(_sector_text(n) for n in self.blank_written))
         for addr, size, what in self.writes:
             lines.append(f"Written: {what} at 0x{addr:08X}..0x{addr + size - 1:08X} ({size} bytes)")
         if self.keep_config and "write-firmware" in self.step_names:
@@ -250,6 +256,7 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
 
     rdp_level = facts.get("swd.rdp_level")
     unlock = "unlock-rdp" in steps
+    blank_written: list[int] = []
     if unlock:
         erase = list(range(len(SECTORS)))
         backup_note = ("none possible: under read protection level 1 the debugger cannot read the flash, and "
@@ -257,14 +264,16 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
         warnings.insert(0, "lifting read protection (RDP 1 -> 0) ERASES THE WHOLE FLASH - firmware, "
                            "configuration and bootloader - and no backup is possible under RDP 1")
     else:
-        erase = sorted({s.number for seg in segments for s in sectors_touched(seg.address, len(seg.data))})
+        touched = {s.number for seg in segments for s in sectors_touched(seg.address, len(seg.data))}
+        blank_written = sorted(touched & blank_sectors(facts))
+        erase = sorted(touched - set(blank_written))
         backup_note = ("the whole flash (1 MiB, 0x08000000..0x080FFFFF: firmware, config sectors 1-2, update "
                        "buffer, bootloader) as a .bin, plus a .json with the board UID, option bytes and sha256")
     wrp = list(facts.get("swd.wrp_sectors") or [])
     if "clear-wrp" in steps and wrp:
         warnings.append(f"write protection is removed from sector(s) {', '.join(map(str, wrp))}")
     elif not unlock and wrp:
-        blocked = sorted(set(wrp) & set(erase))
+        blocked = sorted(set(wrp) & (set(erase) | set(blank_written)))  # programming a protected sector fails too
         if blocked and "clear-wrp" not in steps:
             steps.append("clear-wrp")
             warnings.append(f"write protection is removed from sector(s) {', '.join(map(str, wrp))}")
@@ -276,11 +285,18 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
     plan_steps = []
     for name in steps:
         spec = FIXES[name]
-        plan_steps.append(PlanStep(name, spec.title, spec.destructive, _detail(name, segments, erase, wrp, fw_info)))
+        plan_steps.append(PlanStep(name, spec.title, spec.destructive,
+                                   _detail(name, segments, erase, wrp, fw_info, blank_written)))
     writes = [(s.address, len(s.data), s.what + _part(s)) for s in segments]
     return Plan(verdict, plan_steps, erase, writes, backup_note, warnings, findings, segments, hw,
                 facts.get("swd.uid"), keep_config,
-                bootloader_sector_hash_check="write-firmware" in steps and "write-bootloader" not in steps)
+                bootloader_sector_hash_check="write-firmware" in steps and "write-bootloader" not in steps,
+                blank_written=blank_written)
+
+
+def blank_sectors(facts: dict) -> set[int]:
+    """Sectors the diagnosis's flash map saw blank."""
+    return {s["number"] for s in facts.get("flash.sectors") or () if isinstance(s, dict) and s.get("state") == "blank"}
 
 
 def _part(seg: Segment) -> str:
@@ -289,7 +305,8 @@ def _part(seg: Segment) -> str:
     return " (sector 0)" if seg.address == FLASH_BASE and len(seg.data) <= 0x4000 else ""
 
 
-def _detail(name: str, segments: list[Segment], erase: list[int], wrp: list[int], fw_info: Any) -> str:
+def _detail(name: str, segments: list[Segment], erase: list[int], wrp: list[int], fw_info: Any,
+            blank_written: list[int]) -> str:
     if name == "write-bootloader":
         seg = next(s for s in segments if s.what == "bootloader")
         return f"{len(seg.data)} bytes into sector 11 only"
@@ -298,7 +315,12 @@ def _detail(name: str, segments: list[Segment], erase: list[int], wrp: list[int]
                        for s in sectors_touched(seg.address, len(seg.data))})
         total = sum(len(s.data) for s in segments if s.what == "firmware")
         hw = f"HW {fw_info.hw}" + (f", FW {fw_info.version}" if fw_info.version else "") if fw_info else ""
-        return f"{hw}; {total} bytes, sector erase of {', '.join(map(str, secs))} only"
+        erased = [n for n in secs if n not in blank_written]
+        blank = [n for n in secs if n in blank_written]
+        how = (f"sector erase of {', '.join(map(str, erased))} only" if erased else "no erase")
+        if blank:
+            how += f"; {', '.join(map(str, blank))} blank, written without an erase"
+        return f"{hw}; {total} bytes, {how}"
     if name == "clear-wrp":
         return "sectors " + ", ".join(map(str, wrp)) if wrp else "all sectors"
     if name == "unlock-rdp":
