@@ -296,3 +296,15 @@ def test_a_second_fix_takes_the_board_hw_from_its_backup(tmp_path, images, capsy
     capsys.readouterr()
     assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes") == 0
     assert "your backup" in capsys.readouterr().err or verdict(board, capsys) == "healthy"
+
+
+def test_json_still_holds_the_diagnosis_when_the_fix_is_refused(tmp_path, images, capsys):
+    board = make(tmp_path, "bricked-update")
+    before = flash(board)
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw60"]), "--yes",
+               "--json") == 2
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert report["verdict"]["code"] == "app-missing" and not report["actions"]
+    assert err.strip().splitlines()[-1].startswith("vescdoctor:") and "built for HW 60" in err
+    assert flash(board) == before

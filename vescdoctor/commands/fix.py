@@ -87,6 +87,7 @@ def run(args) -> int:
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731
     outcome = None
     plan = None
+    refusal = None
     with open_environment(args) as env:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=log)
         report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix",
@@ -101,34 +102,39 @@ def run(args) -> int:
                   file=sys.stderr)
             exit_code = 1
         else:
-            plan = make_plan(diagnosis, bootloader=bootloader, firmware=firmware, keep_config=args.keep_config,
-                             board_hw=answers.get("hw") if answers.get("hw") != "unsure" else None,
-                             backup_dir=backup_dir)
-            text_out = sys.stderr if args.json else sys.stdout
-            print(f"\nVerdict: {diagnosis.verdict}", file=sys.stderr)
-            if args.dry_run or not plan.steps:
-                for line in plan.describe():
-                    print(line, file=text_out)
-                if args.dry_run and plan.steps:
-                    print("Dry run: nothing was changed.", file=text_out)
-                exit_code = 0
-            else:
-                if plan.destructive and not args.yes:
-                    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-                        raise InputError("the fix erases and writes flash: pass --yes (or run on a terminal to "
-                                         "confirm); nothing was changed")
-                    if not confirm(plan, backup_dir):
-                        raise InputError("not confirmed; nothing was changed")
-                else:
+            try:
+                plan = make_plan(diagnosis, bootloader=bootloader, firmware=firmware, keep_config=args.keep_config,
+                                 board_hw=answers.get("hw") if answers.get("hw") != "unsure" else None,
+                                 backup_dir=backup_dir)
+                text_out = sys.stderr if args.json else sys.stdout
+                print(f"\nVerdict: {diagnosis.verdict}", file=sys.stderr)
+                if args.dry_run or not plan.steps:
                     for line in plan.describe():
-                        print(line, file=sys.stderr)
-                chip_before = bench_chip_seconds(env)
-                outcome = execute_plan(plan, env, on_event=StderrProgress(), backup_dir=backup_dir,
-                                       answers=answers)
-                exit_code = 0 if outcome.ok else 3 if outcome.unreachable else 1
-                if chip_before is not None:
-                    print(f"bench: a real STM32F405 would have spent {bench_chip_seconds(env) - chip_before:.2f} s "
-                          "erasing and programming (datasheet typical times)", file=sys.stderr)
+                        print(line, file=text_out)
+                    if args.dry_run and plan.steps:
+                        print("Dry run: nothing was changed.", file=text_out)
+                    exit_code = 0
+                else:
+                    if plan.destructive and not args.yes:
+                        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                            raise InputError("the fix erases and writes flash: pass --yes (or run on a terminal to "
+                                             "confirm); nothing was changed")
+                        if not confirm(plan, backup_dir):
+                            raise InputError("not confirmed; nothing was changed")
+                    else:
+                        for line in plan.describe():
+                            print(line, file=sys.stderr)
+                    chip_before = bench_chip_seconds(env)
+                    outcome = execute_plan(plan, env, on_event=StderrProgress(), backup_dir=backup_dir,
+                                           answers=answers)
+                    exit_code = 0 if outcome.ok else 3 if outcome.unreachable else 1
+                    if chip_before is not None:
+                        print(f"bench: a real STM32F405 would have spent {bench_chip_seconds(env) - chip_before:.2f} s "
+                              "erasing and programming (datasheet typical times)", file=sys.stderr)
+            except InputError as exc:
+                # Refused after the diagnosis (wrong-HW file, HW unknown, no consent): nothing was written, and a
+                # script still gets the diagnosis (--json, --report) beside the one-line reason.
+                refusal, exit_code = exc, 2
     if plan is not None:
         report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix",
                               keep_uid=args.keep_uid, plan=plan.steps, actions=outcome.actions if outcome else (),
@@ -145,6 +151,8 @@ def run(args) -> int:
             print(f"Fix {outcome.message}", file=sys.stderr)
         else:
             print(f"vescdoctor: fix did not complete: {outcome.message}", file=sys.stderr)
+    if refusal is not None:
+        print(f"vescdoctor: {refusal}", file=sys.stderr)
     if report_error:  # said last, so it is seen; the exit code stays the fix's
         print(report_error, file=sys.stderr)
     return exit_code
