@@ -144,7 +144,7 @@ async def _unplug(tmp_path):
         assert "run vescdoctor again" in text
         assert "lost" in text  # the engine's reason: the probe went away
         await pilot.press("ctrl+q")
-    assert app.return_code == 0
+    assert app.return_code == 1  # as `vescdoctor fix`: the repair did not complete
 
 
 # -- a write can't be cancelled, quitting asks (a stand-in engine that stops mid-write until told) ---------------

@@ -17,7 +17,7 @@ def demo_app(root: Path, **kw) -> tuple[VescDoctorApp, dict[str, Path]]:
     demo = make_demo(root, firmware_size=kw.pop("firmware_size", "release5"))
     app = VescDoctorApp(board_dir=demo["board"], bootloader=kw.pop("bootloader", demo["bootloader"]),
                         firmware=kw.pop("firmware", demo["firmware"]), backup_dir=demo["backups"],
-                        report_path=demo["report"], board_label="bricked-update", **kw)
+                        report_path=kw.pop("report_path", demo["report"]), board_label="bricked-update", **kw)
     return app, demo
 
 

@@ -64,6 +64,8 @@ class VescDoctorApp(App[int]):
         self.outcome: Any = None
         self.fix_error: str | None = None
         self.report_written: Path | None = None
+        self.report_error: str | None = None  # why the last save failed (one line)
+        self.journal: Any = None  # FixJournal: what the running repair did so far
         self.sub_title = f"simulated board {self.board_label}" if self.board_dir else "real hardware"
 
     # -- lifetime ---------------------------------------------------------------------------------------------
@@ -159,8 +161,27 @@ class VescDoctorApp(App[int]):
 
         self.switch_screen(VerdictScreen())
 
-    def make_plan(self, bootloader: str, firmware: str, keep_config: bool) -> tuple[Any, str | None]:
-        """The fix plan for the verdict and these image files, or the one-line reason there is none."""
+    def known_board_hw(self) -> str | None:
+        """The board's hardware as the diagnosis knows it (the answer to `hw`, the VESC's reply, the firmware in
+        flash ...), None when it does not: what the verdict screen's Board hardware field starts with."""
+        try:
+            from ..fixes.plan import board_hw_of
+
+            hw, _ = board_hw_of(self.diagnosis())
+        except Exception:  # an engine without it, a diagnosis it can't read: the field starts empty
+            answer = (self.session.answers.get("hw") if self.session else None) or None
+            hw = None if answer == "unsure" else answer
+        return hw or None
+
+    def make_plan(self, bootloader: str, firmware: str, keep_config: bool,
+                  board_hw: str | None = None) -> tuple[Any, str | None]:
+        """The fix plan for the verdict and these image files (`~` expanded), or the one-line reason there is none
+        (in the TUI's words: fields to fill in, not CLI flags). `board_hw`: a normalised HW name the user gave in
+        the Board hardware field (None: as diagnosed)."""
+        import inspect
+
+        from .wording import tui_text
+
         try:
             make_plan = fix_api("make_plan")
         except ImportError:
@@ -169,14 +190,23 @@ class VescDoctorApp(App[int]):
         from ..images import load_image
 
         try:
-            bl = load_image(bootloader) if bootloader.strip() else None
-            fw = load_image(firmware) if firmware.strip() else None
-            board_hw = (self.session.answers.get("hw") if self.session else None) or None
-            board_hw = None if board_hw == "unsure" else board_hw
+            bl = load_image(image_path(bootloader)) if bootloader.strip() else None
+            fw = load_image(image_path(firmware)) if firmware.strip() else None
+            if not board_hw or board_hw == "unsure":
+                answer = (self.session.answers.get("hw") if self.session else None) or None
+                board_hw = None if answer == "unsure" else answer
+            elif board_hw == self.known_board_hw():
+                board_hw = None  # as diagnosed: the engine names where it came from
+            extra = {}
+            try:
+                if "backup_dir" in inspect.signature(make_plan).parameters:
+                    extra["backup_dir"] = self.effective_backup_dir()  # earlier backups can tell the hardware
+            except (TypeError, ValueError):
+                pass
             return make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
-                             board_hw=board_hw), None
+                             board_hw=board_hw, **extra), None
         except VescDoctorError as exc:
-            return None, str(exc)
+            return None, tui_text(str(exc))
         except Exception as exc:  # not ours to crash on: show it
             return None, f"{type(exc).__name__}: {exc}"
 
@@ -201,9 +231,11 @@ class VescDoctorApp(App[int]):
         self.push_screen(ConfirmScreen(plan, sectors, self.effective_backup_dir()), answered)
 
     def start_fix(self, plan: Any) -> None:
+        from .journal import FixJournal
         from .screens.fix import FixScreen
 
         self.plan = plan
+        self.journal = FixJournal(plan, self.effective_backup_dir())
         self.switch_screen(FixScreen(plan))
 
     def fix_over(self, outcome: Any, error: str | None) -> None:
@@ -211,7 +243,25 @@ class VescDoctorApp(App[int]):
 
         self.writing = False
         self.outcome, self.fix_error = outcome, error
+        if error is not None and self.journal is not None:
+            self.journal.interrupt(error)
         self.switch_screen(EndScreen())
+
+    @property
+    def fix_running(self) -> bool:
+        """A repair started and has not ended (its worker may be between writes, or writing)."""
+        return self.plan is not None and self.outcome is None and self.fix_error is None
+
+    def exit_code(self) -> int:
+        """As the CLI's: 0 nothing was repaired or the repair is done, 1 it did not complete (or is cut short now),
+        3 the chip could not be reached for it."""
+        if self.plan is None:
+            return 0
+        if self.fix_running or self.fix_error is not None:
+            return 1
+        if getattr(self.outcome, "ok", False):
+            return 0
+        return 3 if getattr(self.outcome, "unreachable", False) else 1
 
     # -- the report -------------------------------------------------------------------------------------------
     def build_report(self) -> dict | None:
@@ -221,24 +271,42 @@ class VescDoctorApp(App[int]):
         from ..report.model import build_report
 
         outcome = self.outcome
+        if outcome is not None:  # the engine's own record
+            actions = list(getattr(outcome, "actions", None) or ())
+            backups = list(getattr(outcome, "backups", None) or ())
+        elif self.journal is not None:  # cut short: what the events said so far
+            actions, backups = self.journal.actions(), self.journal.backups()
+        else:
+            actions, backups = [], []
         report = build_report(self.session.result(), env_summary=env_summary(self.env) if self.env else
                             {"simulated": self.board_dir is not None, "sim_board": self.board_label},
-                            graph=self.graph, command="tui",
-                            actions=list(getattr(outcome, "actions", None) or ()),
-                            backups=list(getattr(outcome, "backups", None) or ()),
-                            plan=list(getattr(self.plan, "steps", None) or ()) if outcome is not None else ())
+                            graph=self.graph, command="tui", actions=actions, backups=backups,
+                            plan=list(getattr(self.plan, "steps", None) or ()) if self.plan is not None else ())
         after = getattr(outcome, "after", None)
         if after is not None and hasattr(after, "result"):  # as `vescdoctor fix` reports it
             report["after"] = {"verdict": after.verdict, "findings": list(after.result.findings)}
         return report
 
     def save_report(self, path: str | Path | None = None) -> Path | None:
+        """Write the report (`~` expanded); None when there is none yet or, while the app runs, when it could not be
+        written: the one-line reason is then on screen (and in `report_error`), the app goes on. Once the app has
+        ended, a bad place raises as before (the caller prints it)."""
+        from ..errors import VescDoctorError
         from ..report.model import write_report
 
         report = self.build_report()
         if report is None:
             return None
-        self.report_written = write_report(report, Path(path) if path else self.report_path)
+        target = Path(str(path)).expanduser() if path else self.report_path.expanduser()
+        try:
+            self.report_written = write_report(report, target)
+        except (VescDoctorError, OSError, ValueError) as exc:
+            self.report_error = " ".join(str(exc).split()) or type(exc).__name__
+            if not self.is_running:  # after the app ended (`vescdoctor demo` saves then): the caller says it
+                raise
+            self.notify(self.report_error, title="Report not saved", severity="error", timeout=15)
+            return None
+        self.report_error = None
         return self.report_written
 
     # -- quitting ---------------------------------------------------------------------------------------------
@@ -249,8 +317,23 @@ class VescDoctorApp(App[int]):
             if not isinstance(self.screen, QuitWhileWriting):
                 self.push_screen(QuitWhileWriting(), self._quit_answer)
             return
-        self.exit(0)
+        if self.fix_running and self.journal is not None:
+            self.journal.interrupt("quit before the repair finished")
+        self.finish()
+
+    def finish(self) -> None:
+        """Leave with the exit code `exit_code()` says: as app.run()'s result (what `vescdoctor` exits with) and as
+        the app's return code."""
+        code = self.exit_code()
+        self.exit(code, return_code=code)
 
     def _quit_answer(self, quit_anyway: bool | None) -> None:
         if quit_anyway:
-            self.exit(1)
+            if self.journal is not None:
+                self.journal.interrupt("quit while writing to the flash")
+            self.finish()
+
+
+def image_path(text: str) -> str:
+    """A path typed into a field: surrounding blanks dropped, `~` expanded."""
+    return str(Path(text.strip()).expanduser())

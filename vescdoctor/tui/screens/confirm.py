@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from ...knowledge.flash import SECTORS
+from ..wording import tui_text
 
 
 def _number(item: Any) -> int:
@@ -53,9 +54,12 @@ def consent_text(plan: Any, sectors: list[dict], backup_dir: Path) -> Text:
     text.append(f"{getattr(plan, 'backup_note', None) or 'the whole flash and the option bytes'}\n")
     text.append(f"  into {backup_dir}\n")
     for warning in getattr(plan, "warnings", None) or ():
-        text.append(f"! {warning}\n", style="bold")
+        text.append(f"! {tui_text(warning)}\n", style="bold")
     text.append("Keep the battery connected and don't unplug anything until the end.", style="italic")
     return text
+
+
+BOX_ROWS = 6  # the box's border, the buttons and their margin
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -75,7 +79,17 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#confirm-box").border_title = "Repair the board?"
+        self.fit_scroll()
         self.query_one("#confirm-no", Button).focus()
+
+    def on_resize(self) -> None:
+        self.fit_scroll()
+
+    def fit_scroll(self) -> None:
+        """The buttons row always shows: the sector list scrolls within what the box (90% of the screen) leaves
+        after its border (2 rows) and the buttons (3 rows and a 1-row margin)."""
+        height = self.size.height or self.app.size.height
+        self.query_one("#confirm-scroll").styles.max_height = max(3, int(height * 0.9) - BOX_ROWS)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -1,6 +1,7 @@
 """The end: what the repair changed, the verdict after it, and the report."""
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from rich.text import Text
@@ -8,6 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from ..wording import tui_text
 
 
 def after_verdict(after: Any) -> str | None:
@@ -29,7 +32,7 @@ def outcome_text(outcome: Any, error: str | None) -> Text:
     text = Text()
     ok = bool(getattr(outcome, "ok", False)) and error is None
     text.append("Repair done\n" if ok else "The repair did not complete\n", style="bold")
-    message = error or getattr(outcome, "message", "") or ""
+    message = tui_text(error or getattr(outcome, "message", "") or "")
     if message:
         text.append(f"{message}\n")
     actions = getattr(outcome, "actions", None) or ()
@@ -39,6 +42,7 @@ def outcome_text(outcome: Any, error: str | None) -> Text:
             get = action.get if isinstance(action, dict) else (lambda k, a=action: getattr(a, k, None))
             mark = "ok " if get("ok") else "FAILED "
             detail = get("detail") or get("error") or ""
+            detail = tui_text(detail)
             text.append(f"  {mark}{get('step') or get('name')}" + (f": {detail}" if detail else "") + "\n")
     backups = getattr(outcome, "backups", None) or ()
     for backup in backups:
@@ -56,12 +60,20 @@ def outcome_text(outcome: Any, error: str | None) -> Text:
     return text
 
 
+def so_far(journal: Any) -> Any:
+    """The repair cut short (no outcome from the engine): what its events said was done, as an outcome."""
+    if journal is None:
+        return None
+    return SimpleNamespace(ok=False, actions=journal.actions(), backups=journal.backups(), message="", after=None)
+
+
 class EndScreen(Screen):
     def compose(self) -> ComposeResult:
         app = self.app
         yield Header()
         with VerticalScroll(id="end-body"):
-            yield Static(outcome_text(app.outcome, app.fix_error), id="end-text")
+            yield Static(outcome_text(app.outcome if app.outcome is not None else so_far(app.journal), app.fix_error),
+                         id="end-text")
             yield Label("Report file")
             yield Input(str(app.report_path), id="report-path")
         with Horizontal(classes="buttons"):
@@ -85,4 +97,4 @@ class EndScreen(Screen):
         if event.button.id == "end-save":
             self.save()
         else:
-            self.app.exit(0 if getattr(self.app.outcome, "ok", False) else 1)
+            self.app.finish()

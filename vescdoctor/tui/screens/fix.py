@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Header, Label, ProgressBar, RichLog,
 from ..messages import FixCrashed, FixFinished, FixProgress
 
 BARS = ("backup", "unlock", "erase", "program", "verify")
+WRITE_BARS = ("erase", "program", "verify")  # one round per image written
 OTHER = ("reset", "reprobe")
 CANCEL = "Cancel"
 CANCEL_WRITING = "Writing: can't cancel now"
@@ -69,7 +70,11 @@ class FixScreen(Screen):
             self.post_message(FixCrashed(app.env_error or "the board could not be opened"))
             return
 
+        journal = app.journal
+
         def on_event(event: Any) -> None:
+            if journal is not None:  # in this thread, as the engine goes: a quit mid-write still has the record
+                journal.event(event)
             self.post_message(FixProgress(event))
             if self.cancel_requested.is_set() and not getattr(event, "writing", False):
                 raise FixCancelled("cancelled by the user before the next write")
@@ -99,17 +104,34 @@ class FixScreen(Screen):
         text = getattr(event, "message", "") or ""
         self.set_writing(bool(getattr(event, "writing", False)))
         if kind == "phase" and phase:
-            if self.phase in self.phases and self.phase != phase:
-                self.query_one(f"#bar-{self.phase}", ProgressBar).update(progress=100)
-            self.phase = phase
-            self.query_one("#fix-status", Static).update(f"{phase}: {text}" if text else phase)
+            self.enter_phase(phase)
+            if phase == "erase":  # a new write (the firmware after the bootloader): its bars start again
+                for name in WRITE_BARS:
+                    if name in self.phases:
+                        self.query_one(f"#bar-{name}", ProgressBar).update(progress=0)
+            self.show_status(phase, text)
             self.log_line(f"[{phase}] {text}" if text else f"[{phase}]")
-        elif kind == "progress" and phase in self.phases:
+        elif kind == "progress" and phase:
+            if phase != self.phase:  # programming follows the erase without a phase event of its own
+                self.enter_phase(phase)
             fraction = getattr(event, "fraction", None)
-            if fraction is not None:
+            self.show_status(phase, text, fraction)
+            if phase in self.phases and fraction is not None:
                 self.query_one(f"#bar-{phase}", ProgressBar).update(progress=max(0.0, min(1.0, fraction)) * 100)
         elif text:
             self.log_line(text)
+
+    def enter_phase(self, phase: str) -> None:
+        """`phase` begins: the one before it is complete."""
+        if self.phase in self.phases and self.phase != phase:
+            self.query_one(f"#bar-{self.phase}", ProgressBar).update(progress=100)
+        self.phase = phase
+
+    def show_status(self, phase: str, text: str, fraction: float | None = None) -> None:
+        status = f"{phase}: {text}" if text else phase
+        if fraction is not None:
+            status += f" ({max(0.0, min(1.0, fraction)) * 100:.0f}%)"
+        self.query_one("#fix-status", Static).update(status)
 
     def log_line(self, line: str) -> None:
         self.query_one("#fix-log", RichLog).write(line)
@@ -118,7 +140,10 @@ class FixScreen(Screen):
         self.app.writing = writing
         button = self.query_one("#fix-cancel", Button)
         button.disabled = writing or self.cancel_requested.is_set()
-        button.label = CANCEL_WRITING if writing else ("Cancelling..." if self.cancel_requested.is_set() else CANCEL)
+        label = CANCEL_WRITING if writing else ("Cancelling..." if self.cancel_requested.is_set() else CANCEL)
+        if str(button.label) != label:
+            button.label = label
+            button.refresh(layout=True)  # a label change alone keeps the old width: the longer one was cut off
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -133,7 +158,8 @@ class FixScreen(Screen):
                 bar = self.query_one(f"#bar-{phase}", ProgressBar)
                 if bar.progress:
                     bar.update(progress=100)
-        self.app.fix_over(message.outcome, None)
+        # after this screen's first refresh: switching away while its header still mounts crashes Textual's header
+        self.call_after_refresh(self.app.fix_over, message.outcome, None)
 
     def on_fix_crashed(self, message: FixCrashed) -> None:
-        self.app.fix_over(None, message.reason)
+        self.call_after_refresh(self.app.fix_over, None, message.reason)

@@ -1,6 +1,8 @@
 """Verdict: what is wrong, what to do, and the fix plan for the image files given (consent comes after)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -55,6 +57,8 @@ class VerdictScreen(Screen):
                     yield Input(app.bootloader_path, id="fix-bootloader", placeholder="path to the bootloader")
                     yield Label("Firmware image for your hardware")
                     yield Input(app.firmware_path, id="fix-firmware", placeholder="path to the firmware")
+                    yield Label("Board hardware (HW name, e.g. 410 for VESC 4.10-4.12; empty: as diagnosed)")
+                    yield Input(app.known_board_hw() or "", id="fix-hw", placeholder="e.g. 410, 60, 75_300")
                     yield Checkbox("Keep the motor configuration (sectors 1-2)", True, id="fix-keep")
         with Horizontal(classes="buttons"):
             if fixable:
@@ -74,29 +78,41 @@ class VerdictScreen(Screen):
     @on(Input.Submitted)
     @on(Checkbox.Changed)
     def inputs_changed(self) -> None:
-        self.update_plan()
+        self.update_plan(say_errors=True)
 
     @on(Input.Changed)
     def input_edited(self, event: Input.Changed) -> None:
-        # recompute when the field names a file that exists (cheap), not on every half-typed path
-        from pathlib import Path
+        # recompute when the field names a file that exists (cheap), or a HW name it knows, not on every half-typed
+        # path or name
+        from ..app import image_path
 
         value = event.value.strip()
-        if not value or Path(value).is_file():
+        if event.input.id == "fix-hw":
+            if not value or board_hw(value)[1] is None:
+                self.update_plan()
+        elif not value or Path(image_path(value)).is_file():
             self.update_plan()
 
-    def update_plan(self) -> None:
+    def update_plan(self, *, say_errors: bool = False) -> None:
+        from ..wording import tui_text
+
         bl = self.query_one("#fix-bootloader", Input).value
         fw = self.query_one("#fix-firmware", Input).value
         keep = self.query_one("#fix-keep", Checkbox).value
-        self.plan, error = self.app.make_plan(bl, fw, keep)
+        hw, hw_error = board_hw(self.query_one("#fix-hw", Input).value)
+        if hw_error is not None:
+            self.plan, error = None, f"Board hardware: {hw_error}"
+            if say_errors:
+                self.notify(error, title="Board hardware", severity="error", timeout=15)
+        else:
+            self.plan, error = self.app.make_plan(bl, fw, keep, hw)
         text = Text()
         if self.plan is None:
             text.append("No repair possible yet: ", style="bold")
             text.append(error or "no plan")
         else:
             for line in self.plan.describe():
-                text.append(f"{line}\n")
+                text.append(f"{tui_text(line)}\n")
         self.query_one("#fix-plan", Static).update(text)
         go = self.query_one("#fix-go", Button)
         go.disabled = self.plan is None
@@ -104,7 +120,7 @@ class VerdictScreen(Screen):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "fix-go":
-            self.update_plan()
+            self.update_plan(say_errors=True)
             if self.plan is not None:
                 self.app.ask_consent(self.plan)
         elif event.button.id == "save-report":
@@ -112,4 +128,18 @@ class VerdictScreen(Screen):
             if path is not None:
                 self.notify(f"Report saved to {path}", title="Report")
         elif event.button.id == "verdict-quit":
-            self.app.exit(0)
+            self.app.finish()
+
+
+def board_hw(text: str) -> tuple[str | None, str | None]:
+    """The Board hardware field: (normalised HW name or None for empty/unsure, None) or (None, the one-line error)."""
+    from ...knowledge.images_table import hw_answer
+    from ..wording import tui_text
+
+    if not text.strip():
+        return None, None
+    try:
+        hw = hw_answer(text)
+    except ValueError as exc:
+        return None, tui_text(" ".join(str(exc).split()))
+    return (None if hw == "unsure" else hw), None

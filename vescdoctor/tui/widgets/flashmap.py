@@ -21,20 +21,46 @@ def _size(size: int) -> str:
     return f"{size // 1024}K"
 
 
+# The words a cell shows, longest first: a narrow cell (80 columns: about 6 each) takes the first that leaves a blank
+# column, so two neighbours never run together ("bufferbuffer").
+SHORT = {"bootloader": ("boot", "bl"), "config": ("config", "conf", "cfg"), "buffer": ("buffer", "buf"),
+         "app": ("app",), "blank": ("blank", "blnk", "-"), "data": ("data", "dat"),
+         "unreadable": ("unreadable", "unread", "unrd", "?"), "unknown": ("unknown", "unkn", "?")}
+
+
+def fit(word: str, width: int) -> str:
+    """`word` or its shortest needed form, so that it leaves at least one of `width` columns blank (0: unknown)."""
+    forms = SHORT.get(word, (word,))
+    if width <= 0:
+        return forms[0]
+    return next((f for f in forms if len(f) < width), forms[-1])
+
+
 class SectorCell(Static):
     def __init__(self, number: int) -> None:
         super().__init__(id=f"sector-{number}", classes="sector")
         self.number = number
+        self.words = ("", "")
+        self.lines: tuple[str, ...] = ()
 
     def show(self, role: str, size: int, state: str, detail: str = "") -> None:
         for name in STATES:
             self.set_class(name == state, f"state-{name}")
         for name in ("app", "config", "buffer", "bootloader"):
             self.set_class(name == role, f"role-{name}")
-        role_short = "boot" if role == "bootloader" else role
-        self.update(f"{self.number}\n{role_short}\n{state}")
+        self.words = (role, state)
+        self.draw()
         self.tooltip = f"sector {self.number} 0x{SECTORS[self.number].address:08X} {_size(size)}: {role}, {state}" + \
             (f" ({detail})" if detail else "")
+
+    def draw(self) -> None:
+        # the narrowest cell's width for every cell, so all say the same word for the same thing
+        parent = self.parent
+        width = parent.content_size.width // len(SECTORS) if isinstance(parent, FlashMap) else \
+            self.content_size.width
+        role, state = self.words
+        self.lines = (str(self.number), fit(role, width), fit(state, width))
+        self.update("\n".join(self.lines))
 
 
 class FlashMap(Horizontal):
@@ -48,6 +74,10 @@ class FlashMap(Horizontal):
 
     def on_mount(self) -> None:
         self.show_sectors(None)
+
+    def on_resize(self) -> None:
+        for cell in self.query(SectorCell):
+            cell.draw()
 
     def show_sectors(self, sectors: Iterable[dict[str, Any]] | None, *, unreadable: bool = False) -> None:
         """Draw the `flash.sectors` fact; None: not read (unknown, or unreadable when the chip refuses reads)."""

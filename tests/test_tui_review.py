@@ -1,0 +1,569 @@
+"""Pilot tests of a review's findings: saving the report to a bad place or a `~` path, the confirmation dialog at
+80x24, `~` in the image fields, the Board hardware field (read-protected board), progress bars per image, quitting
+mid-repair (exit codes, the record so far), the cancel label, the 80-column flash map and the TUI's own wording."""
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tui_support import demo_app, enter_to_verdict, screen_name, wait_for
+
+SIZE = (100, 30)
+
+
+def _record_notes(app) -> list[tuple[str, str]]:
+    """(severity, message) of every notification the app shows from now on."""
+    notes: list[tuple[str, str]] = []
+    real = app.notify
+
+    def notify(message, *args, **kw):
+        notes.append((kw.get("severity", "information"), str(message)))
+        return real(message, *args, **kw)
+
+    app.notify = notify
+    return notes
+
+
+class _Event:
+    def __init__(self, kind, phase, fraction=None, message="", writing=False):
+        self.kind, self.phase, self.fraction, self.message, self.writing = kind, phase, fraction, message, writing
+
+
+def _stand_in(monkeypatch, script):
+    """Replace the fix engine's execute_plan with `script(on_event, backup_dir)` (its return is the outcome)."""
+    import vescdoctor.tui.app as app_module
+
+    def fake_execute(plan, env, *, on_event, backup_dir, answers=None):
+        return script(on_event, Path(backup_dir))
+
+    real = app_module.fix_api
+    monkeypatch.setattr(app_module, "fix_api", lambda name: fake_execute if name == "execute_plan" else real(name))
+
+
+async def _start_repair(pilot) -> None:
+    app = pilot.app
+    await enter_to_verdict(pilot)
+    assert app.focused.id == "fix-go"
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: screen_name(app) == "ConfirmScreen", what="the confirmation")
+    await pilot.press("tab")
+    assert app.focused.id == "confirm-yes"
+    await pilot.press("enter")
+
+
+def _fake_backup(backup_dir: Path, name: str = "vesc-test-backup") -> dict:
+    """What the engine's backup step leaves: the image and its sidecar."""
+    import hashlib
+
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    data = b"\xff" * 1024
+    sha = hashlib.sha256(data).hexdigest()
+    (backup_dir / f"{name}.bin").write_bytes(data)
+    (backup_dir / f"{name}.json").write_text(json.dumps({"format": "vescdoctor-backup", "sha256": sha,
+                                                        "size": len(data)}))
+    return {"file": str(backup_dir / f"{name}.bin"), "sha256": sha, "size": len(data)}
+
+
+# -- 1. Save report: a bad place is one line on screen, `~` is the home directory -------------------------------
+
+def test_save_report_on_the_verdict_screen_to_a_bad_place_says_so_and_goes_on(tmp_path):
+    asyncio.run(_save_verdict_bad(tmp_path))
+
+
+async def _save_verdict_bad(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    app, _ = demo_app(tmp_path, report_path=blocker / "report.json")
+    notes = _record_notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_to_verdict(pilot)
+        app.screen.query_one("#save-report").press()
+        await pilot.pause(0.2)
+        assert screen_name(app) == "VerdictScreen", "the app keeps running"
+        errors = [m for sev, m in notes if sev == "error"]
+        assert len(errors) == 1 and "cannot write" in errors[0] and "\n" not in errors[0], notes
+        assert app.report_written is None and app.report_error == errors[0]
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+def test_save_report_expands_the_home_directory(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    asyncio.run(_save_verdict_home(tmp_path, home))
+
+
+async def _save_verdict_home(tmp_path, home):
+    app, _ = demo_app(tmp_path, report_path="~/verdict-report.json")
+    notes = _record_notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_to_verdict(pilot)
+        app.screen.query_one("#save-report").press()
+        await pilot.pause(0.2)
+        assert app.report_written == home / "verdict-report.json", notes
+        assert (home / "verdict-report.json").is_file()
+        assert not [m for sev, m in notes if sev == "error"]
+        await pilot.press("ctrl+q")
+
+
+def test_save_report_on_the_end_screen_bad_place_then_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    _stand_in(monkeypatch, lambda on_event, backup_dir: SimpleNamespace(
+        ok=True, actions=[{"step": "backup", "ok": True}], backups=[], message="stand-in done", after=None))
+    asyncio.run(_save_end(tmp_path, home))
+
+
+async def _save_end(tmp_path, home):
+    app, _ = demo_app(tmp_path)
+    notes = _record_notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_repair(pilot)
+        await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end")
+        field = app.screen.query_one("#report-path")
+        for bad in (str(tmp_path / "no-such-dir" / "r.json"), str(tmp_path)):
+            field.value = bad
+            field.focus()
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            assert screen_name(app) == "EndScreen", "the app keeps running"
+            assert notes and notes[-1][0] == "error" and "cannot write" in notes[-1][1], notes
+        assert app.report_written is None
+        field.value = "~/end-report.json"
+        app.screen.query_one("#end-save").press()
+        await pilot.pause(0.2)
+        assert app.report_written == home / "end-report.json"
+        assert json.loads((home / "end-report.json").read_text())["command"] == "tui"
+        await pilot.press("ctrl+q")  # the report field has the focus: `q` would be a letter
+    assert app.return_code == 0
+
+
+# -- 2. The confirmation at 80x24: every sector listed, the buttons always on screen ---------------------------
+
+def _check_confirmation_fits(app) -> str:
+    """The buttons inside the box and on screen, every sector to erase listed; the dialog's text."""
+    screen = app.screen
+    inner = screen.query_one("#confirm-box").content_region
+    for button_id in ("#confirm-no", "#confirm-yes"):
+        region = screen.query_one(button_id).region
+        assert region.height == 3, (button_id, region)
+        assert screen.region.contains_region(region), (button_id, region, screen.region)
+        assert inner.contains_region(region), (button_id, region, inner)
+    text = str(screen.query_one("#confirm-text").render())
+    for n in screen.plan.erase_sectors:
+        assert f"sector {n:2d}" in text
+    assert "Keep the battery connected" in text
+    scroll = screen.query_one("#confirm-scroll")
+    assert scroll.max_scroll_y == max(0, scroll.virtual_size.height - scroll.scrollable_content_region.height)
+    assert app.focused.id == "confirm-no"
+    return text
+
+
+def test_confirmation_buttons_are_on_screen_at_80x24(tmp_path):
+    asyncio.run(_confirm_small(tmp_path))
+
+
+async def _confirm_small(tmp_path):
+    app, _ = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await enter_to_verdict(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_name(app) == "ConfirmScreen", what="the confirmation")
+        await pilot.pause(0.1)
+        _check_confirmation_fits(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen_name(app) == "VerdictScreen"
+        await pilot.press("ctrl+q")
+
+
+def test_confirmation_of_a_whole_flash_erase_scrolls_and_keeps_its_buttons_at_80x24(tmp_path):
+    asyncio.run(_confirm_long(tmp_path))
+
+
+async def _confirm_long(tmp_path):
+    """Lifting read protection erases all 12 sectors: the longest list there is."""
+    app = _read_protected(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await enter_to_verdict(pilot)
+        app.screen.query_one("#fix-hw").value = "410"
+        await pilot.pause(0.1)
+        app.screen.query_one("#fix-go").press()
+        await wait_for(pilot, lambda: screen_name(app) == "ConfirmScreen", what="the confirmation")
+        await pilot.pause(0.1)
+        assert app.screen.plan.erase_sectors == list(range(12))
+        text = _check_confirmation_fits(app)
+        assert "ERASES THE WHOLE FLASH" in text
+        scroll = app.screen.query_one("#confirm-scroll")
+        assert scroll.max_scroll_y > 0, "the long list scrolls instead of pushing the buttons off"
+        scroll.scroll_end(animate=False)
+        await pilot.pause(0.1)
+        _check_confirmation_fits(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen_name(app) == "VerdictScreen"
+        await pilot.press("ctrl+q")
+
+
+# -- 3. `~` in the image fields ----------------------------------------------------------------------------------
+
+def test_image_fields_expand_the_home_directory(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    asyncio.run(_tilde_images(tmp_path, home))
+
+
+async def _tilde_images(tmp_path, home):
+    app, demo = demo_app(tmp_path, bootloader="", firmware="")
+    shutil.copy(demo["bootloader"], home / "bl.bin")
+    shutil.copy(demo["firmware"], home / "fw.bin")
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_to_verdict(pilot)
+        screen = app.screen
+        assert screen.plan is None
+        screen.query_one("#fix-bootloader").value = "~/bl.bin"
+        screen.query_one("#fix-firmware").value = " ~/fw.bin "
+        await pilot.pause(0.2)
+        assert screen.plan is not None, str(screen.query_one("#fix-plan").render())
+        assert not screen.query_one("#fix-go").disabled
+        assert [s.name for s in screen.plan.steps][:3] == ["backup", "write-bootloader", "write-firmware"]
+        await pilot.press("ctrl+q")
+
+
+# -- 4. The board's hardware, when the diagnosis can't tell (read-protected) -------------------------------------
+
+def _read_protected(tmp_path):
+    from vescdoctor.sim import imagegen
+    from vescdoctor.sim.scenario import build_board, find_scenario
+    from vescdoctor.tui.app import VescDoctorApp
+
+    board = tmp_path / "board"
+    build_board(find_scenario("read-protected"), board)
+    (tmp_path / "bl.bin").write_bytes(imagegen.bootloader())
+    (tmp_path / "fw.bin").write_bytes(imagegen.firmware(hw="410"))
+    return VescDoctorApp(board_dir=board, bootloader=tmp_path / "bl.bin", firmware=tmp_path / "fw.bin",
+                         backup_dir=tmp_path / "backups", report_path=tmp_path / "report.json")
+
+
+def test_board_hardware_field_unblocks_a_read_protected_board(tmp_path):
+    asyncio.run(_board_hw(tmp_path))
+
+
+async def _board_hw(tmp_path):
+    app = _read_protected(tmp_path)
+    notes = _record_notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_to_verdict(pilot)
+        assert app.session.verdict.code == "read-protected"
+        screen = app.screen
+        hw = screen.query_one("#fix-hw")
+        assert hw.value == "", "the diagnosis does not know the hardware: nothing prefilled"
+        assert screen.plan is None and screen.query_one("#fix-go").disabled
+        refusal = str(screen.query_one("#fix-plan").render())
+        assert "hardware is not known" in refusal and "Board hardware field" in refusal
+        assert "--answer" not in refusal and "--" not in refusal
+        # a name it does not know: one line on screen, still no plan
+        hw.value = "bogus"
+        hw.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        errors = [m for sev, m in notes if sev == "error"]
+        assert len(errors) == 1 and "not a VESC HW name" in errors[0] and "\n" not in errors[0], notes
+        assert screen.plan is None and screen.query_one("#fix-go").disabled
+        # 4.12 is the 410 hardware: a plan, that lifts the protection and writes both images for HW 410
+        hw.value = "4.12"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert screen.plan is not None, str(screen.query_one("#fix-plan").render())
+        assert screen.plan.board_hw == "410"
+        assert [s.name for s in screen.plan.steps][:3] == ["unlock-rdp", "write-bootloader", "write-firmware"]
+        assert not screen.query_one("#fix-go").disabled
+        # typing 410 straight in works as well, without Enter
+        hw.value = ""
+        await pilot.pause(0.1)
+        assert screen.plan is None
+        hw.value = "410"
+        await pilot.pause(0.1)
+        assert screen.plan is not None and screen.plan.board_hw == "410"
+        await pilot.press("ctrl+q")
+
+
+def test_board_hardware_field_is_prefilled_when_the_diagnosis_knows(tmp_path):
+    asyncio.run(_board_hw_known(tmp_path))
+
+
+async def _board_hw_known(tmp_path):
+    app, _ = demo_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_to_verdict(pilot)
+        assert app.screen.query_one("#fix-hw").value == "410"  # from the update still in the buffer
+        assert app.screen.plan is not None
+        await pilot.press("ctrl+q")
+
+
+# -- 5. Progress bars start again for the firmware after the bootloader ------------------------------------------
+
+def test_progress_bars_reset_for_each_image_and_the_status_follows(tmp_path, monkeypatch):
+    release = threading.Event()
+    started = threading.Event()
+
+    def script(on_event, backup_dir):
+        started.set()
+        release.wait(20)
+        return SimpleNamespace(ok=True, actions=[], backups=[], message="stand-in done", after=None)
+
+    _stand_in(monkeypatch, script)
+    asyncio.run(_bars(tmp_path, release, started))
+
+
+async def _bars(tmp_path, release, started):
+    from textual.widgets import ProgressBar
+
+    from vescdoctor.tui.messages import FixProgress
+
+    app, _ = demo_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_repair(pilot)
+        await wait_for(pilot, lambda: screen_name(app) == "FixScreen" and started.is_set(), what="the repair")
+        screen = app.screen
+
+        def feed(*events):
+            for event in events:
+                screen.on_fix_progress(FixProgress(event))
+
+        def bars():
+            return {p: screen.query_one(f"#bar-{p}", ProgressBar).progress for p in ("erase", "program", "verify")}
+
+        def status():
+            return str(screen.query_one("#fix-status").render())
+
+        feed(_Event("phase", "erase", 0.0, "erasing the sectors the bootloader needs", True),
+             _Event("progress", "erase", 1.0, "erasing for the bootloader", True),
+             _Event("progress", "program", 0.5, "writing the bootloader", True))
+        assert status().startswith("program: writing the bootloader"), status()
+        feed(_Event("progress", "program", 1.0, "writing the bootloader", True),
+             _Event("phase", "verify", 0.0, "verifying every byte of the bootloader"),
+             _Event("progress", "verify", 1.0, "verifying the bootloader"))
+        assert bars() == {"erase": 100, "program": 100, "verify": 100}
+        assert status().startswith("verify: verifying the bootloader"), status()
+        feed(_Event("phase", "erase", 0.0, "erasing the sectors the firmware needs", True))
+        assert bars() == {"erase": 0, "program": 0, "verify": 0}, "a new image: its bars start at 0"
+        feed(_Event("progress", "erase", 1.0, "erasing for the firmware", True),
+             _Event("progress", "program", 0.27, "writing the firmware", True))
+        assert bars() == {"erase": 100, "program": 27, "verify": 0}
+        assert status() == "program: writing the firmware (27%)", status()
+        feed(_Event("phase", "verify", 0.0, "verifying every byte of the firmware"),
+             _Event("progress", "verify", 0.5, "verifying the firmware"))
+        assert bars() == {"erase": 100, "program": 100, "verify": 50}
+        assert status() == "verify: verifying the firmware (50%)", status()
+        release.set()
+        await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end")
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+# -- 6. Quitting mid-repair: the exit code says it did not complete, the report says what was done ---------------
+
+def test_quit_anyway_mid_write_exits_1_and_the_report_has_the_backup_and_steps(tmp_path, monkeypatch):
+    release = threading.Event()
+    writing = threading.Event()
+    backup: dict = {}
+
+    def script(on_event, backup_dir):
+        on_event(_Event("phase", "backup", 0.0, "reading the whole flash"))
+        backup.update(_fake_backup(backup_dir))
+        on_event(_Event("progress", "backup", 1.0, "reading flash"))
+        on_event(_Event("phase", "erase", 0.0, "erasing the sectors the bootloader needs", True))
+        on_event(_Event("progress", "erase", 0.5, "erasing for the bootloader", True))
+        writing.set()
+        release.wait(20)
+        return SimpleNamespace(ok=True, actions=[], backups=[], message="late", after=None)
+
+    _stand_in(monkeypatch, script)
+    try:
+        app = asyncio.run(_quit_mid_write(tmp_path, writing))
+    finally:
+        release.set()
+    assert app.return_code == 1
+    # what `vescdoctor demo` does once the app ended: the report of the run so far
+    path = app.save_report()
+    report = json.loads(path.read_text())
+    steps = [(a["step"], a["ok"]) for a in report["actions"]]
+    assert steps == [("backup", True), ("write-bootloader", False)], report["actions"]
+    assert Path(report["actions"][0]["file"]).name == Path(backup["file"]).name  # paths are redacted
+    assert "quit while writing" in report["actions"][1]["error"]
+    assert [(Path(b["file"]).name, b["sha256"]) for b in report["backups"]] == [(Path(backup["file"]).name,
+                                                                                  backup["sha256"])]
+    assert [p["step"] for p in report["plan"]][:3] == ["backup", "write-bootloader", "write-firmware"]
+
+
+async def _quit_mid_write(tmp_path, writing):
+    app, _ = demo_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_repair(pilot)
+        await wait_for(pilot, lambda: writing.is_set() and app.writing, what="the write")
+        cancel = app.screen.query_one("#fix-cancel")
+        # the disabled Cancel says why in full (the label was cut to "Writing: can't" before)
+        await pilot.pause(0.1)
+        assert cancel.disabled and str(cancel.label) == "Writing: can't cancel now"
+        assert cancel.content_region.width >= len(str(cancel.label)), cancel.content_region
+        await pilot.press("q")
+        await wait_for(pilot, lambda: screen_name(app) == "QuitWhileWriting", what="the quit question")
+        await pilot.press("tab")
+        assert app.focused.id == "quit-yes"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+    return app
+
+
+def test_quit_between_steps_exits_1_and_keeps_the_record(tmp_path, monkeypatch):
+    release = threading.Event()
+    backed_up = threading.Event()
+
+    def script(on_event, backup_dir):
+        on_event(_Event("phase", "backup", 0.0, "reading the whole flash"))
+        _fake_backup(backup_dir)
+        on_event(_Event("progress", "backup", 0.5, "reading flash"))
+        backed_up.set()
+        release.wait(20)
+        return SimpleNamespace(ok=True, actions=[], backups=[], message="late", after=None)
+
+    _stand_in(monkeypatch, script)
+    try:
+        app = asyncio.run(_quit_between(tmp_path, backed_up))
+    finally:
+        release.set()
+    assert app.return_code == 1
+    report = app.build_report()
+    assert [(a["step"], a["ok"]) for a in report["actions"]] == [("backup", False)]
+    assert len(report["backups"]) == 1
+
+
+async def _quit_between(tmp_path, backed_up):
+    app, _ = demo_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_repair(pilot)
+        await wait_for(pilot, lambda: backed_up.is_set(), what="the backup")
+        await pilot.pause(0.1)
+        assert not app.writing
+        await pilot.press("q")  # not writing: no question, but the repair did not complete
+        await pilot.pause(0.2)
+    return app
+
+
+@pytest.mark.parametrize("how", ["q", "button"])
+def test_end_screen_after_a_failed_repair_exits_1_by_key_and_button(tmp_path, monkeypatch, how):
+    def script(on_event, backup_dir):
+        on_event(_Event("phase", "backup", 0.0, "reading"))
+        return SimpleNamespace(ok=False, actions=[{"step": "backup", "ok": False, "detail": "lost",
+                                                   "error": "lost"}], backups=[], after=None,
+                               message="backup failed: lost; run `vescdoctor fix` again to finish")
+
+    _stand_in(monkeypatch, script)
+    app = asyncio.run(_end_failed(tmp_path, how))
+    assert app.return_code == 1
+
+
+async def _end_failed(tmp_path, how):
+    app, _ = demo_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_repair(pilot)
+        await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end")
+        text = str(app.screen.query_one("#end-text").render())
+        assert "did not complete" in text and "vescdoctor fix" not in text and "`" not in text
+        assert "run vescdoctor again to finish" in text
+        if how == "q":
+            await pilot.press("q")
+        else:
+            app.screen.query_one("#end-quit").press()
+        await pilot.pause(0.2)
+    return app
+
+
+def test_a_crashed_repair_shows_and_reports_what_was_done(tmp_path, monkeypatch):
+    def script(on_event, backup_dir):
+        on_event(_Event("phase", "backup", 0.0, "reading"))
+        _fake_backup(backup_dir)
+        on_event(_Event("phase", "erase", 0.0, "erasing for the bootloader", True))
+        raise RuntimeError("the stand-in engine broke")
+
+    _stand_in(monkeypatch, script)
+    asyncio.run(_crashed(tmp_path))
+
+
+async def _crashed(tmp_path):
+    app, _ = demo_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_repair(pilot)
+        await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end")
+        text = str(app.screen.query_one("#end-text").render())
+        assert "the stand-in engine broke" in text
+        assert "ok backup" in text and "FAILED write-bootloader" in text and "Backup kept:" in text
+        report = app.build_report()
+        assert [(a["step"], a["ok"]) for a in report["actions"]] == [("backup", True), ("write-bootloader", False)]
+        assert len(report["backups"]) == 1
+        await pilot.press("ctrl+q")
+    assert app.return_code == 1
+
+
+# -- 7. Cosmetics: the 80-column flash map, the TUI's own words ---------------------------------------------------
+
+def test_flash_map_at_80_columns_keeps_a_gap_between_sectors(tmp_path):
+    asyncio.run(_map_80(tmp_path))
+
+
+async def _map_80(tmp_path):
+    from tui_support import to_finished_triage
+
+    from vescdoctor.knowledge.flash import SECTORS
+
+    app, _ = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_finished_triage(pilot)
+        cells = [app.screen.query_one(f"#sector-{s.number}") for s in SECTORS]
+        for cell in cells:
+            assert all(len(line) < cell.content_size.width for line in cell.lines), (cell.lines, cell.size)
+        roles = [cell.lines[1] for cell in cells]
+        assert roles[8] == roles[9] == roles[10] and roles[1] == roles[2], "one word for one role"
+        assert "data" in cells[1].lines
+        await pilot.press("ctrl+q")
+
+
+def test_tui_wording_names_fields_not_flags():
+    from vescdoctor.tui.wording import tui_text
+
+    hw = tui_text("fw.bin: refused: the board's hardware is not known, so the firmware (HW 410) cannot be checked "
+                  "against it; say which it is with --answer hw=NAME (e.g. --answer hw=410)")
+    assert hw.endswith("type it into the Board hardware field (e.g. 410)") and "--" not in hw
+    assert tui_text("this fix needs a firmware image (app-missing: x): pass --firmware FILE").endswith(
+        "fill in the firmware image field")
+    assert "bootloader image field to fix it too" in tui_text(
+        "also found bootloader-missing, not fixed: pass --bootloader FILE to fix it too")
+    assert "`" not in tui_text("write-firmware failed: x; run `vescdoctor fix` again to finish")
+    assert tui_text("refused: this is a bootloader, not firmware (pass it with --bootloader)").endswith(
+        "(put it in the bootloader image field)")
+    assert "--" not in tui_text("--firmware given but this plan does not write firmware (the firmware in flash is "
+                                "fine)")
+    assert tui_text("nothing to map here") == "nothing to map here"
+
+
+def test_missing_firmware_is_asked_for_by_its_field(tmp_path):
+    asyncio.run(_missing_fw(tmp_path))
+
+
+async def _missing_fw(tmp_path):
+    app, _ = demo_app(tmp_path, firmware="")
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_to_verdict(pilot)
+        text = str(app.screen.query_one("#fix-plan").render())
+        assert "fill in the firmware image field" in text and "--firmware" not in text, text
+        await pilot.press("ctrl+q")
