@@ -567,3 +567,17 @@ async def _missing_fw(tmp_path):
         text = str(app.screen.query_one("#fix-plan").render())
         assert "fill in the firmware image field" in text and "--firmware" not in text, text
         await pilot.press("ctrl+q")
+
+
+def test_verdict_next_steps_point_at_the_repair_panel_not_the_cli(tmp_path):
+    asyncio.run(_next_steps(tmp_path))
+
+
+async def _next_steps(tmp_path):
+    app, _ = demo_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await enter_to_verdict(pilot)
+        text = str(app.screen.query_one("#verdict-text").render())
+        assert "Repair below, giving a firmware image (and a bootloader image" in text, text
+        assert "vescdoctor fix" not in text and "--firmware" not in text and "--bootloader" not in text
+        await pilot.press("ctrl+q")

@@ -24,6 +24,10 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for
     (r"run `vescdoctor fix` to lift it first", "run vescdoctor again and repair: the repair lifts it first"),
     (r"run `vescdoctor fix` again", "run vescdoctor again"),
     (r"; or answer unsure", "; or leave it empty"),
+    # the verdicts' next steps (rules/triage.yaml), shown above the repair panel
+    (r"Run `vescdoctor fix --(firmware|bootloader) [\w.-]+`", r"Repair below, giving a \1 image"),
+    (r"\(and `--(firmware|bootloader) [\w.-]+`", r"(and a \1 image"),
+    (r"Run `vescdoctor fix`", "Repair below"),
 ))
 
 

@@ -12,7 +12,12 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Stat
 
 
 
-def verdict_text(verdict, findings: list[str]) -> Text:
+def verdict_text(verdict, findings: list[str], *, repair_below: bool = False) -> Text:
+    """The verdict's explanation, findings and next steps; `repair_below`: the repair panel follows, so a next step
+    that says to run `vescdoctor fix` points at it instead."""
+    from ..wording import tui_text
+
+    say = tui_text if repair_below else (lambda s: s)
     text = Text()
     text.append(" ".join((verdict.explanation or "").split()) + "\n")
     if findings:
@@ -21,7 +26,7 @@ def verdict_text(verdict, findings: list[str]) -> Text:
     if verdict.next_steps:
         text.append("\nNext steps\n", style="bold")
         for step in verdict.next_steps:
-            text.append(f"• {' '.join(step.split())}\n")
+            text.append(f"• {say(' '.join(step.split()))}\n")
     return text
 
 
@@ -46,7 +51,7 @@ class VerdictScreen(Screen):
         with VerticalScroll(id="verdict-body"):
             yield Static(Text.assemble(("Verdict: ", "bold"), (verdict.code, "bold reverse"), f"  {verdict.title}"),
                          id="verdict-title")
-            yield Static(verdict_text(verdict, session.ordered_findings()), id="verdict-text")
+            yield Static(verdict_text(verdict, session.ordered_findings(), repair_below=fixable), id="verdict-text")
             if not healthy and not fixable:
                 yield Static("Nothing to write to the chip for this one: follow the next steps, then run vescdoctor "
                              "again.", id="no-fix")
