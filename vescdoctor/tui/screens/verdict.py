@@ -62,7 +62,7 @@ class VerdictScreen(Screen):
                     yield Input(app.bootloader_path, id="fix-bootloader", placeholder="path to the bootloader")
                     yield Label("Firmware image for your hardware")
                     yield Input(app.firmware_path, id="fix-firmware", placeholder="path to the firmware")
-                    yield Label("Board hardware (HW name, e.g. 410 for VESC 4.10-4.12; empty: as diagnosed)")
+                    yield Label("Board hardware (HW name, e.g. 410 for VESC 4.10-4.12)")
                     yield Input(app.known_board_hw() or "", id="fix-hw", placeholder="e.g. 410, 60, 75_300")
                     yield Checkbox("Keep the motor configuration (sectors 1-2)", True, id="fix-keep")
         with Horizontal(classes="buttons"):
