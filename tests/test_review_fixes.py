@@ -165,8 +165,19 @@ def test_interrupted_restore_names_the_safety_backup(tmp_path, capsys, monkeypat
 
 # -- 3. a board that answers SWD only under reset --------------------------------------------------------------------
 
+def needs_reset_bricked(tmp_path: Path) -> Path:
+    """The shared scenario when ../shared is there; otherwise the same board from the built-in app-erased one."""
+    if NEEDS_RESET_BRICKED.exists():
+        return make(tmp_path, str(NEEDS_RESET_BRICKED))
+    board = make(tmp_path, "app-erased")
+    yaml = board / "board.yaml"
+    yaml.write_text(yaml.read_text().replace("swd: ok", "swd: needs-reset"))
+    return board
+
+
 def test_fix_on_a_board_reachable_only_under_reset_completes(tmp_path, images, capsys):
-    board = make(tmp_path, str(NEEDS_RESET_BRICKED))
+    board = needs_reset_bricked(tmp_path)
+    assert "swd: needs-reset" in (board / "board.yaml").read_text()
     capsys.readouterr()
     rc = main(["fix", "--sim", str(board), "--backup-dir", str(tmp_path / "backups"), "--answer", "hw=410",
                "--firmware", str(images["fw"]), "--yes", "--json"])
