@@ -8,24 +8,14 @@ import pytest
 
 from vescdoctor.cli import main
 from vescdoctor.sim import imagegen
-from vescdoctor.sim.scenario import build_board, find_scenario, load_scenario
+
+from board_support import make
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FIRMWARE = SHARED / "firmware"
 BASE, BOOT = 0x08000000, 0x080E0000
 CONFIG = slice(0x4000, 0xC000)
 SECTOR11 = slice(BOOT - BASE, None)
-
-
-def make(tmp_path: Path, scenario: str, name: str = "board", faults: str | None = None) -> Path:
-    board = tmp_path / name
-    build_board(find_scenario(scenario) if not scenario.endswith(".yaml") else load_scenario(scenario), board)
-    if faults:
-        yaml = board / "board.yaml"
-        text = yaml.read_text()
-        assert "faults: {}" in text
-        yaml.write_text(text.replace("faults: {}", f"faults: {faults}"))
-    return board
 
 
 @pytest.fixture

@@ -18,21 +18,11 @@ from vescdoctor.cli import build_parser, main
 from vescdoctor.fixes import execute
 from vescdoctor.fixes.plan import Plan, PlanStep
 from vescdoctor.sim import imagegen
-from vescdoctor.sim.scenario import build_board, find_scenario, load_scenario
+
+from board_support import make
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 NEEDS_RESET_BRICKED = SHARED / "scenarios" / "needs-reset-bricked.yaml"
-
-
-def make(tmp_path: Path, scenario: str, name: str = "board", faults: str | None = None) -> Path:
-    board = tmp_path / name
-    build_board(load_scenario(scenario) if scenario.endswith(".yaml") else find_scenario(scenario), board)
-    if faults:
-        yaml = board / "board.yaml"
-        text = yaml.read_text()
-        assert "faults: {}" in text
-        yaml.write_text(text.replace("faults: {}", f"faults: {faults}"))
-    return board
 
 
 @pytest.fixture
