@@ -191,12 +191,19 @@ class StlinkEmulator:
     def _link_ok(self) -> bool:
         return self.mode == MODE_DEBUG and self.chip.swd_answers()
 
+    def _gate(self, parity_error: int = SWD_AP_PARITY_ERROR) -> int:
+        """How a transfer ends before it reaches the chip: no answer on SWD, an injected parity error, or OK (go on)."""
+        if not self._link_ok():
+            return SWD_DP_ERROR
+        if self.chip.faults.swd_transfer_fails():
+            return parity_error
+        return OK
+
     def _dap_access(self, port: int, addr: int, value: int | None) -> tuple[int, int]:
         self.commands["dap"] += 1
-        if not self._link_ok():
-            return SWD_DP_ERROR, 0
-        if self.chip.faults.swd_transfer_fails():
-            return (SWD_DP_PARITY_ERROR if port == DP_PORT else SWD_AP_PARITY_ERROR), 0
+        status = self._gate(SWD_DP_PARITY_ERROR if port == DP_PORT else SWD_AP_PARITY_ERROR)
+        if status != OK:
+            return status, 0
         try:
             if port == DP_PORT:
                 if value is None:
@@ -213,12 +220,8 @@ class StlinkEmulator:
 
     def _read_mem(self, sub: int, addr: int, length: int) -> None:
         self.commands["read"] += 1
-        status, fault_addr, data = OK, 0, b""
-        if not self._link_ok():
-            status = SWD_DP_ERROR
-        elif self.chip.faults.swd_transfer_fails():
-            status = SWD_AP_PARITY_ERROR
-        else:
+        status, fault_addr, data = self._gate(), 0, b""
+        if status == OK:
             try:
                 data = self.chip.debug_read(addr, length, MEM_SIZES[sub])
             except BusAccessError as exc:
@@ -230,12 +233,8 @@ class StlinkEmulator:
 
     def _write_mem(self, sub: int, addr: int, data: bytes) -> None:
         self.commands["write"] += 1
-        status, fault_addr = OK, 0
-        if not self._link_ok():
-            status = SWD_DP_ERROR
-        elif self.chip.faults.swd_transfer_fails():
-            status = SWD_AP_PARITY_ERROR
-        else:
+        status, fault_addr = self._gate(), 0
+        if status == OK:
             try:
                 self.chip.debug_write(addr, data, MEM_SIZES[sub])
             except BusAccessError as exc:
