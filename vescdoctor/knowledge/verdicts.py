@@ -43,6 +43,15 @@ QUESTIONS: dict[str, tuple[str, ...] | None] = {
 }
 
 
+def answer_error(qid: str, code: str) -> str | None:
+    """None when `code` may answer question `qid` (spec questions take their own codes; free ones and a graph's own
+    questions take any); else what is expected, for the caller's one-line error."""
+    codes = QUESTIONS.get(qid)
+    if codes is None or code in codes:
+        return None
+    return f"expected one of: {', '.join(codes)}"
+
+
 def rank(code: str) -> int:
     """Position of a verdict code in the precedence (lower wins)."""
     return PRECEDENCE.index(code)

@@ -71,13 +71,13 @@ def parse_report(raw: bytes, name: str) -> dict:
 
 def _check_answer_codes(data: dict, name: str) -> None:
     """The spec's questions take their own codes only (verdicts.md): a report claiming another is not ours."""
-    from ..knowledge.verdicts import QUESTIONS
+    from ..knowledge.verdicts import answer_error
 
     for qid, code in (data.get("answers") or {}).items():
-        codes = QUESTIONS.get(qid)
-        if codes is not None and code not in codes:
-            raise InputError(f"field answers.{qid}: {code!r} is not an answer code of that question "
-                             f"(expected one of: {', '.join(codes)})", name)
+        expected = answer_error(qid, code)
+        if expected:
+            raise InputError(f"field answers.{qid}: {code!r} is not an answer code of that question ({expected})",
+                             name)
 
 
 def _reject_constant(token: str) -> Any:

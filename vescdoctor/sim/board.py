@@ -132,13 +132,12 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
 
 def _check_answers(answers: dict[str, str], raw: Any, name: str) -> None:
     """The spec's questions (led, symptom) take their own codes only; other ids belong to a graph's own questions."""
-    from ..knowledge.verdicts import QUESTIONS
+    from ..knowledge.verdicts import answer_error
 
     for qid, code in answers.items():
-        codes = QUESTIONS.get(qid)
-        if codes is not None and code not in codes:
-            raise InputError(f"key 'answers.{qid}': value {code!r} is not allowed (expected one of: "
-                             f"{', '.join(codes)})", where(name, raw, qid))
+        expected = answer_error(qid, code)
+        if expected:
+            raise InputError(f"key 'answers.{qid}': value {code!r} is not allowed ({expected})", where(name, raw, qid))
 
 
 def _parse_option_bytes(data: Any, name: str) -> OptionBytes:

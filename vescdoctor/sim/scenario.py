@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..knowledge.flash import FLASH_BASE, FLASH_END, FLASH_SIZE
-from ..knowledge.verdicts import QUESTIONS, VERDICT_CODES
+from ..knowledge.verdicts import VERDICT_CODES, answer_error
 from ..yamlfile import Located, load_file, where
 from . import imagegen
 from .board import BOARD_FILE, FLASH_FILE, Board, BoardConfig, parse_config
@@ -274,10 +274,9 @@ def _parse_answers(data: Any, name: str, parent: Located) -> dict[str, str]:
         if not isinstance(code, str) or not code:
             raise _fail(f"key 'answers.{qid}': value {code!r} is not allowed (expected an answer code; quote "
                         "yes/no/on/off, which YAML reads as true/false)", qat)
-        codes = QUESTIONS.get(qid)
-        if codes is not None and code not in codes:
-            raise _fail(f"key 'answers.{qid}': value {code!r} is not allowed (expected one of: {', '.join(codes)})",
-                        qat)
+        expected = answer_error(qid, code)
+        if expected:
+            raise _fail(f"key 'answers.{qid}': value {code!r} is not allowed ({expected})", qat)
         out[qid] = code
     return out
 
