@@ -176,15 +176,16 @@ def _analyze_app(reader: FlashReader, states: dict[int, str]) -> tuple[AppState,
     app.runnable = app.vector_valid and app.code_present
     if not app.runnable:
         return app, b""
-    # Read the app sectors that hold something; the config sectors stay 0xFF in the copy (addresses line up).
+    # Read the app sectors once: their bytes say both what they hold and whether they are blank (firmware that can
+    # run means no on-chip check, so a blank check would read each sector a second time). The config sectors stay
+    # 0xFF in the copy, so addresses line up.
     image = bytearray(b"\xff" * (SECTORS[7].end - FLASH_BASE))
     for number in (0, 3, 4, 5, 6, 7):
         sector = SECTORS[number]
-        if number != 0 and reader.is_blank(sector.address, sector.size):
-            states[number] = "blank"
-            continue
-        states[number] = "data"
-        image[sector.address - FLASH_BASE:sector.end - FLASH_BASE] = reader.read(sector.address, sector.size)
+        content = reader.read(sector.address, sector.size)
+        blank = number != 0 and content.count(0xFF) == len(content)
+        states[number] = "blank" if blank else "data"
+        image[sector.address - FLASH_BASE:sector.end - FLASH_BASE] = content
     data = bytes(image).rstrip(b"\xff")
     app.hw = find_hw_name(data)
     marker = synthetic_marker(data)
