@@ -6,7 +6,7 @@ import sys
 
 def run(args) -> int:
     from ..fixes.backup import read_backup
-    from .diagnose import open_environment, quiet_pyocd
+    from .common import open_environment, quiet_pyocd
     from .fix import StderrProgress
 
     quiet_pyocd(args)

@@ -5,54 +5,8 @@ from __future__ import annotations
 import sys
 
 from ..diagnosis import parse_answers, run_diagnosis
-from ..errors import VescDoctorError
 from ..graph.loader import load_graph
-
-
-def quiet_pyocd(args) -> None:
-    """pyOCD logs a lost probe or a silent chip as several 'Probe error during close' / 'SWD/JTAG communication
-    failure' lines; the commands say it once, plainly. --debug keeps pyOCD's log."""
-    import logging
-
-    if not getattr(args, "debug", False):
-        logging.getLogger("pyocd").setLevel(logging.CRITICAL)
-
-
-def check_report_path(args) -> None:
-    """--report FILE that cannot be written is refused (InputError, exit 2) before the board is touched."""
-    if getattr(args, "report", None):
-        from ..report.files import check_writable
-
-        check_writable(args.report)
-
-
-def try_write_report(report: dict, args) -> str | None:
-    """Write --report FILE. A failure now (the path was checked at the start, so something changed since) must not
-    hide the outcome or change the exit code: it comes back as the line to say last on stderr (None: written)."""
-    from ..report.model import write_report
-
-    try:
-        path = write_report(report, args.report, keep_uid=args.keep_uid)
-    except (VescDoctorError, OSError, ValueError) as exc:
-        return f"vescdoctor: the report could not be written: {exc}"
-    print(f"report written to {path}", file=sys.stderr)
-    return None
-
-
-def open_environment(args):
-    from ..environment import real_environment, sim_environment
-
-    return sim_environment(args.sim) if args.sim else real_environment(getattr(args, "probe", None))
-
-
-def print_verdict(report: dict, out=sys.stdout) -> None:
-    verdict = report.get("verdict") or {}
-    print(f"\nVerdict: {verdict.get('code')} - {verdict.get('title')}", file=out)
-    print(verdict.get("explanation", ""), file=out)
-    if report.get("findings"):
-        print("Findings: " + ", ".join(report["findings"]), file=out)
-    for step in verdict.get("next_steps") or []:
-        print(f"  - {step}", file=out)
+from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
 
 
 def run(args) -> int:

@@ -75,7 +75,7 @@ def run(args) -> int:
     from ..graph.loader import load_graph
     from ..images import load_image
     from ..report.model import build_report, to_json
-    from .diagnose import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
+    from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
 
     quiet_pyocd(args)
     check_report_path(args)

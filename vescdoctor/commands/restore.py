@@ -11,7 +11,7 @@ from ..errors import InputError
 
 def run(args) -> int:
     from ..fixes.backup import load_backup, restore_backup
-    from .diagnose import open_environment, quiet_pyocd
+    from .common import open_environment, quiet_pyocd
     from .fix import StderrProgress
 
     quiet_pyocd(args)
