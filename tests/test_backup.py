@@ -64,3 +64,23 @@ def test_board_hw_from_backups_trusts_the_record_not_a_wrong_hardware_firmware(t
     assert hw_from_backups(tmp_path, uid)[0] == "410"  # the newest: the HW the fix recorded
     assert hw_from_backups(tmp_path, "another-board") is None
     assert uid.lower()[:8] not in " ".join(p.name.lower() for p in tmp_path.iterdir())  # names don't carry the UID
+
+
+def test_backups_made_within_one_second_keep_their_order(tmp_path):
+    """Two fixes in the same second: the second backup is STEM-1.bin, which a plain name sort puts first. The
+    newest backup's record must win, and the oldest backup is still the flash before any write."""
+    from datetime import datetime
+
+    from vescdoctor.fixes.backup import chronological, hw_from_backups, save_backup, unique_backup_path
+
+    uid = "3A0013003138"
+    flash = b"\xff" * 0x100000
+    when = datetime(2026, 1, 1, 12, 0, 0)
+    names = []
+    for hw in ("60", "410", "75_300"):
+        path = unique_backup_path(tmp_path, uid, when)
+        save_backup(flash, path, {"board_uid": uid, "verdict": "app-missing", "board_hw": hw})
+        names.append(path.name)
+    assert names[1].endswith("-1.bin") and names[2].endswith("-2.bin")
+    assert [p.name for p in chronological(tmp_path.glob("*.bin"))] == names
+    assert hw_from_backups(tmp_path, uid)[0] == "75_300"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from vescdoctor.cli import main
+from vescdoctor.fixes.backup import chronological
 from vescdoctor.sim import imagegen
 
 from board_support import make
@@ -56,8 +57,8 @@ def check_recovered(board: Path, before: bytes, bl: bytes, fw: bytes, tmp_path: 
     assert after[0xC000:crc_at] == fw[0xC000:crc_at]  # the CRC words change at first boot, by design
     if backup:
         assert after[CONFIG] == before[CONFIG]
-        files = sorted((tmp_path / "backups").glob("*.bin"))
-        assert files and files[0].read_bytes() == before
+        files = chronological((tmp_path / "backups").glob("*.bin"))
+        assert files and files[0].read_bytes() == before  # the first fix's backup: the flash before any write
         meta = json.loads(files[0].with_suffix(".json").read_text())
         assert meta["sha256"] and meta["option_bytes"]["rdp_level"] == 0 and meta["board_uid"]
     assert verdict(board, capsys) == "healthy"

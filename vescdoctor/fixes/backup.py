@@ -58,6 +58,18 @@ def unique_backup_path(directory: Path, uid: str | None, when: datetime) -> Path
     raise FixError(f"no free backup name in {directory}")
 
 
+def chronological(paths) -> list[Path]:
+    """Backup files oldest first. Their names sort by time except within one second, where the second backup is
+    `STEM-1.bin` and a plain name sort puts it before `STEM.bin` ('-' < '.')."""
+    def key(path: Path) -> tuple[str, int]:
+        stem, _, seq = path.stem.rpartition("-")
+        # vesc-TAG-YYYYMMDD-HHMMSS[-N]: a sequence number is a short suffix after the six-digit time
+        if stem.count("-") == 3 and seq.isdigit() and len(seq) < 4:
+            return stem, int(seq)
+        return path.stem, 0
+    return sorted(paths, key=key)
+
+
 def hw_from_backups(directory: Path, uid: str | None) -> tuple[str, str] | None:
     """The board's HW name as its own earlier backups tell it, newest first: the HW the fix recorded, else the
     firmware in the backup (or the update in its buffer). After a fix was cut short the app may be gone from the
@@ -66,7 +78,7 @@ def hw_from_backups(directory: Path, uid: str | None) -> tuple[str, str] | None:
 
     if not uid or not directory.is_dir():
         return None
-    for sidecar in sorted(directory.glob(f"vesc-{board_tag(uid)}-*.json"), reverse=True):
+    for sidecar in reversed(chronological(directory.glob(f"vesc-{board_tag(uid)}-*.json"))):
         try:
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
             image = sidecar.with_suffix(".bin")
