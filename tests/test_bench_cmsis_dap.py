@@ -280,7 +280,7 @@ def test_bulk_in_waits_for_the_answer_and_fails_when_unplugged(board: Path):
         started = time.perf_counter()
         with pytest.raises(usb.core.USBTimeoutError):
             device.read(0x82, 64, timeout=30)
-        assert 0.02 <= time.perf_counter() - started < 1
+        assert 0.02 <= time.perf_counter() - started < 5  # the timeout ends the read (not a speed test)
         answers: list[bytes] = []
         reader = threading.Thread(target=lambda: answers.append(bytes(device.read(0x82, 64, timeout=5000))))
         reader.start()
