@@ -167,7 +167,7 @@ async def _mid_write(tmp_path, monkeypatch):
     release = threading.Event()
     writing = threading.Event()
 
-    def fake_execute(plan, env, *, on_event, backup_dir, answers=None):
+    def fake_execute(plan, env, *, on_event, backup_dir, answers=None, should_stop=None):
         on_event(_Event("phase", "backup", message="reading 1 MiB"))
         on_event(_Event("progress", "backup", 1.0))
         on_event(_Event("phase", "erase", message="sector 0", writing=True))

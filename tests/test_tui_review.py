@@ -39,7 +39,7 @@ def _stand_in(monkeypatch, script):
     """Replace the fix engine's execute_plan with `script(on_event, backup_dir)` (its return is the outcome)."""
     import vescdoctor.tui.app as app_module
 
-    def fake_execute(plan, env, *, on_event, backup_dir, answers=None):
+    def fake_execute(plan, env, *, on_event, backup_dir, answers=None, should_stop=None):
         return script(on_event, Path(backup_dir))
 
     real = app_module.fix_api
@@ -371,11 +371,12 @@ async def _bars(tmp_path, release, started):
     assert app.return_code == 0
 
 
-# -- 6. Quitting mid-repair: the exit code says it did not complete, the report says what was done ---------------
+# -- 6. Quitting mid-repair: never while a write may still run; the exit code says it did not complete ----------
 
-def test_quit_anyway_mid_write_exits_1_and_the_report_has_the_backup_and_steps(tmp_path, monkeypatch):
+def test_quit_mid_write_stops_after_the_write_then_exits_1_with_the_record(tmp_path, monkeypatch):
     release = threading.Event()
     writing = threading.Event()
+    after_write: list[str] = []
     backup: dict = {}
 
     def script(on_event, backup_dir):
@@ -386,13 +387,18 @@ def test_quit_anyway_mid_write_exits_1_and_the_report_has_the_backup_and_steps(t
         on_event(_Event("progress", "erase", 0.5, "erasing for the bootloader", True))
         writing.set()
         release.wait(20)
+        on_event(_Event("progress", "verify", 1.0, "verifying every byte of the bootloader", True))
+        after_write.append("the write ran to its end")
+        on_event(_Event("log", "verify", None, "the bootloader is written and verified", False))  # stops here
+        after_write.append("the firmware write began")
         return SimpleNamespace(ok=True, actions=[], backups=[], message="late", after=None)
 
     _stand_in(monkeypatch, script)
     try:
-        app = asyncio.run(_quit_mid_write(tmp_path, writing))
+        app = asyncio.run(_quit_mid_write(tmp_path, writing, release))
     finally:
         release.set()
+    assert after_write == ["the write ran to its end"]  # finished, verified, and nothing after it
     assert app.return_code == 1
     # what `vescdoctor demo` does once the app ended: the report of the run so far
     path = app.save_report()
@@ -400,13 +406,13 @@ def test_quit_anyway_mid_write_exits_1_and_the_report_has_the_backup_and_steps(t
     steps = [(a["step"], a["ok"]) for a in report["actions"]]
     assert steps == [("backup", True), ("write-bootloader", False)], report["actions"]
     assert Path(report["actions"][0]["file"]).name == Path(backup["file"]).name  # paths are redacted
-    assert "quit while writing" in report["actions"][1]["error"]
+    assert "stopped as you asked" in report["actions"][1]["error"]
     assert [(Path(b["file"]).name, b["sha256"]) for b in report["backups"]] == [(Path(backup["file"]).name,
                                                                                   backup["sha256"])]
     assert [p["step"] for p in report["plan"]][:3] == ["backup", "write-bootloader", "write-firmware"]
 
 
-async def _quit_mid_write(tmp_path, writing):
+async def _quit_mid_write(tmp_path, writing, release):
     app, _ = demo_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await _start_repair(pilot)
@@ -419,15 +425,23 @@ async def _quit_mid_write(tmp_path, writing):
         await pilot.press("q")
         await wait_for(pilot, lambda: screen_name(app) == "QuitWhileWriting", what="the quit question")
         await pilot.press("tab")
-        assert app.focused.id == "quit-yes"
+        assert app.focused.id == "quit-yes" and "Stop after this write" in str(app.focused.label)
         await pilot.press("enter")
         await pilot.pause(0.2)
+        # still here: the app waits for the write instead of leaving it running behind a closed screen
+        assert app.return_code is None and screen_name(app) == "FixScreen"
+        await pilot.press("ctrl+q")  # asking again changes nothing: still waiting
+        await pilot.pause(0.1)
+        assert app.return_code is None and screen_name(app) == "FixScreen"
+        release.set()
+        await wait_for(pilot, lambda: app.return_code is not None, what="the app to leave")
     return app
 
 
-def test_quit_between_steps_exits_1_and_keeps_the_record(tmp_path, monkeypatch):
+def test_quit_between_steps_stops_at_once_and_exits_1_with_the_record(tmp_path, monkeypatch):
     release = threading.Event()
     backed_up = threading.Event()
+    later: list[str] = []
 
     def script(on_event, backup_dir):
         on_event(_Event("phase", "backup", 0.0, "reading the whole flash"))
@@ -435,29 +449,85 @@ def test_quit_between_steps_exits_1_and_keeps_the_record(tmp_path, monkeypatch):
         on_event(_Event("progress", "backup", 0.5, "reading flash"))
         backed_up.set()
         release.wait(20)
+        on_event(_Event("progress", "backup", 1.0, "reading flash"))  # not writing: the stop lands here
+        later.append("went on")
         return SimpleNamespace(ok=True, actions=[], backups=[], message="late", after=None)
 
     _stand_in(monkeypatch, script)
     try:
-        app = asyncio.run(_quit_between(tmp_path, backed_up))
+        app = asyncio.run(_quit_between(tmp_path, backed_up, release))
     finally:
         release.set()
+    assert later == []
     assert app.return_code == 1
     report = app.build_report()
     assert [(a["step"], a["ok"]) for a in report["actions"]] == [("backup", False)]
     assert len(report["backups"]) == 1
 
 
-async def _quit_between(tmp_path, backed_up):
+async def _quit_between(tmp_path, backed_up, release):
     app, _ = demo_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await _start_repair(pilot)
         await wait_for(pilot, lambda: backed_up.is_set(), what="the backup")
         await pilot.pause(0.1)
         assert not app.writing
-        await pilot.press("q")  # not writing: no question, but the repair did not complete
-        await pilot.pause(0.2)
+        await pilot.press("q")  # not writing: no question; the engine stops at its next event
+        await pilot.pause(0.1)
+        assert str(app.screen.query_one("#fix-cancel").label) == "Stopping..."
+        release.set()
+        await wait_for(pilot, lambda: app.return_code is not None, what="the app to leave")
     return app
+
+
+def test_quit_mid_write_on_the_bench_leaves_a_board_the_next_fix_finishes(tmp_path, monkeypatch):
+    """The real engine on the demo board: q while it writes the bootloader, stop after this write. The app leaves
+    only when the engine has returned; nothing was cut halfway (sector 11 holds the whole bootloader), the firmware
+    was not started, and `vescdoctor fix` finishes the job."""
+    from vescdoctor.cli import main
+    from vescdoctor.fixes import flashops
+    from vescdoctor.knowledge.flash import BOOTLOADER_BASE, FLASH_BASE
+
+    # Hold the first write at its start (the engine has said writing=True) until the test has asked to stop: the
+    # simulated chip writes too fast to catch otherwise. The write itself is the real one.
+    in_write, go_on = threading.Event(), threading.Event()
+    real_write = flashops.write_segments
+
+    def held_write(*args, **kw):
+        in_write.set()
+        go_on.wait(20)
+        return real_write(*args, **kw)
+
+    monkeypatch.setattr(flashops, "write_segments", held_write)
+    app, demo = demo_app(tmp_path)
+    try:
+        asyncio.run(_quit_on_the_bench(app, in_write, go_on))
+    finally:
+        go_on.set()
+    assert app.return_code == 1
+    assert app.outcome is not None and app.outcome.stopped, app.outcome
+    steps = [(a["step"], a["ok"]) for a in app.outcome.actions]
+    assert steps == [("backup", True), ("write-bootloader", True), ("write-firmware", False)], app.outcome.actions
+    bl = demo["bootloader"].read_bytes()
+    flash = (demo["board"] / "flash.bin").read_bytes()
+    assert flash[BOOTLOADER_BASE - FLASH_BASE:][:len(bl)] == bl
+    monkeypatch.setattr(flashops, "write_segments", real_write)
+    code = main(["fix", "--sim", str(demo["board"]), "--bootloader", str(demo["bootloader"]),
+                 "--firmware", str(demo["firmware"]), "--backup-dir", str(tmp_path / "more"), "--yes"])
+    assert code == 0
+
+
+async def _quit_on_the_bench(app, in_write, go_on):
+    async with app.run_test(size=SIZE) as pilot:
+        await _start_repair(pilot)
+        await wait_for(pilot, lambda: in_write.is_set() and app.writing, what="the first write")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: screen_name(app) == "QuitWhileWriting", what="the quit question")
+        await pilot.press("tab", "enter")
+        await pilot.pause(0.1)
+        assert app.return_code is None
+        go_on.set()
+        await wait_for(pilot, lambda: app.return_code is not None, timeout=60, what="the app to leave")
 
 
 @pytest.mark.parametrize("how", ["q", "button"])

@@ -40,7 +40,15 @@ class FixEvent:
     phase: str  # backup | unlock | erase | program | verify | reset | reprobe
     fraction: float | None
     message: str
-    writing: bool = False  # an erase or program is under way: do not cancel, do not unplug
+    # A write step is under way (unlock, erase, program, verify, vector table): do not cancel, do not unplug. Every
+    # event of a write step is writing=True, so StopRequested raised on a writing=False event never cuts a write.
+    writing: bool = False
+
+
+class StopRequested(Exception):
+    """The user asked to stop: `should_stop()` said so before a step, or `on_event` raised it on an event with
+    writing=False (inside a read-only step: backup, reset, reprobe). The plan ends there, at a safe point (never
+    mid-write), with ok=False and `stopped` set; the next `fix` finishes the job."""
 
 
 @dataclass
@@ -51,6 +59,7 @@ class FixOutcome:
     message: str = ""
     after: Any = None  # Diagnosis of the fresh look, when it ran
     unreachable: bool = False  # the chip could not be reached at the start: nothing was done
+    stopped: bool = False  # the user asked to stop (StopRequested) and the plan ended at a safe point
 
 
 class _StepFailed(Exception):
@@ -72,7 +81,7 @@ def _describe_error(exc: BaseException) -> str:
 
 
 def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], backup_dir: Path,
-                 answers: dict[str, str] | None = None) -> FixOutcome:
+                 answers: dict[str, str] | None = None, should_stop: Callable[[], bool] | None = None) -> FixOutcome:
     from ..swdlink import close_link, link_for
 
     outcome = FixOutcome(ok=False)
@@ -83,19 +92,34 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
         outcome.unreachable = True
         outcome.message = f"the chip could not be reached over SWD ({why}); nothing was changed"
         return outcome
-    step_name = "connect"
+    step_name, begun = "connect", True
     try:
         meta = chip_meta(link.target)
         if plan.board_uid and meta["board_uid"] != plan.board_uid:
             raise FixError("this is not the board that was diagnosed (another UID); nothing was changed")
         for step in plan.steps:
-            step_name = step.name
+            step_name, begun = step.name, False
+            if should_stop is not None and should_stop():  # between steps: nothing is being written
+                raise StopRequested
+            begun = True
             started = time.monotonic()
             detail, file = _run_step(step.name, plan, env, link, emit, outcome, Path(backup_dir), answers)
             action = {"step": step.name, "ok": True, "detail": detail, "seconds": time.monotonic() - started}
             if file:
                 action["file"] = file
             outcome.actions.append(action)
+    except StopRequested:
+        done = [a["step"] for a in outcome.actions]
+        where = (f"; backup: {outcome.backups[0]['file']}" if outcome.backups else "")
+        after = f"after {done[-1]}" if done else "before any step"
+        outcome.stopped = True
+        outcome.actions.append({"step": step_name, "ok": False, "error": "stopped by the user",
+                                "detail": "stopped by the user part way through (no write was cut short)" if begun else
+                                "not run: stopped by the user"})
+        outcome.message = (f"stopped as you asked, {after} (nothing was cut halfway){where}; "
+                           "run `vescdoctor fix` again to finish")
+        close_link(env)
+        return outcome
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line, the board stays recognisable
         LOG.debug("fix step %s failed", step_name, exc_info=True)
         message = _describe_error(exc)
@@ -183,7 +207,7 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
             target, [(s.address, s.data) for s in segments], what,
             on_erase=_progress(emit, "erase", f"erasing for the {what}", True),
             on_program=_progress(emit, "program", f"writing the {what}", True),
-            on_verify=_progress(emit, "verify", f"verifying every byte of the {what}", False, announce=True),
+            on_verify=_progress(emit, "verify", f"verifying every byte of the {what}", True, announce=True),
             on_vector_page=lambda: emit(FixEvent("log", "program", None,
                                                  f"verified; writing the {what}'s vector table last", True)))
         detail = f"{checked} bytes written and verified"

@@ -66,6 +66,10 @@ class VescDoctorApp(App[int]):
         self.report_written: Path | None = None
         self.report_error: str | None = None  # why the last save failed (one line)
         self.journal: Any = None  # FixJournal: what the running repair did so far
+        # Set to stop the repair at its next safe point (never mid-write); with quit_when_stopped, the app leaves
+        # once the engine has returned, so no write goes on behind a closed screen.
+        self.stop_requested = threading.Event()
+        self.quit_when_stopped = False
         self.sub_title = f"simulated board {self.board_label}" if self.board_dir else "real hardware"
 
     # -- lifetime ---------------------------------------------------------------------------------------------
@@ -241,11 +245,31 @@ class VescDoctorApp(App[int]):
     def fix_over(self, outcome: Any, error: str | None) -> None:
         from .screens.end import EndScreen
 
+        from .screens.quit import QuitWhileWriting
+
         self.writing = False
         self.outcome, self.fix_error = outcome, error
+        if isinstance(self.screen, QuitWhileWriting):  # the question is moot: the repair has ended
+            self.pop_screen()
         if error is not None and self.journal is not None:
             self.journal.interrupt(error)
+        if self.quit_when_stopped:
+            self.finish()
+            return
         self.switch_screen(EndScreen())
+
+    def request_stop(self, *, quit_after: bool) -> None:
+        """Stop the repair at its next safe point: now if it is between writes, after the running write (verified)
+        otherwise. With quit_after, leave once it has stopped."""
+        self.stop_requested.set()
+        self.quit_when_stopped = self.quit_when_stopped or quit_after
+        from .screens.fix import FixScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, FixScreen):
+                screen.stop_asked(self.quit_when_stopped)
+        when = "after this write (it can't be cut halfway)" if self.writing else "before the next step"
+        self.notify(f"Stopping {when}. Don't unplug anything until then.", title="Stopping", timeout=10)
 
     @property
     def fix_running(self) -> bool:
@@ -311,15 +335,19 @@ class VescDoctorApp(App[int]):
 
     # -- quitting ---------------------------------------------------------------------------------------------
     async def action_quit(self) -> None:
-        if self.writing:
+        if not self.fix_running:
+            self.finish()
+            return
+        # A repair is running: the app never leaves while its worker may still write; it asks it to stop.
+        if self.stop_requested.is_set():
+            self.request_stop(quit_after=True)  # says again what it waits for
+        elif self.writing:
             from .screens.quit import QuitWhileWriting
 
             if not isinstance(self.screen, QuitWhileWriting):
                 self.push_screen(QuitWhileWriting(), self._quit_answer)
-            return
-        if self.fix_running and self.journal is not None:
-            self.journal.interrupt("quit before the repair finished")
-        self.finish()
+        else:
+            self.request_stop(quit_after=True)
 
     def finish(self) -> None:
         """Leave with the exit code `exit_code()` says: as app.run()'s result (what `vescdoctor` exits with) and as
@@ -327,11 +355,9 @@ class VescDoctorApp(App[int]):
         code = self.exit_code()
         self.exit(code, return_code=code)
 
-    def _quit_answer(self, quit_anyway: bool | None) -> None:
-        if quit_anyway:
-            if self.journal is not None:
-                self.journal.interrupt("quit while writing to the flash")
-            self.finish()
+    def _quit_answer(self, stop_after_write: bool | None) -> None:
+        if stop_after_write and self.fix_running:
+            self.request_stop(quit_after=True)
 
 
 def image_path(text: str) -> str:

@@ -2,7 +2,6 @@
 disabled (and says why) while the engine writes to the flash."""
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from textual import work
@@ -18,10 +17,7 @@ WRITE_BARS = ("erase", "program", "verify")  # one round per image written
 OTHER = ("reset", "reprobe")
 CANCEL = "Cancel"
 CANCEL_WRITING = "Writing: can't cancel now"
-
-
-class FixCancelled(Exception):
-    """Raised from the event callback when the user cancelled between writes."""
+STOPPING = "Stopping..."
 
 
 def plan_phases(plan: Any) -> tuple[str, ...]:
@@ -41,7 +37,6 @@ class FixScreen(Screen):
         super().__init__(id="fix")
         self.plan = plan
         self.phases = plan_phases(plan)
-        self.cancel_requested = threading.Event()
         self.phase: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -71,13 +66,14 @@ class FixScreen(Screen):
             return
 
         journal = app.journal
+        from ...fixes.execute import StopRequested
 
         def on_event(event: Any) -> None:
-            if journal is not None:  # in this thread, as the engine goes: a quit mid-write still has the record
+            if journal is not None:  # in this thread, as the engine goes: the record so far, whatever happens
                 journal.event(event)
             self.post_message(FixProgress(event))
-            if self.cancel_requested.is_set() and not getattr(event, "writing", False):
-                raise FixCancelled("cancelled by the user before the next write")
+            if app.stop_requested.is_set() and not getattr(event, "writing", False):
+                raise StopRequested  # a safe point: the engine ends the plan here
 
         try:
             from ..app import fix_api
@@ -87,9 +83,9 @@ class FixScreen(Screen):
             backup_dir = app.effective_backup_dir()
             backup_dir.mkdir(parents=True, exist_ok=True)
             outcome = execute_plan(self.plan, env, on_event=on_event, backup_dir=backup_dir,
-                                   answers=dict(app.session.answers))
-        except FixCancelled as exc:
-            self.post_message(FixCrashed(str(exc)))
+                                   answers=dict(app.session.answers), should_stop=app.stop_requested.is_set)
+        except StopRequested:  # an engine that does not end the plan itself
+            self.post_message(FixCrashed("stopped as you asked, between two writes; run vescdoctor again to finish"))
             return
         except Exception as exc:
             reason = str(getattr(exc, "message", None) or exc) or type(exc).__name__
@@ -136,21 +132,27 @@ class FixScreen(Screen):
     def log_line(self, line: str) -> None:
         self.query_one("#fix-log", RichLog).write(line)
 
+    def stop_asked(self, quit_after: bool) -> None:
+        """The app asked the engine to stop (Cancel, or a quit): say so, and the button says it waits."""
+        self.set_writing(self.app.writing)
+        then = "then quit" if quit_after else "then show what was done"
+        when = "after this write and its verify" if self.app.writing else "before the next step"
+        self.log_line(f"Stop asked: stopping {when}, {then}.")
+
     def set_writing(self, writing: bool) -> None:
         self.app.writing = writing
         button = self.query_one("#fix-cancel", Button)
-        button.disabled = writing or self.cancel_requested.is_set()
-        label = CANCEL_WRITING if writing else ("Cancelling..." if self.cancel_requested.is_set() else CANCEL)
+        stopping = self.app.stop_requested.is_set()
+        button.disabled = writing or stopping
+        label = CANCEL_WRITING if writing else (STOPPING if stopping else CANCEL)
         if str(button.label) != label:
             button.label = label
             button.refresh(layout=True)  # a label change alone keeps the old width: the longer one was cut off
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        if event.button.id == "fix-cancel" and not self.app.writing:
-            self.cancel_requested.set()
-            self.set_writing(False)
-            self.log_line("Cancel asked: stopping before the next write.")
+        if event.button.id == "fix-cancel" and not self.app.writing and not self.app.stop_requested.is_set():
+            self.app.request_stop(quit_after=False)
 
     def on_fix_finished(self, message: FixFinished) -> None:
         if getattr(message.outcome, "ok", False):

@@ -9,16 +9,17 @@ from textual.widgets import Button, Static
 
 
 class QuitWhileWriting(ModalScreen[bool]):
-    BINDINGS = [Binding("escape", "stay", "Keep writing")]
+    BINDINGS = [Binding("escape", "stay", "Keep going")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="quit-box"):
-            yield Static("A write to the flash is running. Quitting now can leave the board without firmware or "
-                         "bootloader. The backup made first is kept; running vescdoctor again finishes the job.\n\n"
-                         "Wait for the write to finish?", id="quit-text")
+            yield Static("A write to the flash is running. Cut halfway, it would leave the board without firmware "
+                         "or bootloader, so it always finishes and is verified first.\n\n"
+                         "vescdoctor can stop the repair after this write and then quit: the backup made first is "
+                         "kept, and running vescdoctor again finishes the job.", id="quit-text")
             with Horizontal(classes="buttons"):
-                yield Button("Keep writing", id="quit-no", variant="primary")
-                yield Button("Quit anyway", id="quit-yes", variant="error")
+                yield Button("Keep going", id="quit-no", variant="primary")
+                yield Button("Stop after this write", id="quit-yes", variant="warning")
 
     def on_mount(self) -> None:
         self.query_one("#quit-box").border_title = "Quit mid-write?"
