@@ -36,14 +36,9 @@ def _debug_parent() -> argparse.ArgumentParser:
     return parent
 
 
-class _DebugSubparsers(argparse._SubParsersAction):
-    """Every subcommand parser (nested ones too) accepts --debug."""
-
-    def add_parser(self, name, **kwargs):
-        kwargs["parents"] = [*kwargs.get("parents", ()), _debug_parent()]
-        sub = super().add_parser(name, **kwargs)
-        sub.register("action", "parsers", _DebugSubparsers)  # `rules check --debug`
-        return sub
+def _command(subparsers, name: str, **kwargs) -> argparse.ArgumentParser:
+    """A subcommand parser (nested ones too: `rules check --debug`) that accepts --debug."""
+    return subparsers.add_parser(name, parents=[_debug_parent()], **kwargs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,13 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sim", metavar="BOARD", help="run the TUI against a simulated board directory")
     parser.add_argument("--probe", metavar="UID", help="the debug probe the TUI uses when several are connected")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and pyOCD's log")
-    parser.register("action", "parsers", _DebugSubparsers)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("demo", help="the TUI on a fresh copy of the built-in bricked board: no hardware needed",
+    _command(sub, "demo", help="the TUI on a fresh copy of the built-in bricked board: no hardware needed",
                    description="Copy the built-in bricked board into a temporary directory and run the TUI on it.")
 
-    p = sub.add_parser("diagnose", help="diagnose the board without the TUI",
+    p = _command(sub, "diagnose", help="diagnose the board without the TUI",
                        description="Walk the decision graph non-interactively: probes run, questions are taken "
                                    "from --answer (or, on a simulated board, from the board's owner).")
     _add_sim(p)
@@ -70,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="answer a question (led, hw, symptom, ...); repeatable")
     _add_report(p)
 
-    p = sub.add_parser("fix", help="diagnose, then apply the fix plan of the verdict",
+    p = _command(sub, "fix", help="diagnose, then apply the fix plan of the verdict",
                        description="Diagnose, back up, then run the verdict's fix plan with consent.")
     _add_sim(p)
     p.add_argument("--answer", action="append", default=[], metavar="ID=CODE", help="answer a question; repeatable")
@@ -86,47 +80,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backup-dir", metavar="DIR", help="where backups go (default: the user data directory)")
     _add_report(p)
 
-    p = sub.add_parser("inspect", help="what an image file is (.bin, .hex, .elf)")
+    p = _command(sub, "inspect", help="what an image file is (.bin, .hex, .elf)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print one JSON document")
 
-    p = sub.add_parser("backup", help="save the whole flash and option bytes")
+    p = _command(sub, "backup", help="save the whole flash and option bytes")
     _add_sim(p)
     p.add_argument("out", metavar="OUT", help="the backup file (.bin; a .json sidecar is written beside it)")
 
-    p = sub.add_parser("restore", help="write a backup back to the board")
+    p = _command(sub, "restore", help="write a backup back to the board")
     _add_sim(p)
     p.add_argument("backup", metavar="BACKUP")
     p.add_argument("--config-only", action="store_true", help="restore only the config sectors 1-2")
     p.add_argument("--yes", action="store_true", help="consent to erasing what the restore overwrites")
 
-    rules = sub.add_parser("rules", help="the decision graph: check it, draw it")
+    rules = _command(sub, "rules", help="the decision graph: check it, draw it")
     rules_sub = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", required=True)
-    p = rules_sub.add_parser("check", help="validate a decision graph (default: the built-in one)")
+    p = _command(rules_sub, "check", help="validate a decision graph (default: the built-in one)")
     p.add_argument("path", nargs="?", metavar="PATH", help="a graph file or a directory of them")
-    p = rules_sub.add_parser("show", help="draw the graph")
+    p = _command(rules_sub, "show", help="draw the graph")
     p.add_argument("path", nargs="?", metavar="PATH", help="a graph file or a directory of them")
     p.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
 
-    report = sub.add_parser("report", help="reports: render them")
+    report = _command(sub, "report", help="reports: render them")
     report_sub = report.add_subparsers(dest="report_command", metavar="SUBCOMMAND", required=True)
-    p = report_sub.add_parser("show", help="a report as Markdown (or a self-contained HTML page)")
+    p = _command(report_sub, "show", help="a report as Markdown (or a self-contained HTML page)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--format", choices=("markdown", "html"), default="markdown")
     p.add_argument("--output", "-o", metavar="OUT", help="write to OUT instead of stdout")
 
-    p = sub.add_parser("replay", help="walk the current graph again with the facts recorded in a report")
+    p = _command(sub, "replay", help="walk the current graph again with the facts recorded in a report")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true")
     p.add_argument("--rules", metavar="PATH", help="walk this graph (file or directory) instead of the built-in one")
 
-    sim = sub.add_parser("sim", help="the virtual bench: simulated boards")
+    sim = _command(sub, "sim", help="the virtual bench: simulated boards")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
-    p = sim_sub.add_parser("create", help="make a board directory from a scenario file or built-in name")
+    p = _command(sim_sub, "create", help="make a board directory from a scenario file or built-in name")
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("board", metavar="BOARD")
     p.add_argument("--force", action="store_true", help="replace an existing board directory")
-    sim_sub.add_parser("list", help="the built-in scenarios")
+    _command(sim_sub, "list", help="the built-in scenarios")
     return parser
 
 
