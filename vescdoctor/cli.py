@@ -48,8 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="With no command: the guided triage in the terminal (TUI). Exit codes: 0 healthy/done, 1 problem "
                "found or fix incomplete, 2 bad input, 3 inconclusive (chip not reachable).")
     parser.add_argument("--version", action="version", version=f"vescdoctor {__version__}")
-    parser.add_argument("--sim", metavar="BOARD", help="run the TUI against a simulated board directory")
-    parser.add_argument("--probe", metavar="UID", help="the debug probe the TUI uses when several are connected")
+    # Before a command they apply to it (`vescdoctor --sim B diagnose`), as after it; main() merges them.
+    parser.add_argument("--sim", dest="global_sim", metavar="BOARD",
+                        help="use a simulated board directory (the TUI, or the command that follows)")
+    parser.add_argument("--probe", dest="global_probe", metavar="UID",
+                        help="the debug probe to use when several are connected (the TUI, or the command that follows)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and pyOCD's log")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -130,11 +133,35 @@ _COMMANDS = {None: "tui", "demo": "tui", "diagnose": "diagnose", "fix": "fix", "
              "sim": "sim"}
 
 
+# the commands that take --sim and --probe (None: the TUI)
+_BOARD_COMMANDS = (None, "diagnose", "fix", "backup", "restore")
+
+
+def _merge_board_options(args: argparse.Namespace) -> None:
+    """`vescdoctor --sim B CMD` means `vescdoctor CMD --sim B`. A board option that the command does not take, or two
+    different values, is bad input: never drop it and go on with real hardware."""
+    from .errors import InputError
+
+    for name in ("sim", "probe"):
+        before = getattr(args, f"global_{name}")
+        if before is None:
+            setattr(args, name, getattr(args, name, None))
+            continue
+        if args.command not in _BOARD_COMMANDS:
+            raise InputError(f"--{name} goes with the TUI, diagnose, fix, backup or restore, not with "
+                             f"`{args.command}`")
+        after = getattr(args, name, None)
+        if after is not None and after != before:
+            raise InputError(f"--{name} given twice with different values ({before} and {after})")
+        setattr(args, name, before)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .errors import VescDoctorError
 
     try:
+        _merge_board_options(args)
         module = importlib.import_module(f".commands.{_COMMANDS[args.command]}", __package__)
         return int(module.run(args) or 0)
     except VescDoctorError as exc:

@@ -1,0 +1,41 @@
+"""--sim and --probe before the command mean the same as after it; where they can't apply, exit 2, never a silent
+fall-back to real hardware."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vescdoctor.cli import main
+
+from board_support import make
+
+
+def test_sim_before_the_command_diagnoses_that_board(tmp_path, capsys):
+    board = make(tmp_path, "bricked-update")
+    assert main(["--sim", str(board), "diagnose", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"]["code"] == "app-missing"  # the simulated board, not "no-probe" on this machine
+
+
+def test_sim_before_and_after_with_the_same_board_is_fine(tmp_path, capsys):
+    board = make(tmp_path, "healthy")
+    assert main(["--sim", str(board), "diagnose", "--sim", str(board), "--json"]) == 0
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--sim", "A", "diagnose", "--sim", "B"], "--sim given twice with different values (A and B)"),
+    (["--sim", "A", "inspect", "x.bin"], "--sim goes with the TUI, diagnose, fix, backup or restore, not with `inspect`"),
+    (["--probe", "stlink:1", "rules", "check"], "--probe goes with the TUI"),
+    (["--sim", "A", "demo"], "not with `demo`"),
+])
+def test_a_board_option_that_cannot_apply_is_refused(argv, says, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0], err
+
+
+def test_sim_before_the_command_naming_no_board_is_refused(tmp_path, capsys):
+    assert main(["--sim", str(tmp_path / "nothing"), "backup", str(tmp_path / "out.bin")]) == 2
+    assert "not a board directory" in capsys.readouterr().err
+    assert not (tmp_path / "out.bin").exists()
