@@ -39,3 +39,20 @@ def test_sim_before_the_command_naming_no_board_is_refused(tmp_path, capsys):
     assert main(["--sim", str(tmp_path / "nothing"), "backup", str(tmp_path / "out.bin")]) == 2
     assert "not a board directory" in capsys.readouterr().err
     assert not (tmp_path / "out.bin").exists()
+
+
+def test_debug_shows_pyocd_and_vescdoctor_logs_on_stderr(tmp_path):
+    """--debug is what a helper asks for: pyOCD's log and vescdoctor's own on stderr (in a child process: logging
+    set-up is process-wide)."""
+    import subprocess
+    import sys
+
+    board = make(tmp_path, "bricked-update")
+    quiet = subprocess.run([sys.executable, "-m", "vescdoctor", "diagnose", "--sim", str(board)],
+                           capture_output=True, text=True, timeout=120, check=False)
+    loud = subprocess.run([sys.executable, "-m", "vescdoctor", "diagnose", "--sim", str(board), "--debug"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert quiet.returncode == loud.returncode == 1
+    assert "pyocd." not in quiet.stderr
+    assert "INFO    pyocd.board.board: Target type is stm32f405rg" in loud.stderr
+    assert loud.stdout == quiet.stdout  # the log never goes to stdout

@@ -156,12 +156,38 @@ def _merge_board_options(args: argparse.Namespace) -> None:
         setattr(args, name, before)
 
 
+def _debug_log(command: str | None) -> None:
+    """--debug: vescdoctor's own log (steps retried, why a step failed, with its traceback) and pyOCD's, on stderr;
+    for the TUI in a file instead (stderr would draw over the screen), named on stderr before it starts."""
+    import logging
+
+    if command in (None, "demo"):
+        from pathlib import Path
+
+        from platformdirs import user_log_dir
+
+        path = Path(user_log_dir("vescdoctor")) / "debug.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+        print(f"vescdoctor: --debug: the log goes to {path}", file=sys.stderr)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(relativeCreated)7.0f ms %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("vescdoctor").setLevel(logging.DEBUG)
+    logging.getLogger("pyocd").setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .errors import VescDoctorError
 
     try:
         _merge_board_options(args)
+        if args.debug:
+            _debug_log(args.command)
         module = importlib.import_module(f".commands.{_COMMANDS[args.command]}", __package__)
         return int(module.run(args) or 0)
     except VescDoctorError as exc:
