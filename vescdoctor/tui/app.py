@@ -278,9 +278,12 @@ class VescDoctorApp(App[int]):
 
     def exit_code(self) -> int:
         """As the CLI's: 0 nothing was repaired or the repair is done, 1 it did not complete (or is cut short now),
-        3 the chip could not be reached for it."""
+        3 the chip could not be reached (the verdict says so: no probe, no power, no answer; or at the repair)."""
         if self.plan is None:
-            return 0
+            from ..diagnosis import INCONCLUSIVE
+
+            verdict = self.session.verdict if self.session is not None else None
+            return 3 if verdict is not None and verdict.code in INCONCLUSIVE else 0
         if self.fix_running or self.fix_error is not None:
             return 1
         if getattr(self.outcome, "ok", False):
