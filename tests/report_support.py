@@ -24,7 +24,7 @@ def forum_probes() -> dict[str, ProbeResult]:
                                     "swd.optcr": 0x0FFFAAED},
                                    [f"STM32F405 DEV_ID 0x413, UID {UID}", "pyOCD log in /home/alice/.cache/pyocd.log",
                                     "user alice on alice-laptop"]),
-        "flash.map": ProbeResult({"flash.app_valid": False, "flash.bootloader_valid": False,
+        "flash.map": ProbeResult({"flash.app_runnable": False, "flash.bootloader_present": False,
                                   "flash.reset_vector": 0xFFFFFFFF},
                                  ["0x08000000: erased", "0x080E0000: 00 00 00 00 ... (no vector table)"]),
     }

@@ -61,7 +61,7 @@ def test_diagnose_report_holds_what_a_helper_needs():
         ("conclude", "decision"), ("v-app-missing", "verdict")]
     assert r["path"][1]["outcome"] == "no-usb" and r["path"][-1]["outcome"] == "app-missing"
     assert [p["name"] for p in r["probes"]] == ["usb.scan", "swd.connect", "flash.map"]
-    assert r["probes"][2]["facts"]["flash.app_valid"] is False
+    assert r["probes"][2]["facts"]["flash.app_runnable"] is False
     assert r["probes"][0]["transcript"][1] == "no VESC (0483:5740) on USB"
     assert r["facts"]["swd.optcr"] == 0x0FFFAAED
     assert r["target"]["simulated"] is True and r["target"]["sim_board"] == "bricked"  # the name, not the path

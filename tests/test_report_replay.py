@@ -89,10 +89,22 @@ def test_a_new_question_the_report_never_answered_stops_the_replay(report_file, 
 
 
 def test_a_probe_the_recorded_run_never_ran_stops_the_replay(report_file, tmp_path, capsys):
-    edited = _edited_graph(tmp_path, "    probe: flash.map", "    probe: flash.map2")
+    # vesc.query is registered (the graph is sound) but the recorded run never ran it
+    edited = _edited_graph(tmp_path, "      - {if: swd.connected, to: flash}",
+                           "      - {if: swd.connected, to: ask-vesc}")
+    edited.write_text(edited.read_text() + "  ask-vesc:\n    kind: probe\n    probe: vesc.query\n    next: flash\n")
     assert main(["replay", str(report_file), "--rules", str(edited), "--json"]) == 1
     result = json.loads(capsys.readouterr().out)
-    assert "probe 'flash.map2'" in result["stopped"] and result["replayed_verdict"] is None
+    assert "probe 'vesc.query'" in result["stopped"] and result["replayed_verdict"] is None
+
+
+def test_replay_refuses_a_graph_that_rules_check_refuses(report_file, tmp_path, capsys):
+    """A graph is proven sound before any walk: an unregistered probe (or a cycle, a dangling edge ...) is exit 2
+    with the first problem named, as `rules check` would."""
+    edited = _edited_graph(tmp_path, "    probe: flash.map", "    probe: flash.map2")
+    assert main(["replay", str(report_file), "--rules", str(edited)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not sound" in err[0] and "probe 'flash.map2' is not registered" in err[0], err
 
 
 def test_an_answer_the_graph_no_longer_accepts_stops_the_replay(tmp_path, capsys):

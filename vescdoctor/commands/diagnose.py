@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..diagnosis import parse_answers, run_diagnosis
-from ..graph.loader import load_graph
+from ..graph.check import load_checked_graph
 from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
 
 
@@ -13,7 +13,7 @@ def run(args) -> int:
     from ..report.model import build_report, to_json
 
     quiet_pyocd(args)
-    graph = load_graph()
+    graph = load_checked_graph()
     answers = parse_answers(args.answer, graph)
     check_report_path(args)
     with open_environment(args) as env:

@@ -12,11 +12,11 @@ from ..report.load import load_report
 
 
 def run(args) -> int:
-    from ..graph.loader import load_graph
+    from ..graph.check import load_checked_graph
     from ..report.replay import replay_report
 
     report = load_report(args.file)
-    graph = load_graph(getattr(args, "rules", None))
+    graph = load_checked_graph(getattr(args, "rules", None))
     result = replay_report(report, graph)
     if args.json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")

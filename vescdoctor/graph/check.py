@@ -113,6 +113,21 @@ def check_graph(graph: Graph, probe_facts: dict[str, tuple[str, ...]] | None = N
     return problems
 
 
+def load_checked_graph(path=None) -> Graph:
+    """The graph at `path` (default: the built-in one), loaded and proven sound: what every walk uses (diagnose,
+    fix, the TUI, replay). A graph with problems is bad input (InputError, exit 2) naming the first and the count;
+    `vescdoctor rules check` lists them all."""
+    from ..errors import InputError
+    from .loader import load_graph
+
+    graph = load_graph(path)
+    problems = check_graph(graph)
+    if problems:
+        more = f" (and {len(problems) - 1} more: run `vescdoctor rules check`)" if len(problems) > 1 else ""
+        raise InputError(f"the decision graph is not sound: {problems[0]}{more}")
+    return graph
+
+
 def _conditions(node: Node):
     for edge in node.edges:
         if edge.when is not None:

@@ -10,7 +10,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 
-from ..graph.loader import load_graph
+from ..graph.check import load_checked_graph
 from ..graph.session import TriageSession
 from .messages import EnvFailed, EnvReady
 
@@ -54,7 +54,7 @@ class VescDoctorApp(App[int]):
         self.show_wiring = show_wiring
         self.board_label = board_label or (self.board_dir.name if self.board_dir else None)
         self._env_factory = env_factory
-        self.graph = load_graph()
+        self.graph = load_checked_graph()
         self.session: TriageSession | None = None
         self.env: Any = None
         self.env_error: str | None = None
