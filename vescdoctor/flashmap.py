@@ -273,6 +273,7 @@ def _detail(number: int, app: AppState, config, buffer: BufferState, boot: Bootl
     if number == 8 and buffer.present:
         return f"update image {buffer.size} bytes" + (" (compressed)" if buffer.compressed else "")
     if number == 11:
-        return {"known": f"bootloader {boot.name} ({boot.date})", "unknown-valid": "a bootloader (not a known image)",
+        known = f"bootloader {boot.name}" + (f" ({boot.date})" if boot.date else "")
+        return {"known": known, "unknown-valid": "a bootloader (not a known image)",
                 "garbage": "not a bootloader (invalid vector table)"}.get(boot.state, boot.state)
     return ""

@@ -1,5 +1,5 @@
-"""--sim and --probe before the command mean the same as after it; where they can't apply, exit 2, never a silent
-fall-back to real hardware."""
+"""What a user walking the CLI tripped over: --sim and --probe before the command mean the same as after it (where
+they can't apply: exit 2, never a silent fall-back to real hardware); --debug shows the logs; no "None" in output."""
 from __future__ import annotations
 
 import json
@@ -56,3 +56,11 @@ def test_debug_shows_pyocd_and_vescdoctor_logs_on_stderr(tmp_path):
     assert "pyocd." not in quiet.stderr
     assert "INFO    pyocd.board.board: Target type is stm32f405rg" in loud.stderr
     assert loud.stdout == quiet.stdout  # the log never goes to stdout
+
+
+def test_the_flash_map_names_a_bootloader_without_a_date_without_none(tmp_path, capsys):
+    board = make(tmp_path, "healthy")
+    main(["diagnose", "--sim", str(board)])
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "sector 11" in x)
+    assert "bootloader" in line and "None" not in line, line
