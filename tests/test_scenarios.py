@@ -226,3 +226,13 @@ def test_scenario_that_is_not_a_mapping(tmp_path):
     path.write_text("- 1\n- 2\n")
     with pytest.raises(InputError, match="expected a scenario"):
         load_scenario(path)
+
+
+def test_sim_create_where_no_board_can_be_written_is_one_line_and_exit_2(tmp_path, capsys):
+    from vescdoctor.cli import main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["sim", "create", "healthy", str(blocker / "board")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write the board here" in err[0] and "Traceback" not in err[0], err

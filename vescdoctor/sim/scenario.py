@@ -378,8 +378,11 @@ def build_board(scenario: Scenario, board_dir: str | Path, force: bool = False) 
         power_on_reset(board)
         config.power = power
     apply_ops(board.flash, scenario.after_boot)
-    board_dir.mkdir(parents=True, exist_ok=True)
-    board.save()
+    try:
+        board_dir.mkdir(parents=True, exist_ok=True)
+        board.save()
+    except OSError as exc:
+        raise InputError(f"cannot write the board here: {exc.strerror or exc}", str(board_dir)) from None
     return board
 
 
