@@ -159,3 +159,30 @@ def test_write_report_to_an_unwritable_place_is_one_input_error(tmp_path):
     from vescdoctor.errors import InputError
     with pytest.raises(InputError, match="cannot write"):
         write_report(forum_report(), tmp_path / "no-such-dir" / "r.json")
+
+
+def test_a_fix_report_names_the_images_it_wrote_and_renders_them():
+    """What a forum helper asks first: which firmware and bootloader went on the board."""
+    from vescdoctor.report.render_html import render_html
+    from vescdoctor.report.render_md import render_markdown
+
+    images = [{"what": "bootloader", "file": "/home/alice/vesc/generic.bin", "sha256": "cd" * 32, "format": "bin",
+               "size": 5388, "hw": None, "version": None, "name": "generic.bin"},
+              {"what": "firmware", "file": "/home/alice/vesc/VESC_default.bin", "sha256": "ef" * 32,
+               "format": "bin", "size": 393208, "hw": "410", "version": "5.03"}]
+    report = fix_report(images=images)
+    VALIDATOR.validate(report)
+    assert [(i["what"], i["hw"] if "hw" in i else None, i.get("version")) for i in report["images"]] == [
+        ("bootloader", None, None), ("firmware", "410", "5.03")]
+    assert "/home/alice" not in json.dumps(report)  # redacted like every other path
+    md = render_markdown(load_report_text(report))
+    assert "## Images" in md and "| firmware | `~/vesc/VESC_default.bin` | `410` | `5.03` |" in md, md
+    assert "VESC_default.bin" in render_html(load_report_text(report))
+    assert "images" not in forum_report()  # a diagnosis writes nothing: no field
+
+
+def load_report_text(report: dict) -> dict:
+    """The report as a reader gets it: written and loaded back through the checks."""
+    from vescdoctor.report.load import parse_report
+
+    return parse_report(to_json(report).encode(), "report.json")

@@ -28,7 +28,8 @@ FORMAT, VERSION = schema.FORMAT, schema.VERSION
 
 def build_report(session_result: Any, *, env_summary: Mapping[str, Any] | None = None,
                  flash_map: Any = None, actions: Iterable[Any] = (), backups: Iterable[Any] = (),
-                 plan: Iterable[Any] = (), graph: Any = None, command: str = "diagnose", redact: bool = True,
+                 plan: Iterable[Any] = (), images: Iterable[Any] = (), graph: Any = None, command: str = "diagnose",
+                 redact: bool = True,
                  keep_uid: bool = False, identity: Identity | None = None, now: datetime | None = None) -> dict:
     """The report of one run.
 
@@ -37,6 +38,8 @@ def build_report(session_result: Any, *, env_summary: Mapping[str, Any] | None =
     flash_map: a flashmap.FlashMap, {sector: state}, or items with sector/number, state (and detail); None: the
         `flash.sectors` fact when a probe set it, else every sector "unknown".
     actions, plan, backups: fix steps done, planned, and the backup files made (attributes or keys).
+    images: the image files the fix writes: {what, file, sha256, format, size, hw, version, name} (keys or
+        attributes); the field is left out when there are none.
     graph: {id, version, digest} of the walked graph when the result does not carry it.
     """
     backups_out = [_backup(b) for b in backups]
@@ -67,6 +70,9 @@ def build_report(session_result: Any, *, env_summary: Mapping[str, Any] | None =
         "backups": backups_out,
         "redaction": {"applied": False, "board_uid": "kept", "replaced": {}},
     }
+    images_out = [_image(i) for i in images]
+    if images_out:
+        report["images"] = images_out
     return redact_report(report, keep_uid=keep_uid, identity=identity) if redact else report
 
 
@@ -182,6 +188,19 @@ def _plan_step(step: Any) -> dict:
         out["title"] = _clip(str(_get(step, "title")), schema.LINE_MAX)
     if _get(step, "destructive") is not None:
         out["destructive"] = bool(_get(step, "destructive"))
+    return out
+
+
+def _image(image: Any) -> dict:
+    out = {"what": str(_get(image, "what")), "file": _clip(str(_get(image, "file")), schema.PATH_MAX),
+           "sha256": str(_get(image, "sha256"))}
+    for key, limit in (("format", schema.CODE_MAX), ("hw", schema.NAME_MAX), ("version", schema.CODE_MAX),
+                       ("name", schema.NAME_MAX)):
+        value = _get(image, key)
+        if value is not None:
+            out[key] = _clip(str(value), limit)
+    if _get(image, "size") is not None:
+        out["size"] = int(_get(image, "size"))
     return out
 
 

@@ -86,6 +86,10 @@ def render_html(report: dict) -> str:
             f"<li>{_code(p['step'])}" + (f": {_e(p['title'])}" if p.get("title") else "")
             + (" (erases or writes flash)" if p.get("destructive") else "") + "</li>" for p in report["plan"])
                     + "</ol>")
+    if report.get("images"):
+        body.append("<h2>Images</h2>" + _table(("image", "file", "HW", "version", "sha256"), [
+            (_e(i["what"]), _code(i["file"]), _code(i.get("hw") or "-"),
+             _code(i.get("version") or i.get("name") or "-"), _code(i["sha256"])) for i in report["images"]]))
     if report["actions"]:
         rows = []
         for a in report["actions"]:

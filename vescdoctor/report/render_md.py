@@ -95,6 +95,12 @@ def render_markdown(report: dict) -> str:
             title = f": {md_text(step['title'])}" if step.get("title") else ""
             out.append(f"{i}. {code(step['step'])}{title}{mark}")
         out.append("")
+    if report.get("images"):
+        out += ["## Images", "", "| image | file | HW | version | sha256 |", "|---|---|---|---|---|"]
+        for i in report["images"]:
+            out.append(f"| {md_text(i['what'])} | {code(i['file'], 300)} | {code(i.get('hw') or '-')} | "
+                       f"{code(i.get('version') or i.get('name') or '-')} | {code(i['sha256'])} |")
+        out.append("")
     if report["actions"]:
         out += ["## Actions", "", "| step | outcome | detail |", "|---|---|---|"]
         for a in report["actions"]:

@@ -116,6 +116,16 @@ SCHEMA: dict[str, Any] = {
                            "replaced": {"type": "object", "maxProperties": 20,
                                         "additionalProperties": {"type": "integer", "minimum": 0}}}),
     }, {
+        "images": {"type": "array", "maxItems": 10,
+                   "description": "the image files a fix wrote (or planned to write): what a helper asks first",
+                   "items": _obj({"what": {"enum": ["bootloader", "firmware"]},
+                                  "file": {"type": "string", "maxLength": PATH_MAX}, "sha256": _SHA256},
+                                 {"format": {"enum": ["bin", "hex", "elf"]},
+                                  "size": {"type": ["integer", "null"], "minimum": 0},
+                                  "hw": {"type": ["string", "null"], "maxLength": NAME_MAX},
+                                  "version": {"type": ["string", "null"], "maxLength": CODE_MAX},
+                                  "name": {"type": ["string", "null"], "maxLength": NAME_MAX,
+                                           "description": "a known bootloader's name"}})},
         "after": {"type": ["object", "null"],
                   "description": "the fresh look after the repair (fix, tui): its verdict code and findings; absent "
                                  "or null when no repair ran or it stopped before looking again",
