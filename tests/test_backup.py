@@ -55,14 +55,16 @@ def test_board_hw_from_backups_trusts_the_record_not_a_wrong_hardware_firmware(t
     flash[:len(fw60)] = fw60
     save_backup(bytes(flash), unique_backup_path(tmp_path, uid, datetime(2026, 1, 1)),
                 {"board_uid": uid, "verdict": "wrong-hardware-firmware"})
-    assert hw_from_backups(tmp_path, uid) is None  # HW 60 firmware on this board says nothing of the board
+    assert hw_from_backups(tmp_path, uid) == (None, None)  # HW 60 firmware on this board says nothing of the board
     save_backup(bytes(flash), unique_backup_path(tmp_path, uid, datetime(2026, 1, 2)),
                 {"board_uid": uid, "verdict": "app-missing"})
-    assert hw_from_backups(tmp_path, uid)[0] == "60"
+    strong, hint = hw_from_backups(tmp_path, uid)
+    assert strong is None and hint[0] == "60"  # a backup's firmware is a hint: what was installed, not the board
     save_backup(bytes(flash), unique_backup_path(tmp_path, uid, datetime(2026, 1, 3)),
-                {"board_uid": uid, "verdict": "wrong-hardware-firmware", "board_hw": "410"})
-    assert hw_from_backups(tmp_path, uid)[0] == "410"  # the newest: the HW the fix recorded
-    assert hw_from_backups(tmp_path, "another-board") is None
+                {"board_uid": uid, "verdict": "wrong-hardware-firmware", "board_hw": "410",
+                 "board_hw_source": "answer"})
+    assert hw_from_backups(tmp_path, uid)[0][0] == "410"  # the newest: the HW the fix recorded from your answer
+    assert hw_from_backups(tmp_path, "another-board") == (None, None)
     assert uid.lower()[:8] not in " ".join(p.name.lower() for p in tmp_path.iterdir())  # names don't carry the UID
 
 
@@ -79,8 +81,9 @@ def test_backups_made_within_one_second_keep_their_order(tmp_path):
     names = []
     for hw in ("60", "410", "75_300"):
         path = unique_backup_path(tmp_path, uid, when)
-        save_backup(flash, path, {"board_uid": uid, "verdict": "app-missing", "board_hw": hw})
+        save_backup(flash, path, {"board_uid": uid, "verdict": "app-missing", "board_hw": hw,
+                                  "board_hw_source": "answer"})
         names.append(path.name)
     assert names[1].endswith("-1.bin") and names[2].endswith("-2.bin")
     assert [p.name for p in chronological(tmp_path.glob("*.bin"))] == names
-    assert hw_from_backups(tmp_path, uid)[0] == "75_300"
+    assert hw_from_backups(tmp_path, uid)[0][0] == "75_300"

@@ -34,6 +34,15 @@ def images(tmp_path: Path) -> dict[str, Path]:
     return out
 
 
+# The forum board's hardware shows only in the update in its buffer: a hint, which the user confirms.
+HW410 = ("--answer", "hw=410")
+
+
+def no_backups(tmp_path: Path) -> bool:
+    """No backup was written (the directory itself is created, and checked writable, before the diagnosis)."""
+    return not list((tmp_path / "backups").glob("*"))
+
+
 def flash(board: Path) -> bytes:
     return (board / "flash.bin").read_bytes()
 
@@ -67,7 +76,8 @@ def check_recovered(board: Path, before: bytes, bl: bytes, fw: bytes, tmp_path: 
 def test_forum_case_builtin_recovered_with_bootloader_and_firmware(tmp_path, images, capsys):
     board = make(tmp_path, "bricked-update")
     before = flash(board)
-    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes") == 0
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes",
+               *HW410) == 0
     check_recovered(board, before, images["bl"].read_bytes(), images["fw"].read_bytes(), tmp_path, capsys)
 
 
@@ -76,7 +86,7 @@ def test_forum_case_with_real_images(tmp_path, capsys):
     board = make(tmp_path, str(SHARED / "scenarios" / "seed-after-update-410.yaml"))
     before = flash(board)
     bl, fw = FIRMWARE / "bootloader_hw4x_2022-12.bin", FIRMWARE / "fw_410_2022-01.bin"
-    assert fix(board, tmp_path, "--bootloader", str(bl), "--firmware", str(fw), "--yes") == 0
+    assert fix(board, tmp_path, "--bootloader", str(bl), "--firmware", str(fw), "--yes", *HW410) == 0
     check_recovered(board, before, bl.read_bytes(), fw.read_bytes(), tmp_path, capsys)
 
 
@@ -84,7 +94,7 @@ def test_json_report_holds_only_the_report_with_actions_and_backup(tmp_path, ima
     board = make(tmp_path, "bricked-update")
     capsys.readouterr()
     assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes",
-               "--json") == 0
+               "--json", *HW410) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["command"] == "fix" and report["verdict"]["code"] == "app-missing"
     assert [a["step"] for a in report["actions"]] == ["backup", "write-bootloader", "write-firmware", "reset",
@@ -144,7 +154,7 @@ def test_no_keep_config_writes_the_gap_and_warns(tmp_path, images, capsys):
 
 def test_probe_unplugged_mid_write_exits_1_then_a_second_fix_finishes(tmp_path, images, capsys):
     board = make(tmp_path, "bricked-update", faults="{probe_unplug_after_bytes: 65536}")
-    args = ("--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes")
+    args = ("--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes", *HW410)
     before = flash(board)
     assert fix(board, tmp_path, *args) == 1
     err = capsys.readouterr().err
@@ -171,7 +181,7 @@ def test_bad_firmware_refused_before_any_write(tmp_path, images, capsys, image, 
     before = flash(board)
     assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images[image]), "--yes") == 2
     assert needle in capsys.readouterr().err
-    assert flash(board) == before and not (tmp_path / "backups").exists()
+    assert flash(board) == before and no_backups(tmp_path)
 
 
 def test_firmware_as_bootloader_and_missing_file_refused(tmp_path, images, capsys):
@@ -188,7 +198,7 @@ def test_firmware_as_bootloader_and_missing_file_refused(tmp_path, images, capsy
 def test_no_yes_without_a_tty_refuses_and_dry_run_changes_nothing(tmp_path, images, capsys):
     board = make(tmp_path, "bricked-update")
     before = flash(board)
-    args = ("--bootloader", str(images["bl"]), "--firmware", str(images["fw"]))
+    args = ("--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), *HW410)
     assert fix(board, tmp_path, *args) == 2
     assert "--yes" in capsys.readouterr().err
     assert fix(board, tmp_path, *args, "--dry-run") == 0
@@ -196,7 +206,7 @@ def test_no_yes_without_a_tty_refuses_and_dry_run_changes_nothing(tmp_path, imag
     # The forum case: only sector 11 holds data to erase; the blank app sectors are written without an erase.
     assert "Sectors erased: 11 (0x080E0000" in out and "Backup: the whole flash" in out
     assert "Sectors written without an erase (blank now): 0 (0x08000000" in out
-    assert flash(board) == before and not (tmp_path / "backups").exists()
+    assert flash(board) == before and no_backups(tmp_path)
 
 
 def test_healthy_board_has_nothing_to_fix(tmp_path, capsys):
@@ -236,7 +246,8 @@ def test_forum_fix_erases_no_blank_sector(tmp_path, images):
     of the chip's floor (a full-chip-erase plan costs 8 s for the erase alone)."""
     board = make(tmp_path, "bricked-update")
     before, start = flash(board), chip_seconds(board)
-    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes") == 0
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes",
+               *HW410) == 0
     spent = chip_seconds(board) - start
     floor = floor_seconds(before, flash(board))
     assert spent <= 1.15 * floor, (spent, floor)
@@ -248,7 +259,7 @@ def test_verdict_without_a_plan_is_a_problem_found_not_bad_input(tmp_path, capsy
     assert fix(board, tmp_path, "--yes") == 1
     err = capsys.readouterr().err
     assert "usb-cable" in err and "nothing to write to the chip" in err and "Traceback" not in err
-    assert flash(board) == before and not (tmp_path / "backups").exists()
+    assert flash(board) == before and no_backups(tmp_path)
 
 
 def test_a_verify_failure_leaves_no_runnable_image(tmp_path, images, capsys):
@@ -256,7 +267,8 @@ def test_a_verify_failure_leaves_no_runnable_image(tmp_path, images, capsys):
     is written only after the rest verified, the chip cannot start the wrong image: the next look says
     app-missing (not healthy), and the bootloader written before is intact."""
     board = make(tmp_path, "bricked-update", faults="{stuck_bits: [{addr: 0x08010000, value: 0x00}]}")
-    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes") == 1
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes",
+               *HW410) == 1
     err = capsys.readouterr().err
     assert "verify failed for the firmware" in err and "0x08010000" in err
     after = flash(board)

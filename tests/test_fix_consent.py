@@ -49,7 +49,7 @@ def test_terminal_consent(tmp_path):
     (tmp_path / "bl.bin").write_bytes(imagegen.bootloader())
     (tmp_path / "fw.bin").write_bytes(imagegen.firmware("410", "5.03", "release5"))
     args = ["fix", "--sim", str(board), "--bootloader", str(tmp_path / "bl.bin"), "--firmware",
-            str(tmp_path / "fw.bin"), "--backup-dir", str(backups)]
+            str(tmp_path / "fw.bin"), "--backup-dir", str(backups), "--answer", "hw=410"]
     before = (board / "flash.bin").read_bytes()
 
     code, screen = run_on_terminal(args, "no")

@@ -56,7 +56,7 @@ BL = image(imagegen.bootloader(), "bl.bin")
 
 def test_forum_plan_bootloader_then_firmware_config_sectors_skipped():
     plan = make_plan(diagnosis("app-missing", ["bootloader-missing"], {"flash.buffer_hw": "410"}),
-                     bootloader=BL, firmware=FW)
+                     bootloader=BL, firmware=FW, board_hw="410")
     assert plan.step_names == ["backup", "write-bootloader", "write-firmware", "reset", "reprobe"]
     assert plan.erase_sectors == [0, 3, 4, 5, 6, 11] and plan.destructive
     assert [(a, w) for a, _, w in plan.writes][1:] == [(0x08000000, "firmware (sector 0)"), (0x0800C000, "firmware")]

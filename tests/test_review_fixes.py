@@ -35,7 +35,7 @@ def images(tmp_path: Path) -> dict[str, Path]:
 
 def fix_bricked(board: Path, tmp_path: Path, images, *extra: str) -> int:
     return main(["fix", "--sim", str(board), "--backup-dir", str(tmp_path / "backups"), "--bootloader",
-                 str(images["bl"]), "--firmware", str(images["fw"]), "--yes", *extra])
+                 str(images["bl"]), "--firmware", str(images["fw"]), "--yes", "--answer", "hw=410", *extra])
 
 
 def error_lines(err: str) -> list[str]:

@@ -68,7 +68,7 @@ def confirm(plan, backup_dir: Path, *, stdin=None, out=None) -> bool:
 
 def run(args) -> int:
     from ..diagnosis import INCONCLUSIVE, parse_answers, run_diagnosis
-    from ..fixes.backup import default_backup_dir
+    from ..fixes.backup import check_backup_dir, default_backup_dir
     from ..fixes.execute import execute_plan
     from ..fixes.plan import make_plan
     from ..fixes.plans_file import load_plans
@@ -84,6 +84,8 @@ def run(args) -> int:
     bootloader = load_image(args.bootloader) if args.bootloader else None
     firmware = load_image(args.firmware) if args.firmware else None
     backup_dir = Path(args.backup_dir) if args.backup_dir else default_backup_dir()
+    if not args.dry_run:
+        check_backup_dir(backup_dir)  # bad input: said before the diagnosis, not after it as a failed backup
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731
     outcome = None
     plan = None

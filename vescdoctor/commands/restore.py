@@ -1,6 +1,8 @@
-"""`vescdoctor restore [--sim BOARD] BACKUP [--config-only] [--yes]`: write a backup back, verified.
+"""`vescdoctor restore [--sim BOARD] BACKUP [--config-only] [--backup-dir DIR] [--yes]`: write a backup back,
+verified.
 
-The flash as it is now is backed up first (default backup directory). Needs --yes or a confirmation on a TTY.
+The flash as it is now is backed up first (into --backup-dir, default the user data directory). Needs --yes or a
+confirmation on a TTY. A file without its valid .json sidecar is refused.
 """
 from __future__ import annotations
 
@@ -10,13 +12,17 @@ from ..errors import InputError
 
 
 def run(args) -> int:
-    from ..fixes.backup import load_backup, restore_backup
+    from pathlib import Path
+
+    from ..fixes.backup import check_backup_dir, default_backup_dir, load_backup, restore_backup
     from .common import open_environment, quiet_pyocd
     from .fix import StderrProgress
 
     quiet_pyocd(args)
 
     load_backup(args.backup)  # a bad file is refused before the board is touched
+    backup_dir = getattr(args, "backup_dir", None)  # --backup-dir: where the safety backup goes
+    backup_dir = check_backup_dir(Path(backup_dir) if backup_dir else default_backup_dir())
     what = "the config sectors 1-2 (0x08004000..0x0800BFFF)" if args.config_only else "the whole flash (sectors 0-11)"
     if not args.yes:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
@@ -26,7 +32,8 @@ def run(args) -> int:
         if sys.stdin.readline().strip().lower() not in ("yes", "y"):
             raise InputError("not confirmed; nothing was changed")
     with open_environment(args) as env:
-        info = restore_backup(env, args.backup, config_only=args.config_only, on_event=StderrProgress())
+        info = restore_backup(env, args.backup, config_only=args.config_only, on_event=StderrProgress(),
+                              backup_dir=backup_dir)
     print(f"restored {info['restored']} from {info['from']}; the flash before is in "
           f"{info['safety_backup']['file']}", file=sys.stderr)
     return 0

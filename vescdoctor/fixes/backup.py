@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -42,6 +43,26 @@ def _write_new(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
+def check_backup_dir(directory, what: str = "the backup directory") -> Path:
+    """Create `directory` when needed and make sure a backup can be written in it, before the board is touched:
+    InputError (one line, exit 2) when it cannot be."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"{what} is a file, not a directory", str(directory)) from None
+    except OSError as exc:
+        raise InputError(f"{what} cannot be created: {exc.strerror or exc}", str(directory)) from None
+    if not directory.is_dir():
+        raise InputError(f"{what} is not a directory", str(directory))
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise InputError(f"{what} is not writable: {exc.strerror or exc}", str(directory)) from None
+    return directory
+
+
 def board_tag(uid: str | None) -> str:
     """A short name for a board in file names: a hash of its UID, so a backup's name tells boards apart without
     publishing the UID itself (reports shorten the UID; file names end up in them)."""
@@ -70,34 +91,48 @@ def chronological(paths) -> list[Path]:
     return sorted(paths, key=key)
 
 
-def hw_from_backups(directory: Path, uid: str | None) -> tuple[str, str] | None:
-    """The board's HW name as its own earlier backups tell it, newest first: the HW the fix recorded, else the
-    firmware in the backup (or the update in its buffer). After a fix was cut short the app may be gone from the
-    chip, but not from the backup made before it."""
+HW_SOURCE_WORDS = {"answer": "your answer", "vesc": "the VESC's reply", "flash": "the firmware in flash"}
+
+
+def hw_from_backups(directory: Path, uid: str | None
+                    ) -> tuple[tuple[str, str, str] | None, tuple[str, str, str] | None]:
+    """What this board's own earlier fix backups tell of its HW, newest first, as (strong, hint), each (name, source
+    in words, kind) or None. Strong: a HW a fix recorded with a strong source (`board_hw_source`: answer, vesc,
+    flash); kind is that source. Hint (kind "backup"): the firmware (or the update in the buffer) a backup holds,
+    which shows what was installed, not the board. Sidecars without a verdict (`vescdoctor backup`, a restore's
+    safety backup) are skipped, as are backups of wrong-hardware firmware. After a fix was cut short the app may be
+    gone from the chip, but the HW the fix recorded is not."""
     from ..flashmap import BytesReader, analyze
 
     if not uid or not directory.is_dir():
-        return None
+        return None, None
+    hint = None
     for sidecar in reversed(chronological(directory.glob(f"vesc-{board_tag(uid)}-*.json"))):
         try:
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
             image = sidecar.with_suffix(".bin")
-            if not isinstance(meta, dict) or meta.get("board_uid") != uid or image.stat().st_size != FLASH_SIZE:
+            if not isinstance(meta, dict) or meta.get("board_uid") != uid or not meta.get("verdict") \
+                    or image.stat().st_size != FLASH_SIZE:
                 continue
-            flash = image.read_bytes()
         except (OSError, ValueError):
             continue
-        if isinstance(meta.get("board_hw"), str) and meta["board_hw"]:
-            return meta["board_hw"], f"the board's hardware recorded with your backup {image.name}"
-        if meta.get("verdict") == "wrong-hardware-firmware":
+        recorded, source = meta.get("board_hw"), meta.get("board_hw_source")
+        if isinstance(recorded, str) and recorded and source in HW_SOURCE_WORDS:
+            return (recorded, f"the board's hardware recorded with your backup {image.name} (from "
+                              f"{HW_SOURCE_WORDS[source]})", source), None
+        if hint is not None or meta.get("verdict") == "wrong-hardware-firmware":
             continue  # that firmware was built for other hardware: it does not tell this board's
+        try:
+            flash = image.read_bytes()
+        except OSError:
+            continue
         if hashlib.sha256(flash).hexdigest() != meta.get("sha256"):
             continue
         fmap = analyze(BytesReader(flash))
         hw = fmap.app.hw or fmap.buffer.hw
         if hw:
-            return hw, f"the firmware in your backup {image.name}"
-    return None
+            hint = (hw, f"the firmware in your backup {image.name}", "backup")
+    return None, hint
 
 
 def save_backup(flash: bytes, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
@@ -132,9 +167,11 @@ def chip_meta(target) -> dict[str, Any]:
 
 
 def backup_target(target, path: Path, *, verdict: str | None = None, board_hw: str | None = None,
+                  board_hw_source: str | None = None,
                   progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """Read the whole flash of a connected target into a new backup at `path`. `board_hw`, when the fix knows it,
-    goes into the sidecar: a later run may need it once the chip no longer shows it."""
+    """Read the whole flash of a connected target into a new backup at `path`. `board_hw`, when the fix knows it
+    from a strong source (`board_hw_source`: answer, vesc, flash), goes into the sidecar with that source: a later
+    run may need it once the chip no longer shows it. A HW without a strong source is not recorded."""
     from .flashops import read_flash
 
     meta = chip_meta(target)
@@ -145,8 +182,8 @@ def backup_target(target, path: Path, *, verdict: str | None = None, board_hw: s
     if again != flash:
         raise FixError("two reads of the flash differ: the SWD connection is unreliable (shorter wires?)")
     meta["verdict"] = verdict
-    if board_hw:
-        meta["board_hw"] = board_hw
+    if board_hw and board_hw_source in HW_SOURCE_WORDS:
+        meta["board_hw"], meta["board_hw_source"] = board_hw, board_hw_source
     return save_backup(flash, path, meta)
 
 
@@ -162,16 +199,30 @@ def _connect(env):
     return link
 
 
-def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str, Any]:
-    """`vescdoctor backup OUT`: the whole flash and option bytes into OUT (+ OUT.json). Never overwrites."""
-    from .execute import FixEvent
-
+def backup_destination(out_path) -> tuple[Path | None, Path | None]:
+    """Where `vescdoctor backup OUT` writes, checked before the board is touched (InputError, one line):
+    (the file, None) for a file name (`.bin` added when missing; never an existing one), or (None, the folder) when
+    OUT is an existing folder: the backup goes inside it under the name a fix's backup gets."""
     out = Path(out_path)
+    if out.is_dir():
+        return None, check_backup_dir(out, "the backup folder")
     if out.suffix.lower() != ".bin":
         out = out.with_name(out.name + ".bin")
     if out.exists() or out.with_suffix(".json").exists():
         raise InputError("exists already; backups are never overwritten (choose another name)", str(out))
+    check_backup_dir(out.parent, "the backup's folder")
+    return out, None
+
+
+def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str, Any]:
+    """`vescdoctor backup OUT`: the whole flash and option bytes into OUT (+ OUT.json), or into a new file in OUT
+    when OUT is a folder. Never overwrites."""
+    from .execute import FixEvent
+
+    out, directory = backup_destination(out_path)
     link = _connect(env)
+    if directory is not None:
+        out = unique_backup_path(directory, chip_meta(link.target)["board_uid"], datetime.now())
     emit = on_event or (lambda e: None)
     emit(FixEvent("phase", "backup", 0.0, "reading the whole flash (1 MiB)", False))
     info = backup_target(link.target, out,
@@ -180,7 +231,9 @@ def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str,
     return info
 
 
-def load_backup(path) -> tuple[bytes, dict[str, Any] | None]:
+def load_backup(path) -> tuple[bytes, dict[str, Any]]:
+    """A backup and its sidecar, both checked: 1 MiB, a vescdoctor sidecar beside it with the board UID, and the
+    sha256 the sidecar records. Without a valid sidecar nothing says the file is a backup, or of which board."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -190,32 +243,40 @@ def load_backup(path) -> tuple[bytes, dict[str, Any] | None]:
         raise InputError(f"not a vescdoctor backup: {len(data)} bytes, a whole-flash backup has {FLASH_SIZE}",
                          str(path))
     sidecar = path.with_suffix(".json")
-    meta = None
-    if sidecar.exists():
-        try:
-            meta = json.loads(sidecar.read_text())
-        except (OSError, ValueError) as exc:
-            raise InputError(f"unreadable backup sidecar: {exc}", str(sidecar)) from None
-        if not isinstance(meta, dict) or meta.get("format") != SIDECAR_FORMAT:
-            raise InputError("not a vescdoctor backup sidecar", str(sidecar))
-        if meta.get("sha256") != hashlib.sha256(data).hexdigest():
-            raise InputError("the backup's sha256 does not match its sidecar: the file changed", str(path))
+
+    def refuse(why: str) -> InputError:
+        return InputError(f"refused: its sidecar {sidecar.name} is missing or invalid ({why}); only a vescdoctor "
+                          "backup with its sidecar (sha256, board UID) is written back", str(path))
+    if not sidecar.is_file():
+        raise refuse("there is none")
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise refuse("not readable JSON") from None
+    if not isinstance(meta, dict) or meta.get("format") != SIDECAR_FORMAT:
+        raise refuse("not a vescdoctor backup sidecar")
+    if not isinstance(meta.get("board_uid"), str) or not meta["board_uid"]:
+        raise refuse("no board UID")
+    if meta.get("sha256") != hashlib.sha256(data).hexdigest():
+        raise InputError("the backup's sha256 does not match its sidecar: the file changed", str(path))
     return data, meta
 
 
 def restore_backup(env, backup_path, config_only: bool = False, on_event: Callable | None = None,
                    backup_dir: Path | None = None) -> dict[str, Any]:
     """Write a backup back (all of it, or only the config sectors 1-2), verify it. The flash as it is now is
-    backed up first. Refuses a backup of another board (UID in the sidecar)."""
+    backed up first (into `backup_dir`, default the user data directory). Refuses a file without a valid sidecar
+    and a backup of another board (UID in the sidecar)."""
     from .execute import FixEvent
     from .flashops import write_verified
 
     data, meta = load_backup(backup_path)
+    directory = check_backup_dir(backup_dir or default_backup_dir(), "the backup directory for the safety backup")
     emit = on_event or (lambda e: None)
     link = _connect(env)
     target = link.target
     now = chip_meta(target)
-    if meta and meta.get("board_uid") and meta["board_uid"] != now["board_uid"]:
+    if meta["board_uid"] != now["board_uid"]:
         raise InputError(f"this backup is of another board (UID {meta['board_uid'][:8]}..., this board "
                          f"{now['board_uid'][:8]}...)", str(backup_path))
     if now["option_bytes"]["rdp_level"] != 0:
@@ -229,8 +290,7 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
         raise FixError(f"sector(s) {', '.join(map(str, sorted(blocked)))} are write-protected: run `vescdoctor "
                        "fix` to clear it first")
     emit(FixEvent("phase", "backup", 0.0, "backing up the flash as it is now", False))
-    safety = backup_target(target, unique_backup_path(Path(backup_dir or default_backup_dir()),
-                                                       now["board_uid"], datetime.now()),
+    safety = backup_target(target, unique_backup_path(directory, now["board_uid"], datetime.now()),
                            progress=lambda f: emit(FixEvent("progress", "backup", f, "reading", False)))
     segments = [(s.address, data[s.address - FLASH_BASE:s.end - FLASH_BASE]) for s in sectors]
     phase = "erase"

@@ -62,8 +62,8 @@ class FixOutcome:
     stopped: bool = False  # the user asked to stop (StopRequested) and the plan ended at a safe point
 
 
-class _StepFailed(Exception):
-    pass
+class ChipChanged(FixError):
+    """The chip is not what the plan was made for (found at a step, before it writes): the message is the line."""
 
 
 def _describe_error(exc: BaseException) -> str:
@@ -85,7 +85,19 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
     from ..swdlink import close_link, link_for
 
     outcome = FixOutcome(ok=False)
-    emit = on_event
+    # A stop asked for on an event of a step that has begun writing waits for the step's end: the step is done (and
+    # recorded so), the stop lands before the next one. Events of write steps are writing=True, so a caller that
+    # raises StopRequested only on writing=False events never gets here; this keeps a stray one from lying.
+    stop = {"deferred": False, "writing": False}
+
+    def emit(event: FixEvent) -> None:
+        stop["writing"] = stop["writing"] or event.writing
+        try:
+            on_event(event)
+        except StopRequested:
+            if not stop["writing"]:
+                raise
+            stop["deferred"] = True
     link = link_for(env)
     if not link.connected and not link.connect():
         why = link.probe_error or (link.attempts[-1].error if link.attempts else "no answer")
@@ -99,9 +111,9 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
             raise FixError("this is not the board that was diagnosed (another UID); nothing was changed")
         for step in plan.steps:
             step_name, begun = step.name, False
-            if should_stop is not None and should_stop():  # between steps: nothing is being written
+            if stop["deferred"] or (should_stop is not None and should_stop()):  # between steps: no write under way
                 raise StopRequested
-            begun = True
+            begun, stop["writing"] = True, False
             started = time.monotonic()
             detail, file = _run_step(step.name, plan, env, link, emit, outcome, Path(backup_dir), answers)
             action = {"step": step.name, "ok": True, "detail": detail, "seconds": time.monotonic() - started}
@@ -118,6 +130,11 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
                                 "not run: stopped by the user"})
         outcome.message = (f"stopped as you asked, {after} (nothing was cut halfway){where}; "
                            "run `vescdoctor fix` again to finish")
+        close_link(env)
+        return outcome
+    except ChipChanged as exc:
+        outcome.actions.append({"step": step_name, "ok": False, "detail": str(exc), "error": str(exc)})
+        outcome.message = str(exc) + (f"; backup: {outcome.backups[0]['file']}" if outcome.backups else "")
         close_link(env)
         return outcome
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line, the board stays recognisable
@@ -169,11 +186,17 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
         path = unique_backup_path(backup_dir, chip_meta(target)["board_uid"], datetime.now())
         emit(FixEvent("phase", "backup", 0.0, f"reading the whole flash into {path}", False))
         info = backup_target(target, path, verdict=plan.verdict, board_hw=plan.board_hw,
+                             board_hw_source=getattr(plan, "board_hw_source", None),
                              progress=_progress(emit, "backup", "reading flash", False))
         outcome.backups.append(info)
         return f"1 MiB and option bytes, sha256 {info['sha256'][:16]}...", info["file"]
 
     if name == "unlock-rdp":
+        # The plan was made for a chip that could not be read (so it has no backup step). If it can be read now
+        # (someone lifted the protection since the diagnosis), the regression would erase a flash nobody saved.
+        if read_option_bytes(target).rdp_level == 0:
+            raise ChipChanged("the chip changed since the diagnosis (it is no longer read-protected, so its flash "
+                              "can be backed up); nothing was written; run `vescdoctor fix` again")
         emit(FixEvent("phase", "unlock", None, "lifting read protection: the chip erases its whole flash", True))
         write_option_bytes(target, rdp=0xAA, wrp_sectors=[])
         emit(FixEvent("log", "unlock", None, "RDP 0xAA written; resetting and reconnecting", True))
@@ -181,7 +204,7 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
         ob = read_option_bytes(link.target)
         if ob.rdp_level != 0:
             raise FixError(f"read protection is still level {ob.rdp_level} after the regression")
-        emit(FixEvent("progress", "unlock", 1.0, "read protection lifted, flash erased", False))
+        emit(FixEvent("progress", "unlock", 1.0, "read protection lifted, flash erased", True))
         return "RDP 1 -> 0 (flash mass-erased by the chip), write protection cleared", None
 
     if name == "clear-wrp":
@@ -192,7 +215,7 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
         after = read_option_bytes(link.target).wrp_sectors
         if after:
             raise FixError(f"sector(s) {', '.join(map(str, after))} are still write-protected")
-        emit(FixEvent("progress", "unlock", 1.0, "write protection cleared", False))
+        emit(FixEvent("progress", "unlock", 1.0, "write protection cleared", True))
         return "cleared on sector(s) " + (", ".join(map(str, before)) or "none"), None
 
     if name in ("write-bootloader", "write-firmware"):

@@ -57,6 +57,8 @@ class Plan:
     # Sectors written without an erase: blank when diagnosed (the write checks again on the chip, and erases a
     # sector that is no longer blank, so this list is what the user is told, not a promise the chip must keep).
     blank_written: list[int] = field(default_factory=list)
+    # Where board_hw came from: answer | vesc | flash (the strong sources); a backup's sidecar records it with them.
+    board_hw_source: str | None = None
 
     @property
     def destructive(self) -> bool:
@@ -84,7 +86,10 @@ class Plan:
                          + ", ".join(_sector_text(n) for n in self.blank_written))
         for addr, size, what in self.writes:
             lines.append(f"Written: {what} at 0x{addr:08X}..0x{addr + size - 1:08X} ({size} bytes)")
-        if self.keep_config and "write-firmware" in self.step_names:
+        if "unlock-rdp" in self.step_names:
+            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): erased by the RDP regression with the rest; "
+                         "the configuration is lost (no backup is possible under RDP 1)")
+        elif self.keep_config and "write-firmware" in self.step_names:
             lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): kept as they are")
         lines.append(f"Backup: {self.backup_note}")
         lines.extend(f"WARNING: {w}" for w in self.warnings)
@@ -96,34 +101,73 @@ def _sector_text(n: int) -> str:
     return f"{n} (0x{s.address:08X}, {s.size // 1024}K {s.role})"
 
 
-def board_hw_of(diagnosis: Any, board_hw: str | None = None,
-                backup_dir: Path | None = None) -> tuple[str | None, str]:
-    """The board's hardware name and where it came from: the caller, the user's answer, the VESC's reply, the
-    firmware in flash or the update in the buffer (not those when that firmware is the wrong one), else the
-    firmware in this board's own earlier backup (an interrupted fix may have erased the app on the chip)."""
-    if board_hw:
-        return board_hw, "given"
+# Where a board's HW name can come from. Strong: the user's word, the VESC's own reply, the intact firmware the chip
+# runs now. Hints: the update in the buffer and earlier backups describe what someone tried to install, not the board.
+STRONG_HW_SOURCES = ("answer", "vesc", "flash")
+
+
+@dataclass
+class BoardHw:
+    name: str
+    source: str  # in words, for messages: "your answer", "the update in the buffer", ...
+    kind: str  # answer | vesc | flash (strong) | flash-partial | buffer | backup (hints)
+
+    @property
+    def strong(self) -> bool:
+        return self.kind in STRONG_HW_SOURCES
+
+
+def _app_intact(facts: dict) -> bool:
+    """The firmware in the app area is a whole VESC firmware the chip can run, not an update cut short."""
+    return bool(facts.get("flash.app_runnable")) and facts.get("flash.app_kind") == "vesc" \
+        and not facts.get("flash.app_partial")
+
+
+def board_hw_sources(diagnosis: Any, board_hw: str | None = None,
+                     backup_dir: Path | None = None) -> tuple[BoardHw | None, BoardHw | None]:
+    """(strong, hint): the board's HW from a source that speaks for the board (the caller or the user's answer,
+    the VESC's reply, the intact firmware in flash, or a HW an earlier fix recorded from one of those), and the
+    best hint (the update in the buffer, the firmware left by an update cut short, an earlier backup's firmware).
+    Neither comes from firmware the diagnosis found built for other hardware."""
     result = diagnosis.result
     answer = (result.answers or {}).get("hw")
-    if answer and answer != "unsure":
-        return answer, "your answer"
-    if diagnosis.verdict == "wrong-hardware-firmware" or "wrong-hardware-firmware" in (result.findings or []):
-        return None, ""
+    for name in (board_hw, answer):
+        if name and name != "unsure":
+            return BoardHw(name, "your answer", "answer"), None
     facts = result.facts or {}
-    for key, source in (("vesc.hw_name", "the VESC's reply"), ("flash.app_hw", "the firmware in flash"),
-                        ("flash.buffer_hw", "the update in the buffer")):
-        if facts.get(key):
-            return str(facts[key]), source
+    wrong = diagnosis.verdict == "wrong-hardware-firmware" or "wrong-hardware-firmware" in (result.findings or [])
+    hints: list[BoardHw] = []
+    if not wrong:
+        if facts.get("vesc.hw_name"):
+            return BoardHw(str(facts["vesc.hw_name"]), "the VESC's reply", "vesc"), None
+        if facts.get("flash.app_hw"):
+            if _app_intact(facts):
+                return BoardHw(str(facts["flash.app_hw"]), "the firmware in flash", "flash"), None
+            hints.append(BoardHw(str(facts["flash.app_hw"]), "the firmware left in flash by an update cut short",
+                                 "flash-partial"))
+        if facts.get("flash.buffer_hw"):
+            hints.append(BoardHw(str(facts["flash.buffer_hw"]), "the update in the buffer", "buffer"))
     if backup_dir is not None:
         from .backup import hw_from_backups
 
-        found = hw_from_backups(Path(backup_dir), facts.get("swd.uid"))
-        if found:
-            return found
-    return None, ""
+        strong, hint = hw_from_backups(Path(backup_dir), facts.get("swd.uid"))
+        if strong:
+            return BoardHw(*strong), None
+        if hint and not wrong:
+            hints.append(BoardHw(*hint))
+    return None, (hints[0] if hints else None)
 
 
-def _check_firmware(image: LoadedImage, board_hw: str | None, hw_source: str) -> tuple[Any, str]:
+def board_hw_of(diagnosis: Any, board_hw: str | None = None,
+                backup_dir: Path | None = None) -> tuple[str | None, str]:
+    """The board's hardware name as best known and where it came from (a strong source, else a hint: what a
+    form shows to start with; `make_plan` accepts a hint only once the user confirms it)."""
+    strong, hint = board_hw_sources(diagnosis, board_hw, backup_dir)
+    found = strong or hint
+    return (found.name, found.source) if found else (None, "")
+
+
+def _check_firmware(image: LoadedImage, strong: BoardHw | None, hint: BoardHw | None) -> tuple[Any, str]:
     where = str(image.path)
     base = image.base if image.base is not None else FLASH_BASE
     end = base + len(image.data)
@@ -148,13 +192,21 @@ def _check_firmware(image: LoadedImage, board_hw: str | None, hw_source: str) ->
     if info.hw is None:
         raise InputError("refused: no HW name found in the firmware, so it cannot be checked against the board",
                          where)
-    if board_hw is None:
+    if strong is not None:
+        if info.hw != strong.name:
+            raise InputError(f"refused: the firmware is built for HW {info.hw} but the board is HW {strong.name} "
+                             f"(from {strong.source}); wrong-hardware firmware can destroy the gate drivers", where)
+        return info, where
+    if hint is None:
         raise InputError(f"refused: the board's hardware is not known, so the firmware (HW {info.hw}) cannot be "
                          "checked against it; say which it is with --answer hw=NAME (e.g. --answer hw=410)", where)
-    if info.hw != board_hw:
-        raise InputError(f"refused: the firmware is built for HW {info.hw} but the board is HW {board_hw} (from "
-                         f"{hw_source}); wrong-hardware firmware can destroy the gate drivers", where)
-    return info, where
+    # A hint tells what someone tried to install, not what the board is: the user confirms the board's HW.
+    if info.hw != hint.name:
+        raise InputError(f"refused: the firmware is built for HW {info.hw} but {hint.source} is for HW {hint.name}, "
+                         "and that only shows what was to be installed, not the board; if the board is HW "
+                         f"{info.hw}, confirm it with --answer hw={info.hw}", where)
+    raise InputError(f"refused: only {hint.source} says HW {hint.name}, and that shows what was to be installed, "
+                     f"not the board; confirm the board is HW {hint.name} with --answer hw={hint.name}", where)
 
 
 def _check_bootloader_hardware(info: Any, board_hw: str | None, where: str, warnings: list[str]) -> None:
@@ -228,11 +280,14 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
                 steps.append(step)
             if STEP_NEEDS.get(step):
                 needs_why.setdefault(STEP_NEEDS[step], f"{code} was found too")
-    for what in ("bootloader", "firmware"):
-        if what in needs_why and given[what] is None:
-            raise InputError(f"this fix needs a {what} image ({needs_why[what]}): pass --{what} FILE")
+    absent = [what for what in ("bootloader", "firmware") if what in needs_why and given[what] is None]
+    if absent:
+        raise InputError("this fix needs " + " and ".join(f"a {what} image ({needs_why[what]})" for what in absent)
+                         + ": pass " + " and ".join(f"--{what} FILE" for what in absent))
 
-    hw, hw_source = board_hw_of(diagnosis, board_hw, backup_dir)
+    strong, hint = board_hw_sources(diagnosis, board_hw, backup_dir)
+    known = strong or hint  # a bootloader for other hardware is refused on a hint as well (a refusal is safe)
+    hw = known.name if known else None
     segments: list[Segment] = []
     if "write-bootloader" in steps:
         info = _check_bootloader(bootloader, verdict)
@@ -243,7 +298,7 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
         segments.append(Segment(BOOTLOADER_BASE, bytes(bootloader.data), "bootloader"))
     fw_info = None
     if "write-firmware" in steps:
-        fw_info, _ = _check_firmware(firmware, hw, hw_source)
+        fw_info, _ = _check_firmware(firmware, strong, hint)
         segments.extend(_firmware_segments(firmware, keep_config))
         if not keep_config and any(s.address < CONFIG_END and CONFIG_START < s.address + len(s.data)
                                    for s in segments if s.what == "firmware"):
@@ -288,10 +343,10 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
         plan_steps.append(PlanStep(name, spec.title, spec.destructive,
                                    _detail(name, segments, erase, wrp, fw_info, blank_written)))
     writes = [(s.address, len(s.data), s.what + _part(s)) for s in segments]
-    return Plan(verdict, plan_steps, erase, writes, backup_note, warnings, findings, segments, hw,
-                facts.get("swd.uid"), keep_config,
+    return Plan(verdict, plan_steps, erase, writes, backup_note, warnings, findings, segments,
+                strong.name if strong else None, facts.get("swd.uid"), keep_config,
                 bootloader_sector_hash_check="write-firmware" in steps and "write-bootloader" not in steps,
-                blank_written=blank_written)
+                blank_written=blank_written, board_hw_source=strong.kind if strong else None)
 
 
 def blank_sectors(facts: dict) -> set[int]:
