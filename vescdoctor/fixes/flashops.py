@@ -1,19 +1,25 @@
 """Flash operations on a pyOCD target: read, write with the vector table last, verify.
 
 Writes go through pyOCD's FlashBuilder (the flash algorithm, sector erase only, smart flash) for everything but
-the first page of an image, which is written last with Flash.program_page on its already erased page: an
-interruption at any moment leaves no valid vector table in front of half-written code, so the next diagnosis sees
+the first page of an image (the app at 0x08000000, the bootloader at 0x080E0000), which is written last with
+Flash.program_page on its already erased page, and its first 8 bytes (initial SP, reset vector) last of all, the SP
+word the very last: until then the SP reads 0xFFFFFFFF, which no image starts with. An interruption or a failed
+verify at any moment leaves no valid vector table in front of half-written code, so the next diagnosis sees
 `app-missing` (or `bootloader-missing`) and the next `fix` writes it again.
+
+Reads retry transient SWD transfer errors (target.flash_reader.read_block); writes are never repeated blindly.
 """
 from __future__ import annotations
 
 import hashlib
 from typing import Callable
 
-from ..knowledge.flash import FLASH_BASE, FLASH_SIZE
+from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, FLASH_SIZE
 
 Progress = Callable[[float], None]
 READ_CHUNK = 0x10000
+IMAGE_BASES = (FLASH_BASE, BOOTLOADER_BASE)  # where an image's vector table is: the app's and the bootloader's
+VECTOR_BYTES = 8  # initial SP (offset 0) and reset vector (offset 4): what makes an image runnable
 
 
 class VerifyError(Exception):
@@ -23,10 +29,13 @@ class VerifyError(Exception):
 
 
 def read_range(target, address: int, size: int, progress: Progress | None = None) -> bytes:
+    """Read flash; a transient SWD transfer error is retried (a few times per chunk, then it is raised)."""
+    from ..target.flash_reader import read_block
+
     out = bytearray()
     while len(out) < size:
         n = min(READ_CHUNK, size - len(out))
-        out += bytes(target.read_memory_block8(address + len(out), n))
+        out += read_block(target, address + len(out), n)
         if progress:
             progress(len(out) / size)
     return bytes(out)
@@ -69,52 +78,99 @@ def _by_sector(target, segments: list[tuple[int, bytes]]) -> dict[int, dict[int,
     return out
 
 
+def _program(target, writes: list[tuple[int, bytes]]) -> int:
+    """Program (address, bytes) runs with pyOCD's flash algorithm (Flash.program_page, no erase) onto flash that
+    is erased there (or already holds those bytes: programming only clears bits): trailing 0xFF is not programmed,
+    the rest in whole words, as the algorithm programs 32 bits at a time (the F4 programs an erased word whenever
+    asked, whatever the rest of its page holds). Returns the bytes programmed."""
+    writes = [(addr, data.rstrip(b"\xff")) for addr, data in writes]
+    writes = [(addr, data + b"\xff" * (-len(data) % 4)) for addr, data in writes if data]
+    if not writes:
+        return 0
+    flash = target.memory_map.get_region_for_address(writes[0][0]).flash
+    flash.init(flash.Operation.PROGRAM)
+    try:
+        for addr, data in writes:
+            flash.program_page(addr, list(data))
+    finally:
+        flash.uninit()
+    return sum(len(data) for _, data in writes)
+
+
 def _program_blank_sector(target, base: int, cells: dict[int, int]) -> int:
     """Program a sector known to be erased, page by page, with pyOCD's flash algorithm: no erase, and pages that
     would stay 0xFF are not programmed at all. Returns the bytes programmed."""
     flash = target.memory_map.get_region_for_address(base).flash
     sector = flash.get_sector_info(base)
-    programmed = 0
-    flash.init(flash.Operation.PROGRAM)
-    try:
-        page_addr = sector.base_addr
-        while page_addr < sector.base_addr + sector.size:
-            page = flash.get_page_info(page_addr)
-            data = bytes(cells.get(a, 0xFF) for a in range(page.base_addr, page.base_addr + page.size))
-            used = len(data.rstrip(b"\xff"))
-            if used:
-                used = (used + 3) & ~3  # whole words: the algorithm programs 32 bits at a time
-                flash.program_page(page.base_addr, list(data[:used]))
-                programmed += used
-            page_addr = page.base_addr + page.size
-    finally:
-        flash.uninit()
-    return programmed
+    pages = []
+    page_addr = sector.base_addr
+    while page_addr < sector.base_addr + sector.size:
+        page = flash.get_page_info(page_addr)
+        pages.append((page.base_addr, bytes(cells.get(a, 0xFF) for a in range(page.base_addr,
+                                                                                page.base_addr + page.size))))
+        page_addr = page.base_addr + page.size
+    return _program(target, pages)
 
 
 class WriteError(Exception):
-    """The chip is not in the state a write step needs; nothing more was written."""
+    """The chip is not in the state a write step needs; nothing more was written. (Not raised here any more: a
+    vector-table page that cannot take the image is a VerifyError naming the cell. Callers still catch it.)"""
+
+
+def held_back(target, segments: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+    """The (address, bytes) that write_segments leaves erased and write_verified writes last, ascending: from each
+    image base a segment holds (0x08000000, 0x080E0000; a restore passes every sector, so both), and from the start
+    of the first segment, the rest of that segment's first flash page."""
+    starts = {segments[0][0]} if segments else set()
+    starts |= {base for base in IMAGE_BASES for addr, data in segments if addr <= base < addr + len(data)}
+    out = []
+    for start in sorted(starts):
+        addr, data = [(a, d) for a, d in segments if a <= start < a + len(d)][-1]  # the last one wins, as written
+        page = target.memory_map.get_region_for_address(start).flash.get_page_info(start)
+        end = min(addr + len(data), page.base_addr + page.size)
+        out.append((start, data[start - addr:end - addr]))
+    return out
+
+
+def _cut(segments: list[tuple[int, bytes]], held: list[tuple[int, bytes]],
+         fill: bool) -> list[tuple[int, bytes]]:
+    """`segments` without the held-back ranges: those bytes made 0xFF (fill) or cut out (pieces, empty ones
+    dropped)."""
+    out = []
+    for addr, data in segments:
+        pieces, at = [], addr
+        for start, head in held:
+            stop = start + len(head)
+            if at < stop and start < addr + len(data):
+                lo, hi = max(start, at), min(stop, addr + len(data))
+                pieces.append((at, data[at - addr:lo - addr]))
+                if fill:
+                    pieces.append((lo, b"\xff" * (hi - lo)))
+                at = hi
+        pieces.append((at, data[at - addr:]))
+        if fill:
+            out.append((addr, b"".join(piece for _, piece in pieces)))
+        else:
+            out.extend(piece for piece in pieces if piece[1])
+    return out
 
 
 def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progress,
-                   on_program: Progress) -> tuple[int, bytes] | None:
-    """Erase and program `segments` erasing as little as the chip allows, all but their vector table.
+                   on_program: Progress) -> list[tuple[int, bytes]]:
+    """Erase and program `segments` erasing as little as the chip allows, all but their vector tables.
 
     Each sector to be written is checked on the chip first (pyOCD's CRC analyzer: a few bytes over SWD). A sector
     already blank is programmed without an erase; the others go through pyOCD's FlashBuilder with sector erase and
-    smart flash (only sectors whose bytes differ are erased). The first page of the first segment (its vector
-    table) is left erased and returned as (address, bytes): the caller verifies what was written, then writes it
-    with write_vector_page(). So an interruption or a verify failure never leaves a valid vector table in front of
+    smart flash (only sectors whose bytes differ are erased). The vector-table pages (held_back()) are left erased
+    and returned as [(address, bytes)]: the caller verifies what was written, then writes each with
+    write_vector_page(). So an interruption or a verify failure never leaves a valid vector table in front of
     code that is not the image. The caller has done reset_and_halt()."""
     from ..target.flash_reader import ChipReader
 
     if not segments:
-        return None
-    head_addr, head_data = segments[0]
-    page = target.memory_map.get_region_for_address(head_addr).flash.get_page_info(head_addr)
-    head_len = min(len(head_data), page.base_addr + page.size - head_addr)
-    head = head_data[:head_len]
-    blanked = [(head_addr, b"\xff" * head_len + head_data[head_len:])] + list(segments[1:])
+        return []
+    held = held_back(target, segments)
+    blanked = _cut(segments, held, fill=True)
 
     reader = ChipReader(target, may_run_code=True)  # halted for programming; reset after the fix
     sectors = _by_sector(target, blanked)
@@ -156,24 +212,32 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
         b.program(progress_cb=scaled(on_program, done_bytes / work, share), smart_flash=True, keep_unwritten=False)
         done_bytes += b.buffered_data_size
     on_program(1.0)
-    return head_addr, head
+    return held
 
 
-def write_vector_page(target, address: int, data: bytes) -> None:
-    """Program the held-back vector-table page onto its erased page (after the rest was verified)."""
+def write_vector_page(target, address: int, data: bytes, what: str = "image") -> int:
+    """Program a held-back vector-table page onto its erased flash (after the rest was verified), its first 8 bytes
+    last: the page without them, verified; then the reset vector word, then the initial SP word, verified. Until the
+    SP word is programmed it reads 0xFFFFFFFF, so a failure or an interruption at any point leaves no runnable image
+    there. Returns the bytes verified; VerifyError otherwise."""
     current = read_range(target, address, len(data))
     if current == data:
-        return
-    if current != b"\xff" * len(data):
-        # Erasing now would also erase the rest of the sector, just written and verified: stop instead.
-        raise WriteError(f"the vector-table page at 0x{address:08X} is not erased after the write; nothing more "
-                         "was written")
-    flash = target.memory_map.get_region_for_address(address).flash
-    flash.init(flash.Operation.PROGRAM)
-    try:
-        flash.program_page(address, list(data))
-    finally:
-        flash.uninit()
+        return len(data)
+    key = min(VECTOR_BYTES, len(data))
+    want = b"\xff" * key + data[key:]
+    # Programming only clears bits. A cell that is neither erased nor already right (a stuck bit) can never hold
+    # the image, and erasing now would also erase the rest of the sector, just written and verified: stop here,
+    # as the verify after programming would, with nothing of this page written.
+    wrong = [i for i, (have, need) in enumerate(zip(current, want)) if have & need != need]
+    if wrong:
+        raise VerifyError(address + wrong[0], len(wrong), what)
+    _program(target, [(address + key, data[key:])])
+    checked = verify_segments(target, [(address, b"\xff" * key + data[key:], what)])
+    for offset in (4, 0):  # the reset vector, then the SP: the word that makes the image runnable, last of all
+        if offset < key:
+            _program(target, [(address + offset, data[offset:min(offset + 4, key)])])
+    verify_segments(target, [(address, data[:key], what)])
+    return checked
 
 
 def _runs(cells: dict[int, int]):
@@ -192,20 +256,18 @@ def _runs(cells: dict[int, int]):
 def write_verified(target, segments: list[tuple[int, bytes]], what: str, *, on_erase: Progress,
                    on_program: Progress, on_verify: Progress | None = None,
                    on_vector_page: Callable[[], None] | None = None) -> int:
-    """Write `segments` and verify every byte, the vector table last: everything else is written and verified
-    before its page is programmed, so a mismatch (or an interruption) leaves that page erased and the chip cannot
-    start an image that is not the one given. Returns the bytes verified; VerifyError / WriteError otherwise."""
-    head = write_segments(target, segments, on_erase=on_erase, on_program=on_program)
-    body = [(address, data, what) for address, data in segments]
-    if head is not None:
-        address, data, _ = body[0]
-        body[0] = (address + len(head[1]), data[len(head[1]):], what)
-    checked = verify_segments(target, [b for b in body if b[1]], on_verify)
-    if head is not None:
-        if on_vector_page:
-            on_vector_page()
-        write_vector_page(target, *head)
-        checked += verify_segments(target, [(head[0], head[1], what)])
+    """Write `segments` and verify every byte, the vector tables last: everything else is written and verified
+    before their pages are programmed (write_vector_page: the SP word the very last), so a mismatch (or an
+    interruption) leaves no valid vector table and the chip cannot start an image that is not the one given.
+    Every image base a segment holds is protected so (a restore's sector 0 and sector 11 alike). Returns the bytes
+    verified; VerifyError otherwise."""
+    held = write_segments(target, segments, on_erase=on_erase, on_program=on_program)
+    checked = verify_segments(target, [(address, data, what) for address, data in _cut(segments, held, fill=False)],
+                              on_verify)
+    if held and on_vector_page:
+        on_vector_page()
+    for address, data in held:
+        checked += write_vector_page(target, address, data, what)
     if on_verify:
         on_verify(1.0)
     return checked
