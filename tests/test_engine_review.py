@@ -66,7 +66,8 @@ def test_an_update_in_the_buffer_is_a_hint_the_user_confirms(tmp_path, images, c
     board = bricked_with_hw60_update(tmp_path)
     before = flash(board)
     args = ("--bootloader", str(images["bl"]), "--firmware", str(images[image]), "--yes")
-    assert fix(board, tmp_path, *args) == 2
+    # `unsure`: a rider who does not know (a simulated board's owner would answer the hw question with 410)
+    assert fix(board, tmp_path, *args, "--answer", "hw=unsure") == 2
     line = last_line(capsys.readouterr().err)
     assert needle in line and f"--answer hw={'410' if image == 'fw' else '60'}" in line
     assert "the board is HW 60 (from" not in line
@@ -106,7 +107,7 @@ def test_an_earlier_backup_alone_does_not_let_hw60_firmware_onto_the_board(tmp_p
     plant_backup(tmp_path, board, verdict=verdict, **record)
     before, saved = flash(board), backups(tmp_path)
     capsys.readouterr()
-    assert fix(board, tmp_path, "--firmware", str(images["fw60"]), "--yes") == 2
+    assert fix(board, tmp_path, "--firmware", str(images["fw60"]), "--yes", "--answer", "hw=unsure") == 2
     line = last_line(capsys.readouterr().err)
     assert "--answer hw=" in line and "but the board is HW 60" not in line
     assert flash(board) == before and backups(tmp_path) == saved
@@ -124,9 +125,10 @@ def test_a_fix_records_the_board_hw_with_its_source_and_the_next_fix_trusts_only
     text = (board / "board.yaml").read_text()
     (board / "board.yaml").write_text(text.replace("power: 'off'", "power: 'on'").replace("power: off", "power: on"))
     capsys.readouterr()
-    assert fix(board, tmp_path, "--firmware", str(images["fw60"]), "--yes") == 2  # the record says 410
+    unsure = ("--answer", "hw=unsure")  # the rider does not know: the record must say it
+    assert fix(board, tmp_path, "--firmware", str(images["fw60"]), "--yes", *unsure) == 2  # the record says 410
     assert "the board is HW 410 (from the board's hardware recorded with your backup" in capsys.readouterr().err
-    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes") == 0
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *unsure) == 0
     second = [b for b in backups(tmp_path) if b != first]
     meta = json.loads(second[0].with_suffix(".json").read_text())
     assert (meta["board_hw"], meta["board_hw_source"]) == ("410", "answer")  # the record keeps its source
@@ -374,3 +376,16 @@ def test_both_missing_images_are_named_in_one_line(tmp_path, capsys):
     assert "needs a bootloader image" in line and "and a firmware image" in line
     assert "pass --bootloader FILE and --firmware FILE" in line
     assert flash(board) == before
+
+
+def test_the_triage_asks_which_hardware_when_the_app_is_gone_and_the_owner_answers(tmp_path, images, capsys):
+    """No firmware to say what the board is: the graph asks `hw` (node hw-repair); a simulated board's owner
+    answers from board.yaml, so the forum case needs no --answer on the bench, and HW 60 firmware is refused by the
+    answer, not by the update in the buffer."""
+    board = bricked_with_hw60_update(tmp_path)
+    assert main(["diagnose", "--sim", str(board), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["answers"]["hw"] == "410" and "hw-repair" in [s["node"] for s in report["path"]]
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw60"]), "--yes") == 2
+    assert "the board is HW 410 (from your answer)" in last_line(capsys.readouterr().err)
+    assert fix(board, tmp_path, "--bootloader", str(images["bl"]), "--firmware", str(images["fw"]), "--yes") == 0

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tui_support import demo_app, enter_to_verdict, screen_name, wait_for
+from tui_support import demo_app, enter_to_verdict, screen_name, until_verdict, wait_for
 
 SIZE = (100, 30)
 
@@ -21,7 +21,8 @@ async def _enter_alone(tmp_path, size):
     async with app.run_test(size=size) as pilot:
         await enter_to_verdict(pilot)
         assert app.session.verdict.code == "app-missing"
-        assert app.session.answers == {"symptom": "no-usb", "led": "blue-only"}
+        # hw: asked, because the app is gone; Enter took the answer suggested
+        assert app.session.answers == {"symptom": "no-usb", "led": "blue-only", "hw": "410"}
         assert [step.node for step in app.session.path][:3] == ["symptom", "led", "usb-scan"]
         await pilot.press("ctrl+q")
     assert app.return_code == 0
@@ -38,7 +39,7 @@ async def _skip_wiring(tmp_path):
         await pilot.press("ctrl+s")  # start with the default answers
         await wait_for(pilot, lambda: screen_name(app) == "WiringScreen")
         await pilot.press("escape")  # skip
-        await wait_for(pilot, lambda: app.session.finished, what="the verdict")
+        await until_verdict(pilot)
         # the flash map drew what the flash.map probe read
         assert "state-blank" in app.screen.query_one("#sector-0").classes
         assert "state-data" in app.screen.query_one("#sector-1").classes

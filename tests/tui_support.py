@@ -42,6 +42,27 @@ async def wait_for(pilot, condition, timeout: float = 20.0, what: str = "conditi
     await pilot.pause()
 
 
+async def until_verdict(pilot) -> None:
+    """The triage runs to its verdict; a question it asks on the way (which hardware, when the app is gone) gets
+    Enter: the answer suggested (on a simulated board, its owner's)."""
+    app = pilot.app
+    for _ in range(5):
+        await wait_for(pilot, lambda: app.session is not None and (app.session.finished or asking(app)),
+                       what="the verdict or a question")
+        if app.session.finished:
+            return
+        await pilot.press("enter")
+    raise AssertionError("the triage kept asking")
+
+
+def asking(app) -> bool:
+    """The triage screen waits for a typed answer."""
+    if screen_name(app) != "TriageScreen":
+        return False
+    boxes = app.screen.query("#step-input")
+    return bool(boxes) and boxes.first().display and app.focused is boxes.first()
+
+
 def screen_name(app) -> str:
     return type(app.screen).__name__
 
@@ -78,6 +99,6 @@ async def to_finished_triage(pilot) -> None:
         await pilot.pause()
     await wait_for(pilot, lambda: screen_name(app) == "WiringScreen", what="wiring screen")
     await pilot.press("enter")
-    await wait_for(pilot, lambda: app.session is not None and app.session.finished, what="the verdict")
+    await until_verdict(pilot)
     await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.1)

@@ -196,11 +196,11 @@ class VescDoctorApp(App[int]):
         try:
             bl = load_image(image_path(bootloader)) if bootloader.strip() else None
             fw = load_image(image_path(firmware)) if firmware.strip() else None
+            # A name in the Board hardware field is the user's answer: it was shown to them (prefilled with what
+            # the diagnosis knows, a hint included) and they went on with it.
             if not board_hw or board_hw == "unsure":
                 answer = (self.session.answers.get("hw") if self.session else None) or None
                 board_hw = None if answer == "unsure" else answer
-            elif board_hw == self.known_board_hw():
-                board_hw = None  # as diagnosed: the engine names where it came from
             extra = {}
             try:
                 if "backup_dir" in inspect.signature(make_plan).parameters:

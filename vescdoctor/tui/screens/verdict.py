@@ -58,7 +58,10 @@ class VerdictScreen(Screen):
             if fixable:
                 with Vertical(id="fix-panel"):
                     yield Static(id="fix-plan")
-                    yield Label("Bootloader image (.bin/.hex/.elf, empty: keep the one on the board)")
+                    needs_bootloader = "bootloader" in verdict.code or any(
+                        "bootloader" in f for f in session.ordered_findings())
+                    yield Label("Bootloader image (.bin/.hex/.elf): the board needs one" if needs_bootloader else
+                                "Bootloader image (.bin/.hex/.elf, empty: keep the one on the board)")
                     yield Input(app.bootloader_path, id="fix-bootloader", placeholder="path to the bootloader")
                     yield Label("Firmware image for your hardware")
                     yield Input(app.firmware_path, id="fix-firmware", placeholder="path to the firmware")
