@@ -252,13 +252,7 @@ def healthy_with_backup(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
 
 
 def run_restore(board: Path, saved: Path, backup_dir: str) -> int:
-    """`restore --yes --backup-dir DIR` through the command itself (cli.py may not register --backup-dir yet)."""
-    from types import SimpleNamespace
-
-    from vescdoctor.commands import restore
-
-    return restore.run(SimpleNamespace(backup=str(saved), config_only=False, yes=True, sim=str(board), probe=None,
-                                       debug=False, backup_dir=backup_dir))
+    return main(["restore", "--sim", str(board), str(saved), "--yes", "--backup-dir", backup_dir])
 
 
 @pytest.mark.parametrize("sidecar", ["not json", json.dumps({"format": "something-else"}),
@@ -322,13 +316,11 @@ def test_fix_with_a_bad_backup_dir_is_bad_input_before_the_diagnosis(tmp_path, i
 
 
 def test_restore_with_a_bad_backup_dir_is_bad_input(tmp_path, capsys, bad_dir, monkeypatch):
-    from vescdoctor.errors import InputError
-
     board, saved = healthy_with_backup(tmp_path, monkeypatch)
     before = flash(board)
-    with pytest.raises(InputError) as info:  # main() turns it into exit 2 and this one line
-        run_restore(board, saved, bad_dir)
-    assert str(info.value).startswith(f"{bad_dir}: the backup directory") and "\n" not in str(info.value)
+    capsys.readouterr()
+    assert run_restore(board, saved, bad_dir) == 2
+    assert last_line(capsys.readouterr().err).startswith(f"vescdoctor: {bad_dir}: the backup directory")
     assert flash(board) == before
 
 

@@ -125,3 +125,12 @@ def test_a_fix_report_carries_after_and_renders_it(tmp_path, capsys):
         validator.validate(report)
     assert "## After the repair" in render_markdown(report)
     assert "<h2>After the repair</h2>" in render_html(report)
+    # which images went on the board, as `sha256sum` names the files a helper may ask for
+    import hashlib
+
+    written = {(i["what"], Path(i["file"]).name, i["sha256"], i.get("hw")) for i in report["images"]}
+    assert written == {("bootloader", demo["bootloader"].name,
+                        hashlib.sha256(demo["bootloader"].read_bytes()).hexdigest(), None),
+                       ("firmware", demo["firmware"].name,
+                        hashlib.sha256(demo["firmware"].read_bytes()).hexdigest(), "410")}
+    assert "## Images" in render_markdown(report)

@@ -121,6 +121,7 @@ async def _repair(tmp_path):
     report = json.loads(app.report_written.read_text())
     assert report["command"] == "tui" and report["actions"]
     assert report["after"]["verdict"] == "healthy"
+    assert [(i["what"], i.get("hw")) for i in report["images"]] == [("bootloader", None), ("firmware", "410")]
 
 
 def test_unplug_mid_write_ends_with_a_clear_message(tmp_path):

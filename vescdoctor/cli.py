@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("backup", metavar="BACKUP")
     p.add_argument("--config-only", action="store_true", help="restore only the config sectors 1-2")
     p.add_argument("--yes", action="store_true", help="consent to erasing what the restore overwrites")
+    p.add_argument("--backup-dir", metavar="DIR",
+                   help="where the safety backup of the flash as it is now goes (default: the user data directory)")
 
     rules = _command(sub, "rules", help="the decision graph: check it, draw it")
     rules_sub = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", required=True)

@@ -72,14 +72,14 @@ def run(args) -> int:
     from ..fixes.execute import execute_plan
     from ..fixes.plan import make_plan
     from ..fixes.plans_file import load_plans
-    from ..graph.loader import load_graph
+    from ..graph.check import load_checked_graph
     from ..images import load_image
     from ..report.model import build_report, to_json
     from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
 
     quiet_pyocd(args)
     check_report_path(args)
-    graph = load_graph()
+    graph = load_checked_graph()
     answers = parse_answers(args.answer, graph)
     bootloader = load_image(args.bootloader) if args.bootloader else None
     firmware = load_image(args.firmware) if args.firmware else None
@@ -139,8 +139,8 @@ def run(args) -> int:
                 refusal, exit_code = exc, 2
     if plan is not None:
         report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix",
-                              keep_uid=args.keep_uid, plan=plan.steps, actions=outcome.actions if outcome else (),
-                              backups=outcome.backups if outcome else ())
+                              keep_uid=args.keep_uid, plan=plan.steps, images=plan.images,
+                              actions=outcome.actions if outcome else (), backups=outcome.backups if outcome else ())
         if outcome is not None and outcome.after is not None:
             report["after"] = {"verdict": outcome.after.verdict, "findings": list(outcome.after.result.findings)}
     report_error = try_write_report(report, args) if args.report else None

@@ -6,6 +6,7 @@ makes the plan that finishes the job.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,9 @@ class Plan:
     blank_written: list[int] = field(default_factory=list)
     # Where board_hw came from: answer | vesc | flash (the strong sources); a backup's sidecar records it with them.
     board_hw_source: str | None = None
+    # The image files the plan writes, as the report names them: what, file, sha256 (of the file), format, size,
+    # hw, version, name (a known bootloader's).
+    images: list[dict] = field(default_factory=list)
 
     @property
     def destructive(self) -> bool:
@@ -289,8 +293,10 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
     known = strong or hint  # a bootloader for other hardware is refused on a hint as well (a refusal is safe)
     hw = known.name if known else None
     segments: list[Segment] = []
+    images: list[dict] = []
     if "write-bootloader" in steps:
         info = _check_bootloader(bootloader, verdict)
+        images.append(image_record("bootloader", bootloader, info))
         _check_bootloader_hardware(info, hw, str(bootloader.path), warnings)
         if info.compression is False:
             warnings.append("the bootloader has no compression support: firmware >= 6.00 updates from VESC Tool "
@@ -299,6 +305,7 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
     fw_info = None
     if "write-firmware" in steps:
         fw_info, _ = _check_firmware(firmware, strong, hint)
+        images.append(image_record("firmware", firmware, fw_info))
         segments.extend(_firmware_segments(firmware, keep_config))
         if not keep_config and any(s.address < CONFIG_END and CONFIG_START < s.address + len(s.data)
                                    for s in segments if s.what == "firmware"):
@@ -346,7 +353,18 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
     return Plan(verdict, plan_steps, erase, writes, backup_note, warnings, findings, segments,
                 strong.name if strong else None, facts.get("swd.uid"), keep_config,
                 bootloader_sector_hash_check="write-firmware" in steps and "write-bootloader" not in steps,
-                blank_written=blank_written, board_hw_source=strong.kind if strong else None)
+                blank_written=blank_written, board_hw_source=strong.kind if strong else None, images=images)
+
+
+def image_record(what: str, image: LoadedImage, info: Any) -> dict:
+    """An image file the plan writes, as the report names it (the sha256 is the file's, as `sha256sum` says)."""
+    try:
+        file_sha = hashlib.sha256(image.path.read_bytes()).hexdigest()
+    except OSError:  # read a moment ago; if it is gone now, the bytes that will be written still identify it
+        file_sha = hashlib.sha256(image.data).hexdigest()
+    return {"what": what, "file": str(image.path), "sha256": file_sha, "format": image.format,
+            "size": len(image.data), "hw": getattr(info, "hw", None), "version": getattr(info, "version", None),
+            "name": getattr(info, "name", None) if what == "bootloader" else None}
 
 
 def blank_sectors(facts: dict) -> set[int]:

@@ -308,7 +308,8 @@ class VescDoctorApp(App[int]):
         report = build_report(self.session.result(), env_summary=env_summary(self.env) if self.env else
                             {"simulated": self.board_dir is not None, "sim_board": self.board_label},
                             graph=self.graph, command="tui", actions=actions, backups=backups,
-                            plan=list(getattr(self.plan, "steps", None) or ()) if self.plan is not None else ())
+                            plan=list(getattr(self.plan, "steps", None) or ()) if self.plan is not None else (),
+                            images=list(getattr(self.plan, "images", None) or ()))
         after = getattr(outcome, "after", None)
         if after is not None and hasattr(after, "result"):  # as `vescdoctor fix` reports it
             report["after"] = {"verdict": after.verdict, "findings": list(after.result.findings)}
