@@ -64,3 +64,15 @@ def test_the_flash_map_names_a_bootloader_without_a_date_without_none(tmp_path, 
     err = capsys.readouterr().err
     line = next(x for x in err.splitlines() if "sector 11" in x)
     assert "bootloader" in line and "None" not in line, line
+
+
+def test_fix_says_its_result_on_stdout_so_a_log_file_keeps_it(tmp_path, capsys):
+    from vescdoctor.sim import imagegen
+
+    board = make(tmp_path, "bricked-update")
+    (tmp_path / "bl.bin").write_bytes(imagegen.bootloader())
+    (tmp_path / "fw.bin").write_bytes(imagegen.firmware("410", "5.03", "release5"))
+    assert main(["fix", "--sim", str(board), "--bootloader", str(tmp_path / "bl.bin"), "--firmware",
+                 str(tmp_path / "fw.bin"), "--backup-dir", str(tmp_path / "backups"), "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Fix done: the board is healthy; backup: "), out

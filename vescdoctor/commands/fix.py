@@ -48,6 +48,10 @@ class StderrProgress:
         self.last_step = -1
 
 
+class Declined(InputError):
+    """The user answered no at the confirmation: nothing was changed; exit 1 (the fix did not run), not 2."""
+
+
 def bench_chip_seconds(env) -> float | None:
     """On a simulated board: the chip time the bench's clock has counted so far (None on real hardware)."""
     return env.bench.board.config.chip_seconds if getattr(env, "is_sim", False) else None
@@ -122,7 +126,8 @@ def run(args) -> int:
                             raise InputError("the fix erases and writes flash: pass --yes (or run on a terminal to "
                                              "confirm); nothing was changed")
                         if not confirm(plan, backup_dir):
-                            raise InputError("not confirmed; nothing was changed")
+                            # the user said no: not bad input, a fix that did not run (exit 1)
+                            raise Declined("not confirmed; nothing was changed")
                     else:
                         for line in plan.describe():
                             print(line, file=sys.stderr)
@@ -136,7 +141,7 @@ def run(args) -> int:
             except InputError as exc:
                 # Refused after the diagnosis (wrong-HW file, HW unknown, no consent): nothing was written, and a
                 # script still gets the diagnosis (--json, --report) beside the one-line reason.
-                refusal, exit_code = exc, 2
+                refusal, exit_code = exc, 1 if isinstance(exc, Declined) else 2
     if plan is not None:
         report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix",
                               keep_uid=args.keep_uid, plan=plan.steps, images=plan.images,
@@ -149,8 +154,8 @@ def run(args) -> int:
     if outcome is not None:
         for a in outcome.actions:
             print(f"  {'ok ' if a['ok'] else 'FAILED'} {a['step']}: {a.get('detail', '')}", file=sys.stderr)
-        if outcome.ok:
-            print(f"Fix {outcome.message}", file=sys.stderr)
+        if outcome.ok:  # the result on stdout too, as diagnose's verdict (`fix ... > log.txt` keeps it)
+            print(f"Fix {outcome.message}", file=sys.stderr if args.json else sys.stdout)
         else:
             print(f"vescdoctor: fix did not complete: {outcome.message}", file=sys.stderr)
     if refusal is not None:
