@@ -295,7 +295,7 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
     segments = [(s.address, data[s.address - FLASH_BASE:s.end - FLASH_BASE]) for s in sectors]
     phase = "erase"
     try:
-        # write_verified writes the first page of the first segment (sector 0's vector table) last
+        # write_verified writes the first page of each image it holds (sectors 0 and 11) last, its SP word last
         target.reset_and_halt()
         emit(FixEvent("phase", "erase", 0.0, "erasing the sectors that differ", True))
 
@@ -307,11 +307,16 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
         def on_verify(f: float) -> None:
             nonlocal phase
             phase = "verify"
-            emit(FixEvent("progress", "verify", f, "verifying every byte", False))
+            emit(FixEvent("progress", "verify", f, "verifying every byte", True))
+
+        def on_vector_page() -> None:
+            nonlocal phase
+            phase = "vector tables"
+            emit(FixEvent("log", "program", None, "verified; writing the vector tables last", True))
 
         write_verified(target, segments, "restore",
                        on_erase=lambda f: emit(FixEvent("progress", "erase", f, "erasing", True)),
-                       on_program=on_program, on_verify=on_verify)
+                       on_program=on_program, on_verify=on_verify, on_vector_page=on_vector_page)
     except Exception as exc:  # noqa: BLE001 - one line that names the safety backup, as a fix's failure does
         from .execute import _describe_error
 

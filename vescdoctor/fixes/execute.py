@@ -16,7 +16,7 @@ from typing import Any, Callable
 from ..knowledge.flash import SECTORS
 from ..knowledge.usb_ids import VESC_CDC
 from .backup import FixError, backup_target, chip_meta, unique_backup_path
-from .flashops import VerifyError, WriteError, sha256_range, write_verified
+from .flashops import VerifyError, sha256_range, write_verified
 from .plan import Plan
 
 LOG = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def _describe_error(exc: BaseException) -> str:
     from pyocd.core import exceptions
 
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if isinstance(exc, (VerifyError, WriteError, FixError)):
+    if isinstance(exc, (VerifyError, FixError)):
         return text
     if isinstance(exc, exceptions.ProbeDisconnected) or "probe" in type(exc).__name__.lower() \
             or type(exc).__name__ in ("USBError", "ProbeGone", "NoBackendError"):

@@ -112,11 +112,6 @@ def _program_blank_sector(target, base: int, cells: dict[int, int]) -> int:
     return _program(target, pages)
 
 
-class WriteError(Exception):
-    """The chip is not in the state a write step needs; nothing more was written. (Not raised here any more: a
-    vector-table page that cannot take the image is a VerifyError naming the cell. Callers still catch it.)"""
-
-
 def held_back(target, segments: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
     """The (address, bytes) that write_segments leaves erased and write_verified writes last, ascending: from each
     image base a segment holds (0x08000000, 0x080E0000; a restore passes every sector, so both), and from the start
