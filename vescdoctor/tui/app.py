@@ -135,7 +135,8 @@ class VescDoctorApp(App[int]):
             self.screen.env_failed(self.env_error)
 
     def suggest_answer(self, node: Any) -> str | None:
-        """The default for a question asked mid-triage: on a simulated board, what its owner would answer."""
+        """The default for a question asked mid-triage: on a simulated board, what its owner would answer; on a
+        real one, for `hw`, the HW of the update left in the flash (the question says where it comes from)."""
         if self.env is not None and getattr(self.env, "is_sim", False):
             try:
                 from ..diagnosis import owner_answer
@@ -143,6 +144,8 @@ class VescDoctorApp(App[int]):
                 return owner_answer(self.env, node)
             except Exception:
                 return None
+        if node.question == "hw" and self.session is not None:
+            return self.session.facts.get("flash.buffer_hw") or None
         return None
 
     def triage_done(self) -> None:

@@ -96,7 +96,12 @@ class TriageScreen(Screen):
 
     def show_question(self, node) -> None:
         self.query_one("#step-busy").display = False
-        self.show_step(node.title or node.question, node.text)
+        text = node.text
+        hint = self.session.facts.get("flash.buffer_hw") if node.question == "hw" else None
+        if hint:  # what an update left in the flash was built for: shown, and never taken without the rider
+            text += (f"\n\nThe update left in the flash was built for HW {hint}. If that is your board, Enter; "
+                     "if not, type its name.")
+        self.show_step(node.title or node.question, text)
         if node.free_answer:
             box = self.query_one("#step-input", Input)
             box.value = self.app.suggest_answer(node) or ""
