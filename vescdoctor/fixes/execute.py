@@ -61,6 +61,11 @@ class FixOutcome:
     unreachable: bool = False  # the chip could not be reached at the start: nothing was done
     stopped: bool = False  # the user asked to stop (StopRequested) and the plan ended at a safe point
 
+    @property
+    def backup_note(self) -> str:
+        """"; backup: FILE" for the outcome's message once a backup was made (the first one: the flash before)."""
+        return f"; backup: {self.backups[0]['file']}" if self.backups else ""
+
 
 class ChipChanged(FixError):
     """The chip is not what the plan was made for (found at a step, before it writes): the message is the line."""
@@ -122,7 +127,7 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
             outcome.actions.append(action)
     except StopRequested:
         done = [a["step"] for a in outcome.actions]
-        where = (f"; backup: {outcome.backups[0]['file']}" if outcome.backups else "")
+        where = outcome.backup_note
         after = f"after {done[-1]}" if done else "before any step"
         outcome.stopped = True
         outcome.actions.append({"step": step_name, "ok": False, "error": "stopped by the user",
@@ -134,14 +139,14 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
         return outcome
     except ChipChanged as exc:
         outcome.actions.append({"step": step_name, "ok": False, "detail": str(exc), "error": str(exc)})
-        outcome.message = str(exc) + (f"; backup: {outcome.backups[0]['file']}" if outcome.backups else "")
+        outcome.message = str(exc) + outcome.backup_note
         close_link(env)
         return outcome
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line, the board stays recognisable
         LOG.debug("fix step %s failed", step_name, exc_info=True)
         message = _describe_error(exc)
         outcome.actions.append({"step": step_name, "ok": False, "detail": message, "error": message})
-        where = (f"; backup: {outcome.backups[0]['file']}" if outcome.backups else "")
+        where = outcome.backup_note
         outcome.message = f"{step_name} failed: {message}{where}; run `vescdoctor fix` again to finish"
         close_link(env)
         return outcome
@@ -154,10 +159,10 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
         outcome.ok = True
         outcome.message = ("done: the board is healthy" if after.verdict == "healthy" else
                            f"done: the board is healthy apart from {after.verdict} (a finding, not a fault)") \
-            + (f"; backup: {outcome.backups[0]['file']}" if outcome.backups else "")
+            + outcome.backup_note
     else:
         outcome.message = (f"the steps completed, but a fresh diagnosis says {after.verdict}"
-                           + (f"; backup: {outcome.backups[0]['file']}" if outcome.backups else ""))
+                           + outcome.backup_note)
     return outcome
 
 
