@@ -27,7 +27,7 @@ def test_sim_before_and_after_with_the_same_board_is_fine(tmp_path, capsys):
     (["--sim", "A", "diagnose", "--sim", "B"], "--sim given twice with different values (A and B)"),
     (["--sim", "A", "inspect", "x.bin"], "--sim goes with the TUI, diagnose, fix, backup or restore, not with `inspect`"),
     (["--probe", "stlink:1", "rules", "check"], "--probe goes with the TUI"),
-    (["--sim", "A", "demo"], "not with `demo`"),
+    (["--sim", "A", "demo"], "does not go with `demo`: the demo makes its own simulated board"),
 ])
 def test_a_board_option_that_cannot_apply_is_refused(argv, says, capsys):
     assert main(argv) == 2

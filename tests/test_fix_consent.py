@@ -63,3 +63,18 @@ def test_terminal_consent(tmp_path):
     assert code == 0, screen[-2000:]
     assert "healthy" in screen
     assert len(list(backups.glob("*.bin"))) == 1
+
+
+def test_restore_declined_on_a_terminal_is_exit_1_and_changes_nothing(tmp_path):
+    board = tmp_path / "board"
+    build_board(find_scenario("healthy"), board)
+    saved = tmp_path / "saved.bin"
+    from vescdoctor.cli import main
+
+    assert main(["backup", "--sim", str(board), str(saved)]) == 0
+    before = (board / "flash.bin").read_bytes()
+    code, screen = run_on_terminal(["restore", "--sim", str(board), str(saved), "--backup-dir",
+                                    str(tmp_path / "safety")], "no")
+    assert code == 1, screen[-2000:]  # declined: the restore did not run (2 is for bad input)
+    assert "not confirmed; nothing was changed" in screen and "Traceback" not in screen
+    assert (board / "flash.bin").read_bytes() == before

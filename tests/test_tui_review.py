@@ -424,6 +424,7 @@ async def _quit_mid_write(tmp_path, writing, release):
         assert cancel.content_region.width >= len(str(cancel.label)), cancel.content_region
         await pilot.press("q")
         await wait_for(pilot, lambda: screen_name(app) == "QuitWhileWriting", what="the quit question")
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "quit-no", what="its focus")
         await pilot.press("tab")
         assert app.focused.id == "quit-yes" and "Stop after this write" in str(app.focused.label)
         await pilot.press("enter")
@@ -488,22 +489,8 @@ def test_quit_mid_write_on_the_bench_leaves_a_board_the_next_fix_finishes(tmp_pa
     from vescdoctor.fixes import flashops
     from vescdoctor.knowledge.flash import BOOTLOADER_BASE, FLASH_BASE
 
-    # Hold the first write at its start (the engine has said writing=True) until the test has asked to stop: the
-    # simulated chip writes too fast to catch otherwise. The write itself is the real one.
-    in_write, go_on = threading.Event(), threading.Event()
-    real_write = flashops.write_segments
-
-    def held_write(*args, **kw):
-        in_write.set()
-        go_on.wait(20)
-        return real_write(*args, **kw)
-
-    monkeypatch.setattr(flashops, "write_segments", held_write)
     app, demo = demo_app(tmp_path)
-    try:
-        asyncio.run(_quit_on_the_bench(app, in_write, go_on))
-    finally:
-        go_on.set()
+    real_write = _quit_during_write(app, monkeypatch, nth=1)
     assert app.return_code == 1
     assert app.outcome is not None and app.outcome.stopped, app.outcome
     steps = [(a["step"], a["ok"]) for a in app.outcome.actions]
@@ -511,10 +498,38 @@ def test_quit_mid_write_on_the_bench_leaves_a_board_the_next_fix_finishes(tmp_pa
     bl = demo["bootloader"].read_bytes()
     flash = (demo["board"] / "flash.bin").read_bytes()
     assert flash[BOOTLOADER_BASE - FLASH_BASE:][:len(bl)] == bl
+    # what `vescdoctor` prints once the screen is gone: how it ended and where the backup is
+    summary = app.repair_summary()
+    assert summary.startswith("repair did not complete: stopped as you asked, after write-bootloader"), summary
+    assert "backup: " in summary and "run vescdoctor" in summary.replace("`", "")
     monkeypatch.setattr(flashops, "write_segments", real_write)
     code = main(["fix", "--sim", str(demo["board"]), "--bootloader", str(demo["bootloader"]),
                  "--firmware", str(demo["firmware"]), "--backup-dir", str(tmp_path / "more"), "--yes"])
     assert code == 0
+
+
+def _quit_during_write(app, monkeypatch, nth: int):
+    """Run `app` on the bench and press q during the engine's `nth` write, answering "Stop after this write".
+    That write is held at its start (the engine has said writing=True) until the stop was asked: the simulated
+    chip writes too fast to catch otherwise. The write itself is the real one. Returns the real write function."""
+    from vescdoctor.fixes import flashops
+
+    in_write, go_on = threading.Event(), threading.Event()
+    real_write, calls = flashops.write_segments, []
+
+    def held_write(*args, **kw):
+        calls.append(1)
+        if len(calls) == nth:
+            in_write.set()
+            go_on.wait(20)
+        return real_write(*args, **kw)
+
+    monkeypatch.setattr(flashops, "write_segments", held_write)
+    try:
+        asyncio.run(_quit_on_the_bench(app, in_write, go_on))
+    finally:
+        go_on.set()
+    return real_write
 
 
 async def _quit_on_the_bench(app, in_write, go_on):
@@ -523,8 +538,11 @@ async def _quit_on_the_bench(app, in_write, go_on):
         await wait_for(pilot, lambda: in_write.is_set() and app.writing, what="the first write")
         await pilot.press("q")
         await wait_for(pilot, lambda: screen_name(app) == "QuitWhileWriting", what="the quit question")
-        await pilot.press("tab", "enter")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "quit-no", what="its focus")
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "quit-yes", what="stop")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.stop_requested.is_set(), what="the stop request")
         assert app.return_code is None
         go_on.set()
         await wait_for(pilot, lambda: app.return_code is not None, timeout=60, what="the app to leave")
@@ -651,3 +669,21 @@ async def _next_steps(tmp_path):
         assert "Repair below, giving a firmware image (and a bootloader image" in text, text
         assert "vescdoctor fix" not in text and "--firmware" not in text and "--bootloader" not in text
         await pilot.press("ctrl+q")
+
+
+def test_a_stop_during_the_last_write_still_resets_and_counts_as_done(tmp_path, monkeypatch):
+    """q during the firmware write (the last one): the write finishes and is verified, the chip is reset so the
+    firmware starts, only the fresh look is skipped; the repair is done (exit 0) and the board is healthy."""
+    from vescdoctor.cli import main
+    from vescdoctor.fixes import flashops
+
+    app, demo = demo_app(tmp_path)
+    real_write = _quit_during_write(app, monkeypatch, nth=2)  # the firmware, after the bootloader
+    assert app.return_code == 0
+    assert app.outcome.ok and app.outcome.stopped, app.outcome.message
+    states = [(a["step"], a["ok"]) for a in app.outcome.actions]
+    assert states == [("backup", True), ("write-bootloader", True), ("write-firmware", True), ("reset", True),
+                      ("reprobe", False)], app.outcome.actions
+    assert "skipped" in app.outcome.actions[-1]["detail"]
+    monkeypatch.setattr(flashops, "write_segments", real_write)
+    assert main(["diagnose", "--sim", str(demo["board"])]) == 0  # the firmware runs: the reset happened

@@ -149,6 +149,9 @@ def _merge_board_options(args: argparse.Namespace) -> None:
         if before is None:
             setattr(args, name, getattr(args, name, None))
             continue
+        if args.command == "demo":
+            raise InputError(f"--{name} does not go with `demo`: the demo makes its own simulated board (for the "
+                             "TUI on a board of yours: vescdoctor --sim BOARD)")
         if args.command not in _BOARD_COMMANDS:
             raise InputError(f"--{name} goes with the TUI, diagnose, fix, backup or restore, not with "
                              f"`{args.command}`")

@@ -35,3 +35,10 @@ class Inconclusive(VescDoctorError):
     """The chip could not be reached and nothing more can be said without the user acting (exit 3)."""
 
     exit_code = 3
+
+
+class Declined(VescDoctorError):
+    """The user answered no at a confirmation: nothing was changed. Not bad input: the fix or restore did not run
+    (exit 1)."""
+
+    exit_code = 1

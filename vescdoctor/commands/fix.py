@@ -8,7 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import Declined, InputError
+from ..report.text import action_state
 
 
 class StderrProgress:
@@ -46,10 +47,6 @@ class StderrProgress:
         if self.tty and self.last_step >= 0:
             print(file=self.out)
         self.last_step = -1
-
-
-class Declined(InputError):
-    """The user answered no at the confirmation: nothing was changed; exit 1 (the fix did not run), not 2."""
 
 
 def bench_chip_seconds(env) -> float | None:
@@ -138,10 +135,10 @@ def run(args) -> int:
                     if chip_before is not None:
                         print(f"bench: a real STM32F405 would have spent {bench_chip_seconds(env) - chip_before:.2f} s "
                               "erasing and programming (datasheet typical times)", file=sys.stderr)
-            except InputError as exc:
+            except (InputError, Declined) as exc:
                 # Refused after the diagnosis (wrong-HW file, HW unknown, no consent): nothing was written, and a
                 # script still gets the diagnosis (--json, --report) beside the one-line reason.
-                refusal, exit_code = exc, 1 if isinstance(exc, Declined) else 2
+                refusal, exit_code = exc, exc.exit_code
     if plan is not None:
         report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix",
                               keep_uid=args.keep_uid, plan=plan.steps, images=plan.images,
@@ -153,7 +150,8 @@ def run(args) -> int:
         sys.stdout.write(to_json(report))
     if outcome is not None:
         for a in outcome.actions:
-            print(f"  {'ok ' if a['ok'] else 'FAILED'} {a['step']}: {a.get('detail', '')}", file=sys.stderr)
+            mark = {"ok": "ok ", "stopped": "stopped", "failed": "FAILED"}[action_state(a)]
+            print(f"  {mark} {a['step']}: {a.get('detail', '')}", file=sys.stderr)
         if outcome.ok:  # the result on stdout too, as diagnose's verdict (`fix ... > log.txt` keeps it)
             print(f"Fix {outcome.message}", file=sys.stderr if args.json else sys.stdout)
         else:

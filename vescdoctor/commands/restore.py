@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import InputError
+from ..errors import Declined, InputError
 
 
 def run(args) -> int:
@@ -30,7 +30,7 @@ def run(args) -> int:
         print(f"This erases and rewrites {what} from {args.backup} (the flash is backed up first). "
               "Type 'yes' to go ahead: ", end="", file=sys.stderr, flush=True)
         if sys.stdin.readline().strip().lower() not in ("yes", "y"):
-            raise InputError("not confirmed; nothing was changed")
+            raise Declined("not confirmed; nothing was changed")
     with open_environment(args) as env:
         info = restore_backup(env, args.backup, config_only=args.config_only, on_event=StderrProgress(),
                               backup_dir=backup_dir)

@@ -41,6 +41,9 @@ def run(args) -> int:
         app = VescDoctorApp(board_dir=args.sim, probe_uid=getattr(args, "probe", None))
         demo = None
     code = app.run()
+    summary = app.repair_summary()
+    if summary:
+        print(f"vescdoctor: {summary}", file=sys.stderr)
     if demo is not None:
         if app.report_written is None:
             try:

@@ -17,6 +17,7 @@ from ..knowledge.flash import SECTORS
 from ..knowledge.usb_ids import VESC_CDC
 from .backup import FixError, backup_target, chip_meta, unique_backup_path
 from .flashops import VerifyError, sha256_range, write_verified
+from ..report.text import STOPPED_BY_USER
 from .plan import Plan
 
 LOG = logging.getLogger(__name__)
@@ -93,14 +94,17 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
     # A stop asked for on an event of a step that has begun writing waits for the step's end: the step is done (and
     # recorded so), the stop lands before the next one. Events of write steps are writing=True, so a caller that
     # raises StopRequested only on writing=False events never gets here; this keeps a stray one from lying.
-    stop = {"deferred": False, "writing": False}
+    # Once the last write is verified, a stop skips only the fresh look: the reset still runs (it starts the
+    # firmware just written; a chip left halted would look dead) and the repair counts as done.
+    stop = {"deferred": False, "writing": False, "finishing": False}
+    last_write = max((i for i, s in enumerate(plan.steps) if s.destructive), default=-1)
 
     def emit(event: FixEvent) -> None:
         stop["writing"] = stop["writing"] or event.writing
         try:
             on_event(event)
         except StopRequested:
-            if not stop["writing"]:
+            if not (stop["writing"] or stop["finishing"]):
                 raise
             stop["deferred"] = True
     link = link_for(env)
@@ -114,9 +118,11 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
         meta = chip_meta(link.target)
         if plan.board_uid and meta["board_uid"] != plan.board_uid:
             raise FixError("this is not the board that was diagnosed (another UID); nothing was changed")
-        for step in plan.steps:
+        for i, step in enumerate(plan.steps):
             step_name, begun = step.name, False
-            if stop["deferred"] or (should_stop is not None and should_stop()):  # between steps: no write under way
+            stop["finishing"] = i > last_write and step.name == "reset"
+            asked = stop["deferred"] or (should_stop is not None and should_stop())
+            if asked and not stop["finishing"]:  # between steps: no write under way
                 raise StopRequested
             begun, stop["writing"] = True, False
             started = time.monotonic()
@@ -130,12 +136,19 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
         where = outcome.backup_note
         after = f"after {done[-1]}" if done else "before any step"
         outcome.stopped = True
-        outcome.actions.append({"step": step_name, "ok": False, "error": "stopped by the user",
+        close_link(env)
+        if last_write >= 0 and len(done) > last_write:  # every write done and verified: only the fresh look is left
+            outcome.ok = True
+            outcome.actions.append({"step": step_name, "ok": False, "error": STOPPED_BY_USER,
+                                    "detail": "skipped: stopped by the user"})
+            outcome.message = ("done: everything was written and verified, and the chip reset; the fresh look was "
+                               f"skipped as you asked{where}; run vescdoctor again to look at the board")
+            return outcome
+        outcome.actions.append({"step": step_name, "ok": False, "error": STOPPED_BY_USER,
                                 "detail": "stopped by the user part way through (no write was cut short)" if begun else
                                 "not run: stopped by the user"})
         outcome.message = (f"stopped as you asked, {after} (nothing was cut halfway){where}; "
                            "run `vescdoctor fix` again to finish")
-        close_link(env)
         return outcome
     except ChipChanged as exc:
         outcome.actions.append({"step": step_name, "ok": False, "detail": str(exc), "error": str(exc)})

@@ -93,7 +93,8 @@ def render_html(report: dict) -> str:
     if report["actions"]:
         rows = []
         for a in report["actions"]:
-            outcome = '<span class="ok">ok</span>' if a["ok"] else '<span class="bad">failed</span>'
+            outcome = {"ok": '<span class="ok">ok</span>', "stopped": "stopped",
+                       "failed": '<span class="bad">failed</span>'}[text.action_state(a)]
             if a.get("seconds") is not None:
                 outcome += f" ({a['seconds']:.1f} s)"
             detail = " ".join(_e(x) for x in (a.get("detail"), a.get("error")) if x)

@@ -108,7 +108,8 @@ def render_markdown(report: dict) -> str:
             if a.get("file"):
                 detail += f" {code(a['file'])}"
             secs = f" ({a['seconds']:.1f} s)" if a.get("seconds") is not None else ""
-            out.append(f"| {code(a['step'])} | {'ok' if a['ok'] else '**failed**'}{secs} | {detail.strip()} |")
+            state = {"ok": "ok", "stopped": "stopped", "failed": "**failed**"}[text.action_state(a)]
+            out.append(f"| {code(a['step'])} | {state}{secs} | {detail.strip()} |")
         out.append("")
     if report["backups"]:
         out += ["## Backups", ""]

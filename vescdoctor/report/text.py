@@ -16,6 +16,16 @@ CODE_SPAN = re.compile(r"`([^`\n]{1,300})`")
 SHOWN_ELSEWHERE = {"flash.sectors"}
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 REPLACEMENT = "\ufffd"
+# The error of an action the user stopped (fixes/execute.py writes it): not a failure, nothing was cut halfway.
+STOPPED_BY_USER = "stopped by the user"
+
+
+def action_state(action: Any) -> str:
+    """ok | stopped | failed: how a fix action (dict or object) ended, as every face shows it."""
+    get = action.get if isinstance(action, dict) else (lambda k: getattr(action, k, None))
+    if get("ok"):
+        return "ok"
+    return "stopped" if get("error") == STOPPED_BY_USER else "failed"
 
 
 def clean(text: Any, *, single_line: bool = False) -> str:

@@ -169,16 +169,25 @@ class VescDoctorApp(App[int]):
         self.switch_screen(VerdictScreen())
 
     def known_board_hw(self) -> str | None:
-        """The board's hardware as the diagnosis knows it (the answer to `hw`, the VESC's reply, the firmware in
-        flash ...), None when it does not: what the verdict screen's Board hardware field starts with."""
-        try:
-            from ..fixes.plan import board_hw_of
+        """The board's hardware as a source that speaks for the board tells it (the answer to `hw`, the VESC's
+        reply, the intact firmware in flash, a fix's record), None otherwise: what the verdict screen's Board
+        hardware field starts with. A hint (the update in the buffer) is never put there: the rider types it."""
+        return self._board_hw()[0]
 
-            hw, _ = board_hw_of(self.diagnosis())
+    def board_hw_hint(self) -> str | None:
+        """What only hints at the board's hardware (the update in the buffer, an earlier backup), in words: shown
+        beside the empty field, never taken as the rider's answer."""
+        hint = self._board_hw()[1]
+        return f"{hint.source} is for HW {hint.name}" if hint else None
+
+    def _board_hw(self) -> tuple[str | None, Any]:
+        try:
+            from ..fixes.plan import board_hw_sources
+
+            strong, hint = board_hw_sources(self.diagnosis(), backup_dir=self.effective_backup_dir())
         except Exception:  # an engine without it, a diagnosis it can't read: the field starts empty
-            answer = (self.session.answers.get("hw") if self.session else None) or None
-            hw = None if answer == "unsure" else answer
-        return hw or None
+            return None, None
+        return (strong.name if strong else None), hint
 
     def make_plan(self, bootloader: str, firmware: str, keep_config: bool,
                   board_hw: str | None = None) -> tuple[Any, str | None]:
@@ -204,6 +213,8 @@ class VescDoctorApp(App[int]):
             if not board_hw or board_hw == "unsure":
                 answer = (self.session.answers.get("hw") if self.session else None) or None
                 board_hw = None if answer == "unsure" else answer
+            elif board_hw == self.known_board_hw():
+                board_hw = None  # as diagnosed from a strong source: the engine names which
             extra = {}
             try:
                 if "backup_dir" in inspect.signature(make_plan).parameters:
@@ -278,6 +289,18 @@ class VescDoctorApp(App[int]):
     def fix_running(self) -> bool:
         """A repair started and has not ended (its worker may be between writes, or writing)."""
         return self.plan is not None and self.outcome is None and self.fix_error is None
+
+    def repair_summary(self) -> str | None:
+        """One line for the terminal once the app has closed: how the repair ended and where the backup is (the
+        screen that said it is gone). None when no repair was started."""
+        if self.plan is None:
+            return None
+        if self.fix_error is not None:
+            return f"repair did not complete: {self.fix_error}"
+        if self.outcome is None:
+            return "repair did not complete: the app was left before it ended; run vescdoctor again to finish"
+        message = getattr(self.outcome, "message", "") or ""
+        return f"repair {message}" if getattr(self.outcome, "ok", False) else f"repair did not complete: {message}"
 
     def exit_code(self) -> int:
         """As the CLI's: 0 nothing was repaired or the repair is done, 1 it did not complete (or is cut short now),

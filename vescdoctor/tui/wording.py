@@ -12,6 +12,8 @@ _PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for
     # make_plan's refusals
     (r"say which it is with --answer hw=NAME \(e\.g\. --answer hw=(\w+)\)",
      r"type it into the Board hardware field (e.g. \1)"),
+    (r"confirm it with --answer hw=(\w+)", r"type \1 into the Board hardware field"),
+    (r"with --answer hw=(\w+)", r"by typing \1 into the Board hardware field"),
     (r"--answer hw=NAME", "the Board hardware field"),
     (r"pass --(bootloader|firmware) FILE to fix it too", r"fill in the \1 image field to fix it too"),
     (r"pass --(bootloader|firmware) FILE", r"fill in the \1 image field"),

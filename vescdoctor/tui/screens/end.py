@@ -10,6 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
+from ...report.text import action_state
 from ..wording import tui_text
 
 
@@ -40,7 +41,7 @@ def outcome_text(outcome: Any, error: str | None) -> Text:
         text.append("\nWhat was done\n", style="bold")
         for action in actions:
             get = action.get if isinstance(action, dict) else (lambda k, a=action: getattr(a, k, None))
-            mark = "ok " if get("ok") else "FAILED "
+            mark = {"ok": "ok ", "stopped": "stopped ", "failed": "FAILED "}[action_state(action)]
             detail = get("detail") or get("error") or ""
             detail = tui_text(detail)
             text.append(f"  {mark}{get('step') or get('name')}" + (f": {detail}" if detail else "") + "\n")
