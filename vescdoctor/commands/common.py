@@ -43,7 +43,8 @@ def open_environment(args):
     return sim_environment(args.sim) if args.sim else real_environment(getattr(args, "probe", None))
 
 
-def print_verdict(report: dict, out=sys.stdout) -> None:
+def print_verdict(report: dict, out=None) -> None:
+    out = out or sys.stdout  # looked up now: a default bound at import would keep a stream replaced since
     verdict = report.get("verdict") or {}
     print(f"\nVerdict: {verdict.get('code')} - {verdict.get('title')}", file=out)
     print(verdict.get("explanation", ""), file=out)
