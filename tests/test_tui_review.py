@@ -305,7 +305,7 @@ async def _board_hw_known(tmp_path):
     app, _ = demo_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await enter_to_verdict(pilot)
-        assert app.screen.query_one("#fix-hw").value == "410"  # from the update still in the buffer
+        assert app.screen.query_one("#fix-hw").value == "410"  # the answer to the hw question (the bench owner's)
         assert app.screen.plan is not None
         await pilot.press("ctrl+q")
 
