@@ -15,6 +15,7 @@ from ..errors import InputError
 from ..images import LoadedImage, identify
 from ..knowledge.flash import (APP_MAX_SIZE_6, BOOTLOADER_BASE, FLASH_BASE, SECTORS, sectors_touched)
 from .actions import STEP_NEEDS
+from .backup import HW_SOURCE_WORDS, hw_from_backups
 from .plans_file import PlanBook, load_plans
 from .registry import FIXES
 
@@ -105,20 +106,14 @@ def _sector_text(n: int) -> str:
     return f"{n} (0x{s.address:08X}, {s.size // 1024}K {s.role})"
 
 
-# Where a board's HW name can come from. Strong: the user's word, the VESC's own reply, the intact firmware the chip
-# runs now. Hints: the update in the buffer and earlier backups describe what someone tried to install, not the board.
-STRONG_HW_SOURCES = ("answer", "vesc", "flash")
-
-
+# Where a board's HW name can come from. Strong (backup.HW_SOURCE_WORDS): the user's word, the VESC's own reply, the
+# intact firmware the chip runs now. Hints: the update in the buffer and earlier backups describe what someone tried
+# to install, not the board.
 @dataclass
 class BoardHw:
     name: str
     source: str  # in words, for messages: "your answer", "the update in the buffer", ...
     kind: str  # answer | vesc | flash (strong) | flash-partial | buffer | backup (hints)
-
-    @property
-    def strong(self) -> bool:
-        return self.kind in STRONG_HW_SOURCES
 
 
 def _app_intact(facts: dict) -> bool:
@@ -137,38 +132,27 @@ def board_hw_sources(diagnosis: Any, board_hw: str | None = None,
     answer = (result.answers or {}).get("hw")
     for name in (board_hw, answer):
         if name and name != "unsure":
-            return BoardHw(name, "your answer", "answer"), None
+            return BoardHw(name, HW_SOURCE_WORDS["answer"], "answer"), None
     facts = result.facts or {}
     wrong = diagnosis.verdict == "wrong-hardware-firmware" or "wrong-hardware-firmware" in (result.findings or [])
     hints: list[BoardHw] = []
     if not wrong:
         if facts.get("vesc.hw_name"):
-            return BoardHw(str(facts["vesc.hw_name"]), "the VESC's reply", "vesc"), None
+            return BoardHw(str(facts["vesc.hw_name"]), HW_SOURCE_WORDS["vesc"], "vesc"), None
         if facts.get("flash.app_hw"):
             if _app_intact(facts):
-                return BoardHw(str(facts["flash.app_hw"]), "the firmware in flash", "flash"), None
+                return BoardHw(str(facts["flash.app_hw"]), HW_SOURCE_WORDS["flash"], "flash"), None
             hints.append(BoardHw(str(facts["flash.app_hw"]), "the firmware left in flash by an update cut short",
                                  "flash-partial"))
         if facts.get("flash.buffer_hw"):
             hints.append(BoardHw(str(facts["flash.buffer_hw"]), "the update in the buffer", "buffer"))
     if backup_dir is not None:
-        from .backup import hw_from_backups
-
         strong, hint = hw_from_backups(Path(backup_dir), facts.get("swd.uid"))
         if strong:
             return BoardHw(*strong), None
         if hint and not wrong:
             hints.append(BoardHw(*hint))
     return None, (hints[0] if hints else None)
-
-
-def board_hw_of(diagnosis: Any, board_hw: str | None = None,
-                backup_dir: Path | None = None) -> tuple[str | None, str]:
-    """The board's hardware name as best known and where it came from (a strong source, else a hint: what a
-    form shows to start with; `make_plan` accepts a hint only once the user confirms it)."""
-    strong, hint = board_hw_sources(diagnosis, board_hw, backup_dir)
-    found = strong or hint
-    return (found.name, found.source) if found else (None, "")
 
 
 def _check_firmware(image: LoadedImage, strong: BoardHw | None, hint: BoardHw | None) -> tuple[Any, str]:
@@ -357,11 +341,9 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
 
 
 def image_record(what: str, image: LoadedImage, info: Any) -> dict:
-    """An image file the plan writes, as the report names it (the sha256 is the file's, as `sha256sum` says)."""
-    try:
-        file_sha = hashlib.sha256(image.path.read_bytes()).hexdigest()
-    except OSError:  # read a moment ago; if it is gone now, the bytes that will be written still identify it
-        file_sha = hashlib.sha256(image.data).hexdigest()
+    """An image file the plan writes, as the report names it (the sha256 is the file's, as `sha256sum` says; an
+    image made in memory has no file, and its bytes are what a .bin of it would hold)."""
+    file_sha = image.file_sha256 or hashlib.sha256(image.data).hexdigest()
     return {"what": what, "file": str(image.path), "sha256": file_sha, "format": image.format,
             "size": len(image.data), "hw": getattr(info, "hw", None), "version": getattr(info, "version", None),
             "name": getattr(info, "name", None) if what == "bootloader" else None}

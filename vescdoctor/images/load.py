@@ -5,7 +5,8 @@ keeps what the file really holds, so that a gap is not mistaken for a fill a wri
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -23,6 +24,7 @@ class LoadedImage:
     format: str  # "bin" | "hex" | "elf"
     path: Path
     ranges: tuple[tuple[int, int], ...] | None = None  # (start, end) the file holds; None for .bin (all of it)
+    file_sha256: str = ""  # of the file as read (what `sha256sum` says; for .hex/.elf not the data's)
 
 
 # An .elf with symbols or a .hex of a full flash is a few MB at most; anything near this is not an image.
@@ -51,11 +53,15 @@ def load_image(path) -> LoadedImage:
     if not raw:
         raise InputError("empty file, expected a firmware or bootloader image", where)
 
+    return replace(_parse(path, raw), file_sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _parse(path: Path, raw: bytes) -> LoadedImage:
     suffix = path.suffix.lower()
     if raw.startswith(ELF_MAGIC):
         return _load_elf(path, raw)
     if suffix in ELF_SUFFIXES:
-        raise InputError("not an ELF file (no ELF header), expected an .elf image", where)
+        raise InputError("not an ELF file (no ELF header), expected an .elf image", str(path))
     if suffix in HEX_SUFFIXES or _looks_like_hex(raw):
         return _load_hex(path, raw)
     return LoadedImage(raw, None, "bin", path)
