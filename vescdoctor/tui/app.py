@@ -168,26 +168,18 @@ class VescDoctorApp(App[int]):
 
         self.switch_screen(VerdictScreen())
 
-    def known_board_hw(self) -> str | None:
-        """The board's hardware as a source that speaks for the board tells it (the answer to `hw`, the VESC's
-        reply, the intact firmware in flash, a fix's record), None otherwise: what the verdict screen's Board
-        hardware field starts with. A hint (the update in the buffer) is never put there: the rider types it."""
-        return self._board_hw()[0]
-
-    def board_hw_hint(self) -> str | None:
-        """What only hints at the board's hardware (the update in the buffer, an earlier backup), in words: shown
-        beside the empty field, never taken as the rider's answer."""
-        hint = self._board_hw()[1]
-        return f"{hint.source} is for HW {hint.name}" if hint else None
-
-    def _board_hw(self) -> tuple[str | None, Any]:
+    def known_board_hw(self) -> tuple[str | None, str | None]:
+        """(name, hint): the board's hardware as a source that speaks for the board tells it (the answer to `hw`,
+        the VESC's reply, the intact firmware in flash, a fix's record), else None: what the verdict screen's Board
+        hardware field starts with; and, in words, what only hints at it (the update in the buffer, an earlier
+        backup), shown beside the field, never put in it: the rider types it."""
         try:
             from ..fixes.plan import board_hw_sources
 
             strong, hint = board_hw_sources(self.diagnosis(), backup_dir=self.effective_backup_dir())
         except Exception:  # an engine without it, a diagnosis it can't read: the field starts empty
             return None, None
-        return (strong.name if strong else None), hint
+        return (strong.name if strong else None), (f"{hint.source} is for HW {hint.name}" if hint else None)
 
     def make_plan(self, bootloader: str, firmware: str, keep_config: bool,
                   board_hw: str | None = None) -> tuple[Any, str | None]:
@@ -208,12 +200,12 @@ class VescDoctorApp(App[int]):
         try:
             bl = load_image(image_path(bootloader)) if bootloader.strip() else None
             fw = load_image(image_path(firmware)) if firmware.strip() else None
-            # A name in the Board hardware field is the user's answer: it was shown to them (prefilled with what
-            # the diagnosis knows, a hint included) and they went on with it.
+            # A name in the Board hardware field is the user's answer: they typed it, or went on with what a strong
+            # source put there (a hint is never put there).
             if not board_hw or board_hw == "unsure":
                 answer = (self.session.answers.get("hw") if self.session else None) or None
                 board_hw = None if answer == "unsure" else answer
-            elif board_hw == self.known_board_hw():
+            elif board_hw == self.known_board_hw()[0]:
                 board_hw = None  # as diagnosed from a strong source: the engine names which
             extra = {}
             try:

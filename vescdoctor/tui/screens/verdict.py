@@ -66,8 +66,8 @@ class VerdictScreen(Screen):
                     yield Label("Firmware image for your hardware")
                     yield Input(app.firmware_path, id="fix-firmware", placeholder="path to the firmware")
                     yield Label("Board hardware (HW name, e.g. 410 for VESC 4.10-4.12)")
-                    hint = app.board_hw_hint()
-                    yield Input(app.known_board_hw() or "", id="fix-hw",
+                    known, hint = app.known_board_hw()
+                    yield Input(known or "", id="fix-hw",
                                 placeholder=f"type it: {hint}, is that your board?" if hint else
                                 "e.g. 410, 60, 75_300")
                     yield Checkbox("Keep the motor configuration (sectors 1-2)", True, id="fix-keep")
