@@ -177,7 +177,7 @@ def floor_seconds(before: bytes, after: bytes) -> dict:
             continue
         bi, ai = int.from_bytes(b, "little"), int.from_bytes(a, "little")
         if ai & ~bi:
-            erase_s += clock.SECTOR_ERASE_S[sector.size]
+            erase_s += clock.SECTOR_ERASE_S[sector.size][4]
             erased.append(sector.number)
             words += sum(1 for o in range(0, len(a), 4) if a[o:o + 4] != b"\xff\xff\xff\xff")
         else:
@@ -187,13 +187,13 @@ def floor_seconds(before: bytes, after: bytes) -> dict:
                      and after[s.address - FLASH_BASE:s.end - FLASH_BASE] != before[s.address - FLASH_BASE:s.end - FLASH_BASE]]
     return {"seconds": erase_s + words * clock.WORD_PROGRAM_S, "erase_s": erase_s, "words": words,
             "sectors": erased, "blank_written": blank_written,
-            "blank_erase_s": sum(clock.SECTOR_ERASE_S[SECTORS[n].size] for n in blank_written)}
+            "blank_erase_s": sum(clock.SECTOR_ERASE_S[SECTORS[n].size][4] for n in blank_written)}
 
 
 def full_erase_computed(inputs: dict) -> float:
     """Mass erase once, then program every word of both images (what the full-chip-erase plan needs at least)."""
     size = inputs["bootloader"].stat().st_size + inputs["firmware"].stat().st_size
-    return clock.MASS_ERASE_S + math.ceil(size / 4) * clock.WORD_PROGRAM_S
+    return clock.MASS_ERASE_S[4] + math.ceil(size / 4) * clock.WORD_PROGRAM_S
 
 
 def help_times(runs: int) -> dict:

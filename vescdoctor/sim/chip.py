@@ -19,6 +19,12 @@ from .flash_ctrl import BusError, FlashController
 from .ppb import PrivatePeripheralBus
 
 
+# From the firmware's start to its USB device enumerated: attach debounce 100 ms (USB 2.0 spec 7.1.7.3), bus reset
+# 10-20 ms (7.1.7.5), reset recovery 10 ms, descriptor requests; an estimate, the firmware's own init before it
+# connects USB is not modelled.
+USB_ENUMERATION_S = 0.15
+
+
 class Chip:
     def __init__(self, board, *, on_fault: Callable[[str], None] = lambda name: None):
         self.board = board
@@ -37,6 +43,7 @@ class Chip:
         self.nrst_low = False  # NRST held low by the probe (only when the line is wired)
         self.firmware_ran = True  # since the last reset: a powered board found on the bench has been running
         self.probe_unplugged = False
+        self.usb_ready_at = 0.0  # on the timeline: when the firmware's USB device has enumerated since the reset
         self._booted = True
         self._load_system_memory()
         self.core.set_flash_access(self.rdp_level == 0)
@@ -119,6 +126,7 @@ class Chip:
     def firmware_started(self) -> None:
         """The core left reset into flash: the firmware's first-boot effects apply once per reset."""
         self.firmware_ran = True
+        self.usb_ready_at = self.clock.timeline.now + USB_ENUMERATION_S
         if not self._booted:
             self._booted = True
             boot_link.power_on_reset(self.board)
@@ -162,6 +170,10 @@ class Chip:
 
     def debug_read(self, addr: int, nbytes: int, size: int) -> bytes:
         """Read `nbytes` with accesses of `size` bytes. Raises BusAccessError at the first address that faults."""
+        if addr < FLASH_BASE + FLASH_SIZE or F.FLASH_R_BASE <= addr < F.FLASH_R_BASE + 0x400:
+            # A flash read stalls while the flash is busy (RM0090 3.5.5); FLASH_SR shows BSY until done: either
+            # way the debugger sees the chip's erase or programming finished only when it is.
+            self.clock.timeline.sync()
         out = bytearray()
         end = addr + nbytes
         while addr < end:

@@ -262,6 +262,8 @@ class Core:
     def _read_dhcsr(self) -> int:
         if self.state is State.EMULATING:
             self._run_slice()
+        if self.state is State.HALTED:
+            self.chip.clock.timeline.sync()  # the flash algorithm halts only after the flash finished
         value = S_REGRDY
         if self.debugen:
             value |= C_DEBUGEN

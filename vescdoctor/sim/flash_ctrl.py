@@ -11,7 +11,7 @@ from typing import Callable
 
 from ..knowledge.flash import FLASH_BASE, FLASH_SIZE, SECTORS
 from ..target import flash_regs as F
-from .clock import SimClock
+from .clock import OPTION_BYTES_S, SimClock
 from .faults import Faults
 
 PSIZE_BYTES = {0: 1, 1: 2, 2: 4, 3: 8}
@@ -138,7 +138,7 @@ class FlashController:
             if wrp:
                 return self._finish(F.SR_WRPERR)
             self._erase(0, FLASH_SIZE)
-            self.clock.mass_erase()
+            self.clock.mass_erase(self._parallelism())
             return self._finish(0)
         snb = (self.cr & F.CR_SNB_MASK) >> F.CR_SNB_SHIFT
         if snb >= len(SECTORS):
@@ -147,10 +147,14 @@ class FlashController:
             return self._finish(F.SR_WRPERR)
         sector = SECTORS[snb]
         self._erase(sector.address - FLASH_BASE, sector.size)
-        self.clock.sector_erase(sector.size)
+        self.clock.sector_erase(sector.size, self._parallelism())
         self._finish(0)
         if self.faults.count_erase():
             self._on_power_loss()
+
+    def _parallelism(self) -> int:
+        """Bytes per erase step from CR.PSIZE (RM0090 3.6.3: erase time depends on the parallelism)."""
+        return PSIZE_BYTES[(self.cr & F.CR_PSIZE_MASK) >> F.CR_PSIZE_SHIFT]
 
     def _erase(self, offset: int, size: int) -> None:
         self.board.flash[offset:offset + size] = b"\xff" * size
@@ -195,5 +199,5 @@ class FlashController:
         ob.rdp = new_rdp
         ob.wrp = [s for s in range(F.SECTOR_COUNT) if not nwrp & (1 << s)]
         ob.bor = (self.optcr & F.OPTCR_BOR_MASK) >> F.OPTCR_BOR_SHIFT
-        self.clock.charge("option_bytes", 0.02)
+        self.clock.charge("option_bytes", OPTION_BYTES_S)
         self._finish(0)
