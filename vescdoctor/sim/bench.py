@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, ClassVar
 
+from . import chip_state
 from .board import Board
 from .boot_link import evaluate
 from .chip import Chip
@@ -80,6 +81,7 @@ class Bench:
         with self._lock:
             try:
                 self.board.save()
+                chip_state.save(self.chip, self.path)
             except OSError as exc:
                 LOG.debug("saving board %s: %s", self.path, exc)
                 if not self._save_failed:

@@ -19,6 +19,7 @@ from ..yamlfile import Located, load_file, where
 
 BOARD_FILE = "board.yaml"
 FLASH_FILE = "flash.bin"
+STATE_FILE = "chip-state.bin"  # what the powered chip keeps between commands (sim/chip_state.py)
 
 CHOICES = {
     "power": ("on", "off"),
@@ -243,6 +244,7 @@ class Board:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         board = cls(path, config, bytearray(flash))
+        (path / STATE_FILE).unlink(missing_ok=True)  # a new board: its chip has not run yet
         board.save()
         return board
 

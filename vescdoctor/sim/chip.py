@@ -11,7 +11,7 @@ from typing import Callable
 from ..knowledge.flash import (CCM_BASE, CCM_SIZE, FLASH_BASE, FLASH_SIZE, FLASH_SIZE_ADDR, OPTION_BYTES_ADDR,
                                SRAM_BASE, SRAM_SIZE, UID_ADDR)
 from ..target import flash_regs as F
-from . import boot_link
+from . import boot_link, chip_state
 from .clock import SimClock
 from .core import PERIPH_PAGE, PPB_BASE, PPB_SIZE, SYSMEM_BASE, SYSMEM_SIZE, Core, State
 from .faults import Faults
@@ -23,6 +23,7 @@ from .ppb import PrivatePeripheralBus
 # 10-20 ms (7.1.7.5), reset recovery 10 ms, descriptor requests; an estimate, the firmware's own init before it
 # connects USB is not modelled.
 USB_ENUMERATION_S = 0.15
+FLASH_CTRL_STATE = ("acr", "cr", "sr", "optcr", "_key_step", "_keys_blocked", "_optkey_step")
 
 
 class Chip:
@@ -47,11 +48,34 @@ class Chip:
         self._booted = True
         self._load_system_memory()
         self.core.set_flash_access(self.rdp_level == 0)
-        if board.config.power == "on":
+        if board.config.power != "on":
+            self.core.state = State.OFF
+        elif not chip_state.load(self, board.path):  # a powered chip as the last command left it
             self.core.load_reset_registers()
             self.core.state = State.FIRMWARE
-        else:
-            self.core.state = State.OFF
+
+    # -- what a powered chip keeps between sessions (chip_state.py) ------------------------------------------------
+    def persistent_state(self) -> dict:
+        fc = self.flash_ctrl
+        return {
+            "core": self.core.persistent_state(),
+            "chip": {"rdp_level": self.rdp_level, "firmware_ran": self.firmware_ran, "booted": self._booted,
+                     "nrst_low": self.nrst_low},
+            "periph": {str(a): v for a, v in self._periph_page.items()},
+            "ppb": {str(a): v for a, v in self.ppb._regs.items()},
+            "flash_ctrl": {k: getattr(fc, k) for k in FLASH_CTRL_STATE},
+        }
+
+    def restore_state(self, saved: dict) -> None:
+        c = saved["chip"]
+        self.rdp_level, self.firmware_ran = int(c["rdp_level"]), bool(c["firmware_ran"])
+        self._booted, self.nrst_low = bool(c["booted"]), bool(c["nrst_low"])
+        self._periph_page = {int(a): int(v) for a, v in saved["periph"].items()}
+        self.ppb._regs = {int(a): int(v) for a, v in saved["ppb"].items()}
+        for key in FLASH_CTRL_STATE:
+            setattr(self.flash_ctrl, key, type(getattr(self.flash_ctrl, key))(saved["flash_ctrl"][key]))
+        self.core.set_flash_access(self.rdp_level == 0)
+        self.core.restore_state(saved["core"])
 
     # -- state as the outside sees it ---------------------------------------------------------------------------------
     @property
@@ -78,8 +102,7 @@ class Chip:
         self.on_fault(name)
 
     def power_loss(self) -> None:
-        self.board.config.power = "off"
-        self.core.power_off()
+        self.power_off()
 
     def probe_unplug(self) -> None:
         self.probe_unplugged = True
@@ -95,6 +118,8 @@ class Chip:
     def power_off(self) -> None:
         self.board.config.power = "off"
         self.core.power_off()
+        self.sram[:] = bytes(len(self.sram))  # SRAM and CCM lose their contents without power (slice: same buffers)
+        self.ccm[:] = bytes(len(self.ccm))
 
     def drive_nrst(self, low: bool) -> None:
         """The probe drives NRST. Nothing happens when the line is not wired or the board is unpowered."""

@@ -245,6 +245,21 @@ class Core:
         self.debugen = self.maskints = self.halt_requested = False
         self.demcr = self.dfsr = 0
 
+    # -- what a powered chip keeps (chip_state.py) ---------------------------------------------------------------------
+    PERSISTENT = ("debugen", "maskints", "halt_requested", "reset_sticky", "demcr", "dfsr", "dcrdr")
+    SAVED_REGS = (*range(19), 33, CFBP, *range(64, 96))
+
+    def persistent_state(self) -> dict:
+        regs = {str(r): self.read_raw_register(r) for r in self.SAVED_REGS}
+        return {"state": self.state.value, "regs": regs, **{k: getattr(self, k) for k in self.PERSISTENT}}
+
+    def restore_state(self, saved: dict) -> None:
+        for key in self.PERSISTENT:
+            setattr(self, key, type(getattr(self, key))(saved[key]))
+        for regsel, value in saved["regs"].items():
+            self.write_register(int(regsel), int(value))
+        self.state = State(saved["state"])
+
     # -- debug registers ------------------------------------------------------------------------------------------------
     def read_debug_reg(self, addr: int) -> int:
         if addr == P.DHCSR:
@@ -325,6 +340,12 @@ class Core:
             self.write_register(regsel, self.dcrdr)
         else:
             self.dcrdr = self.read_register(regsel)
+
+    def read_raw_register(self, regsel: int) -> int:
+        """A register as Unicorn holds it (xPSR without the Thumb bit Unicorn keeps apart)."""
+        if regsel == CFBP:
+            return self.read_register(CFBP)
+        return self.uc.reg_read(REGS[regsel]) & 0xFFFFFFFF
 
     def read_register(self, regsel: int) -> int:
         if regsel == CFBP:
