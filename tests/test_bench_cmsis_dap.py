@@ -96,7 +96,7 @@ def test_pyocd_sees_a_daplink_and_an_stm32f405(board: Path):
 
 
 @pytest.mark.parametrize("mode, state", [("halt", Target.State.HALTED), ("under-reset", Target.State.HALTED),
-                                         ("attach", Target.State.RUNNING)])
+                                         ("attach", Target.State.LOCKUP)])
 def test_connect_modes(board: Path, mode: str, state: Target.State):
     with session_on(board, connect_mode=mode, resume_on_disconnect=False) as session:
         assert session.target.get_state() == state

@@ -104,7 +104,11 @@ def _erase_sector_with_psize(board: Path, psize: int) -> float:
             target.write32(F.FLASH_R_BASE + 0x10, (psize << 8) | (5 << 3) | 0x2)  # SER, sector 5
             target.write32(F.FLASH_R_BASE + 0x10, (psize << 8) | (5 << 3) | 0x2 | (1 << 16))  # STRT
             assert target.read32(F.FLASH_R_BASE + 0x0C) & (1 << 16) == 0
-            return bench.chip.clock.now - before
+            spent = bench.chip.clock.now - before
+            # lock again: the chip keeps FLASH_CR unlocked across sessions, and a key written to an unlocked
+            # FLASH_KEYR is a bus error that locks it until reset (RM0090 3.5.1)
+            target.write32(F.FLASH_R_BASE + 0x10, 1 << 31)
+            return spent
     finally:
         bench.release()
 

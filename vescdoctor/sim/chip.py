@@ -26,6 +26,22 @@ USB_ENUMERATION_S = 0.15
 FLASH_CTRL_STATE = ("acr", "cr", "sr", "optcr", "_key_step", "_keys_blocked", "_optkey_step")
 
 
+ROM_SP, ROM_RESET, ROM_LOOP = 0x20002000, 0x1FFF0200, 0x1FFF0204
+ROM_END = 0x1FFF7800  # the bootloader's ROM ends where OTP begins (RM0090 3.3, table 5)
+
+
+def rom_bootloader() -> bytes:
+    """A stand-in for ST's ROM bootloader (not ST's code): a vector table whose reset handler waits for interrupts
+    in a loop (the real one waits for USART/CAN/USB DFU traffic) and whose other vectors loop; zeros to its end,
+    as a programmed ROM is not blank."""
+    rom = bytearray(ROM_END - SYSMEM_BASE)
+    vectors = [ROM_SP, ROM_RESET | 1] + [ROM_LOOP | 1] * 96  # 16 system + 82 STM32F405 interrupt vectors
+    rom[:4 * len(vectors)] = struct.pack(f"<{len(vectors)}I", *vectors)
+    code = ROM_RESET - SYSMEM_BASE
+    rom[code:code + 6] = bytes.fromhex("30bffde7fee7")  # wfi; b .-2 ; b .
+    return bytes(rom)
+
+
 class Chip:
     def __init__(self, board, *, on_fault: Callable[[str], None] = lambda name: None):
         self.board = board
@@ -39,6 +55,7 @@ class Chip:
         self.rdp_level = board.config.option_bytes.rdp_level  # in effect since the last reset
         self.flash_ctrl = FlashController(board, self.clock, self.faults, rdp_level=lambda: self.rdp_level,
                                           on_power_loss=self.power_loss, on_probe_unplug=self.probe_unplug)
+        self.flash_ctrl.apply_stuck_bits()  # a stuck cell reads its value to everyone, touched or not
         self.core = Core(self)
         self.ppb = PrivatePeripheralBus(self.core)
         self.nrst_low = False  # NRST held low by the probe (only when the line is wired)
@@ -47,12 +64,12 @@ class Chip:
         self.usb_ready_at = 0.0  # on the timeline: when the firmware's USB device has enumerated since the reset
         self._booted = True
         self._load_system_memory()
+        self.core.map_boot_alias(self.boots_system_memory)
         self.core.set_flash_access(self.rdp_level == 0)
         if board.config.power != "on":
             self.core.state = State.OFF
-        elif not chip_state.load(self, board.path):  # a powered chip as the last command left it
-            self.core.load_reset_registers()
-            self.core.state = State.FIRMWARE
+        elif not chip_state.load(self, board.path):  # else a powered chip as the last command left it
+            self.core.leave_reset()  # found powered with nothing attached: it left reset into what flash holds
 
     # -- what a powered chip keeps between sessions (chip_state.py) ------------------------------------------------
     def persistent_state(self) -> dict:
@@ -146,6 +163,7 @@ class Chip:
         self.ppb.reset()
         self._periph_page.clear()
         self._load_system_memory()
+        self.core.map_boot_alias(self.boots_system_memory)  # the BOOT pins are sampled at reset
         self.core.set_flash_access(self.rdp_level == 0)
 
     def firmware_started(self) -> None:
@@ -156,13 +174,24 @@ class Chip:
             self._booted = True
             boot_link.power_on_reset(self.board)
 
+    def image_runnable(self) -> bool:
+        """Whether the image the core boots is one the boot model runs (else the bench executes it, and it faults).
+        The ROM bootloader (BOOT0 high) always runs."""
+        return self.boots_system_memory or boot_link.image_runnable(self.board)
+
+    @property
+    def boots_system_memory(self) -> bool:
+        return self.board.config.boot0 == "high"
+
     def boot_memory(self) -> bytes:
-        """The vector table the core fetches at address 0 (boot0 high would alias system memory)."""
-        return bytes(self.board.flash[:8])
+        """The vector table the core fetches at address 0: flash, or system memory with BOOT0 high (RM0090 2.4)."""
+        return bytes(self.sysmem[:8] if self.boots_system_memory else self.board.flash[:8])
 
     def _load_system_memory(self) -> None:
         uid = self.unique_id()
         base = SYSMEM_BASE
+        rom = rom_bootloader()
+        self.sysmem[:len(rom)] = rom
         self.sysmem[UID_ADDR - base:UID_ADDR - base + 12] = uid
         self.sysmem[FLASH_SIZE_ADDR - base:FLASH_SIZE_ADDR - base + 2] = struct.pack("<H", FLASH_SIZE // 1024)
         optcr = self.flash_ctrl.stored_optcr()
@@ -209,8 +238,11 @@ class Chip:
         return bytes(out)
 
     def _read_region(self, addr: int, end: int) -> tuple[bytes, int]:
+        if addr < SYSMEM_SIZE and self.boots_system_memory:  # the alias at 0 shows system memory
+            stop = min(end, SYSMEM_SIZE)
+            return bytes(self.sysmem[addr:stop]), stop
         flash_off = addr - FLASH_BASE if FLASH_BASE <= addr < FLASH_BASE + FLASH_SIZE else (
-            addr if addr < FLASH_SIZE else None)
+            addr if addr < FLASH_SIZE and not self.boots_system_memory else None)
         if flash_off is not None:
             if not self.flash_readable():
                 raise BusAccessError(addr, "flash is read-protected (RDP level 1)")
@@ -239,6 +271,8 @@ class Chip:
             self._check_access(here)
             unit = data[pos:pos + size]
             value = int.from_bytes(unit, "little")
+            if here < SYSMEM_SIZE and self.boots_system_memory:
+                raise BusAccessError(here, "system memory is read-only")
             if FLASH_BASE <= here < FLASH_BASE + FLASH_SIZE or here < FLASH_SIZE:
                 if not self.flash_readable():
                     raise BusAccessError(here, "flash is read-protected (RDP level 1)")

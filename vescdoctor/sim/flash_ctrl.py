@@ -160,6 +160,10 @@ class FlashController:
         self.board.flash[offset:offset + size] = b"\xff" * size
         self._apply_stuck_bits(offset, size)
 
+    def apply_stuck_bits(self) -> None:
+        """Stuck cells over the whole flash: they hold their value whatever was laid out or written."""
+        self._apply_stuck_bits(0, FLASH_SIZE)
+
     def _apply_stuck_bits(self, offset: int, size: int) -> None:
         for addr, value in self.faults.stuck_bits.items():
             if offset <= addr - FLASH_BASE < offset + size:
