@@ -178,13 +178,17 @@ class FlashController:
         if addr % size:
             return self._finish(F.SR_PGAERR)
         offset = addr - FLASH_BASE
-        if self._rdp_level() != 0 or any(s.number in self.board.config.option_bytes.wrp
-                                         for s in SECTORS if addr in s):
+        wrp = self.board.config.option_bytes.wrp
+        if self._rdp_level() != 0 or wrp and any(s.number in wrp for s in SECTORS if addr in s):
             return self._finish(F.SR_WRPERR)
         flash = self.board.flash
-        new = bytes(old & byte for old, byte in zip(flash[offset:offset + size], value.to_bytes(size, "little")))
-        flash[offset:offset + size] = new  # programming only clears bits
-        self._apply_stuck_bits(offset, size)
+        if size == 1:  # the common case (pyOCD's algorithm programs bytes): no byte-wise generator
+            flash[offset] &= value
+        else:
+            old = int.from_bytes(flash[offset:offset + size], "little")
+            flash[offset:offset + size] = (old & value).to_bytes(size, "little")  # programming only clears bits
+        if self.board.config.faults.get("stuck_bits"):
+            self._apply_stuck_bits(offset, size)
         self.clock.program()
         self._finish(0)
         if self.faults.count_programmed(size):
