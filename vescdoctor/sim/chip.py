@@ -11,7 +11,7 @@ from typing import Callable
 from ..knowledge.flash import (CCM_BASE, CCM_SIZE, FLASH_BASE, FLASH_SIZE, FLASH_SIZE_ADDR, OPTION_BYTES_ADDR,
                                SRAM_BASE, SRAM_SIZE, UID_ADDR)
 from ..target import flash_regs as F
-from . import boot_link, chip_state
+from . import boot_link, chip_state, firmware_run
 from .clock import SimClock
 from .core import PERIPH_PAGE, PPB_BASE, PPB_SIZE, SYSMEM_BASE, SYSMEM_SIZE, Core, State
 from .faults import Faults
@@ -56,8 +56,12 @@ class Chip:
         self.flash_ctrl = FlashController(board, self.clock, self.faults, rdp_level=lambda: self.rdp_level,
                                           on_power_loss=self.power_loss, on_probe_unplug=self.probe_unplug)
         self.flash_ctrl.apply_stuck_bits()  # a stuck cell reads its value to everyone, touched or not
+        if board.config.firmware_run != "runs" and board.config.firmware_run_image is None:
+            board.config.firmware_run_image = firmware_run.app_digest(board.flash)  # the image that crashes
         self.core = Core(self)
         self.ppb = PrivatePeripheralBus(self.core)
+        ident = board.config.chip
+        self.ppb.idcode = ident["rev_id"] << 16 | ident["dev_id"]
         self.nrst_low = False  # NRST held low by the probe (only when the line is wired)
         self.firmware_ran = True  # since the last reset: a powered board found on the bench has been running
         self.probe_unplugged = False
@@ -173,6 +177,21 @@ class Chip:
         if not self._booted:
             self._booted = True
             boot_link.power_on_reset(self.board)
+        csr = firmware_run.RCC_CSR_RESET
+        if self.firmware_crash() == "watchdog-loop":
+            csr |= firmware_run.IWDGRSTF  # the independent watchdog keeps resetting it (RM0090 7.3.21)
+        self._periph_page[firmware_run.RCC_CSR] = csr
+
+    def firmware_crash(self) -> str | None:
+        """What the running image does when it does not run normally (board.md firmware_run), else None."""
+        if self.boots_system_memory:
+            return None
+        state = boot_link.evaluate(self.board)
+        return self.board.config.firmware_run if getattr(state, "running", None) == "firmware-crash" else None
+
+    def running_state(self) -> State:
+        """The core's state once a runnable image started: locked up when that is what the firmware does."""
+        return State.LOCKUP if self.firmware_crash() == "lockup" else State.FIRMWARE
 
     def image_runnable(self) -> bool:
         """Whether the image the core boots is one the boot model runs (else the bench executes it, and it faults).
@@ -193,7 +212,7 @@ class Chip:
         rom = rom_bootloader()
         self.sysmem[:len(rom)] = rom
         self.sysmem[UID_ADDR - base:UID_ADDR - base + 12] = uid
-        self.sysmem[FLASH_SIZE_ADDR - base:FLASH_SIZE_ADDR - base + 2] = struct.pack("<H", FLASH_SIZE // 1024)
+        self.sysmem[FLASH_SIZE_ADDR - base:FLASH_SIZE_ADDR - base + 2] = struct.pack("<H", self.board.config.chip["flash_kib"])
         optcr = self.flash_ctrl.stored_optcr()
         ob = OPTION_BYTES_ADDR - base
         self.sysmem[ob:ob + 16] = struct.pack("<HHHHHHHH", optcr & 0xFFEC, 0xFFFF, 0xFFFF, 0xFFFF,

@@ -23,7 +23,7 @@ from unicorn.unicorn_const import UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_E
 from unicorn import arm_const as A
 
 from ..knowledge.flash import CCM_BASE, CCM_SIZE, FLASH_BASE, FLASH_SIZE, SRAM_BASE, SRAM_SIZE
-from . import exceptions
+from . import exceptions, firmware_run
 from . import ppb as P
 
 SLICE_INSTRUCTIONS = 4_000_000
@@ -243,7 +243,7 @@ class Core:
             self.state = State.EMULATING
             self._run_slice()
         else:
-            self.state = State.FIRMWARE
+            self.state = self.chip.running_state()
             self.chip.firmware_started()
 
     def _executes_here(self) -> bool:
@@ -290,7 +290,7 @@ class Core:
             self.halt_requested = False
             self._halt(DFSR_VCATCH if self.demcr & DEMCR_VC_CORERESET else DFSR_HALTED)
         elif self.chip.image_runnable():
-            self.state = State.FIRMWARE
+            self.state = self.chip.running_state()
             self.chip.firmware_started()
         else:  # no runnable image: the core executes what is there, and faults as the architecture says
             self.state = State.EMULATING
@@ -389,6 +389,8 @@ class Core:
                 self.resume()
             return
         if value & C_HALT:
+            if self.state is State.FIRMWARE:  # the firmware is not executed: a halt finds it where it would be
+                firmware_run.halt_in_firmware(self, self.chip.firmware_crash())
             if self.state is not State.HALTED:
                 self._halt(DFSR_HALTED)
         elif self.state is State.HALTED:

@@ -8,9 +8,10 @@ transfers with "DP error", a bus fault answers with "AP fault" and its address, 
 """
 from __future__ import annotations
 
+import re
 import struct
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .chip import BusAccessError, Chip
 from .dap import Dap
@@ -65,6 +66,16 @@ MODELS = {
 }
 
 
+def with_firmware(model: StlinkModel, version: str | None) -> StlinkModel:
+    """The model as its firmware version string says (VxJyySz / VxJyyMz: hardware, JTAG/SWD API, SWIM or MSC
+    version, as GET_VERSION reports them); pyOCD refuses a V2 below J24 (pyocd/probe/stlink/stlink.py)."""
+    if version is None:
+        return model
+    match = re.match(r"V(\d)J(\d+)(?:[SMBP](\d+))?", version)
+    hw, jtag, other = int(match[1]), int(match[2]), int(match[3] or 0)
+    return replace(model, hw=hw, jtag=jtag, swim_or_msc=other)
+
+
 class ProbeGone(Exception):
     """The probe was unplugged (injected fault): every transfer fails like a vanished USB device."""
 
@@ -72,7 +83,7 @@ class ProbeGone(Exception):
 class StlinkEmulator:
     def __init__(self, chip: Chip, model: str):
         self.chip = chip
-        self.model = MODELS[model]
+        self.model = with_firmware(MODELS[model], chip.board.config.probe_firmware)
         self.link = LinkTimer(model, chip.clock.timeline, DEFAULT_SWD_HZ)
         self.dap = Dap(chip)
         self.mode = MODE_MASS
