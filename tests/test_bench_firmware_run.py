@@ -106,7 +106,7 @@ def test_chip_fields_are_what_the_debugger_reads(tmp_path):
     board = vesc_board(tmp_path / "b", chip={"dev_id": 0x419, "rev_id": 0x1003, "flash_kib": 2048})
     with halted(board) as session:
         ident = read_chip_identity(session.target)
-        assert ident.idcode == 0x10030419
+        assert ident.idcode == 0x10036419
         assert session.target.read16(0x1FFF7A22) == 2048
 
 

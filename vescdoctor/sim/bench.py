@@ -73,6 +73,9 @@ class Bench:
             self._registry.pop(self.path, None)
             for hook in self.stop_hooks:
                 hook(self)
+            measured = self.measurement()  # this command's cost, added to the board's totals
+            self.board.config.link_seconds += measured["link_seconds"]
+            self.board.config.modelled_seconds += measured["modelled_seconds"]
             self.save()
 
     def save(self) -> None:

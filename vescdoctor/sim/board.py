@@ -66,6 +66,10 @@ class BoardConfig:
     # Seconds the real chip would have spent erasing and programming, summed over this board's life (the bench's
     # simulated clock). Written back by the bench; benchmarks read it.
     chip_seconds: float = 0.0
+    # Probe-link and modelled seconds (chip and link overlapped, plus modelled waits), summed the same way: what
+    # every command run on this board would have cost on the real pair (docs/bench.md, "Time").
+    link_seconds: float = 0.0
+    modelled_seconds: float = 0.0
     firmware_run: str = "runs"  # what a runnable VESC image does when started (board.md, "More board fields")
     run_cause: str = "code"  # what makes it crash: config | lisp | code
     fault_code: int = 0  # the active fault code a running firmware reports
@@ -83,8 +87,9 @@ class BoardConfig:
         }
         if self.answers:
             out["answers"] = dict(self.answers)
-        if self.chip_seconds:
-            out["chip_seconds"] = round(self.chip_seconds, 6)
+        for key in ("chip_seconds", "link_seconds", "modelled_seconds"):
+            if getattr(self, key):
+                out[key] = round(getattr(self, key), 6)
         if self.firmware_run != "runs" or self.run_cause != "code":
             out["firmware_run"], out["run_cause"] = self.firmware_run, self.run_cause
         if self.firmware_run_image is not None:
@@ -112,7 +117,7 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
         raise InputError(f"expected a mapping of board fields, got {type(data).__name__}", where(name, data))
     config = BoardConfig()
     known = set(CHOICES) | {"hw", "nrst_wired", "option_bytes", "faults", "answers", "chip_seconds", "fault_code",
-                            "probe_firmware", "chip", "firmware_run_image"}
+                            "probe_firmware", "chip", "firmware_run_image", "link_seconds", "modelled_seconds"}
     for key, value in data.items():
         at = where(name, data, key)
         if key not in known:
@@ -160,10 +165,10 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
                 raise InputError(f"key 'firmware_run_image': value {value!r} is not allowed (expected a sha256 in "
                                  "hex)", at)
             config.firmware_run_image = value
-        elif key == "chip_seconds":
+        elif key in ("chip_seconds", "link_seconds", "modelled_seconds"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise InputError(f"key 'chip_seconds': value {value!r} is not allowed (expected a number >= 0)", at)
-            config.chip_seconds = float(value)
+                raise InputError(f"key '{key}': value {value!r} is not allowed (expected a number >= 0)", at)
+            setattr(config, key, float(value))
     return config
 
 

@@ -61,7 +61,8 @@ class Chip:
         self.core = Core(self)
         self.ppb = PrivatePeripheralBus(self.core)
         ident = board.config.chip
-        self.ppb.idcode = ident["rev_id"] << 16 | ident["dev_id"]
+        # bits 15:12 are reserved and read 0x6 on F405/F407 parts (DBGMCU_IDCODE 0x10076413 on rev 2)
+        self.ppb.idcode = ident["rev_id"] << 16 | 0x6000 | ident["dev_id"]
         self.nrst_low = False  # NRST held low by the probe (only when the line is wired)
         self.firmware_ran = True  # since the last reset: a powered board found on the bench has been running
         self.probe_unplugged = False
