@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backup-dir", metavar="DIR", help="where backups go (default: the user data directory)")
     _add_report(p)
 
+    p = _command(sub, "wiring", help="how to wire a debug probe to the VESC's SWD header, with the safety rules",
+                 description="The VESC's SWD header pin by pin for a debug probe, a drawing of the probe's "
+                             "connector, how to find pin 1, and the safety rules.")
+    p.add_argument("--probe", dest="probe_kind", choices=("stlink-v2", "stlink-v2-clone", "stlink-v3", "cmsis-dap"),
+                   help="the probe you have (default: all of them)")
+    p.add_argument("--json", action="store_true", help="the pinouts as one JSON document")
+
     p = _command(sub, "inspect", help="what an image file is (.bin, .hex, .elf)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -132,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 # command -> module in vescdoctor.commands
 _COMMANDS = {None: "tui", "demo": "tui", "diagnose": "diagnose", "fix": "fix", "inspect": "inspect",
              "backup": "backup", "restore": "restore", "rules": "rules", "report": "report", "replay": "replay",
-             "sim": "sim"}
+             "sim": "sim", "wiring": "wiring"}
 
 
 # the commands that take --sim and --probe (None: the TUI)
