@@ -119,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(report_sub, "show", help="a report as Markdown (or a self-contained HTML page)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--format", choices=("markdown", "html"), default="markdown")
+    p.add_argument("--summary", action="store_true",
+                   help="a short paste-ready summary (verdict, board, what was done, what is left), under 40 lines")
     p.add_argument("--output", "-o", metavar="OUT", help="write to OUT instead of stdout")
 
     p = _command(sub, "replay", help="walk the current graph again with the facts recorded in a report")

@@ -75,7 +75,7 @@ def run(args) -> int:
     from ..fixes.plans_file import load_plans
     from ..graph.check import load_checked_graph
     from ..images import load_image
-    from ..report.model import build_report, to_json
+    from ..report.model import after_record, build_report, to_json
     from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
 
     quiet_pyocd(args)
@@ -144,7 +144,7 @@ def run(args) -> int:
                               keep_uid=args.keep_uid, plan=plan.steps, images=plan.images,
                               actions=outcome.actions if outcome else (), backups=outcome.backups if outcome else ())
         if outcome is not None and outcome.after is not None:
-            report["after"] = {"verdict": outcome.after.verdict, "findings": list(outcome.after.result.findings)}
+            report["after"] = after_record(outcome.after)
     report_error = try_write_report(report, args) if args.report else None
     if args.json:
         sys.stdout.write(to_json(report))
