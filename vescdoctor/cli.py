@@ -90,6 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the probe you have (default: all of them)")
     p.add_argument("--json", action="store_true", help="the pinouts as one JSON document")
 
+    p = _command(sub, "serve", help="the TUI in a web browser (remote help without SSH)",
+                 description="Serve the TUI as a web page (textual-serve): each page opened starts its own TUI on "
+                             "this computer. Loopback only unless --host names another address and --allow-remote "
+                             "confirms it. Needs the [serve] extra.")
+    _add_sim(p)
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, this computer only)")
+    p.add_argument("--port", type=int, default=8000, help="the port to listen on (default: 8000)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="confirm a --host other than loopback: anyone who reaches the port can repair (erase and "
+                        "write) the board")
+    p.add_argument("--public-url", metavar="URL",
+                   help="the address the browser uses, when it differs (a tunnel's https URL)")
+
     p = _command(sub, "inspect", help="what an image file is (.bin, .hex, .elf)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -141,11 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
 # command -> module in vescdoctor.commands
 _COMMANDS = {None: "tui", "demo": "tui", "diagnose": "diagnose", "fix": "fix", "inspect": "inspect",
              "backup": "backup", "restore": "restore", "rules": "rules", "report": "report", "replay": "replay",
-             "sim": "sim", "wiring": "wiring"}
+             "sim": "sim", "wiring": "wiring", "serve": "serve"}
 
 
 # the commands that take --sim and --probe (None: the TUI)
-_BOARD_COMMANDS = (None, "diagnose", "fix", "backup", "restore")
+_BOARD_COMMANDS = (None, "diagnose", "fix", "backup", "restore", "serve")
 
 
 def _merge_board_options(args: argparse.Namespace) -> None:
@@ -162,7 +175,7 @@ def _merge_board_options(args: argparse.Namespace) -> None:
             raise InputError(f"--{name} does not go with `demo`: the demo makes its own simulated board (for the "
                              "TUI on a board of yours: vescdoctor --sim BOARD)")
         if args.command not in _BOARD_COMMANDS:
-            raise InputError(f"--{name} goes with the TUI, diagnose, fix, backup or restore, not with "
+            raise InputError(f"--{name} goes with the TUI, diagnose, fix, backup, restore or serve, not with "
                              f"`{args.command}`")
         after = getattr(args, name, None)
         if after is not None and after != before:
