@@ -54,7 +54,7 @@ def test_terminal_consent(tmp_path):
 
     code, screen = run_on_terminal(args, "no")
     assert code == 1, screen[-2000:]  # declined: the fix did not run (2 is for bad input)
-    assert "Sectors erased: 11 (0x080E0000" in screen and str(backups) in screen
+    assert "Sectors to erase: 11 (0x080E0000" in screen and str(backups) in screen
     assert "not confirmed; nothing was changed" in screen and "Traceback" not in screen
     assert (board / "flash.bin").read_bytes() == before
     assert not backups.exists() or not any(backups.iterdir())

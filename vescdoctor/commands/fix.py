@@ -76,7 +76,8 @@ def run(args) -> int:
     from ..graph.check import load_checked_graph
     from ..images import load_image
     from ..report.model import after_record, build_report, to_json
-    from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
+    from .common import (check_report_path, fix_command, open_environment, print_verdict, quiet_pyocd,
+                         try_write_report, with_own_command)
 
     quiet_pyocd(args)
     check_report_path(args)
@@ -155,7 +156,9 @@ def run(args) -> int:
         if outcome.ok:  # the result on stdout too, as diagnose's verdict (`fix ... > log.txt` keeps it)
             print(f"Fix {outcome.message}", file=sys.stderr if args.json else sys.stdout)
         else:
-            print(f"vescdoctor: fix did not complete: {outcome.message}", file=sys.stderr)
+            again = fix_command(sim=args.sim, probe=args.probe, bootloader=args.bootloader, firmware=args.firmware,
+                                backup_dir=args.backup_dir, keep_config=args.keep_config, answers=args.answer)
+            print(f"vescdoctor: fix did not complete: {with_own_command(outcome.message, again)}", file=sys.stderr)
     if refusal is not None:
         print(f"vescdoctor: {refusal}", file=sys.stderr)
     if report_error:  # said last, so it is seen; the exit code stays the fix's
