@@ -33,7 +33,16 @@ def _debug_parent() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks and pyOCD's log")
+    _add_verbosity(parent, argparse.SUPPRESS)
     return parent
+
+
+def _add_verbosity(p: argparse.ArgumentParser, default) -> None:
+    loud = p.add_mutually_exclusive_group()
+    loud.add_argument("--verbose", "-v", action="store_true", default=default,
+                      help="say more: vescdoctor's log of each step (retries, why a step failed) on stderr")
+    loud.add_argument("--quiet", "-q", action="store_true", default=default,
+                      help="say less: no transcript and no progress bars, only phases, results and errors")
 
 
 def _command(subparsers, name: str, **kwargs) -> argparse.ArgumentParser:
@@ -54,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--probe", dest="global_probe", metavar="UID",
                         help="the debug probe to use when several are connected (the TUI, or the command that follows)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and pyOCD's log")
+    _add_verbosity(parser, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     _command(sub, "demo", help="the TUI on a fresh copy of the built-in bricked board: no hardware needed",
@@ -141,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--rules", metavar="PATH", help="walk this graph (file or directory) instead of the built-in one")
 
+    p = _command(sub, "completion", help="the shell completion script (bash, zsh, tcsh, fish, powershell)",
+                 description="Print the completion script for SHELL; e.g. bash: vescdoctor completion bash > "
+                             "~/.local/share/bash-completion/completions/vescdoctor")
+    p.add_argument("shell", metavar="SHELL", choices=("bash", "zsh", "tcsh", "fish", "powershell"))
+
     sim = _command(sub, "sim", help="the virtual bench: simulated boards")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
     p = _command(sim_sub, "create", help="make a board directory from a scenario file or built-in name")
@@ -154,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
 # command -> module in vescdoctor.commands
 _COMMANDS = {None: "tui", "demo": "tui", "diagnose": "diagnose", "fix": "fix", "inspect": "inspect",
              "backup": "backup", "restore": "restore", "rules": "rules", "report": "report", "replay": "replay",
-             "sim": "sim", "wiring": "wiring", "serve": "serve"}
+             "sim": "sim", "wiring": "wiring", "serve": "serve",
+             "completion": "completion"}
 
 
 # the commands that take --sim and --probe (None: the TUI)
@@ -207,14 +223,29 @@ def _debug_log(command: str | None) -> None:
     logging.getLogger("pyocd").setLevel(logging.INFO)
 
 
+def _verbose_log() -> None:
+    """--verbose: vescdoctor's own log (not pyOCD's, no tracebacks) on stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("vescdoctor: %(message)s"))
+    logger = logging.getLogger("vescdoctor")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .errors import VescDoctorError
+    from .errors import InputError, VescDoctorError
 
     try:
         _merge_board_options(args)
+        if args.verbose and args.quiet:
+            raise InputError("--verbose and --quiet together: choose one")
         if args.debug:
             _debug_log(args.command)
+        elif args.verbose and args.command not in (None, "demo", "serve"):
+            _verbose_log()
         module = importlib.import_module(f".commands.{_COMMANDS[args.command]}", __package__)
         return int(module.run(args) or 0)
     except VescDoctorError as exc:

@@ -77,3 +77,18 @@ def fix_command(*, sim=None, probe=None, bootloader=None, firmware=None, backup_
 def with_own_command(message: str, command: str) -> str:
     """The engine's "run `vescdoctor fix` again" with the command that repeats this very repair."""
     return message.replace("`vescdoctor fix`", f"`{command}`")
+
+
+def progress(args):
+    """The fix engine's events on stderr (commands/progress.py): Rich bars on a terminal, plain lines otherwise;
+    --quiet keeps the phase lines only."""
+    from .progress import ConsoleProgress
+
+    return ConsoleProgress(quiet=bool(getattr(args, "quiet", False)))
+
+
+def transcript(args):
+    """Where the diagnosis's transcript lines go: stderr, or nowhere with --quiet."""
+    if getattr(args, "quiet", False):
+        return lambda line: None
+    return lambda line: print(line, file=sys.stderr)
