@@ -127,7 +127,7 @@ def test_silent_target_fails_with_no_ack_and_no_voltage(tmp_path: Path, fields: 
             == [DAPLINK]
 
 
-# -- flash, option bytes, protection ------------------------------------------------------------------------------------
+# -- flash, option bytes, protection -----------------------------------------------------------------------------------
 
 def test_bootloader_and_firmware_through_file_programmer(tmp_path: Path):
     config_sector = pattern(0x4000, 9)
@@ -238,7 +238,7 @@ def test_a_busy_ap_answers_wait_and_pyocd_aborts(board: Path):
         assert session.target.read32(0x1FFF7A20) >> 16 == 1024
 
 
-# -- the protocol, packet by packet (what pyOCD does not use) -----------------------------------------------------------
+# -- the protocol, packet by packet (what pyOCD does not use) ----------------------------------------------------------
 
 def transfer(requests: list[tuple[int, int | None]]) -> bytes:
     body = b"".join(bytes([r]) + (struct.pack("<I", v) if v is not None else b"") for r, v in requests)
@@ -304,7 +304,7 @@ def test_bulk_in_waits_for_the_answer_and_fails_when_unplugged(board: Path):
         assert not reader.is_alive() and len(errors) == 1 and "No such device" in str(errors[0])
 
 
-# -- pyocd's command line and vescdoctor diagnose ------------------------------------------------------------------------
+# -- pyocd's command line and vescdoctor diagnose ----------------------------------------------------------------------
 
 @pytest.mark.slow
 def test_pyocd_list_and_load_on_the_command_line(board: Path, tmp_path: Path):

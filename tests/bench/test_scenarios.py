@@ -1,4 +1,5 @@
-"""Scenario files and `vescdoctor sim create|list`: built-ins, the shared scenarios, and one-line errors on bad input."""
+"""Scenario files and `vescdoctor sim create|list`: built-ins, the shared scenarios, and one-line errors on bad
+input."""
 from __future__ import annotations
 
 import struct

@@ -197,7 +197,8 @@ def test_stuck_byte_is_read_by_the_firmware_too():
 
 def test_version_reply_fields_follow_the_generation():
     uid = bytes(range(12))
-    assert VescIdentity("410", 3, 40, uid).version_reply() == b"\x00\x03\x28410\x00" + uid  # no pairing byte before 3.48
+    # no pairing byte before 3.48
+    assert VescIdentity("410", 3, 40, uid).version_reply() == b"\x00\x03\x28410\x00" + uid
     assert VescIdentity("410", 5, 3, uid).version_reply() == b"\x00\x05\x03410\x00" + uid + b"\x00\x00\x00\x00"
 
 

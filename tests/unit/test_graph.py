@@ -61,7 +61,7 @@ def test_unreachable_node(tmp_path):
     path.write_text(SMALL.read_text() + "  orphan:\n    kind: verdict\n    verdict: healthy\n    text: Never.\n")
     problems = problems_of(path)
     assert any("node 'orphan': unreachable" in p for p in problems), problems
-    line = next(i for i, l in enumerate(path.read_text().splitlines(), 1) if l.strip() == "orphan:")
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if text.strip() == "orphan:")
     assert any(p.startswith(f"{path}:{line}:") for p in problems)
 
 
