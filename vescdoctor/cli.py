@@ -69,6 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     _command(sub, "demo", help="the TUI on a fresh copy of the built-in bricked board: no hardware needed",
                    description="Copy the built-in bricked board into a temporary directory and run the TUI on it.")
 
+    _add_diagnose_and_fix(sub)
+    _add_image_and_backup_commands(sub)
+    _add_offline_commands(sub)
+    _add_rider_help_commands(sub)
+    return parser
+
+
+def _add_diagnose_and_fix(sub) -> None:
+    """`diagnose` and `fix`: the commands that walk the graph on a board."""
     p = _command(sub, "diagnose", help="diagnose the board without the TUI",
                        description="Walk the decision graph non-interactively: probes run, questions are taken "
                                    "from --answer (or, on a simulated board, from the board's owner).")
@@ -93,26 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backup-dir", metavar="DIR", help="where backups go (default: the user data directory)")
     _add_report(p)
 
-    p = _command(sub, "wiring", help="how to wire a debug probe to the VESC's SWD header, with the safety rules",
-                 description="The VESC's SWD header pin by pin for a debug probe, a drawing of the probe's "
-                             "connector, how to find pin 1, and the safety rules.")
-    p.add_argument("--probe", dest="probe_kind", choices=("stlink-v2", "stlink-v2-clone", "stlink-v3", "cmsis-dap"),
-                   help="the probe you have (default: all of them)")
-    p.add_argument("--json", action="store_true", help="the pinouts as one JSON document")
 
-    p = _command(sub, "serve", help="the TUI in a web browser (remote help without SSH)",
-                 description="Serve the TUI as a web page (textual-serve): each page opened starts its own TUI on "
-                             "this computer. Loopback only unless --host names another address and --allow-remote "
-                             "confirms it. Needs the [serve] extra.")
-    _add_sim(p)
-    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, this computer only)")
-    p.add_argument("--port", type=int, default=8000, help="the port to listen on (default: 8000)")
-    p.add_argument("--allow-remote", action="store_true",
-                   help="confirm a --host other than loopback: anyone who reaches the port can repair (erase and "
-                        "write) the board")
-    p.add_argument("--public-url", metavar="URL",
-                   help="the address the browser uses, when it differs (a tunnel's https URL)")
-
+def _add_image_and_backup_commands(sub) -> None:
+    """`inspect` an image; `backup` and `restore` a board's flash."""
     p = _command(sub, "inspect", help="what an image file is (.bin, .hex, .elf)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -129,6 +121,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backup-dir", metavar="DIR",
                    help="where the safety backup of the flash as it is now goes (default: the user data directory)")
 
+
+def _add_rider_help_commands(sub) -> None:
+    """`wiring`, `serve` (remote help in a browser) and `completion`: help around the repair itself."""
+    p = _command(sub, "wiring", help="how to wire a debug probe to the VESC's SWD header, with the safety rules",
+                 description="The VESC's SWD header pin by pin for a debug probe, a drawing of the probe's "
+                             "connector, how to find pin 1, and the safety rules.")
+    p.add_argument("--probe", dest="probe_kind", choices=("stlink-v2", "stlink-v2-clone", "stlink-v3", "cmsis-dap"),
+                   help="the probe you have (default: all of them)")
+    p.add_argument("--json", action="store_true", help="the pinouts as one JSON document")
+
+    p = _command(sub, "serve", help="the TUI in a web browser (remote help without SSH)",
+                 description="Serve the TUI as a web page (textual-serve): each page opened starts its own TUI on "
+                             "this computer. Loopback only unless --host names another address and --allow-remote "
+                             "confirms it. Needs the [serve] extra.")
+    _add_sim(p)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default: 127.0.0.1, this computer only)")
+    p.add_argument("--port", type=int, default=8000, help="the port to listen on (default: 8000)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="confirm a --host other than loopback: anyone who reaches the port can repair (erase and "
+                        "write) the board")
+    p.add_argument("--public-url", metavar="URL",
+                   help="the address the browser uses, when it differs (a tunnel's https URL)")
+
+    p = _command(sub, "completion", help="the shell completion script (bash, zsh, tcsh, fish, powershell)",
+                 description="Print the completion script for SHELL; e.g. bash: vescdoctor completion bash > "
+                             "~/.local/share/bash-completion/completions/vescdoctor")
+    p.add_argument("shell", metavar="SHELL", choices=("bash", "zsh", "tcsh", "fish", "powershell"))
+
+
+def _add_offline_commands(sub) -> None:
+    """`rules`, `report`, `replay` and `sim`: no board needed."""
     rules = _command(sub, "rules", help="the decision graph: check it, draw it")
     rules_sub = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", required=True)
     p = _command(rules_sub, "check", help="validate a decision graph (default: the built-in one)")
@@ -151,11 +175,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--rules", metavar="PATH", help="walk this graph (file or directory) instead of the built-in one")
 
-    p = _command(sub, "completion", help="the shell completion script (bash, zsh, tcsh, fish, powershell)",
-                 description="Print the completion script for SHELL; e.g. bash: vescdoctor completion bash > "
-                             "~/.local/share/bash-completion/completions/vescdoctor")
-    p.add_argument("shell", metavar="SHELL", choices=("bash", "zsh", "tcsh", "fish", "powershell"))
-
     sim = _command(sub, "sim", help="the virtual bench: simulated boards")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
     p = _command(sim_sub, "create", help="make a board directory from a scenario file or built-in name")
@@ -163,14 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("board", metavar="BOARD")
     p.add_argument("--force", action="store_true", help="replace an existing board directory")
     _command(sim_sub, "list", help="the built-in scenarios")
-    return parser
 
 
 # command -> module in vescdoctor.commands
 _COMMANDS = {None: "tui", "demo": "tui", "diagnose": "diagnose", "fix": "fix", "inspect": "inspect",
              "backup": "backup", "restore": "restore", "rules": "rules", "report": "report", "replay": "replay",
-             "sim": "sim", "wiring": "wiring", "serve": "serve",
-             "completion": "completion"}
+             "sim": "sim", "wiring": "wiring", "serve": "serve"}
 
 
 # the commands that take --sim and --probe (None: the TUI)
@@ -223,6 +240,31 @@ def _debug_log(command: str | None) -> None:
     logging.getLogger("pyocd").setLevel(logging.INFO)
 
 
+# Arguments that name a file or a folder (by metavar): the shell's own file/folder completion for them.
+_FILE_METAVARS, _DIR_METAVARS = {"FILE", "OUT", "BACKUP", "PATH", "SCENARIO"}, {"BOARD", "DIR"}
+
+
+def completion_script(shell: str) -> str:
+    """`vescdoctor completion SHELL`: the completion script shtab derives from this parser (here, not in
+    commands/: it is the parser's own description)."""
+    import shtab
+
+    parser = build_parser()
+
+    def mark(p: argparse.ArgumentParser) -> None:
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in set(action.choices.values()):
+                    mark(sub)
+            elif action.metavar in _FILE_METAVARS:
+                action.complete = shtab.FILE  # type: ignore[attr-defined]
+            elif action.metavar in _DIR_METAVARS:
+                action.complete = shtab.DIRECTORY  # type: ignore[attr-defined]
+
+    mark(parser)
+    return shtab.complete(parser, shell=shell)
+
+
 def _verbose_log() -> None:
     """--verbose: vescdoctor's own log (not pyOCD's, no tracebacks) on stderr."""
     import logging
@@ -246,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
             _debug_log(args.command)
         elif args.verbose and args.command not in (None, "demo", "serve"):
             _verbose_log()
+        if args.command == "completion":
+            sys.stdout.write(completion_script(args.shell))
+            return EXIT_OK
         module = importlib.import_module(f".commands.{_COMMANDS[args.command]}", __package__)
         return int(module.run(args) or 0)
     except VescDoctorError as exc:

@@ -82,8 +82,14 @@ class ConsoleProgress:
 
 def _rich_progress(out):
     from rich.console import Console
-    from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     console = Console(file=out, stderr=out is sys.stderr, highlight=False)
     return Progress(TextColumn("  {task.description:<8}"), BarColumn(bar_width=30), TaskProgressColumn(),

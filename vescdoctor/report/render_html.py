@@ -6,6 +6,7 @@ call home.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from . import summary, text, words
 
@@ -38,7 +39,7 @@ def _pre(lines: list[str]) -> str:
     return "<pre>" + "\n".join(_e(line) for line in lines) + "</pre>"
 
 
-def _table(head: tuple[str, ...] | None, rows: list[tuple[str, ...]]) -> str:
+def _table(head: tuple[str, ...] | None, rows: Sequence[tuple[str, ...]]) -> str:
     """Cells are already HTML (escaped by the caller)."""
     th = "<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" if head else ""
     return "<table>" + th + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows) + "</table>"
@@ -77,8 +78,8 @@ def render_html(report: dict) -> str:
                                                               "<p>(no steps recorded)</p>"))
     evidence = words.evidence(report["facts"])
     if evidence:
-        body.append("<h2>Evidence</h2>" + _table(("from", "fact", "what it says"),
-                                                 [(_e(g), _e(label), _e(said, limit=300)) for g, label, said in evidence]))
+        rows = [(_e(g), _e(label), _e(said, limit=300)) for g, label, said in evidence]
+        body.append("<h2>Evidence</h2>" + _table(("from", "fact", "what it says"), rows))
     after_map = (report.get("after") or {}).get("flash_map") if isinstance(report.get("after"), dict) else None
     body.append(f"<h2>Flash map{' before the repair' if after_map else ''}</h2>"
                 + _pre(text.flash_map_lines(report["flash_map"])))

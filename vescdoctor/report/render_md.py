@@ -158,7 +158,8 @@ def _raw_facts(report: dict) -> list[str]:
     known, unknown = text.fact_rows(report["facts"])
     if not (known or unknown):
         return []
-    out = ["## Raw facts", "", "As the probes recorded them (for helpers; the Evidence section says them in words).", ""]
+    out = ["## Raw facts", "", "As the probes recorded them (for helpers; the Evidence section says them in words).",
+           ""]
     out += _table(("fact", "value"), [(code(k), code(v)) for k, v in known]) + [""] if known else []
     out += ["Not established: " + ", ".join(code(k) for k in unknown), ""] if unknown else []
     return out

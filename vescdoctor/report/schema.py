@@ -130,8 +130,9 @@ SCHEMA: dict[str, Any] = {
                                   "name": {"type": ["string", "null"], "maxLength": NAME_MAX,
                                            "description": "a known bootloader's name"}})},
         "after": {"type": ["object", "null"],
-                  "description": "the fresh look after the repair (fix, tui): its verdict code, findings and (when it read the flash) flash map; absent "
-                                 "or null when no repair ran or it stopped before looking again",
+                  "description": "the fresh look after the repair (fix, tui): its verdict code, findings and (when it "
+                                 "read the flash) flash map; absent or null when no repair ran or it stopped before "
+                                 "looking again",
                   "properties": {"verdict": _CODE, "findings": {"type": "array", "maxItems": 100, "items": _CODE},
                                  "flash_map": _FLASH_MAP},
                   "required": ["verdict"]},

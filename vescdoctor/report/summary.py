@@ -11,10 +11,12 @@ from . import text
 from .words import fact_words
 
 SUMMARY_MAX_LINES = 39
-_STEP_WORDS = {"backup": "Backed up", "write-bootloader": "Wrote the bootloader", "write-firmware": "Wrote the firmware",
-               "reset": "Reset the chip", "reprobe": "Looked again", "restore-config": "Restored the configuration",
-               "unlock": "Removed the read protection", "remove-wrp": "Removed the write protection",
-               "erase-all": "Erased the whole chip"}
+_STEP_WORDS = {
+    "backup": "Backed up", "write-bootloader": "Wrote the bootloader", "write-firmware": "Wrote the firmware",
+    "reset": "Reset the chip", "reprobe": "Looked again", "restore-config": "Restored the configuration",
+    "unlock-rdp": "Lifted the read protection", "clear-wrp": "Cleared the write protection",
+    "erase-all": "Erased the whole chip",
+}
 
 
 def _c(s: object, limit: int = 300) -> str:
@@ -78,8 +80,8 @@ def done_lines(report: dict) -> list[str]:
 def left_lines(report: dict) -> list[str]:
     """What is left for the rider: nothing, the next steps of the verdict, or what the fresh look still found."""
     kind = state(report)
-    if kind == "repaired":
-        after = _after(report)
+    after = _after(report)
+    if after is not None:
         rest = [f for f in after.get("findings") or () if f != after["verdict"] and f != "healthy"]
         if after["verdict"] == "healthy" and not rest:
             return ["Nothing: the board is healthy. Connect VESC Tool over USB to check the motor configuration."]

@@ -7,7 +7,8 @@ joined.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..target.chip_id import DEV_IDS, REV_IDS_413
 
