@@ -51,9 +51,10 @@ def safety_lines() -> list[str]:
 def header_lines(header: Header) -> list[str]:
     cells = [(pin, signal) for pin, signal in header.pins]
     width = max(len(s) for _, s in cells) + 2
-    lines = [f"{header.name}: {header.connector}" + ("" if header.confirmed else "  (order UNCONFIRMED: measure)"),
-             "  " + "".join(f"[{pin}]".center(width) for pin, _ in cells),
-             "  " + "".join(signal.center(width) for _, signal in cells)]
+    title = f"{header.name}: {header.connector}" + ("" if header.confirmed else " (order UNCONFIRMED: measure)")
+    lines = wrap(title, "", "  ") + [
+             ("  " + "".join(f"[{pin}]".center(width) for pin, _ in cells)).rstrip(),
+             ("  " + "".join(signal.center(width) for _, signal in cells)).rstrip()]
     for how in header.find_pin1:
         lines += wrap(how, "  pin 1: ", "         ")
     return lines

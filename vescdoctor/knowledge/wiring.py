@@ -46,7 +46,7 @@ class Probe:
 
 VESC4 = Header(
     id="vesc4", name="VESC 4.x (4.10, 4.11, 4.12 and their clones)",
-    connector="6 pins in one row, JST-PH 2.0 mm (connector P2, marked SWD)",
+    connector="6 pins in one row, JST-PH 2.0 mm (labelled P2 on the board)",
     pins=(("1", VREF), ("2", SWCLK), ("3", GND), ("4", SWDIO), ("5", NRST), ("6", "n.c.")),
     find_pin1=(
         "Pins 1 and 6 are the two ends of the row; the silkscreen label P2 sits beside pin 6, so pin 1 is the "
