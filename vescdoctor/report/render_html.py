@@ -134,7 +134,9 @@ def render_html(report: dict) -> str:
 def _lead(report: dict) -> list[str]:
     """Where the board is now, what was done and what is left: the first lines under the <h1>."""
     out = ["<ul>" + "".join(f"<li>{_e(line)}</li>" for line in summary.lead_lines(report)) + "</ul>"]
-    done, left = summary.done_lines(report), summary.left_lines(report)
+    # a diagnosis alone: its next steps follow at once under the verdict, not twice
+    repaired = summary.state(report) in ("repaired", "fix-incomplete")
+    done, left = summary.done_lines(report), summary.left_lines(report) if repaired else []
     if done:
         out.append("<p><strong>What was done:</strong></p><ol>" + "".join(f"<li>{_e(x)}</li>" for x in done)
                    + "</ol>")

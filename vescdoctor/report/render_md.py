@@ -145,7 +145,9 @@ def render_markdown(report: dict) -> str:
 def _lead(report: dict) -> list[str]:
     """Where the board is now, what was done and what is left: the first lines under the title."""
     out = [f"- {md_text(line)}" for line in summary.lead_lines(report)] + [""]
-    done, left = summary.done_lines(report), summary.left_lines(report)
+    # a diagnosis alone: its next steps follow at once under the verdict, not twice
+    repaired = summary.state(report) in ("repaired", "fix-incomplete")
+    done, left = summary.done_lines(report), summary.left_lines(report) if repaired else []
     if done:
         out += ["**What was done:**", ""] + [f"{i}. {md_text(line)}" for i, line in enumerate(done, 1)] + [""]
     if left:
