@@ -84,10 +84,13 @@ def run(args) -> int:
                     exit_code = 0
                 else:
                     if plan.destructive and not args.yes:
-                        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                        # ask on the terminal: stderr, or stdout when only stderr is redirected (`2> log`)
+                        ask_on = sys.stderr if sys.stderr.isatty() else \
+                            sys.stdout if sys.stdout.isatty() and not args.json else None
+                        if not (sys.stdin.isatty() and ask_on is not None):
                             raise InputError("the fix erases and writes flash: pass --yes (or run on a terminal to "
                                              "confirm); nothing was changed")
-                        if not confirm(plan, backup_dir):
+                        if not confirm(plan, backup_dir, out=ask_on):
                             # the user said no: not bad input, a fix that did not run (exit 1)
                             raise Declined("not confirmed; nothing was changed")
                     else:
