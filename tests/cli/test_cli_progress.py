@@ -34,6 +34,16 @@ def test_plain_lines_when_not_a_terminal():
     assert len(text.splitlines()) <= 8  # not a line per event
 
 
+def test_a_phase_of_known_size_shows_its_rate():
+    out = io.StringIO()
+    progress = ConsoleProgress(out, phase_bytes={"backup": 1024 * 1024})
+    progress(FixEvent("phase", "backup", None, "reading"))
+    progress(FixEvent("progress", "backup", 0.0, ""))
+    progress.started -= 2.0  # as if the read took 2 s
+    progress(FixEvent("progress", "backup", 1.0, ""))
+    assert "  backup   100%  (2.0 s, 512 KiB/s)" in out.getvalue()
+
+
 def test_quiet_keeps_only_the_phases():
     out = io.StringIO()
     _run(ConsoleProgress(out, quiet=True))

@@ -82,9 +82,11 @@ def with_own_command(message: str, command: str) -> str:
 def progress(args):
     """The fix engine's events on stderr (commands/progress.py): Rich bars on a terminal, plain lines otherwise;
     --quiet keeps the phase lines only."""
+    from ..knowledge.flash import FLASH_SIZE
     from .progress import ConsoleProgress
 
-    return ConsoleProgress(quiet=bool(getattr(args, "quiet", False)))
+    # the backup reads the whole flash: its rate is known (the engine's events carry fractions only)
+    return ConsoleProgress(quiet=bool(getattr(args, "quiet", False)), phase_bytes={"backup": FLASH_SIZE})
 
 
 def transcript(args):

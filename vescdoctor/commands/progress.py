@@ -17,9 +17,11 @@ PLAIN_EVERY = 2.0  # seconds between two plain progress lines of one run, 100% a
 class ConsoleProgress:
     """Callable on_event for execute_plan / read_backup / restore_backup. Call close() when the run ends."""
 
-    def __init__(self, out=None, *, quiet: bool = False, force_terminal: bool | None = None):
+    def __init__(self, out=None, *, quiet: bool = False, force_terminal: bool | None = None,
+                 phase_bytes: dict[str, int] | None = None):
         self.out = out or sys.stderr
         self.quiet = quiet
+        self.phase_bytes = phase_bytes or {}  # phase -> bytes it moves, when known: the rate is shown
         tty = hasattr(self.out, "isatty") and self.out.isatty() if force_terminal is None else force_terminal
         self.progress = _rich_progress(self.out) if tty and not quiet else None
         self.task = None
@@ -52,7 +54,7 @@ class ConsoleProgress:
 
     def _progress(self, event) -> None:
         fraction = min(max(float(event.fraction), 0.0), 1.0)
-        total = getattr(event, "total_bytes", None)
+        total = getattr(event, "total_bytes", None) or self.phase_bytes.get(event.phase)
         if self.progress is not None:
             if self.task is None:
                 self.progress.start()
@@ -68,8 +70,9 @@ class ConsoleProgress:
             quarter = QUARTERS[self.next_quarter]
             self.next_quarter += 1
             if quarter == 1.0 or (quarter > 0 and now - self.last_line >= PLAIN_EVERY):
-                print(f"  {event.phase:<8} {quarter * 100:3.0f}%  ({now - self.started:.1f} s)", file=self.out,
-                      flush=True)
+                took = now - self.started
+                rate = f", {quarter * total / took / 1024:.0f} KiB/s" if total and took > 0.05 else ""
+                print(f"  {event.phase:<8} {quarter * 100:3.0f}%  ({took:.1f} s{rate})", file=self.out, flush=True)
                 self.last_line = now
 
     def _end(self) -> None:
