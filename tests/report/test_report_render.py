@@ -26,7 +26,7 @@ def test_markdown_has_headings_verdict_facts_table_path_flash_map_actions_next_s
     # a fix that failed (write-bootloader) leads with that, then the first diagnosis
     assert out.startswith("# vescdoctor report: The repair did not complete: No firmware at 0x08000000\n")
     assert "- Done: 1 of 2 repair steps completed (the repair did not complete)" in out
-    assert "2. Wrote the bootloader: FAILED - WRPERR on sector 11" in out
+    assert "2. Step write-bootloader FAILED: WRPERR on sector 11" in out and "Now: not known" in out
     for heading in ("## First diagnosis", "### Next steps", "## Board", "## Answers",
                     "## Path through the decision graph", "## Evidence", "## Flash map", "## Fix plan", "## Actions",
                     "## Backups", "## Probe transcripts", "## Raw facts"):

@@ -71,9 +71,9 @@ def done_lines(report: dict) -> list[str]:
         if how == "ok":
             out.append(f"{verb}" + (f": {detail}" if detail else ""))
         elif how == "stopped":
-            out.append(f"{verb}: stopped by the user before it started; nothing half-written")
+            out.append(f"Step {step}: stopped by the user before it started; nothing half-written")
         else:
-            out.append(f"{verb}: FAILED - {_c(a.get('error') or 'no reason recorded', 200)}")
+            out.append(f"Step {step} FAILED: {_c(a.get('error') or 'no reason recorded', 200)}")
     return out
 
 
@@ -101,7 +101,10 @@ def lead_lines(report: dict) -> list[str]:
     code, words = now_verdict(report)
     kind = state(report)
     first = report.get("verdict") or {}
-    out = [f"Now: {code} - {words}" if code else f"Now: {words}"]
+    if kind == "fix-incomplete":  # nothing looked at the board after the step that failed
+        out = ["Now: not known - the repair stopped before vescdoctor looked at the board again"]
+    else:
+        out = [f"Now: {code} - {words}" if code else f"Now: {words}"]
     if kind in ("repaired", "fix-incomplete"):
         ok = sum(text.action_state(a) == "ok" for a in report.get("actions") or ())
         out.append(f"Done: {ok} of {len(report.get('actions') or ())} repair steps completed"
