@@ -117,3 +117,9 @@ def test_a_page_that_would_load_from_the_internet_is_refused(tmp_path):
     src.write_text('<link rel="stylesheet" href="https://fonts.example/x.css" />\n<p>ok</p>')
     serve.local_template(src, tmp_path / "out.html")
     assert "fonts.example" not in (tmp_path / "out.html").read_text()
+
+
+def test_without_the_extra_it_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "textual_serve.server", None)  # import fails as if not installed
+    assert main(["serve"]) == 2
+    assert "pip install 'vescdoctor[serve]'" in capsys.readouterr().err
