@@ -265,13 +265,29 @@ def completion_script(shell: str) -> str:
     return shtab.complete(parser, shell=shell)
 
 
-def _verbose_log() -> None:
-    """--verbose: vescdoctor's own log (not pyOCD's, no tracebacks) on stderr."""
+def _verbose_log(on: bool) -> None:
+    """--verbose: vescdoctor's own log (not pyOCD's, no tracebacks) on stderr: sys.stderr as it is when a line is
+    written. main() may run again in one process (tests): a run without --verbose removes what one with it added."""
     import logging
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("vescdoctor: %(message)s"))
+    class StderrHandler(logging.StreamHandler):
+        @property
+        def stream(self):
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, _value) -> None:
+            pass
+
     logger = logging.getLogger("vescdoctor")
+    for old in [h for h in logger.handlers if hasattr(h, "level_before")]:
+        logger.removeHandler(old)
+        logger.setLevel(getattr(old, "level_before", logging.NOTSET))
+    if not on:
+        return
+    handler = StderrHandler()
+    handler.level_before = logger.level  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("vescdoctor: %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
 
@@ -286,8 +302,8 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError("--verbose and --quiet together: choose one")
         if args.debug:
             _debug_log(args.command)
-        elif args.verbose and args.command not in (None, "demo", "serve"):
-            _verbose_log()
+        else:
+            _verbose_log(bool(args.verbose) and args.command not in (None, "demo", "serve"))
         if args.command == "completion":
             sys.stdout.write(completion_script(args.shell))
             return EXIT_OK

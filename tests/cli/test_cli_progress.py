@@ -95,3 +95,14 @@ def test_bash_completes_a_command(tmp_path, capsys):
              'COMP_POINT=${#COMP_LINE}; _shtab_vescdoctor; echo "${COMPREPLY[@]}"')
     done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["wiring"]
+
+
+def test_a_verbose_run_leaves_no_log_handler_behind(capsys):
+    import logging
+
+    logger = logging.getLogger("vescdoctor")
+    level, handlers = logger.level, list(logger.handlers)
+    assert main(["--verbose", "wiring", "--probe", "cmsis-dap"]) == 0
+    assert len(logger.handlers) == len(handlers) + 1
+    assert main(["wiring", "--probe", "cmsis-dap"]) == 0
+    assert logger.handlers == handlers and logger.level == level
