@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-import pty
 import select
 import subprocess
 import sys
 import time
+
+import pytest
+
+pty = pytest.importorskip("pty", reason="a pseudo-terminal is Unix-only; Windows consoles are not ptys")
 
 from vescdoctor.sim import imagegen
 from vescdoctor.sim.scenario import build_board, find_scenario
