@@ -54,7 +54,7 @@ def _printable_serial(value: str | None) -> str | None:
     return "".join(f"{ord(c) & 0xFF:02X}" for c in value)
 
 
-def _usb_devices(backend: Any) -> tuple[list[dict] | None, str | None]:
+def usb_devices(backend: Any) -> tuple[list[dict] | None, str | None]:
     """[{vid, pid, serial}] of every device pyusb sees, or (None, why) when it cannot list them."""
     import usb.core
     import usb.util
@@ -97,7 +97,7 @@ def scan(ctx: ProbeContext) -> ProbeResult:
     facts: dict[str, Any] = dict.fromkeys(FACTS)
     lines: list[str] = []
 
-    devices, usb_error = _usb_devices(env.usb_backend)
+    devices, usb_error = usb_devices(env.usb_backend)
     facts["usb.backend_ok"] = devices is not None
     ports = [p for p in env.serial_ports() if p.vid is not None]
     facts["usb.serial_ports"] = [{"device": p.device, "vid": f"{p.vid:04x}", "pid": f"{p.pid:04x}",
