@@ -32,8 +32,9 @@ _HEADER = f"""\
 def rules_text() -> str:
     """The rules file, comments included (how to install it is at its top)."""
     lines = [_HEADER, "# ST-Link V2, V2-1, V3 (VID 0483)"]
-    for pid in STLINK_PIDS:
-        lines.append(f'SUBSYSTEMS=="usb", ATTRS{{idVendor}}=="0483", ATTRS{{idProduct}}=="{pid}", MODE:="0666"')
+    for stlink_pid in STLINK_PIDS:
+        lines.append(f'SUBSYSTEMS=="usb", ATTRS{{idVendor}}=="0483", ATTRS{{idProduct}}=="{stlink_pid}", '
+                     'MODE:="0666"')
     lines += ["", "# CMSIS-DAP probes with known IDs"]
     for (vid, pid), probe in sorted(DEBUG_PROBES.items()):
         if probe.kind == "cmsis-dap":

@@ -27,13 +27,13 @@ import itertools
 import select
 import socket
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import serial
 
 from ..knowledge.usb_ids import VESC_CDC
 from ..protocol import packet
-from ..protocol.commands import Command, VALUE_FIELDS, build_get_values, build_get_values_selective
+from ..protocol.commands import VALUE_FIELDS, Command, build_get_values, build_get_values_selective
 from . import serial_refusals
 from .boot import VescIdentity, evaluate
 
@@ -78,12 +78,12 @@ def answer(ident: VescIdentity, payload: bytes) -> list[bytes]:
 
 
 # Ports served in this process, by device name: the URL handler finds them here.
-_PORTS: dict[str, "VescSerialPort"] = {}
+_PORTS: dict[str, VescSerialPort] = {}
 _PORTS_LOCK = threading.Lock()
 _NUMBERS = itertools.count()
 
 
-def served_port(name: str) -> "VescSerialPort | None":
+def served_port(name: str) -> VescSerialPort | None:
     with _PORTS_LOCK:
         return _PORTS.get(name)
 
@@ -131,7 +131,7 @@ class VescSerialPort:
     def url(self) -> str:
         return f"{URL_SCHEME}://{self.device}"
 
-    def start(self) -> "VescSerialPort":
+    def start(self) -> VescSerialPort:
         if self._thread is not None:
             return self
         self.device = serial_refusals.device_name(next(_NUMBERS))
@@ -159,7 +159,7 @@ class VescSerialPort:
         self._wake_r.close()
         self._wake_w.close()
 
-    def __enter__(self) -> "VescSerialPort":
+    def __enter__(self) -> VescSerialPort:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -13,6 +13,8 @@ Which driver Windows bound to a device is read from the registry (winreg, import
 """
 from __future__ import annotations
 
+from typing import Any
+
 from . import Check, PortChecks
 
 ST_LINK_DRIVER = ("install ST's ST-Link driver package STSW-LINK009 (https://www.st.com/en/development-tools/"
@@ -36,8 +38,10 @@ def probe_fix(kind: str) -> str:
 def bound_drivers(vid: int, pid: int) -> list[str] | None:
     """The Service (driver) of every instance and interface (VID_xxxx&PID_yyyy[&MI_nn]) Windows has recorded for
     vid:pid, lowercased; [] for a device seen without a driver; None when the registry cannot be read."""
+    import importlib
+
     try:
-        import winreg
+        winreg: Any = importlib.import_module("winreg")  # Windows only; Any: mypy on other OSes lacks its names
     except ImportError:
         return None
     prefix = f"VID_{vid:04X}&PID_{pid:04X}"
