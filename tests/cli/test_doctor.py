@@ -235,3 +235,15 @@ def test_backup_space(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "disk_usage", lambda path: types.SimpleNamespace(free=1024 * 1024))
     low = backup_space_check(tmp_path)
     assert low.status == "fail" and "--backup-dir" in low.fix
+
+
+def test_a_probe_search_that_breaks_is_a_failed_line_not_a_crash(monkeypatch, capsys):
+    import vescdoctor.hostcheck as hostcheck
+
+    def broken():
+        raise OSError("libusb: LIBUSB_ERROR_IO")
+    monkeypatch.setattr(hostcheck, "_pyocd_probes", broken)
+    assert main(["doctor", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert any(c["status"] == "fail" and "LIBUSB_ERROR_IO" in c["detail"] for c in doc["checks"])
+    assert {"python", "usb", "backup-space"} <= {c["id"] for c in doc["checks"]}

@@ -89,9 +89,10 @@ def test_classify_open_error_reads_windows_words_not_errno():
 
 # --- a probe on USB without a driver (Windows) ----------------------------------------------------------------
 
-def _no_driver_backend(bench):
+def _no_driver_backend(bench, error: Exception | None = None):
     """The bench's USB as libusb shows it on Windows when the ST-Link has no WinUSB driver: listed, descriptors
-    readable, but opening it fails with LIBUSB_ERROR_NOT_SUPPORTED (pyusb: NotImplementedError)."""
+    readable, but opening it fails with LIBUSB_ERROR_NOT_SUPPORTED (pyusb: NotImplementedError). `error`: another
+    refusal instead (Linux without a udev rule: USBError EACCES)."""
     from vescdoctor.knowledge.usb_ids import DEBUG_PROBES
 
     backend = bench.usb_backend
@@ -99,7 +100,7 @@ def _no_driver_backend(bench):
 
     def open_device(dev):
         if (dev.vid, dev.pid) in DEBUG_PROBES:
-            raise NotImplementedError("Operation not supported or unimplemented on this platform")
+            raise error or NotImplementedError("Operation not supported or unimplemented on this platform")
         return real_open(dev)
 
     backend.open_device = open_device
@@ -130,3 +131,29 @@ def test_a_probe_on_usb_without_a_driver_ends_with_the_windows_driver_steps(tmp_
     assert report["verdict"]["title"] == "The debug probe has no driver on this computer"
     steps = " ".join(report["verdict"].get("next_steps", []))
     assert "STSW-LINK009" in steps and "Zadig" in steps
+
+
+def test_on_linux_a_probe_this_user_may_not_open_points_to_the_udev_rules(tmp_path, monkeypatch):
+    import errno
+
+    import usb.core
+
+    from vescdoctor.environment import Environment
+    from vescdoctor.probes import usb as usb_probe  # noqa: F401  (registers usb.scan)
+    from vescdoctor.probes.base import ProbeContext, run_probe
+    from vescdoctor.sim.bench import Bench
+    from vescdoctor.sim.scenario import build_board, find_scenario
+
+    board = tmp_path / "b"
+    build_board(find_scenario("bricked-update"), board)
+    bench = Bench.acquire(board)
+    monkeypatch.setattr(sys, "platform", "linux")
+    refused = usb.core.USBError("Access denied (insufficient permissions)", errno.EACCES, -3)
+    try:
+        with Environment(usb_backend=_no_driver_backend(bench, refused)) as env:
+            result = run_probe("usb.scan", ProbeContext(env=env, facts={}, answers={}))
+    finally:
+        bench.release()
+    (probe,) = result.facts["usb.debug_probes"]
+    assert probe["open_error"] == "access" and result.facts["usb.probe_driver_missing"] is None
+    assert any("no udev rule: vescdoctor doctor --udev-rules" in line for line in result.transcript)

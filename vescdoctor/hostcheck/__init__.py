@@ -32,6 +32,7 @@ class Seen:
     pyocd_probes: list[dict] = field(default_factory=list)  # {description, uid, firmware, error}
     vesc_ports: list[str] = field(default_factory=list)
     backup_dir: Path | None = None
+    broken: list[Check] = field(default_factory=list)  # what could not be looked at, as failed checks
 
 
 def gather() -> Seen:
@@ -48,10 +49,18 @@ def gather() -> Seen:
         if known:
             seen.usb_probes.append({"kind": known.kind, "name": known.name, "vid": f"{d['vid']:04x}",
                                     "pid": f"{d['pid']:04x}", "serial": d["serial"], "open_error": d["open_error"]})
-    seen.pyocd_probes = _pyocd_probes()
-    from serial.tools import list_ports
+    try:
+        seen.pyocd_probes = _pyocd_probes()
+    except Exception as exc:  # a driver or backend that breaks pyOCD's search: said, and the other checks still run
+        seen.broken.append(Check("probe", "Debug probes", "fail", f"pyOCD could not list probes: {exc}",
+                                 _probe_fix()))
+    try:
+        from serial.tools import list_ports
 
-    seen.vesc_ports = [p.device for p in list_ports.comports() if (p.vid, p.pid) == VESC_CDC]
+        seen.vesc_ports = [p.device for p in list_ports.comports() if (p.vid, p.pid) == VESC_CDC]
+    except Exception as exc:  # pyserial's lister raises OSError or its own errors depending on the OS
+        seen.broken.append(Check("vesc-port", "Serial ports", "fail", f"the serial ports could not be listed: {exc}",
+                                 None))
     return seen
 
 
@@ -83,7 +92,8 @@ def _pyocd_probes() -> list[dict]:
 
 
 def run_checks(seen: Seen) -> list[Check]:
-    checks = [_python_check(), _pyocd_check(), _usb_check(seen), *_probe_checks(seen), *_serial_checks(seen)]
+    checks = [_python_check(), _pyocd_check(), _usb_check(seen), *_probe_checks(seen), *_serial_checks(seen),
+              *seen.broken]
     module = host.current()
     if module is not None:
         checks += module.doctor_checks(seen.vesc_ports, seen.usb_probes)

@@ -149,12 +149,18 @@ def scan(ctx: ProbeContext) -> ProbeResult:
 
 
 def _probe_driver_lines(facts: dict[str, Any]) -> list[str]:
-    """On Windows, a probe libusb lists but cannot open has no usable driver (the bench models that too)."""
-    if facts["usb.host_os"] != "windows" or facts["usb.debug_probes"] is None:
+    """A probe libusb lists but cannot open: on Windows it has no usable driver (the bench models that too), on Linux
+    no udev rule lets this user open it."""
+    probes = facts["usb.debug_probes"]
+    if probes is None:
         return []
-    missing = [p for p in facts["usb.debug_probes"] if p["open_error"] == "no-driver"]
-    facts["usb.probe_driver_missing"] = bool(missing)
-    return [f"Host: {p['name']} ({p['vid']}:{p['pid']}) has no WinUSB driver: libusb cannot open it" for p in missing]
+    if facts["usb.host_os"] == "windows":
+        missing = [p for p in probes if p["open_error"] == "no-driver"]
+        facts["usb.probe_driver_missing"] = bool(missing)
+        return [f"Host: {p['name']} ({p['vid']}:{p['pid']}) has no WinUSB driver: libusb cannot open it"
+                for p in missing]
+    return [f"Host: {p['name']} ({p['vid']}:{p['pid']}) may not be opened by this user (no udev rule: "
+            "vescdoctor doctor --udev-rules)" for p in probes if p["open_error"] == "access"]
 
 
 def _host_checks(facts: dict[str, Any], no_backend: bool) -> list[str]:
