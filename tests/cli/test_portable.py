@@ -148,7 +148,7 @@ def test_on_linux_a_probe_this_user_may_not_open_points_to_the_udev_rules(tmp_pa
     build_board(find_scenario("bricked-update"), board)
     bench = Bench.acquire(board)
     monkeypatch.setattr(sys, "platform", "linux")
-    refused = usb.core.USBError("Access denied (insufficient permissions)", errno.EACCES, -3)
+    refused = usb.core.USBError("Access denied (insufficient permissions)", -3, errno.EACCES)  # LIBUSB_ERROR_ACCESS
     try:
         with Environment(usb_backend=_no_driver_backend(bench, refused)) as env:
             result = run_probe("usb.scan", ProbeContext(env=env, facts={}, answers={}))
