@@ -88,6 +88,11 @@ def open_error_kind(exc: BaseException) -> str:
         return "no-driver"
     if getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM):
         return "access"
+    # pyusb 1.3 Device.langids swallows the open's USBError (EACCES on Linux without a udev rule) and get_string then
+    # raises ValueError("The device has no langid (permission issue, ...)") (usb/core.py langids, usb/util.py
+    # get_string). A debug probe always has string descriptors, so for one of them that is the permission.
+    if isinstance(exc, ValueError) and "no langid" in str(exc):
+        return "access"
     return "other"
 
 
