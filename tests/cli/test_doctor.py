@@ -247,3 +247,17 @@ def test_a_probe_search_that_breaks_is_a_failed_line_not_a_crash(monkeypatch, ca
     doc = json.loads(capsys.readouterr().out)
     assert any(c["status"] == "fail" and "LIBUSB_ERROR_IO" in c["detail"] for c in doc["checks"])
     assert {"python", "usb", "backup-space"} <= {c["id"] for c in doc["checks"]}
+
+
+def test_pyocd_tells_the_firmware_of_a_probe_it_opens(tmp_path, monkeypatch):
+    """The bench's ST-Link through pyOCD's own StlinkProbe: opened without connecting a target, its version read."""
+    from vescdoctor.hostcheck import _pyocd_probes
+    from vescdoctor.sim.scenario import build_board, find_scenario
+
+    board = tmp_path / "b"
+    build_board(find_scenario("healthy"), board)
+    monkeypatch.setenv("VESCDOCTOR_SIM_BOARDS", str(board))  # the bench's probes are listed only when named
+    (probe,) = [p for p in _pyocd_probes() if p["uid"] == str(board)]
+    assert probe["error"] is None and re.fullmatch(r"V2J\d+M\d+", probe["firmware"]), probe
+    (line,) = _by_id(run_checks(Seen(pyocd_probes=[probe])), "probe")
+    assert line.status == "ok" and probe["firmware"] in line.detail

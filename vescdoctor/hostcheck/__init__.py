@@ -72,13 +72,17 @@ def _libusb_name(backend: Any) -> str | None:
 
 
 def _pyocd_probes() -> list[dict]:
-    """Every probe pyOCD can open, with the firmware version it reports once opened (opening touches no target)."""
+    """Every probe pyOCD can open, with the firmware version it reports once opened (opening touches no target).
+    pyOCD's probes read their options from a session when opened (pyocd/probe/stlink_probe.py, open): one that is
+    never opened (auto_open=False) carries them, so no target is connected."""
     from pyocd.core.helpers import ConnectHelper
+    from pyocd.core.session import Session
 
     out = []
     for probe in ConnectHelper.get_all_connected_probes(blocking=False, print_wait_message=False):
         entry = {"description": probe.description, "uid": probe.unique_id, "firmware": None, "error": None}
         try:
+            Session(probe, auto_open=False, no_config=True, target_override="stm32f405rg")
             probe.open()
             try:
                 link = getattr(probe, "_link", None)
@@ -86,7 +90,7 @@ def _pyocd_probes() -> list[dict]:
             finally:
                 probe.close()
         except Exception as exc:  # pyOCD raises ProbeError, USBError or OSError depending on backend and OS
-            entry["error"] = str(exc)
+            entry["error"] = str(exc) or type(exc).__name__
         out.append(entry)
     return out
 
