@@ -258,6 +258,6 @@ def test_pyocd_tells_the_firmware_of_a_probe_it_opens(tmp_path, monkeypatch):
     build_board(find_scenario("healthy"), board)
     monkeypatch.setenv("VESCDOCTOR_SIM_BOARDS", str(board))  # the bench's probes are listed only when named
     (probe,) = [p for p in _pyocd_probes() if p["uid"] == str(board)]
-    assert probe["error"] is None and re.fullmatch(r"V2J\d+M\d+", probe["firmware"]), probe
+    assert probe["error"] is None and re.fullmatch(r"V\d+J\d+[MS]\d+", probe["firmware"]), probe
     (line,) = _by_id(run_checks(Seen(pyocd_probes=[probe])), "probe")
     assert line.status == "ok" and probe["firmware"] in line.detail
