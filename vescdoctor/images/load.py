@@ -43,13 +43,13 @@ def load_image(path) -> LoadedImage:
                              f"(at most {MAX_IMAGE_BYTES} read)", where)
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise InputError("no such file (expected a firmware or bootloader image: .bin, .hex or .elf)", where)
+        raise InputError("no such file (expected a firmware or bootloader image: .bin, .hex or .elf)", where) from None
     except IsADirectoryError:
-        raise InputError("is a directory, expected an image file (.bin, .hex or .elf)", where)
+        raise InputError("is a directory, expected an image file (.bin, .hex or .elf)", where) from None
     except PermissionError:
-        raise InputError("cannot read the file: permission denied", where)
+        raise InputError("cannot read the file: permission denied", where) from None
     except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", where)
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", where) from None
     if not raw:
         raise InputError("empty file, expected a firmware or bootloader image", where)
 
@@ -72,6 +72,18 @@ def _looks_like_hex(raw: bytes) -> bool:
     return head.startswith(b":") and all(32 <= c < 127 or c in b"\r\n\t" for c in head)
 
 
+def _raw_image(raw: bytes) -> bool:
+    """A raw image: a vector table (initial SP in RAM, odd reset vector in flash) at offset 0."""
+    import struct
+
+    from ..knowledge.flash import FLASH_BASE, FLASH_END, in_ram
+
+    if len(raw) < 8:
+        return False
+    sp, reset = struct.unpack_from("<II", raw)
+    return in_ram(sp) and bool(reset & 1) and FLASH_BASE <= reset & ~1 < FLASH_END
+
+
 def _load_hex(path: Path, raw: bytes) -> LoadedImage:
     import io
 
@@ -81,12 +93,16 @@ def _load_hex(path: Path, raw: bytes) -> LoadedImage:
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
-        raise InputError("not an Intel HEX file (non-ASCII bytes)", where)
+        from .sniff import looks_like
+
+        looks = "raw binary bytes" if _raw_image(raw) else looks_like(raw)
+        raise InputError(f"named .hex but not Intel HEX text: the file holds {looks}"
+                         + (" (a raw .bin named .hex: rename it to .bin)" if _raw_image(raw) else ""), where) from None
     ih = IntelHex()
     try:
         ih.loadhex(io.StringIO(text))
     except IntelHexError as exc:
-        raise InputError(f"not a valid Intel HEX file: {exc}", where)
+        raise InputError(f"not a valid Intel HEX file: {exc}", where) from None
     ranges = tuple((start, end) for start, end in ih.segments())
     if not ranges:
         raise InputError("Intel HEX file holds no data records", where)
@@ -110,7 +126,7 @@ def _load_elf(path: Path, raw: bytes) -> LoadedImage:
             if segment["p_type"] == "PT_LOAD" and segment["p_filesz"] > 0:
                 pieces[segment["p_paddr"]] = segment.data()[: segment["p_filesz"]]
     except (ELFError, ValueError, KeyError, OSError) as exc:
-        raise InputError(f"not a readable ELF file: {exc}", where)
+        raise InputError(f"not a readable ELF file: {exc}", where) from None
     if not pieces:
         raise InputError("ELF file has no loadable segments with data (PT_LOAD)", where)
     ranges = tuple(sorted((start, start + len(blob)) for start, blob in pieces.items()))

@@ -11,9 +11,10 @@ import enum
 import json
 import os
 import platform
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .. import __version__
 from ..errors import InputError
@@ -116,6 +117,18 @@ def flash_map_entries(flash_map: Any) -> list[dict]:
     return out
 
 
+def after_record(after: Any) -> dict:
+    """The report's `after` field from the fresh look after a repair (fixes.execute's `after`: verdict and the
+    session result): its verdict, findings and, when it read the flash, the flash map as it is now."""
+    result = _get(after, "result")
+    out: dict[str, Any] = {"verdict": str(_get(after, "verdict")), "findings": [str(_get(f, "code", f))
+                                                                               for f in _get(result, "findings") or ()]}
+    sectors = (_get(result, "facts") or {}).get("flash.sectors")
+    if sectors:
+        out["flash_map"] = flash_map_entries(_jsonable(sectors))
+    return out
+
+
 def _get(obj: Any, name: str, default: Any = None) -> Any:
     if obj is None:
         return default
@@ -164,7 +177,7 @@ def _step(step: Any) -> dict:
     node = _get(node, "id", node)
     kind = _get(step, "kind")
     outcome = _get(step, "outcome")
-    out = {"node": str(node), "kind": str(_get(kind, "value", kind)),
+    out: dict[str, Any] = {"node": str(node), "kind": str(_get(kind, "value", kind)),
            "outcome": None if outcome is None else _clip(str(_jsonable(outcome)), schema.NAME_MAX)}
     if _get(step, "to") is not None:
         out["to"] = str(_get(step, "to"))
@@ -183,7 +196,7 @@ def _verdict(verdict: Any) -> dict | None:
 
 
 def _plan_step(step: Any) -> dict:
-    out = {"step": str(_get(step, "step", _get(step, "name")))}
+    out: dict[str, Any] = {"step": str(_get(step, "step", _get(step, "name")))}
     if _get(step, "title") is not None:
         out["title"] = _clip(str(_get(step, "title")), schema.LINE_MAX)
     if _get(step, "destructive") is not None:
@@ -192,7 +205,7 @@ def _plan_step(step: Any) -> dict:
 
 
 def _image(image: Any) -> dict:
-    out = {"what": str(_get(image, "what")), "file": _clip(str(_get(image, "file")), schema.PATH_MAX),
+    out: dict[str, Any] = {"what": str(_get(image, "what")), "file": _clip(str(_get(image, "file")), schema.PATH_MAX),
            "sha256": str(_get(image, "sha256"))}
     for key, limit in (("format", schema.CODE_MAX), ("hw", schema.NAME_MAX), ("version", schema.CODE_MAX),
                        ("name", schema.NAME_MAX)):

@@ -6,10 +6,19 @@ system memory (UID, flash size, option bytes), the FLASH interface, the private 
 from __future__ import annotations
 
 import struct
-from typing import Callable
+from collections.abc import Callable
 
-from ..knowledge.flash import (CCM_BASE, CCM_SIZE, FLASH_BASE, FLASH_SIZE, FLASH_SIZE_ADDR, OPTION_BYTES_ADDR,
-                               SRAM_BASE, SRAM_SIZE, UID_ADDR)
+from ..knowledge.flash import (
+    CCM_BASE,
+    CCM_SIZE,
+    FLASH_BASE,
+    FLASH_SIZE,
+    FLASH_SIZE_ADDR,
+    OPTION_BYTES_ADDR,
+    SRAM_BASE,
+    SRAM_SIZE,
+    UID_ADDR,
+)
 from ..target import flash_regs as F
 from . import boot_link, chip_state, firmware_run
 from .clock import SimClock
@@ -17,7 +26,6 @@ from .core import PERIPH_PAGE, PPB_BASE, PPB_SIZE, SYSMEM_BASE, SYSMEM_SIZE, Cor
 from .faults import Faults
 from .flash_ctrl import BusError, FlashController
 from .ppb import PrivatePeripheralBus
-
 
 # From the firmware's start to its USB device enumerated: attach debounce 100 ms (USB 2.0 spec 7.1.7.3), bus reset
 # 10-20 ms (7.1.7.5), reset recovery 10 ms, descriptor requests; an estimate, the firmware's own init before it
