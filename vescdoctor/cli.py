@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="consent to the destructive steps without asking")
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--backup-dir", metavar="DIR", help="where backups go (default: the user data directory)")
+    p.add_argument("--firmware-version", metavar="V", help="without --firmware: this release from the catalog "
+                   "(default: the newest for the board's HW)")
+    _add_mirror(p)
     _add_report(p)
 
     p = _command(sub, "inspect", help="what an image file is (.bin, .hex, .elf)")
