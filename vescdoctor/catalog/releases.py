@@ -191,32 +191,36 @@ class ReleaseMatch:
 
 def _variants(body: bytes, crc_layout: bool):
     """`body` as the release file would hold it: as it is, with the CRC words erased (release sizes), with the
-    config window filled as release files fill it."""
+    config window filled as release files fill it (0x00 or 0xFF)."""
     crc_set = crc_layout and body[-8:] != b"\xff" * 8
-    cfg = body[CONFIG_WINDOW[0]:CONFIG_WINDOW[1]]
-    uniform = len(body) < CONFIG_WINDOW[1] or (cfg.count(cfg[:1]) == len(cfg) and cfg[:1] in (b"\x00", b"\xff"))
     bodies = [((), body)] + ([(("crc-words",), body[:-8] + b"\xff" * 8)] if crc_set else [])
+    width = CONFIG_WINDOW[1] - CONFIG_WINDOW[0]
     for reset, candidate in bodies:
         yield reset, candidate
-        if not uniform:
-            for fill in (b"\x00", b"\xff"):
-                window = fill * (CONFIG_WINDOW[1] - CONFIG_WINDOW[0])
+        if len(candidate) < CONFIG_WINDOW[1]:
+            continue
+        for fill in (b"\x00", b"\xff"):
+            window = fill * width
+            if candidate[CONFIG_WINDOW[0]:CONFIG_WINDOW[1]] != window:
                 yield reset + ("config",), candidate[:CONFIG_WINDOW[0]] + window + candidate[CONFIG_WINDOW[1]:]
 
 
-def match_release(data: bytes) -> ReleaseMatch | None:
+def match_release(data: bytes, *, erased_tail: bool = False) -> ReleaseMatch | None:
     """The official image `data` is: the file itself, a readback of a region with 0xFF after it, or a firmware
     read back from a board that has booted it (its flag and CRC words then hold 0 and the CRC, its config sectors
-    the settings; reset to what the file holds there they must give the release's sha256)."""
+    the settings; reset to what the file holds there they must give the release's sha256). `erased_tail`: `data`
+    is flash with its trailing 0xFF cut off (the flash map's copy), so a release may be longer by 0xFF bytes."""
     import hashlib
 
     data = bytes(data)
     end = len(data.rstrip(b"\xff"))  # the image ends at or after this; erased flash follows
     crc_sizes = {r.crc["app_size"] for r in all_releases() if r.crc}
-    sizes = {r.size for r in all_releases() if end - 8 <= r.size <= len(data)}
+    longest = max((r.size for r in all_releases()), default=0) if erased_tail else len(data)
+    sizes = {r.size for r in all_releases() if end - 8 <= r.size <= max(len(data), longest)}
     for size in sorted(sizes, reverse=True):
-        for reset, candidate in _variants(data[:size], size in crc_sizes):
+        body = data[:size] + b"\xff" * (size - len(data)) if size > len(data) else data[:size]
+        for reset, candidate in _variants(body, size in crc_sizes):
             found = by_sha256(hashlib.sha256(candidate).hexdigest())
             if found and found.size == size:
-                return ReleaseMatch(found, reset, len(data) - size)
+                return ReleaseMatch(found, reset, max(len(data) - size, 0))
     return None
