@@ -196,6 +196,8 @@ def _is_html(response) -> bool:
 def _stream(response, part: Path, have: int, release: Release, url: str, progress: bool) -> None:
     """Copy the body into `part` (appending after `have` bytes), never more than the catalog's size."""
     bar = _Bar(release, have) if progress else None
+    length = response.headers.get("Content-Length")
+    announced = have + int(length) if length and length.isdigit() else None
     try:
         with part.open("ab" if have else "wb") as out:
             total = have
@@ -219,7 +221,10 @@ def _stream(response, part: Path, have: int, release: Release, url: str, progres
     finally:
         if bar:
             bar.close()
-    if total < release.size:  # the server ended the file early: a truncated copy, not a network hiccup
+    if announced is not None and total < announced:  # the connection ended before what the server announced
+        raise SourceUnavailable(f"download of {url} interrupted at {total} of {release.size} bytes; run again to "
+                                "resume")
+    if total < release.size:  # the server sent all it meant to: a truncated copy, not a network hiccup
         part.unlink()
         raise InputError(f"the server sent {total} bytes where the catalog says {release.size}: a truncated file; "
                          "nothing kept", url)
