@@ -28,6 +28,7 @@ def cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("VESCDOCTOR_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("VESCDOCTOR_MIRROR", raising=False)
     monkeypatch.delenv("VESCDOCTOR_CATALOG", raising=False)
+    monkeypatch.delenv("VESCDOCTOR_OFFLINE", raising=False)  # conftest sets it: these tests serve a local mirror
     return tmp_path / "cache"
 
 
@@ -280,8 +281,10 @@ def test_fix_asks_before_a_download_and_offline_forbids_it(generated, tmp_path, 
         assert _fix(board, tmp_path, "--answer", "hw=410", "--mirror", server.url) == 2  # no tty, no --yes
         assert "pass --yes to download" in capsys.readouterr().err
         assert server.requests == []
-    assert _fix(board, tmp_path, "--answer", "hw=410", "--offline", "--yes") == 1
-    assert "--offline forbids a download" in capsys.readouterr().err
+    assert _fix(board, tmp_path, "--answer", "hw=410", "--offline", "--yes") == 2
+    err = capsys.readouterr().err
+    assert "needs a bootloader image (official bootloader" in err and "--offline" in err
+    assert "pass --bootloader FILE and --firmware FILE" in err
     assert (board / "flash.bin").read_bytes() == before
 
 

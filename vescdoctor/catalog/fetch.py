@@ -26,6 +26,7 @@ from .releases import RAW_PREFIX, Release
 
 CACHE_ENV = "VESCDOCTOR_CACHE_DIR"
 MIRROR_ENV = "VESCDOCTOR_MIRROR"
+OFFLINE_ENV = "VESCDOCTOR_OFFLINE"  # set (not "0"): as --offline everywhere (the test suite sets it)
 TIMEOUT = 30.0  # seconds without a byte before a download is given up (urllib's socket timeout)
 CHUNK = 64 * 1024
 
@@ -84,9 +85,14 @@ def check_file(path: Path, release: Release) -> str | None:
     return None
 
 
+def offline_default() -> bool:
+    return os.environ.get(OFFLINE_ENV, "") not in ("", "0")
+
+
 def get(release: Release, *, from_dir: str | None = None, mirror: str | None = None, offline: bool = False,
         progress: bool = True, ask=None) -> Fetched:
     """The checked image. `ask(release, url) -> bool` is called before a download (False: Declined, exit 1)."""
+    offline = offline or offline_default()
     if from_dir:
         return _from_folder(release, Path(from_dir))
     cached = cached_path(release)

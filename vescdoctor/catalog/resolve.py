@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import InputError
-from .fetch import Fetched, get
+from .fetch import Fetched, SourceUnavailable, get, offline_default
 from .releases import bootloader_for, by_sha256, firmware_for, known_hw_names
 
 
@@ -70,13 +70,31 @@ def resolve_images(diagnosis: Any, *, bootloader, firmware, board_hw: str | None
     if not missing:
         return bootloader, firmware, []
     hw = board_hw_for_catalog(diagnosis, board_hw, backup_dir)
+    chosen = {what: bootloader_for(hw) if what == "bootloader" else firmware_for(hw, version) for what in missing}
+    if offline or offline_default():
+        _check_offline(chosen, mirror)
     taken = []
-    for what in missing:
-        release = bootloader_for(hw) if what == "bootloader" else firmware_for(hw, version)
+    for what, release in chosen.items():
         fetched = get(release, mirror=mirror, offline=offline, ask=ask, progress=progress)
         given[what] = load_image(fetched.path)
         taken.append(CatalogImage(what, fetched))
     return given["bootloader"], given["firmware"], taken
+
+
+def _check_offline(chosen: dict, mirror: str | None) -> None:
+    """Offline, every image must be at hand (cache or mirror folder): else one line naming what to pass."""
+    absent = []
+    for what, release in chosen.items():
+        try:
+            get(release, mirror=mirror, offline=True, progress=False)
+        except SourceUnavailable:
+            absent.append((what, release))
+    if absent:
+        raise InputError("this fix needs " + " and ".join(f"a {what} image ({release.describe()}: not in the "
+                                                          "cache)" for what, release in absent)
+                         + " and downloads are off (--offline): pass "
+                         + " and ".join(f"--{what} FILE" for what, _ in absent) + ", or fetch them first with "
+                         "`vescdoctor firmware get`")
 
 
 def name_releases(image_records: list[dict], taken: list[CatalogImage]) -> None:
