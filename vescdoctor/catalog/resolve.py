@@ -131,3 +131,16 @@ def ask_before_download(yes: bool, stdin=None, out=None) -> Callable:
               file=o, flush=True)
         return i.readline().strip().lower() in ("yes", "y")
     return ask
+
+
+def images_at_hand(diagnosis: Any, *, bootloader, firmware, board_hw: str | None = None, backup_dir=None):
+    """For a face that cannot ask mid-way (the TUI's plan preview): the catalog's images the fix needs when they
+    are at hand without a download (the cache, a VESCDOCTOR_MIRROR folder), else what was given, unchanged.
+    (bootloader, firmware, taken), as resolve_images."""
+    from ..errors import VescDoctorError
+
+    try:
+        return resolve_images(diagnosis, bootloader=bootloader, firmware=firmware, board_hw=board_hw,
+                              backup_dir=backup_dir, offline=True, progress=False)
+    except VescDoctorError:
+        return bootloader, firmware, []

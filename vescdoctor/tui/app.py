@@ -200,6 +200,7 @@ class VescDoctorApp(App[int]):
         try:
             bl = load_image(image_path(bootloader)) if bootloader.strip() else None
             fw = load_image(image_path(firmware)) if firmware.strip() else None
+            taken: list = []
             # A name in the Board hardware field is the user's answer: they typed it, or went on with what a strong
             # source put there (a hint is never put there).
             if not board_hw or board_hw == "unsure":
@@ -213,8 +214,16 @@ class VescDoctorApp(App[int]):
                     extra["backup_dir"] = self.effective_backup_dir()  # earlier backups can tell the hardware
             except (TypeError, ValueError):
                 pass
-            return make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
-                             board_hw=board_hw, **extra), None
+            if bl is None or fw is None:  # the catalog's official images when at hand (docs/catalog.md)
+                from ..catalog.resolve import images_at_hand, name_releases
+
+                bl, fw, taken = images_at_hand(self.diagnosis(), bootloader=bl, firmware=fw, board_hw=board_hw,
+                                               backup_dir=extra.get("backup_dir"))
+            plan = make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
+                             board_hw=board_hw, **extra)
+            if taken:
+                name_releases(plan.images, taken)
+            return plan, None
         except VescDoctorError as exc:
             return None, tui_text(str(exc))
         except Exception as exc:  # not ours to crash on: show it
