@@ -77,6 +77,9 @@ def test_hw_matching_is_the_o_rule_ignoring_case_with_the_riders_spellings(cache
     assert releases.bootloader_for("60_mk5").hw_dir.startswith("60_o_75_300")
     assert releases.bootloader_for("75_100").file == "generic.bin"  # no bootloader of its own: the generic one
     assert releases.bootloader_for("410").current
+    # a folder that does not spell the name the firmware reports: matched by the name inside
+    assert releases.firmware_for("A200S V2.1", "7.00").hw_dir == "A200S_V2.1"
+    assert releases.firmware_for("flipsky_412", "7.00").hw_dir == "FLIPSKY_V4"
 
 
 @needs_shared

@@ -28,6 +28,7 @@ from urllib.parse import quote
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from vescdoctor.images.hwname import find_hw_name  # noqa: E402
 from vescdoctor.images.version import version_from_code  # noqa: E402
 
 RAW = "https://raw.githubusercontent.com/vedderb"
@@ -161,7 +162,10 @@ def firmware_record(data: bytes, seen: Seen, repo: str, version: str | None, hw_
 
     return {"kind": "firmware", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "version": version,
             "hw_dir": hw_dir, "hw": hw_names(hw_dir), "file": file, "repo": repo, "date": seen.first_date,
-            "current": seen.current, "crc": crc_layout(len(data)), "url": url(repo, seen.commit, seen.path)}
+            "current": seen.current, "crc": crc_layout(len(data)), "url": url(repo, seen.commit, seen.path),
+            # the HW_NAME the firmware reports, read from its code: a folder name is not always it (A200S_V2.1
+            # holds "A200S V2.1", FLIPSKY_V4 "Flipsky_412")
+            "hw_name": find_hw_name(data)}
 
 
 class Summary:

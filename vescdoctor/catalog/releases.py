@@ -35,6 +35,7 @@ class Release:
     date: str
     current: bool
     crc: dict | None = field(compare=False)  # firmware: {"app_size", "flag_offset", "crc_offset"}
+    hw_name: str | None = None  # firmware: the HW_NAME it reports, read from its code (may differ from hw_dir)
 
     @property
     def path(self) -> str:
@@ -51,6 +52,7 @@ class Release:
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "version": self.version, "hw_dir": self.hw_dir, "hw": list(self.hw),
+                "hw_name": self.hw_name,
                 "file": self.file, "size": self.size, "sha256": self.sha256, "url": self.url, "date": self.date,
                 "current": self.current}
 
@@ -58,7 +60,7 @@ class Release:
 def _release(doc: dict) -> Release:
     return Release(str(doc["kind"]), str(doc["sha256"]), int(doc["size"]), doc.get("version"), str(doc["hw_dir"]),
                    tuple(doc.get("hw") or ()), str(doc["file"]), str(doc["url"]), str(doc.get("repo", "")),
-                   str(doc.get("date", "")), bool(doc.get("current")), doc.get("crc"))
+                   str(doc.get("date", "")), bool(doc.get("current")), doc.get("crc"), doc.get("hw_name"))
 
 
 @lru_cache(maxsize=4)
@@ -113,16 +115,20 @@ def normalise_hw(name: str) -> str:
 
 
 def serves(release: Release, hw: str) -> bool:
-    """Whether `release` is built for the board that reports `hw` (a generic bootloader serves every board)."""
+    """Whether `release` is built for the board that reports `hw` (a generic bootloader serves every board): one
+    of the names its folder joins with `_o_`, as VESC Tool matches (vesc_tool pages/pagefirmware.cpp, names.contains
+    (params.hw, Qt::CaseInsensitive)), or the HW_NAME inside the firmware, which some folders do not spell
+    (A200S_V2.1 holds "A200S V2.1")."""
     want = normalise_hw(hw).lower()
     if release.kind == "bootloader" and not release.hw:
         return True
-    return any(name.lower() == want for name in release.hw)
+    return any(name.lower() == want for name in release.hw + ((release.hw_name,) if release.hw_name else ()))
 
 
 def known_hw_names() -> list[str]:
-    """Every HW name some official firmware is built for, sorted."""
-    return sorted({n for r in all_releases() if r.kind == "firmware" for n in r.hw}, key=str.lower)
+    """Every HW name some official firmware is built for (folder names and the names inside), sorted."""
+    names = {n for r in all_releases() if r.kind == "firmware" for n in r.hw + ((r.hw_name,) if r.hw_name else ())}
+    return sorted(names, key=str.lower)
 
 
 # --- choosing ---------------------------------------------------------------------------------------------------
