@@ -135,12 +135,35 @@ def ask_before_download(yes: bool, stdin=None, out=None) -> Callable:
 
 def images_at_hand(diagnosis: Any, *, bootloader, firmware, board_hw: str | None = None, backup_dir=None):
     """For a face that cannot ask mid-way (the TUI's plan preview): the catalog's images the fix needs when they
-    are at hand without a download (the cache, a VESCDOCTOR_MIRROR folder), else what was given, unchanged.
-    (bootloader, firmware, taken), as resolve_images."""
+    are at hand without a download (the cache, a VESCDOCTOR_MIRROR folder), else what was given, unchanged; and
+    what the catalog would give that is not at hand (a download the face can offer).
+    (bootloader, firmware, taken, offer) with taken as resolve_images's, offer [(what, Release)]."""
     from ..errors import VescDoctorError
 
+    offer = offered_images(diagnosis, bootloader=bootloader, firmware=firmware, board_hw=board_hw,
+                           backup_dir=backup_dir)
     try:
         return resolve_images(diagnosis, bootloader=bootloader, firmware=firmware, board_hw=board_hw,
-                              backup_dir=backup_dir, offline=True, progress=False)
+                              backup_dir=backup_dir, offline=True, progress=False) + ([],)
     except VescDoctorError:
-        return bootloader, firmware, []
+        return bootloader, firmware, [], offer
+
+
+def offered_images(diagnosis: Any, *, bootloader, firmware, board_hw: str | None = None, backup_dir=None) -> list:
+    """[(what, Release)]: what the catalog would give this fix (empty: nothing missing, HW not known, none)."""
+    from ..errors import VescDoctorError
+
+    given = {"bootloader": bootloader, "firmware": firmware}
+    try:
+        missing = [what for what in needed_images(diagnosis) if given[what] is None]
+        if not missing:
+            return []
+        hw = board_hw_for_catalog(diagnosis, board_hw, backup_dir)
+        return [(what, bootloader_for(hw) if what == "bootloader" else firmware_for(hw)) for what in missing]
+    except VescDoctorError:
+        return []
+
+
+def fetch_offered(offer: list, *, mirror: str | None = None) -> list[CatalogImage]:
+    """Download (or take from the cache/mirror) each offered image, checked: the face asked first."""
+    return [CatalogImage(what, get(release, mirror=mirror, progress=False)) for what, release in offer]
