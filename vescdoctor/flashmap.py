@@ -66,7 +66,9 @@ class AppState:
     crc_state: str | None = None  # ok | first-boot | mismatch | none (no CRC words in this layout)
     crc_layout: int | None = None  # APP_MAX_SIZE of the layout whose words were checked
     partial: bool = False  # some app sectors blank behind a valid vector table (an interrupted update)
-    release: str | None = None  # the official release it is (catalog, by sha256 with the CRC words/config reset)
+    # The official release it is (catalog, by sha256 with the CRC words/config reset): said in sector 0's detail
+    # (flash.sectors), not as a fact of its own (the triage screen lists every fact; its snapshots would change).
+    release: str | None = None
 
 
 @dataclass
@@ -112,7 +114,6 @@ class FlashMap:
             "flash.app_kind": self.app.kind,
             "flash.app_hw": self.app.hw,
             "flash.app_version": self.app.version,
-            "flash.app_release": self.app.release,
             "flash.app_crc": self.app.crc_state,
             "flash.config_pages": {str(k): v for k, v in self.config.items()},
             "flash.buffer_present": self.buffer.present,
