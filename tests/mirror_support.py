@@ -15,7 +15,8 @@ from urllib.parse import quote, unquote
 from vescdoctor.catalog.releases import RAW_PREFIX
 from vescdoctor.sim import imagegen
 
-SHARED_FIRMWARE = Path(__file__).resolve().parents[2] / "shared" / "firmware"
+from testdata import FIRMWARE_DIR
+
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -65,7 +66,7 @@ def real_mirror(root: Path) -> list[str]:
     from vescdoctor.catalog.releases import by_sha256
 
     copied = []
-    for f in sorted(SHARED_FIRMWARE.glob("*.bin")):
+    for f in sorted(FIRMWARE_DIR.glob("*.bin")):
         release = by_sha256(hashlib.sha256(f.read_bytes()).hexdigest())
         if release is None:
             continue
@@ -106,7 +107,7 @@ class MirrorServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
 
-    def __enter__(self) -> "MirrorServer":
+    def __enter__(self) -> MirrorServer:
         self.thread.start()
         self.timer.start()
         return self

@@ -14,12 +14,10 @@ from vescdoctor.catalog import releases
 from vescdoctor.cli import main
 
 from board_support import make
-from mirror_support import (SHARED_FIRMWARE, MirrorServer, generated_images, real_mirror, write_catalog,
-                            write_mirror)
+from mirror_support import MirrorServer, generated_images, real_mirror, write_catalog, write_mirror
+from testdata import FIRMWARE_DIR, SCENARIOS_DIR, needs_firmware
 
 URL = re.compile(r"^https://raw\.githubusercontent\.com/vedderb/(vesc_fw_archive|vesc_tool)/[0-9a-f]{40}/\S+$")
-needs_shared = pytest.mark.skipif(not (SHARED_FIRMWARE / "MANIFEST.md").exists(),
-                                  reason="../shared/firmware is absent")
 
 
 @pytest.fixture
@@ -82,10 +80,10 @@ def test_hw_matching_is_the_o_rule_ignoring_case_with_the_riders_spellings(cache
     assert releases.firmware_for("flipsky_412", "7.00").hw_dir == "FLIPSKY_V4"
 
 
-@needs_shared
+@needs_firmware
 def test_every_shared_release_file_is_in_the_catalog(cache):
-    manifest = (SHARED_FIRMWARE / "MANIFEST.md").read_text()
-    for f in sorted(SHARED_FIRMWARE.glob("*.bin")):
+    manifest = (FIRMWARE_DIR / "MANIFEST.md").read_text()
+    for f in sorted(FIRMWARE_DIR.glob("*.bin")):
         sha = hashlib.sha256(f.read_bytes()).hexdigest()
         assert sha[:16] in manifest
         release = releases.by_sha256(sha)
@@ -93,10 +91,10 @@ def test_every_shared_release_file_is_in_the_catalog(cache):
         assert release.kind == ("bootloader" if f.name.startswith("bootloader") else "firmware")
 
 
-@needs_shared
-@pytest.mark.parametrize("name", sorted(p.name for p in SHARED_FIRMWARE.glob("*.bin")))
+@needs_firmware
+@pytest.mark.parametrize("name", sorted(p.name for p in FIRMWARE_DIR.glob("*.bin")))
 def test_inspect_names_the_release_of_every_shared_image(name, cache, capsys):
-    path = SHARED_FIRMWARE / name
+    path = FIRMWARE_DIR / name
     release = releases.by_sha256(hashlib.sha256(path.read_bytes()).hexdigest())
     assert main(["inspect", str(path), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -109,9 +107,9 @@ def test_inspect_names_the_release_of_every_shared_image(name, cache, capsys):
         if release.kind == "firmware" else True
 
 
-@needs_shared
+@needs_firmware
 def test_a_firmware_read_back_after_its_first_boot_is_named_with_what_differs(cache):
-    data = bytearray((SHARED_FIRMWARE / "fw_410_2022-01.bin").read_bytes())
+    data = bytearray((FIRMWARE_DIR / "fw_410_2022-01.bin").read_bytes())
     data[-8:] = struct.pack("<II", 0, 0x12345678)  # the flag and CRC words the firmware writes at first boot
     data[0x4000:0x4010] = b"configuration..."  # and the board's configuration in sector 1
     match = releases.match_release(bytes(data) + b"\xff" * 4096)  # a readback of more than the image
@@ -255,6 +253,7 @@ def _fix(board, tmp_path, *extra):
     return main(["fix", "--sim", str(board), "--backup-dir", str(tmp_path / "backups"), *extra])
 
 
+@pytest.mark.slow  # a fix through the flash algorithm
 def test_forum_case_fixed_with_the_catalogs_bootloader_and_firmware(generated, tmp_path, capsys):
     board = make(tmp_path, "bricked-update")
     _, fw = generated["by_version"]["7.00"]
@@ -277,6 +276,7 @@ def test_forum_case_fixed_with_the_catalogs_bootloader_and_firmware(generated, t
     assert flash[0xC000:len(fw)] == fw[0xC000:]
 
 
+@pytest.mark.slow  # a fix through the flash algorithm
 def test_fix_asks_before_a_download_and_offline_forbids_it(generated, tmp_path, capsys):
     board = make(tmp_path, "bricked-update")
     before = (board / "flash.bin").read_bytes()
@@ -291,6 +291,7 @@ def test_fix_asks_before_a_download_and_offline_forbids_it(generated, tmp_path, 
     assert (board / "flash.bin").read_bytes() == before
 
 
+@pytest.mark.slow  # a fix through the flash algorithm
 def test_fix_without_the_board_hw_lists_the_names_the_catalog_knows(generated, tmp_path, capsys):
     board = make(tmp_path, "bricked-update")
     assert _fix(board, tmp_path, "--answer", "hw=unsure", "--mirror", str(generated["root"]), "--yes") == 2
@@ -298,12 +299,13 @@ def test_fix_without_the_board_hw_lists_the_names_the_catalog_knows(generated, t
     assert "--answer hw=410" in err and "the catalog knows" in err
 
 
-@needs_shared
+@pytest.mark.slow
+@needs_firmware
 def test_real_images_from_a_mirror_of_shared_firmware(cache, tmp_path, capsys):
     root = tmp_path / "mirror"
     copied = real_mirror(root)
-    assert len(copied) == len(list(SHARED_FIRMWARE.glob("*.bin")))  # every one of them is in the catalog
-    board = make(tmp_path, str(SHARED_FIRMWARE.parent / "scenarios" / "seed-after-update-410.yaml"))
+    assert len(copied) == len(list(FIRMWARE_DIR.glob("*.bin")))  # every one of them is in the catalog
+    board = make(tmp_path, str(SCENARIOS_DIR / "seed-after-update-410.yaml"))
     with MirrorServer(root) as server:
         assert main(["firmware", "get", "--hw", "410", "--version", "5.03", "--mirror", server.url]) == 0
         capsys.readouterr()

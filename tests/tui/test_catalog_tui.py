@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from mirror_support import generated_images, write_catalog, write_mirror
 from tui_support import demo_app, enter_to_verdict, screen_name, wait_for
 
 SIZE = (100, 30)
+pytestmark = pytest.mark.slow  # every test here runs the app (Textual's pilot)
 
 
 def test_forum_case_repaired_in_the_tui_with_the_catalogs_images(tmp_path, monkeypatch):

@@ -14,8 +14,9 @@ import pytest
 
 from vescdoctor.sim import imagegen
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "make_catalog.py"
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+TOOL = Path(__file__).resolve().parents[2] / "tools" / "make_catalog.py"
+pytestmark = [pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed"),
+              pytest.mark.slow]  # git repositories made and read: a few seconds
 
 
 def load_tool():
@@ -27,8 +28,9 @@ def load_tool():
 
 
 def git(repo: Path, *args: str) -> str:
+    when = "2026-01-01T00:00:00"
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
-           "GIT_AUTHOR_DATE": "2026-01-01T00:00:00", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00", "PATH": os.environ.get("PATH", ""),
+           "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when, "PATH": os.environ.get("PATH", ""),
            "HOME": str(repo.parent)}
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
                           env=env).stdout.strip()

@@ -188,10 +188,10 @@ def _open(url: str, have: int):
         exc.close()
         if exc.code == 416 and have:  # asked past the end: the .part is no good
             return _open(url, 0)
-        raise SourceUnavailable(f"{url}: HTTP {exc.code} {exc.reason}")
+        raise SourceUnavailable(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise SourceUnavailable(f"cannot reach {url}: {getattr(reason, 'strerror', None) or reason}")
+        raise SourceUnavailable(f"cannot reach {url}: {getattr(reason, 'strerror', None) or reason}") from None
 
 
 def _is_html(response) -> bool:
@@ -241,8 +241,14 @@ class _Bar:
 
     def __init__(self, release: Release, done: int):
         from rich.console import Console
-        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
-                                   TransferSpeedColumn)
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
 
         console = Console(file=sys.stderr)
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -75,9 +74,10 @@ def _load(path: str | None) -> tuple[Release, ...]:
         doc = json.loads(raw)
         return tuple(_release(d) for d in doc["images"])
     except OSError as exc:
-        raise InputError(f"cannot read the catalog: {exc.strerror or exc}", path or "catalog.json")
+        raise InputError(f"cannot read the catalog: {exc.strerror or exc}", path or "catalog.json") from None
     except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"not a vescdoctor catalog (expected {{\"images\": [...]}}): {exc}", path or "catalog.json")
+        raise InputError(f"not a vescdoctor catalog (expected {{\"images\": [...]}}): {exc}",
+                         path or "catalog.json") from None
 
 
 def all_releases() -> tuple[Release, ...]:

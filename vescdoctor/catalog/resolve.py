@@ -6,8 +6,9 @@ from the catalog, so the plan's image records and the report can name the releas
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import InputError
 from .fetch import Fetched, SourceUnavailable, get, offline_default
