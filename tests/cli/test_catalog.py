@@ -219,7 +219,7 @@ def test_offline_without_the_file_in_the_cache_is_exit_1(generated, capsys):
 
 
 def test_mirror_folder_from_the_environment_and_a_local_checkout(generated, monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("VESCDOCTOR_MIRROR", str(generated["root"]))
+    monkeypatch.setenv("VESCDOCTOR_MIRROR", generated["root"].as_uri())  # file:///...: a folder too
     assert main(["firmware", "get", "--hw", "60", "--version", "5.03"]) == 0
     assert Path(capsys.readouterr().out.strip()).is_file()
     checkout = generated["root"] / "vedderb" / "vesc_tool" / "0123456789abcdef0123456789abcdef01234567"
@@ -260,10 +260,15 @@ def test_forum_case_fixed_with_the_catalogs_bootloader_and_firmware(generated, t
     bl = next(d for r, d in generated["items"] if r["hw_dir"].startswith("40_o_"))
     with MirrorServer(generated["root"]) as server:
         capsys.readouterr()
-        code = _fix(board, tmp_path, "--answer", "hw=410", "--mirror", server.url, "--yes", "--json")
+        code = _fix(board, tmp_path, "--answer", "hw=410", "--mirror", server.url, "--yes", "--json",
+                    "--report", str(tmp_path / "report.json"))
     out = capsys.readouterr()
     assert code == 0, out.err
     report = json.loads(out.out)
+    assert main(["report", "show", str(tmp_path / "report.json")]) == 0
+    markdown = capsys.readouterr().out
+    assert "- firmware: official 7.00 release for 410\\_o\\_411\\_o\\_412" in markdown, markdown
+    assert "- bootloader: official bootloader" in markdown
     assert report["after"]["verdict"] == "healthy"
     named = {i["what"]: i for i in report["images"]}
     assert named["firmware"]["release"].startswith("official 7.00 release for 410_o_411_o_412")

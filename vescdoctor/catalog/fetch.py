@@ -65,6 +65,10 @@ def source_url(release: Release, mirror: str | None) -> str:
     rest = release.url.removeprefix(RAW_PREFIX)
     if mirror.startswith(("http://", "https://")):
         return mirror.rstrip("/") + "/" + rest
+    if mirror.startswith("file:"):  # file:///srv/mirror: a folder written as a URL
+        from urllib.request import url2pathname
+
+        mirror = url2pathname(mirror.removeprefix("file:").removeprefix("//"))
     return str(Path(mirror) / unquote(rest))
 
 
