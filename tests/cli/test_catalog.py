@@ -213,6 +213,20 @@ def test_a_download_cut_off_resumes_with_a_range_request(generated, capsys):
     assert [p for p in cached_files(generated["cache"]) if p.suffix == ".part"] == []
 
 
+def test_a_download_already_running_elsewhere_is_not_shared(generated, capsys):
+    from vescdoctor.catalog.fetch import cached_path
+
+    lock = cached_path(releases.firmware_for("410")).with_name("VESC_default.bin.lock")
+    lock.parent.mkdir(parents=True)
+    lock.touch()  # another process is downloading it
+    with MirrorServer(generated["root"]) as server:
+        assert main(["firmware", "get", "--hw", "410", "--mirror", server.url]) == 1
+        assert "another vescdoctor is downloading" in capsys.readouterr().err and server.requests == []
+        lock.unlink()
+        assert main(["firmware", "get", "--hw", "410", "--mirror", server.url]) == 0
+    assert not lock.exists()
+
+
 def test_offline_without_the_file_in_the_cache_is_exit_1(generated, capsys):
     assert main(["firmware", "get", "--hw", "410", "--offline"]) == 1
     assert "--offline forbids a download" in capsys.readouterr().err

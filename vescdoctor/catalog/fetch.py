@@ -159,9 +159,40 @@ def _keep(src: Path, dest: Path, release: Release, *, copy: bool) -> None:
     os.replace(part, dest)
 
 
+LOCK_STALE = 15 * 60  # seconds: a lock older than this was left by a process that died
+
+
 def download(url: str, release: Release, dest: Path, *, progress: bool = True) -> None:
-    """Download `url` into `dest` (the cache), checked; see the module doc for what is kept when."""
+    """Download `url` into `dest` (the cache), checked; see the module doc for what is kept when. One process at a
+    time per image: a `.lock` beside it (created exclusively, removed after) keeps two from sharing a `.part`."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    lock = dest.with_name(dest.name + ".lock")
+    _take_lock(lock, release)
+    try:
+        _download(url, release, dest, progress)
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _take_lock(lock: Path, release: Release) -> None:
+    import time
+
+    for _ in range(2):
+        try:
+            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            return
+        except FileExistsError:
+            try:
+                if time.time() - lock.stat().st_mtime < LOCK_STALE:
+                    break
+                lock.unlink()  # stale: its process died mid-download
+            except FileNotFoundError:
+                continue  # released meanwhile: try again
+    raise SourceUnavailable(f"another vescdoctor is downloading the {release.describe()} now ({lock}); try again "
+                            "when it has finished")
+
+
+def _download(url: str, release: Release, dest: Path, progress: bool) -> None:
     part = dest.with_name(dest.name + ".part")
     have = part.stat().st_size if part.is_file() else 0
     if have >= release.size:  # a .part as long as the file would be and still here: it failed its check
