@@ -22,15 +22,22 @@ def test_start_screen(snap_compare, monkeypatch):
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
-def test_wiring_screen(snap_compare, monkeypatch):
+SMALL_SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((60, 20), id="60x20")]
+
+
+@pytest.mark.parametrize("size", SMALL_SIZES)
+@pytest.mark.parametrize("keys", [pytest.param((), id="top"), pytest.param(("end",), id="end")])
+def test_wiring_screen(snap_compare, monkeypatch, size, keys):
     app = snapshot_app("wiring", monkeypatch)
 
     async def ready(pilot):
         await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: screen_name(app) == "WiringScreen")
+        await pilot.press(*keys)
+        await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+    assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
 def test_triage_with_flash_map(snap_compare, monkeypatch):
