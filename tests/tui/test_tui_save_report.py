@@ -34,6 +34,8 @@ async def _save_verdict_bad(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await enter_to_verdict(pilot)
         app.screen.query_one("#save-report").press()
+        await wait_for(pilot, lambda: screen_name(app) == "SaveReportScreen", what="where to save")
+        await pilot.press("enter")  # the place suggested, chosen
         await pilot.pause(0.2)
         assert screen_name(app) == "VerdictScreen", "the app keeps running"
         errors = [m for sev, m in notes if sev == "error"]
@@ -56,6 +58,8 @@ async def _save_verdict_home(tmp_path, home):
     async with app.run_test(size=SIZE) as pilot:
         await enter_to_verdict(pilot)
         app.screen.query_one("#save-report").press()
+        await wait_for(pilot, lambda: screen_name(app) == "SaveReportScreen", what="where to save")
+        await pilot.press("enter")  # the place suggested, chosen
         await pilot.pause(0.2)
         assert app.report_written == home / "verdict-report.json", notes
         assert (home / "verdict-report.json").is_file()

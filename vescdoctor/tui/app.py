@@ -31,13 +31,18 @@ def fix_api(name: str) -> Any:
     raise ImportError(f"the fix engine has no {name}")
 
 
-class VescDoctorApp(App[int]):
+class VescDoctorApp(App[int], inherit_bindings=False):
     CSS_PATH = "app.tcss"
     TITLE = "vescdoctor"
     ENABLE_COMMAND_PALETTE = False
+    # Ctrl+C asks to quit like q (not Textual's "press ctrl+q" hint); q quits except in a text field, where it types
+    # "q" (Textual drops a binding the focused field would consume); there the footer shows ^q instead, so it is
+    # never empty. The first ctrl+q binding is enabled only in a field (check_action), the second does the rest.
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
+        Binding("ctrl+c", "quit", "Quit", priority=True, show=False),
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit_from_field", "Quit", key_display="^q"),
+        Binding("ctrl+q", "quit", "Quit", show=False),
     ]
 
     def __init__(self, *, board_dir: str | Path | None = None, probe_uid: str | None = None,
@@ -269,8 +274,9 @@ class VescDoctorApp(App[int]):
 
         self.writing = False
         self.outcome, self.fix_error = outcome, error
-        if isinstance(self.screen, QuitWhileWriting):  # the question is moot: the repair has ended
+        if isinstance(self.screen, QuitWhileWriting):  # the quit asked during the last write: honoured now
             self.pop_screen()
+            self.quit_when_stopped = True
         if error is not None and self.journal is not None:
             self.journal.interrupt(error)
         if self.quit_when_stopped:
@@ -373,6 +379,15 @@ class VescDoctorApp(App[int]):
         return self.report_written
 
     # -- quitting ---------------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "quit_from_field":
+            focused = self.focused
+            return focused is not None and focused.check_consume_key("q", "q")
+        return True
+
+    async def action_quit_from_field(self) -> None:
+        await self.action_quit()
+
     async def action_quit(self) -> None:
         if not self.fix_running:
             self.finish()
@@ -384,6 +399,10 @@ class VescDoctorApp(App[int]):
             from .screens.quit import QuitWhileWriting
 
             if not isinstance(self.screen, QuitWhileWriting):
+                # The quit counts from now: the engine stops at the write's end (its next safe point, seen in its
+                # own thread) unless the rider answers "Keep going" before then.
+                self.stop_requested.set()
+                self.quit_when_stopped = True
                 self.push_screen(QuitWhileWriting(), self._quit_answer)
         else:
             self.request_stop(quit_after=True)
@@ -395,8 +414,13 @@ class VescDoctorApp(App[int]):
         self.exit(code, return_code=code)
 
     def _quit_answer(self, stop_after_write: bool | None) -> None:
-        if stop_after_write and self.fix_running:
+        if not self.fix_running:
+            return
+        if stop_after_write:
             self.request_stop(quit_after=True)
+        else:  # "Keep going": the quit is withdrawn
+            self.stop_requested.clear()
+            self.quit_when_stopped = False
 
 
 def image_path(text: str) -> str:

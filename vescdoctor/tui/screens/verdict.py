@@ -171,10 +171,15 @@ class VerdictScreen(Screen):
             self.update_plan(say_errors=True)
             if self.plan is not None:
                 self.app.ask_consent(self.plan)
-        elif event.button.id == "save-report":
-            path = self.app.save_report()
-            if path is not None:
-                self.notify(f"Report saved to {path}", title="Report")
+        elif event.button.id == "save-report":  # asks where: Enter here never writes a file by itself
+            from .save import SaveReportScreen
+
+            def chosen(target: Path | None) -> None:
+                path = self.app.save_report(target) if target is not None else None
+                if path is not None:
+                    self.notify(f"Report saved to {path}", title="Report")
+
+            self.app.push_screen(SaveReportScreen(self.app.report_path), chosen)
         elif event.button.id == "verdict-quit":
             self.app.finish()
 
