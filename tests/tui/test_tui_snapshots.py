@@ -40,9 +40,10 @@ def test_wiring_screen(snap_compare, monkeypatch, size, keys):
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-def test_triage_with_flash_map(snap_compare, monkeypatch):
+@pytest.mark.parametrize("size", SMALL_SIZES)
+def test_triage_with_flash_map(snap_compare, monkeypatch, size):
     app = snapshot_app("triage", monkeypatch)
-    assert snap_compare(app, terminal_size=SIZE, run_before=to_finished_triage)
+    assert snap_compare(app, terminal_size=size, run_before=to_finished_triage)
 
 
 def test_verdict_screen(snap_compare, monkeypatch):

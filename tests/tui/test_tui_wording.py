@@ -80,3 +80,25 @@ async def _next_steps(tmp_path):
         assert "Repair below, giving a firmware image (and a bootloader image" in text, text
         assert "vescdoctor fix" not in text and "--firmware" not in text and "--bootloader" not in text
         await pilot.press("ctrl+q")
+
+
+def test_the_evidence_before_the_verdict_is_in_words_not_raw_facts(tmp_path):
+    """Issue 20: `flash.app_reset 4294967295` and a Python dict for `swd.attempts` were on screen."""
+    import asyncio
+
+    from tui_support import SIZE, demo_app, until_verdict, wait_for, screen_name
+
+    async def run():
+        app, _ = demo_app(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: screen_name(app) == "WiringScreen")
+            await pilot.press("escape")
+            await until_verdict(pilot)
+            shown = str(app.screen.query_one("#evidence-text").render())
+            assert "app.reset" not in shown and "flash.app_reset" not in shown, shown
+            assert "4294967295" not in shown and "{'" not in shown and "swd.attempts" not in shown, shown
+            assert "0xFFFFFFFF" in shown or "erased" in shown.lower(), shown
+            await pilot.press("ctrl+q")
+    asyncio.run(run())
