@@ -98,3 +98,29 @@ async def _save_end(tmp_path, home):
         assert json.loads((home / "end-report.json").read_text())["command"] == "tui"
         await pilot.press("ctrl+q")  # the report field has the focus: `q` would be a letter
     assert app.return_code == 0
+
+
+def test_the_end_screen_saves_the_paste_ready_summary_where_the_rider_chooses(tmp_path, monkeypatch):
+    stand_in(monkeypatch, lambda on_event, backup_dir: SimpleNamespace(
+        ok=True, actions=[{"step": "backup", "ok": True}], backups=[], message="stand-in done", after=None))
+
+    async def run():
+        app, _ = demo_app(tmp_path, report_path=tmp_path / "out" / "report.json")
+        (tmp_path / "out").mkdir()
+        async with app.run_test(size=SIZE) as pilot:
+            await start_repair(pilot)
+            await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end")
+            app.screen.query_one("#end-summary").press()
+            await wait_for(pilot, lambda: screen_name(app) == "SaveReportScreen", what="where to save")
+            assert not list((tmp_path / "out").iterdir()), "nothing written before the rider chose"
+            field = app.screen.query_one("#save-path")
+            assert field.value == str(tmp_path / "out" / "report-summary.txt")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen_name(app) == "EndScreen")
+            await pilot.press("ctrl+q")
+        return app
+
+    asyncio.run(run())
+    text = (tmp_path / "out" / "report-summary.txt").read_text()
+    assert text.startswith("vescdoctor: ") and len(text.splitlines()) < 40, text
+    assert not (tmp_path / "out" / "report.json").exists()

@@ -378,6 +378,24 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         self.report_error = None
         return self.report_written
 
+    def save_summary(self, path: str | Path) -> Path | None:
+        """Write the paste-ready summary (report/summary.py, as `report show --summary` prints it, of the redacted
+        report) to the file the rider chose; None when there is no report yet or it could not be written (the reason
+        is then on screen)."""
+        from ..report.files import write_text_atomic
+        from ..report.redact import redact_report
+        from ..report.summary import summary_text
+
+        report = self.build_report()
+        if report is None:
+            return None
+        try:
+            return write_text_atomic(Path(str(path)).expanduser(), summary_text(redact_report(report)))
+        except (OSError, ValueError) as exc:
+            self.notify(" ".join(str(exc).split()) or type(exc).__name__, title="Summary not saved",
+                        severity="error", timeout=15)
+            return None
+
     # -- quitting ---------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "quit_from_field":

@@ -1,6 +1,7 @@
 """The end: what the repair changed, the verdict after it, and the report."""
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -77,8 +78,11 @@ class EndScreen(Screen):
                          id="end-text")
             yield Label("Report file")
             yield Input(str(app.report_path), id="report-path")
+            yield Static("For a forum post or a helper: \"Save summary\" writes a short paste-ready text (under 40 "
+                         "lines) to a file you choose.", id="end-summary-hint")
         with Horizontal(classes="buttons"):
             yield Button("Save report", id="end-save", variant="primary")
+            yield Button("Save summary", id="end-summary")
             yield Button("Quit", id="end-quit")
         yield Footer()
 
@@ -93,9 +97,23 @@ class EndScreen(Screen):
         if path is not None:
             self.notify(f"Report saved to {path}", title="Report")
 
+    def ask_summary(self) -> None:
+        from .save import SaveReportScreen
+
+        report = Path(self.query_one("#report-path", Input).value.strip() or str(self.app.report_path))
+
+        def chosen(target: Path | None) -> None:
+            path = self.app.save_summary(target) if target is not None else None
+            if path is not None:
+                self.notify(f"Summary saved to {path}: paste it as it is", title="Summary")
+
+        self.app.push_screen(SaveReportScreen(report.with_name(report.stem + "-summary.txt"), "the summary"), chosen)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "end-save":
             self.save()
+        elif event.button.id == "end-summary":
+            self.ask_summary()
         else:
             self.app.finish()
