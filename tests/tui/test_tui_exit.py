@@ -116,3 +116,28 @@ def _image(tmp_path, what):
     path = tmp_path / f"{what}.bin"
     path.write_bytes(imagegen.bootloader() if what == "bl" else imagegen.firmware("410", "5.03", "release5"))
     return path
+
+
+def test_no_probe_verdict_offers_look_again_with_the_same_answers(tmp_path):
+    from tui_support import screen_name, until_verdict, wait_for
+
+    app = VescDoctorApp(board_dir=make(tmp_path, "no-probe"), backup_dir=tmp_path / "backups",
+                        report_path=tmp_path / "report.json")
+
+    async def walk():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await enter_to_verdict(pilot)
+            first = app.session
+            assert first.verdict.code == "no-probe"
+            assert app.focused is not None and app.focused.id == "look-again"
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.session is not first, what="a fresh look")
+            await wait_for(pilot, lambda: screen_name(app) == "WiringScreen", what="the wiring, to plug the probe")
+            await pilot.press("escape")
+            await until_verdict(pilot)
+            assert app.session.answers == first.answers  # not asked again
+            assert app.session.verdict.code == "no-probe"
+            await pilot.press("q")
+
+    asyncio.run(walk())
+    assert not (tmp_path / "report.json").exists()

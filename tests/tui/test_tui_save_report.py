@@ -124,3 +124,36 @@ def test_the_end_screen_saves_the_paste_ready_summary_where_the_rider_chooses(tm
     text = (tmp_path / "out" / "report-summary.txt").read_text()
     assert text.startswith("vescdoctor: ") and len(text.splitlines()) < 40, text
     assert not (tmp_path / "out" / "report.json").exists()
+
+
+def test_the_demos_end_screen_gives_the_demos_own_command(tmp_path, monkeypatch):
+    """`run vescdoctor again` would look for real hardware: the demo says how to go on with its own board."""
+    stand_in(monkeypatch, lambda on_event, backup_dir: SimpleNamespace(
+        ok=False, actions=[{"step": "backup", "ok": False, "error": "lost"}], backups=[], after=None,
+        message="backup failed: lost; run `vescdoctor fix` again to finish"))
+
+    async def run():
+        app, demo = demo_app(tmp_path)
+        app.again_command = "vescdoctor fix --sim BOARD"
+        async with app.run_test(size=SIZE) as pilot:
+            await start_repair(pilot)
+            await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end")
+            assert "vescdoctor fix --sim BOARD" in str(app.screen.query_one("#end-again").render())
+            await pilot.press("ctrl+q")
+
+    asyncio.run(run())
+
+
+def test_the_demo_command_sets_its_own_command(tmp_path, monkeypatch):
+    from vescdoctor.commands import tui as tui_command
+
+    seen = {}
+
+    def fake_run(self):
+        seen["again"] = self.again_command
+        return 0
+
+    monkeypatch.setattr("vescdoctor.tui.app.VescDoctorApp.run", fake_run)
+    monkeypatch.setattr("tempfile.mkdtemp", lambda prefix="": str(tmp_path))
+    tui_command.run(SimpleNamespace(command="demo"))
+    assert seen["again"] and "--sim" in seen["again"] and str(tmp_path) in seen["again"]

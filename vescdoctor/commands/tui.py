@@ -45,6 +45,7 @@ def run(args) -> int:
         demo = make_demo(root)
         app = VescDoctorApp(board_dir=demo["board"], bootloader=demo["bootloader"], firmware=demo["firmware"],
                             backup_dir=demo["backups"], report_path=demo["report"], board_label=DEMO_SCENARIO)
+        app.again_command = demo_again(demo)
     else:
         if args.sim and not Path(args.sim).is_dir():
             raise InputError(f"--sim {args.sim}: no such board directory (make one with `vescdoctor sim create`)")

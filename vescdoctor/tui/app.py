@@ -75,6 +75,9 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         # once the engine has returned, so no write goes on behind a closed screen.
         self.stop_requested = threading.Event()
         self.quit_when_stopped = False
+        # The command that goes on with this board, when "run vescdoctor again" would not (the demo's board lives in
+        # a temporary directory): set by `vescdoctor demo`, shown on the end screen.
+        self.again_command: str | None = None
         self.sub_title = f"simulated board {self.board_label}" if self.board_dir else "real hardware"
 
     # -- lifetime ---------------------------------------------------------------------------------------------

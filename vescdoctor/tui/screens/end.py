@@ -76,6 +76,10 @@ class EndScreen(Screen):
         with VerticalScroll(id="end-body"):
             yield Static(outcome_text(app.outcome if app.outcome is not None else so_far(app.journal), app.fix_error),
                          id="end-text")
+            if app.again_command and not (getattr(app.outcome, "ok", False) and app.fix_error is None):
+                # the demo's board lives in a temporary directory: a plain `vescdoctor` would look for hardware
+                yield Static(f"This is the demo: to go on with its board, run\n  {app.again_command}",
+                             id="end-again")
             yield Label("Report file")
             yield Input(str(app.report_path), id="report-path")
             yield Static("For a forum post or a helper: \"Save summary\" writes a short paste-ready text (under 40 "

@@ -78,6 +78,8 @@ class VerdictScreen(Screen):
         with Horizontal(classes="buttons"):
             if fixable:
                 yield Button("Repair...", id="fix-go", variant="warning")
+            if verdict.code == "no-probe":  # plugged in now? the same answers, a fresh look
+                yield Button("Look again", id="look-again", variant="primary")
             yield Button("Save report", id="save-report")
             yield Button("Quit", id="verdict-quit")
         yield Footer()
@@ -88,7 +90,9 @@ class VerdictScreen(Screen):
         if self.query("#fix-panel"):
             self.update_plan()
         go = self.query("#fix-go")
-        (go.first() if go and not go.first().disabled else self.query_one("#save-report")).focus()
+        again = self.query("#look-again")
+        (go.first() if go and not go.first().disabled else again.first() if again else
+         self.query_one("#save-report")).focus()
 
     @on(Input.Submitted)
     @on(Checkbox.Changed)
@@ -180,6 +184,8 @@ class VerdictScreen(Screen):
                     self.notify(f"Report saved to {path}", title="Report")
 
             self.app.push_screen(SaveReportScreen(self.app.report_path), chosen)
+        elif event.button.id == "look-again":
+            self.app.begin_triage(dict(self.app.session.answers))
         elif event.button.id == "verdict-quit":
             self.app.finish()
 
