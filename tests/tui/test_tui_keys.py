@@ -111,3 +111,43 @@ def test_save_report_on_the_verdict_asks_where_and_writes_nothing_by_itself(tmp_
             await wait_for(pilot, lambda: screen_name(app) == "VerdictScreen")
             assert chosen.read_text().startswith("{") and not app.report_path.exists()
     asyncio.run(run())
+
+
+def test_a_resize_repaints_the_whole_screen(tmp_path):
+    async def run():
+        app, _ = demo_app(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
+            calls = []
+            real = app.full_repaint
+            app.full_repaint = lambda: (calls.append(app.size), real())
+            await pilot.resize_terminal(60, 20)
+            await wait_for(pilot, lambda: calls, what="a full repaint")
+            assert calls[-1] == (60, 20)
+            await pilot.press("ctrl+q")
+    asyncio.run(run())
+
+
+def test_at_60x20_the_confirmation_keeps_the_backup_place_and_the_battery_rule_in_sight(tmp_path):
+    async def run():
+        app, _ = demo_app(tmp_path)
+        async with app.run_test(size=(60, 20)) as pilot:
+            await enter_to_verdict(pilot)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen_name(app) == "ConfirmScreen", what="the confirmation")
+            await pilot.pause(0.2)
+            hint = app.screen.query_one("#confirm-hint")
+            words = str(hint.render())
+            assert hint.display and "Keep the battery connected" in words and str(app.effective_backup_dir()) in words
+            assert app.screen.region.contains_region(hint.region) and hint.region.height >= 2
+            assert app.focused.id == "confirm-no"
+            await pilot.press("shift+tab")
+            assert app.focused.id == "confirm-scroll"
+            await pilot.press("end")
+            await pilot.pause()
+            scroll = app.screen.query_one("#confirm-scroll")
+            assert scroll.scroll_offset.y == scroll.max_scroll_y > 0
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: screen_name(app) == "VerdictScreen")
+            await pilot.press("ctrl+q")
+    asyncio.run(run())

@@ -51,7 +51,8 @@ def test_verdict_screen(snap_compare, monkeypatch):
     assert snap_compare(app, terminal_size=SIZE, run_before=enter_to_verdict)
 
 
-def test_confirmation_dialog(snap_compare, monkeypatch):
+@pytest.mark.parametrize("size", SMALL_SIZES)
+def test_confirmation_dialog(snap_compare, monkeypatch, size):
     app = snapshot_app("confirm", monkeypatch)
 
     async def ready(pilot):
@@ -60,4 +61,4 @@ def test_confirmation_dialog(snap_compare, monkeypatch):
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen_name(app) == "ConfirmScreen", what="the confirmation")
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+    assert snap_compare(app, terminal_size=size, run_before=ready)

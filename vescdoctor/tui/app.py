@@ -125,6 +125,15 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         if isinstance(self.screen, TriageScreen):
             self.screen.env_failed(message.reason)
 
+    def on_resize(self, event: Any) -> None:
+        """A resize repaints the whole screen once it is laid out again: during a repair the log and the bars went
+        on drawing at the old size and left stray glyphs and a doubled scrollbar behind."""
+        self.call_after_refresh(self.full_repaint)
+
+    def full_repaint(self) -> None:
+        self.screen.refresh(layout=True)
+        self.refresh(repaint=True)
+
     def on_unmount(self) -> None:
         self.close_environment()
 

@@ -73,6 +73,7 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="confirm-box"):
             with VerticalScroll(id="confirm-scroll"):
                 yield Static(consent_text(self.plan, self.sectors, self.backup_dir), id="confirm-text")
+            yield Static(id="confirm-hint")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="confirm-no", variant="primary")
                 yield Button("Erase and write", id="confirm-yes", variant="error")
@@ -80,6 +81,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#confirm-box").border_title = "Repair the board?"
         self.fit_scroll()
+        self.call_after_refresh(self.fit_scroll)  # again, once the widths are known
         self.query_one("#confirm-no", Button).focus()
 
     def on_resize(self) -> None:
@@ -87,9 +89,24 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def fit_scroll(self) -> None:
         """The buttons row always shows: the sector list scrolls within what the box (90% of the screen) leaves
-        after its border (2 rows) and the buttons (3 rows and a 1-row margin)."""
+        after its border (2 rows) and the buttons (3 rows and a 1-row margin). When the text does not fit (60x20),
+        a hint under it keeps what matters most in sight (where the backup goes, keep the battery connected) and
+        says how to scroll."""
         height = self.size.height or self.app.size.height
-        self.query_one("#confirm-scroll").styles.max_height = max(3, int(height * 0.9) - BOX_ROWS)
+        room = max(3, int(height * 0.9) - BOX_ROWS)
+        scroll = self.query_one("#confirm-scroll")
+        hint = self.query_one("#confirm-hint", Static)
+        text = self.query_one("#confirm-text", Static)
+        width = max(20, (scroll.scrollable_content_region.width or int(self.app.size.width * 0.9) - 4))
+        overflow = len(text.render().wrap(width)) > room
+        hint.display = overflow
+        if overflow:
+            words = Text()
+            words.append(f"Backup into {self.backup_dir}. Keep the battery connected.\n", style="bold")
+            words.append("More in the text above: Shift+Tab to it, then Down/End.", style="italic")
+            hint.update(words)
+            room = max(3, room - len(words.wrap(self.app.console, width)) - 1)  # and its 1-row margin
+        scroll.styles.max_height = room
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
