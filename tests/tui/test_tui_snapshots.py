@@ -46,9 +46,48 @@ def test_triage_with_flash_map(snap_compare, monkeypatch, size):
     assert snap_compare(app, terminal_size=size, run_before=to_finished_triage)
 
 
-def test_verdict_screen(snap_compare, monkeypatch):
+@pytest.mark.parametrize("size", SMALL_SIZES)
+def test_verdict_screen(snap_compare, monkeypatch, size):
     app = snapshot_app("verdict", monkeypatch)
-    assert snap_compare(app, terminal_size=SIZE, run_before=enter_to_verdict)
+    assert snap_compare(app, terminal_size=size, run_before=enter_to_verdict)
+
+
+@pytest.mark.parametrize("size", SMALL_SIZES)
+def test_save_report_dialog(snap_compare, monkeypatch, size):
+    app = snapshot_app("save", monkeypatch)
+
+    async def ready(pilot):
+        await enter_to_verdict(pilot)
+        app.screen.query_one("#save-report").press()
+        await wait_for(pilot, lambda: screen_name(app) == "SaveReportScreen", what="where to save")
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SMALL_SIZES)
+def test_end_screen_after_a_repair(snap_compare, monkeypatch, size):
+    """The end screen after a repair that did not complete (a stand-in engine: no clock in a backup's name)."""
+    from types import SimpleNamespace
+
+    from tui_support import stand_in
+
+    stand_in(monkeypatch, lambda on_event, backup_dir: SimpleNamespace(
+        ok=False, actions=[{"step": "backup", "ok": True, "detail": "1 MiB and option bytes"},
+                           {"step": "write-bootloader", "ok": False, "error": "the probe stopped answering"}],
+        backups=[{"file": "backups/vesc-board-backup.bin"}], after=None,
+        message="write-bootloader failed: the probe stopped answering; run `vescdoctor fix` again to finish"))
+    app = snapshot_app("end", monkeypatch)
+    app.again_command = "vescdoctor fix --sim demo-board"
+
+    async def ready(pilot):
+        await enter_to_verdict(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen_name(app) == "ConfirmScreen", what="the confirmation")
+        await pilot.press("tab", "enter")  # Erase and write
+        await wait_for(pilot, lambda: screen_name(app) == "EndScreen", timeout=120, what="the end")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
 @pytest.mark.parametrize("size", SMALL_SIZES)

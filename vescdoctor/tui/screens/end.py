@@ -78,7 +78,7 @@ class EndScreen(Screen):
                          id="end-text")
             if app.again_command and not (getattr(app.outcome, "ok", False) and app.fix_error is None):
                 # the demo's board lives in a temporary directory: a plain `vescdoctor` would look for hardware
-                yield Static(f"This is the demo: to go on with its board, run\n  {app.again_command}",
+                yield Static(f"This is the demo: \"run vescdoctor again\" means, for its board:\n  {app.again_command}",
                              id="end-again")
             yield Label("Report file")
             yield Input(str(app.report_path), id="report-path")

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Footer, Input, Static
 
 
 class SaveReportScreen(ModalScreen["Path | None"]):
@@ -28,6 +28,7 @@ class SaveReportScreen(ModalScreen["Path | None"]):
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save-go", variant="primary")
                 yield Button("Cancel", id="save-cancel")
+        yield Footer()  # its own: Esc cancels here (the screen below would say q quits, but q types in the field)
 
     def on_mount(self) -> None:
         self.query_one("#save-box").border_title = "Save"
