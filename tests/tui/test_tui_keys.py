@@ -9,8 +9,17 @@ from types import SimpleNamespace
 import pytest
 from textual.widgets import Input
 
-from tui_support import SIZE, StandInEvent, demo_app, enter_to_verdict, fake_backup, screen_name, stand_in, \
-    start_repair, wait_for
+from tui_support import (
+    SIZE,
+    StandInEvent,
+    demo_app,
+    enter_to_verdict,
+    fake_backup,
+    screen_name,
+    stand_in,
+    start_repair,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,9 @@ import pytest
 from textual.containers import VerticalScroll
 from textual.widgets import Select, Static
 
-from tui_support import demo_app, screen_name, wait_for
-
 from vescdoctor.knowledge.wiring import PROBES
+
+from tui_support import demo_app, screen_name, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -86,7 +86,7 @@ def test_the_evidence_before_the_verdict_is_in_words_not_raw_facts(tmp_path):
     """Issue 20: `flash.app_reset 4294967295` and a Python dict for `swd.attempts` were on screen."""
     import asyncio
 
-    from tui_support import SIZE, demo_app, until_verdict, wait_for, screen_name
+    from tui_support import SIZE, demo_app, screen_name, until_verdict, wait_for
 
     async def run():
         app, _ = demo_app(tmp_path)

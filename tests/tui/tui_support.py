@@ -76,7 +76,8 @@ async def enter_to_verdict(pilot) -> None:
     for _ in range(400):
         name = screen_name(app)
         if name == "VerdictScreen":
-            await wait_for(pilot, lambda: app.focused is not None and app.focused.id in ("fix-go", "look-again", "save-report"),
+            focus_ids = ("fix-go", "look-again", "save-report")
+            await wait_for(pilot, lambda: app.focused is not None and app.focused.id in focus_ids,
                            what="the verdict screen's focus")
             await pilot.wait_for_scheduled_animations()
             await pilot.pause(0.1)
