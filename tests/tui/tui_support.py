@@ -69,6 +69,9 @@ def screen_name(app) -> str:
     return type(app.screen).__name__
 
 
+VERDICT_FOCUS = ("fix-go", "look-again", "save-report")  # where the verdict screen puts the focus
+
+
 async def enter_to_verdict(pilot) -> None:
     """Enter alone, from the start screen to the verdict screen."""
     app = pilot.app
@@ -76,8 +79,7 @@ async def enter_to_verdict(pilot) -> None:
     for _ in range(400):
         name = screen_name(app)
         if name == "VerdictScreen":
-            focus_ids = ("fix-go", "look-again", "save-report")
-            await wait_for(pilot, lambda: app.focused is not None and app.focused.id in focus_ids,
+            await wait_for(pilot, lambda: getattr(app.focused, "id", None) in VERDICT_FOCUS,
                            what="the verdict screen's focus")
             await pilot.wait_for_scheduled_animations()
             await pilot.pause(0.1)
