@@ -11,6 +11,7 @@ from tui_support import enter_to_verdict, screen_name, snapshot_app, to_finished
 pytestmark = pytest.mark.slow  # every test here runs the app (Textual's pilot)
 
 SIZE = (100, 30)
+SMALL_SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((60, 20), id="60x20")]
 
 
 def test_start_screen(snap_compare, monkeypatch):
@@ -22,7 +23,14 @@ def test_start_screen(snap_compare, monkeypatch):
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
-SMALL_SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((60, 20), id="60x20")]
+@pytest.mark.parametrize("size", SMALL_SIZES)
+def test_start_screen_small(snap_compare, monkeypatch, size):
+    app = snapshot_app("start", monkeypatch)
+
+    async def ready(pilot):
+        await wait_for(pilot, lambda: screen_name(app) == "StartScreen")
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
 @pytest.mark.parametrize("size", SMALL_SIZES)
