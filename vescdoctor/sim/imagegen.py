@@ -279,3 +279,42 @@ def other_app(size: int = OTHER_APP_SIZE, *, seed: int = 0) -> bytes:
 def garbage(size: int, *, seed: int = 0) -> bytes:
     """Random bytes: what a sector holds after a write that went wrong."""
     return random.Random(f"garbage:{size}:{seed}").randbytes(size)
+
+
+LISPBM_SECTOR_SIZE = 128 * 1024
+
+
+def lispbm_image(*, version: str = "00000000", seed: int = 0) -> bytes:
+    """Sector 8 as FW 6.06+ leaves it with a LispBM script running: the constant heap grows up from the sector's
+    start, the image's entries grow down from its end (bldc release_6_06 lispBM/lispBM/src/lbm_image.c:1080-1125:
+    IMAGE_INITIALIZED 0xBEEF2001 in the last word, then VERSION_ENTRY 0x09, its size in words and the version
+    string, the app CRC as "%08X" (lispif.c:741-750), then CONSTANT_HEAP_IX 0x02 and the heap's next index).
+
+    The heap's first word is chosen to look like an update header a reader could take for a 6.x image size (that is
+    what a diagnosis must not do), the rest of the heap is random words, the middle stays erased."""
+    rng = random.Random(f"lispbm-image:{version}:{seed}")
+    image = bytearray(b"\xff" * LISPBM_SECTOR_SIZE)
+    heap_words = rng.randrange(0x200, 0x1000)
+    heap = struct.pack(">I", 0x0007F000 + rng.randrange(0, 0x800)) + rng.randbytes(4 * heap_words - 4)  # as a BE size
+    image[:len(heap)] = heap
+    text = version.encode("ascii") + b"\x00"
+    text += b"\x00" * (-len(text) % 4)
+    words = len(text) // 4
+    tail = struct.pack("<II", heap_words, LBM_CONSTANT_HEAP_IX_WORD)  # lowest address first: index, then the tag
+    # downwards from the last word: INITIALIZED, VERSION_ENTRY, words, string (its first word lowest), heap index
+    top = struct.pack("<II", LBM_VERSION_ENTRY_WORD, 0xBEEF2001)
+    body = text + struct.pack("<I", words) + top
+    image[LISPBM_SECTOR_SIZE - len(body):] = body
+    image[LISPBM_SECTOR_SIZE - len(body) - len(tail):LISPBM_SECTOR_SIZE - len(body)] = tail
+    return bytes(image)
+
+
+LBM_VERSION_ENTRY_WORD = 0x09
+LBM_CONSTANT_HEAP_IX_WORD = 0x02
+
+
+def package_data(size: int = 0x800, *, seed: int = 0) -> bytes:
+    """What a LispBM package stores through the 6.06+ NVM API in sector 11 (release_6_06 flash_helper.c:492-533):
+    its own bytes, no vector table (the data format is the package's)."""
+    rng = random.Random(f"package-data:{size}:{seed}")
+    return b"PKG\x00" + rng.randbytes(max(0, size - 4))
