@@ -15,6 +15,7 @@ declaring what real images can only be looked up by: version, compression suppor
 """
 from __future__ import annotations
 
+import functools
 import random
 import re
 import struct
@@ -189,11 +190,14 @@ def firmware(hw: str = "410", version: str = "5.03", size: str | int = "release5
             else:
                 pool.append(_odd(FLASH_BASE + rng.randrange(CODE_OFFSET, code_end, 2)))
         pools.append(pool)
+    status_pool = pools[1]
     rng.shuffle(pools)
     slot = (code_end - CODE_OFFSET - 0x400) // len(pools)
     for i, pool in enumerate(pools):
         at = (CODE_OFFSET + 0x200 + i * slot + rng.randrange(0, max(4, slot - 32))) & ~3
         struct.pack_into(f"<{len(pool)}I", image, at, *pool)
+        if pool is status_pool:
+            _version_code(image, at, ver)
 
     # Vector table: handlers inside the code, most interrupts on the default handler.
     handlers = [_odd(FLASH_BASE + rng.randrange(CODE_OFFSET + 0x100, min(code_end, 0x20000), 2)) for _ in range(12)]
@@ -207,6 +211,45 @@ def firmware(hw: str = "410", version: str = "5.03", size: str | int = "release5
     image[table_end:table_end + sector0_code] = _code(rng, sector0_code)
     image[table_end + sector0_code:CONFIG_GAP[0]] = bytes([gap]) * (CONFIG_GAP[0] - table_end - sector0_code)
     return bytes(image)
+
+
+def _bl(offset: int) -> bytes:
+    """BL to a small positive offset (T1, S=0, J1=J2=1)."""
+    return struct.pack("<HH", 0xF000 | (offset >> 12) & 0x3FF, 0xF800 | (offset >> 1) & 0x7FF)
+
+
+def _b_cond_w(cond: int, offset: int) -> bytes:
+    """B<cond>.W to a small positive offset (T3, S=J1=J2=0)."""
+    return struct.pack("<HH", 0xF000 | cond << 6 | (offset >> 12) & 0x3F, 0x8000 | (offset >> 1) & 0x7FF)
+
+
+def _version_code(image: bytearray, pool_at: int, ver: tuple[int, int]) -> None:
+    """The terminal's hw_status printf("Firmware: %d.%d", major, minor) as each compiler emitted it (images/version.py
+    and docs/knowledge.md): `ldr r0` of the format's pool word at `pool_at`, r1 = major and r2 = minor around it."""
+    major, minor = ver
+    ldr = pool_at - 0x20
+    put = functools.partial(_put, image)
+    bx_lr, movs_r1, movs_r2 = b"\x70\x47", bytes([major, 0x21]), bytes([minor, 0x22])
+    put(ldr, struct.pack("<H", 0x4800 | (pool_at - ldr - 4) // 4))
+    if ver == (3, 27):  # movs r2, #27; ldr r0, =fmt; movs r1, #3
+        put(ldr - 4, bx_lr + movs_r2)
+        put(ldr + 2, movs_r1 + _bl(0x200))
+        return
+    put(ldr + 2, _bl(0x200))
+    if minor == 0 and major >= 7:  # mov r2, r0; cmp r0, #0; bne.w away; movs r1, #7
+        put(ldr - 12, bx_lr + b"\x02\x46\x00\x28" + _b_cond_w(1, 0x100) + movs_r1)
+    elif minor == 0:  # 4.00: a block {movs r1, #4; ldr r0} reached by `mov r2, r0; cmp r0, #0; beq.w block`
+        put(ldr - 4, struct.pack("<H", 0xE000 | 0x40) + movs_r1)
+        source = ldr - 0x60
+        put(source - 2, bx_lr + b"\x02\x46\x00\x28" + _b_cond_w(0, (ldr - 2) - (source + 4) - 4))
+    elif major == minor:  # 6.06: movs r2, #6; mov r1, r2
+        put(ldr - 6, bx_lr + movs_r2 + b"\x11\x46")
+    else:  # movs r2, #minor; movs r1, #major
+        put(ldr - 6, bx_lr + movs_r2 + movs_r1)
+
+
+def _put(image: bytearray, at: int, code: bytes) -> None:
+    image[at:at + len(code)] = code
 
 
 def bootloader(*, compression: bool = True, seed: int = 0) -> bytes:
