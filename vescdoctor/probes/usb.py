@@ -5,7 +5,7 @@ Facts (every one always set; None where it cannot be known; all JSON-serialisabl
 - usb.vesc_present: bool. A VESC CDC device (0483:5740) is on USB or among the serial ports.
 - usb.vesc_count: int. How many VESC CDC devices (several VESCs plugged in at once are counted, the first is used).
 - usb.vesc_port: str | None. The serial device of the first VESC (/dev/ttyACM0, COM5, or a bench vescsim:// URL).
-- usb.vesc_usb_serial: str | None. Its USB serial string ("304"; "301" on 2016-2019 firmware).
+- usb.vesc_usb_serial: str | None. Its USB serial string ("304"; "301" up to FW 4.02).
 - usb.dfu_present: bool | None. The STM32 system bootloader (0483:df11) is on USB: BOOT0 was high at reset.
 - usb.debug_probes: list | None. Every SWD probe on USB: [{kind, name, vid, pid, serial}], kind being
   stlink-v1 | stlink-v2 | stlink-v2-1 | stlink-v3 | cmsis-dap; vid/pid as "0483" / "3748" strings.

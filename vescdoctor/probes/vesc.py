@@ -159,8 +159,9 @@ def _converse(link: _Link, facts: dict[str, Any]) -> list[str]:
         values = {}
     if "fault_code" in values:
         code = int(values["fault_code"])
-        facts.update({"vesc.fault_code": code, "vesc.fault_name": fault_name(code)})
-        lines.append("VESC: no active fault" if code == 0 else f"VESC: active fault {fault_name(code)} ({code})")
+        name = fault_name(code, fw.version)
+        facts.update({"vesc.fault_code": code, "vesc.fault_name": name})
+        lines.append("VESC: no active fault" if code == 0 else f"VESC: active fault {name} ({code})")
     else:
         lines.append("VESC: no fault code in its values reply")
     if "v_in" in values:
