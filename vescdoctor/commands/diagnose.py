@@ -6,7 +6,8 @@ import sys
 
 from ..diagnosis import parse_answers, run_diagnosis
 from ..graph.check import load_checked_graph
-from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
+from .common import (check_report_path, open_environment, print_hw_answer, print_verdict, quiet_pyocd,
+                     try_write_report)
 
 
 def run(args) -> int:
@@ -15,6 +16,7 @@ def run(args) -> int:
     quiet_pyocd(args)
     graph = load_checked_graph()
     answers = parse_answers(args.answer, graph)
+    print_hw_answer(answers)
     check_report_path(args)
     with open_environment(args) as env:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=lambda line: print(line, file=sys.stderr))

@@ -76,12 +76,14 @@ def run(args) -> int:
     from ..graph.check import load_checked_graph
     from ..images import load_image
     from ..report.model import build_report, to_json
-    from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
+    from .common import (check_report_path, open_environment, print_hw_answer, print_verdict, quiet_pyocd,
+                         try_write_report)
 
     quiet_pyocd(args)
     check_report_path(args)
     graph = load_checked_graph()
     answers = parse_answers(args.answer, graph)
+    print_hw_answer(answers)
     bootloader = load_image(args.bootloader) if args.bootloader else None
     firmware = load_image(args.firmware) if args.firmware else None
     backup_dir = Path(args.backup_dir) if args.backup_dir else default_backup_dir()
