@@ -16,8 +16,18 @@ from .images import find_hw_name, identify_bootloader
 from .images.synthetic import synthetic_marker
 from .images.version import version_from_code
 from .knowledge.checksums import crc16_xmodem, stm32_crc32
-from .knowledge.flash import (APP_MAX_SIZE_5, APP_MAX_SIZE_6, BOOTLOADER_BASE, BUFFER_BASE, COMPRESSED_SIZE_MARK,
-                              FLASH_BASE, FLASH_END, SECTORS, UPDATE_MAX_SIZE, in_ram)
+from .knowledge.flash import (
+    APP_MAX_SIZE_5,
+    APP_MAX_SIZE_6,
+    BOOTLOADER_BASE,
+    BUFFER_BASE,
+    COMPRESSED_SIZE_MARK,
+    FLASH_BASE,
+    FLASH_END,
+    SECTORS,
+    UPDATE_MAX_SIZE,
+    in_ram,
+)
 from .knowledge.generations import BY_KEY, LBM_IMAGE_INITIALIZED, Generation, generation_of, generation_of_app_size
 
 BOOTLOADER_READ = 0x2000  # the largest known bootloader is 5776 bytes

@@ -6,8 +6,7 @@ import sys
 
 from ..diagnosis import parse_answers, run_diagnosis
 from ..graph.check import load_checked_graph
-from .common import (check_report_path, open_environment, print_hw_answer, print_verdict, quiet_pyocd,
-                     try_write_report)
+from .common import check_report_path, open_environment, print_hw_answer, print_verdict, quiet_pyocd, try_write_report
 
 
 def run(args) -> int:

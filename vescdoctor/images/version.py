@@ -120,8 +120,7 @@ def _assign(mnemonic: str, ops: list[str], want: dict[int, int], regs: dict[int,
         if mnemonic == "movs" and len(ops) == 2 and ops[1].startswith("#"):
             regs[wanted] = _imm(ops[1])
             del want[wanted]
-        elif mnemonic == "mov" and len(ops) == 2 and _reg(ops[1]) is not None:
-            source = _reg(ops[1])
+        elif mnemonic == "mov" and len(ops) == 2 and (source := _reg(ops[1])) is not None:
             if source in zero:
                 regs[wanted] = 0
                 del want[wanted]
@@ -141,12 +140,9 @@ def _branches_into(data: bytes, base: int, target: int) -> list[tuple[int, int]]
         ins = _decode(data, base, at)
         if ins is None or ins[0] not in ("beq", "beq.w", "cbz") or _target(ins[1][-1]) != base + target:
             continue
-        if ins[0] == "cbz":
-            found.append((at, _reg(ins[1][0])))
-        else:
-            compared = _compared_with_zero(data, base, at)
-            if compared is not None:
-                found.append((at, compared))
+        zero_reg = _reg(ins[1][0]) if ins[0] == "cbz" else _compared_with_zero(data, base, at)
+        if zero_reg is not None:
+            found.append((at, zero_reg))
     return found
 
 

@@ -32,8 +32,15 @@ from typing import Any
 from ..knowledge.usb_ids import VESC_CDC
 from ..protocol import packet
 from ..protocol.commands import (
-    Command, ReplyError, fault_name, fw_version_request, get_values_request, parse_fw_version, parse_get_values,
-    parse_print, terminal_request,
+    Command,
+    ReplyError,
+    fault_name,
+    fw_version_request,
+    get_values_request,
+    parse_fw_version,
+    parse_get_values,
+    parse_print,
+    terminal_request,
 )
 from .base import ProbeContext, ProbeResult, probe
 

@@ -28,7 +28,7 @@ import select
 import threading
 import time
 import tty
-from typing import Callable
+from collections.abc import Callable
 
 import serial
 
@@ -76,11 +76,11 @@ def answer(ident: VescIdentity, payload: bytes) -> list[bytes]:
 
 
 # Ports served in this process, by pty path: the URL handler finds them here.
-_PORTS: dict[str, "VescSerialPort"] = {}
+_PORTS: dict[str, VescSerialPort] = {}
 _PORTS_LOCK = threading.Lock()
 
 
-def served_port(path: str) -> "VescSerialPort | None":
+def served_port(path: str) -> VescSerialPort | None:
     with _PORTS_LOCK:
         return _PORTS.get(path)
 
@@ -114,7 +114,7 @@ class VescSerialPort:
     def url(self) -> str:
         return f"{URL_SCHEME}://{self.device}"
 
-    def start(self) -> "VescSerialPort":
+    def start(self) -> VescSerialPort:
         if self._thread is not None:
             return self
         self._master, self._slave = os.openpty()
@@ -143,7 +143,7 @@ class VescSerialPort:
             os.close(fd)
         self._master = self._slave = self._wake_r = self._wake_w = -1
 
-    def __enter__(self) -> "VescSerialPort":
+    def __enter__(self) -> VescSerialPort:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -24,7 +24,8 @@ def _size(size: int) -> str:
 # The words a cell shows, longest first: a narrow cell (80 columns: about 6 each) takes the first that leaves a blank
 # column, so two neighbours never run together ("bufferbuffer").
 SHORT = {"bootloader": ("boot", "bl"), "config": ("config", "conf", "cfg"), "buffer": ("buffer", "buf"),
-         "app": ("app",), "lispbm": ("lispbm", "lisp", "lbm"), "qml": ("qml",), "free": ("free",), "blank": ("blank", "blnk", "-"), "data": ("data", "dat"),
+         "app": ("app",), "lispbm": ("lispbm", "lisp", "lbm"), "qml": ("qml",), "free": ("free",),
+         "blank": ("blank", "blnk", "-"), "data": ("data", "dat"),
          "unreadable": ("unreadable", "unread", "unrd", "?"), "unknown": ("unknown", "unkn", "?")}
 
 

@@ -1,0 +1,140 @@
+"""The bench's VESC serial side through real pyserial on a real pty: replies, silence, EACCES, EBUSY."""
+from __future__ import annotations
+
+import errno
+import os
+import time
+
+import pytest
+import serial
+
+from vescdoctor.protocol import packet
+from vescdoctor.protocol.commands import (
+    Command,
+    fw_version_request,
+    get_values_request,
+    parse_fw_version,
+    parse_get_values,
+    parse_print,
+    terminal_request,
+)
+from vescdoctor.sim.boot import VescIdentity
+from vescdoctor.sim.vesc_serial import VescSerialPort
+
+UUID = bytes.fromhex("2f0035000d47333034363934")
+
+
+def _exchange(port: serial.Serial, request: bytes, expect: int = 1, timeout: float = 2.0) -> list[bytes]:
+    port.write(packet.encode(request))
+    decoder, out = packet.Decoder(), []
+    deadline = time.monotonic() + timeout
+    while len(out) < expect and time.monotonic() < deadline:
+        out += decoder.feed(port.read(port.in_waiting or 1))
+    return out
+
+
+@pytest.fixture
+def board_state():
+    return {"ident": VescIdentity("410", 5, 3, UUID), "error": None}
+
+
+@pytest.fixture
+def vesc_port(board_state):
+    with VescSerialPort(lambda: board_state["ident"], lambda: board_state["error"]) as port:
+        yield port
+
+
+def test_the_port_is_a_real_tty(vesc_port):
+    assert os.path.exists(vesc_port.device) and vesc_port.url == f"vescsim://{vesc_port.device}"
+    with serial.serial_for_url(vesc_port.url, timeout=0.2) as port:
+        assert port.is_open and os.isatty(port.fileno())
+
+
+def test_fw_version_of_a_5_03_board(vesc_port):
+    with serial.serial_for_url(vesc_port.url, baudrate=115200, timeout=0.2, exclusive=True) as port:
+        (reply,) = _exchange(port, fw_version_request())
+    fw = parse_fw_version(reply)
+    assert (fw.version, fw.hw_name, fw.uuid, fw.test_version, fw.hw_type) == ("5.03", "410", UUID, 0, "vesc")
+    assert vesc_port.received == [Command.FW_VERSION]
+
+
+@pytest.mark.parametrize("major, minor, has_pairing, has_hw_type, has_fw_name", [
+    (3, 40, False, False, False), (3, 62, True, False, False), (5, 3, True, True, False), (6, 2, True, True, True),
+])  # what the boot model's identity sends, read back through the pty and the length-tolerant parser
+def test_fw_version_fields_follow_the_generation(board_state, vesc_port, major, minor, has_pairing, has_hw_type,
+                                                 has_fw_name):
+    board_state["ident"] = VescIdentity("60", major, minor, UUID)
+    with serial.serial_for_url(vesc_port.url, timeout=0.2) as port:
+        (reply,) = _exchange(port, fw_version_request())
+    fw = parse_fw_version(reply)
+    assert (fw.major, fw.minor, fw.hw_name, fw.uuid) == (major, minor, "60", UUID)
+    assert (fw.pairing_done is not None, fw.hw_type is not None, fw.fw_name is not None) == (
+        has_pairing, has_hw_type, has_fw_name)
+
+
+def test_get_values_reports_no_fault(vesc_port):
+    with serial.serial_for_url(vesc_port.url, timeout=0.2) as port:
+        (reply,) = _exchange(port, get_values_request())
+    values = parse_get_values(reply)
+    assert values["fault_code"] == 0 and values["v_in"] > 0 and "status" in values
+
+
+def test_terminal_faults_and_hw_status(vesc_port):
+    with serial.serial_for_url(vesc_port.url, timeout=0.2) as port:
+        (faults,) = _exchange(port, terminal_request("faults"))
+        status = _exchange(port, terminal_request("hw_status"), expect=5)
+    assert parse_print(faults) == "No faults registered since startup\n"
+    lines = [parse_print(p) for p in status]
+    assert lines[:3] == ["Firmware: 5.3", "Hardware: 410", "UUID: 2F 00 35 00 0D 47 33 30 34 36 39 34"]
+
+
+def test_commands_it_does_not_model_get_no_reply_and_never_touch_anything(vesc_port):
+    with serial.serial_for_url(vesc_port.url, timeout=0.2) as port:
+        # COMM_ERASE_NEW_APP with a size, then COMM_ALIVE, then a question it does answer.
+        port.write(packet.encode(bytes((Command.ERASE_NEW_APP, 0, 6, 0, 0))) + packet.encode(bytes((30,))))
+        replies = _exchange(port, fw_version_request())
+    assert [r[0] for r in replies] == [Command.FW_VERSION]
+    assert vesc_port.received == [Command.ERASE_NEW_APP, 30, Command.FW_VERSION]
+
+
+def test_port_stays_silent_when_no_vesc_firmware_runs(board_state, vesc_port):
+    board_state["ident"] = None
+    with serial.serial_for_url(vesc_port.url, timeout=0.2) as port:
+        assert _exchange(port, fw_version_request(), timeout=0.3) == []
+
+
+def test_garbage_before_a_request_is_skipped(vesc_port):
+    with serial.serial_for_url(vesc_port.url, timeout=0.2) as port:
+        port.write(b"\x02\x05\xff\x00AT\r\n")
+        time.sleep(0.15)  # the line goes quiet: the firmware gives up the bogus frame
+        (reply,) = _exchange(port, fw_version_request())
+    assert parse_fw_version(reply).hw_name == "410"
+
+
+def test_no_permission_fails_with_eacces_like_posix_serial(board_state, vesc_port):
+    board_state["error"] = "EACCES"
+    with pytest.raises(serial.SerialException) as info:
+        serial.serial_for_url(vesc_port.url, timeout=0.2)
+    assert info.value.errno == errno.EACCES
+    assert info.value.args == (errno.EACCES, f"could not open port {vesc_port.device}: [Errno 13] Permission "
+                                             f"denied: '{vesc_port.device}'")
+
+
+def test_port_busy_fails_with_ebusy_like_posix_serial(board_state, vesc_port):
+    board_state["error"] = "EBUSY"
+    with pytest.raises(serial.SerialException) as info:
+        serial.serial_for_url(vesc_port.url, timeout=0.2)
+    assert info.value.errno == errno.EBUSY and "Device or resource busy" in str(info.value)
+
+
+def test_a_stopped_port_is_gone_and_says_so_exactly_as_posix_serial(board_state, tmp_path):
+    port = VescSerialPort(lambda: board_state["ident"]).start()
+    url, device = port.url, port.device
+    port.stop()
+    with pytest.raises(serial.SerialException) as ours:
+        serial.serial_for_url(url)
+    missing = str(tmp_path / "ttyACM0")
+    with pytest.raises(serial.SerialException) as real:
+        serial.Serial(missing)
+    assert ours.value.errno == real.value.errno == errno.ENOENT
+    assert str(ours.value).replace(device, "PORT") == str(real.value).replace(missing, "PORT")
