@@ -43,6 +43,21 @@ class OptionBytes:
 
 
 @dataclass
+class ChipIdentity:
+    """What the debugger reads as the chip's identity (spec board.md `chip:`): other values model clones and other
+    MCUs. DBGMCU_IDCODE = REV_ID << 16 | DEV_ID; the flash size register at 0x1FFF7A22 reads flash_kib."""
+
+    dev_id: int = 0x413
+    rev_id: int = 0x1007
+    flash_kib: int = 1024
+
+    @property
+    def idcode(self) -> int:
+        # bits 15:12 are reserved and read 0x6 on the F4 parts (an F405 reads 0x10076413)
+        return (self.rev_id & 0xFFFF) << 16 | 0x6000 | (self.dev_id & 0xFFF)
+
+
+@dataclass
 class BoardConfig:
     """Everything in board.yaml, typed. Defaults are those of the spec."""
 
@@ -57,6 +72,7 @@ class BoardConfig:
     option_bytes: OptionBytes = field(default_factory=OptionBytes)
     faults: dict[str, Any] = field(default_factory=dict)
     answers: dict[str, str] = field(default_factory=dict)
+    chip: ChipIdentity = field(default_factory=ChipIdentity)
     # Seconds the real chip would have spent erasing and programming, summed over this board's life (the bench's
     # simulated clock). Written back by the bench; benchmarks read it.
     chip_seconds: float = 0.0
@@ -71,6 +87,8 @@ class BoardConfig:
         }
         if self.answers:
             out["answers"] = dict(self.answers)
+        if self.chip != ChipIdentity():
+            out["chip"] = {"dev_id": self.chip.dev_id, "rev_id": self.chip.rev_id, "flash_kib": self.chip.flash_kib}
         if self.chip_seconds:
             out["chip_seconds"] = round(self.chip_seconds, 6)
         return out
@@ -89,7 +107,7 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
     if not isinstance(data, dict):
         raise InputError(f"expected a mapping of board fields, got {type(data).__name__}", where(name, data))
     config = BoardConfig()
-    known = set(CHOICES) | {"hw", "nrst_wired", "option_bytes", "faults", "answers", "chip_seconds"}
+    known = set(CHOICES) | {"hw", "nrst_wired", "option_bytes", "faults", "answers", "chip_seconds", "chip"}
     for key, value in data.items():
         at = where(name, data, key)
         if key not in known:
@@ -123,11 +141,25 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
                 raise InputError("key 'answers': expected a mapping of question id to answer code", at)
             config.answers = {k: str(v) for k, v in value.items()}
             _check_answers(config.answers, value, name)
+        elif key == "chip":
+            config.chip = _parse_chip(value, name, at)
         elif key == "chip_seconds":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise InputError(f"key 'chip_seconds': value {value!r} is not allowed (expected a number >= 0)", at)
             config.chip_seconds = float(value)
     return config
+
+
+def _parse_chip(value: Any, name: str, at: str) -> ChipIdentity:
+    if not isinstance(value, dict):
+        raise InputError("key 'chip': expected a mapping {dev_id, rev_id, flash_kib}", at)
+    chip = ChipIdentity()
+    limits = {"dev_id": 0xFFF, "rev_id": 0xFFFF, "flash_kib": 0xFFFF}
+    for key, item in value.items():
+        if key not in limits:
+            raise InputError(f"unknown key 'chip.{key}' (allowed: {', '.join(limits)})", where(name, value, key))
+        setattr(chip, key, _int(item, f"chip.{key}", where(name, value, key), 0, limits[key]))
+    return chip
 
 
 def _check_answers(answers: dict[str, str], raw: Any, name: str) -> None:

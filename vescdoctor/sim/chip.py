@@ -42,7 +42,7 @@ class Chip:
         self.flash_ctrl = FlashController(board, self.clock, self.faults, rdp_level=lambda: self.rdp_level,
                                           on_power_loss=self.power_loss, on_probe_unplug=self.probe_unplug)
         self.core = Core(self)
-        self.ppb = PrivatePeripheralBus(self.core)
+        self.ppb = PrivatePeripheralBus(self.core, board.config.chip.idcode)
         self.nrst_low = False  # NRST held low by the probe (only when the line is wired)
         self.firmware_ran = True  # since the last reset: a powered board found on the bench has been running
         self.probe_unplugged = False
@@ -140,7 +140,7 @@ class Chip:
         uid = self.unique_id()
         base = SYSMEM_BASE
         self.sysmem[UID_ADDR - base:UID_ADDR - base + 12] = uid
-        self.sysmem[FLASH_SIZE_ADDR - base:FLASH_SIZE_ADDR - base + 2] = struct.pack("<H", FLASH_SIZE // 1024)
+        self.sysmem[FLASH_SIZE_ADDR - base:FLASH_SIZE_ADDR - base + 2] = struct.pack("<H", self.board.config.chip.flash_kib)
         optcr = self.flash_ctrl.stored_optcr()
         ob = OPTION_BYTES_ADDR - base
         self.sysmem[ob:ob + 16] = struct.pack("<HHHHHHHH", optcr & 0xFFEC, 0xFFFF, 0xFFFF, 0xFFFF,
