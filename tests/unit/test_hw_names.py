@@ -59,3 +59,14 @@ def test_the_answer_says_which_firmware_folders_match(tmp_path, capsys):
     main(["diagnose", "--sim", str(board), "--answer", "hw=410_o_411_o_412", "--json"])
     err = capsys.readouterr().err
     assert "hw: 410 (defined in bldc master:hwconf/" in err and "VESC Tool firmware folders: 410_o_411_o_412" in err
+
+
+def test_probe_ids_as_pyocd_knows_them():
+    from vescdoctor.knowledge.usb_ids import DEBUG_PROBES, debug_probe
+
+    for pid in (0x374A, 0x3754, 0x3755, 0x3757, 0x3748, 0x374B, 0x3752, 0x374E, 0x374F, 0x3753):
+        assert DEBUG_PROBES[(0x0483, pid)].usable
+    assert not debug_probe(0x0483, 0x374D).usable  # the V3 in its own DFU mode
+    clone = debug_probe(0xC251, 0xF001, "Mini CMSIS-DAP by acme")
+    assert clone is not None and clone.kind == "cmsis-dap"
+    assert debug_probe(0x1234, 0x5678, "USB keyboard") is None

@@ -26,7 +26,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ..knowledge.usb_ids import DEBUG_PROBES, STM32_DFU, VESC_CDC, vid_pid
+from ..knowledge.usb_ids import DEBUG_PROBES, STM32_DFU, VESC_CDC, debug_probe, vid_pid
 from . import linux_host
 from .base import ProbeContext, ProbeResult, probe
 
@@ -60,15 +60,17 @@ def _usb_devices(backend: Any) -> tuple[list[dict] | None, str | None]:
         return None, f"listing USB devices failed: {exc}"
     out = []
     for dev in found:
-        entry = {"vid": dev.idVendor, "pid": dev.idProduct, "serial": None}
-        if (dev.idVendor, dev.idProduct) in DEBUG_PROBES or (dev.idVendor, dev.idProduct) == VESC_CDC:
-            try:
-                if dev.iSerialNumber:
-                    entry["serial"] = _printable_serial(usb.util.get_string(dev, dev.iSerialNumber))
-            except (usb.core.USBError, ValueError, NotImplementedError, OSError):
-                pass  # no permission to open the device: its serial stays unknown
-            finally:
-                usb.util.dispose_resources(dev)
+        entry = {"vid": dev.idVendor, "pid": dev.idProduct, "serial": None, "product": None}
+        listed = (dev.idVendor, dev.idProduct) in DEBUG_PROBES or (dev.idVendor, dev.idProduct) == VESC_CDC
+        try:
+            if listed and dev.iSerialNumber:
+                entry["serial"] = _printable_serial(usb.util.get_string(dev, dev.iSerialNumber))
+            if not listed and dev.iProduct:  # a CMSIS-DAP probe says so in its product string (as pyOCD reads it)
+                entry["product"] = _printable_serial(usb.util.get_string(dev, dev.iProduct))
+        except (usb.core.USBError, ValueError, NotImplementedError, OSError):
+            pass  # no permission to open the device: its strings stay unknown
+        finally:
+            usb.util.dispose_resources(dev)
         out.append(entry)
     return out, None
 
@@ -111,15 +113,17 @@ def scan(ctx: ProbeContext) -> ProbeResult:
                          "bootloader (BOOT0 high)")
         probes = []
         for d in devices:
-            known = DEBUG_PROBES.get((d["vid"], d["pid"]))
+            known = debug_probe(d["vid"], d["pid"], d.get("product"))
             if known:
                 probes.append({"kind": known.kind, "name": known.name, "vid": f"{d['vid']:04x}",
-                               "pid": f"{d['pid']:04x}", "serial": d["serial"]})
+                               "pid": f"{d['pid']:04x}", "serial": d["serial"], "usable": known.usable})
         facts["usb.debug_probes"] = probes
         facts["usb.debug_probe_present"] = bool(probes)
         for p in probes:
             serial = f", serial {p['serial']}" if p["serial"] else ""
-            lines.append(f"USB: debug probe {p['name']} ({p['vid']}:{p['pid']}){serial}")
+            lines.append(f"USB: debug probe {p['name']} ({p['vid']}:{p['pid']}){serial}"
+                         + ("" if p["usable"] else ": not usable for SWD (unplug and replug it; a V3 in DFU mode "
+                            "waits for STM32CubeProgrammer's ST-Link upgrade)"))
         if not probes:
             lines.append("USB: no debug probe (ST-Link or CMSIS-DAP) found")
 
