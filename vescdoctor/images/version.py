@@ -60,7 +60,8 @@ def _version_at(data: bytes, base: int, site: int) -> str | None:
     want = {r: r for r in (1, 2) if r not in regs}  # register wanted -> the register holding its value now
     _backward(data, base, site, want, regs, zero=set(), depth=0)
     major, minor = regs.get(1), regs.get(2)
-    if major is not None and minor is not None and 0 < major < 20 and minor < 100:
+    # 0 < major < 100, minor < 256: third-party builds report 23.46 (Enertion Unity) and 3.102 (Ackmaniac)
+    if major is not None and minor is not None and 0 < major < 100 and minor < 256:
         return f"{major}.{minor:02d}"
     return None
 

@@ -35,7 +35,7 @@ LAYOUTS = ("reference", "moved", "merged")
 BUFFER_CAPACITY = 3 * 128 * 1024  # sectors 8-10
 COMPRESSED_MARK = 0xCC << 24
 
-_VERSION_RE = re.compile(r"(\d{1,2})\.(\d{2})")
+_VERSION_RE = re.compile(r"(\d{1,2})\.(\d{2,3})")  # 3.102: Ackmaniac's three-digit minors
 
 # Strings of the kind VESC firmware holds (terminal, faults, USB); the generator picks and shuffles them.
 _STRINGS = (
@@ -57,10 +57,11 @@ _PERIPHERALS = (0x40023C00, 0x40023800, 0x40020000, 0x40020400, 0x40020800, 0x40
 
 
 def parse_version(text: str) -> tuple[int, int]:
-    """"5.03" -> (5, 3). VESC versions have a two-digit minor."""
+    """"5.03" -> (5, 3). VESC versions have a two-digit minor (third-party 3.102 has three)."""
     match = _VERSION_RE.fullmatch(text)
     if not match:
-        raise ValueError(f"version {text!r}: expected MAJOR.MINOR with two minor digits, e.g. \"5.03\"")
+        raise ValueError(f"version {text!r}: expected MAJOR.MINOR with two minor digits (three for third-party "
+                         "3.102), e.g. \"5.03\"")
     return int(match.group(1)), int(match.group(2))
 
 
@@ -324,6 +325,27 @@ def garbage(size: int, *, seed: int = 0) -> bytes:
 
 
 LISPBM_SECTOR_SIZE = 128 * 1024
+
+
+def other_chip_bootloader(link_base: int = 0x0803E000, *, seed: int = 0) -> bytes:
+    """A bootloader for another VESC chip, linked where those live (0x0803E000 the VESC BMS, 0x0801E000 an STM32G431
+    custom module; knowledge/other_images.py): 5-6.5 KB, its vector table pointing into its own 8 KiB."""
+    rng = random.Random(f"other-bootloader:{link_base}:{seed}")
+    length = rng.randrange(5000, 6600) & ~3
+    image = _code(rng, length)
+    handlers = [_odd(link_base + rng.randrange(0x200, length - 0x100, 2)) for _ in range(4)]
+    struct.pack_into("<4I", image, 0, 0x20000400, handlers[0], handlers[1], handlers[1])
+    return bytes(image)
+
+
+def bms_firmware(hw: str = "12s7p", version: str = "5.03", *, seed: int = 0) -> bytes:
+    """Firmware-like VESC BMS image: a VESC HW name and version like a motor controller's, but its code starts right
+    after the vector table (reset vector 0x080002E1 as the BMS releases), through the motor controller's config
+    sectors."""
+    image = bytearray(firmware(hw, version, "small", gap=0xFF, seed=seed))
+    image[CONFIG_GAP[0]:CONFIG_GAP[1]] = _code(random.Random(f"bms:{hw}:{seed}"), CONFIG_GAP[1] - CONFIG_GAP[0])
+    struct.pack_into("<II", image, 0, 0x20000400, 0x080002E1)
+    return bytes(image)
 
 
 def lispbm_image(*, version: str = "00000000", seed: int = 0) -> bytes:
