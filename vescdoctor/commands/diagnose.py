@@ -15,8 +15,8 @@ def run(args) -> int:
     quiet_pyocd(args)
     graph = load_checked_graph()
     answers = parse_answers(args.answer, graph)
-    print_hw_answer(answers)
     check_report_path(args)
+    print_hw_answer(answers)  # after every refusal of bad input: a refusal stays one line
     with open_environment(args) as env:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=lambda line: print(line, file=sys.stderr))
     report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="diagnose",

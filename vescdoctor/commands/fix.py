@@ -83,12 +83,12 @@ def run(args) -> int:
     check_report_path(args)
     graph = load_checked_graph()
     answers = parse_answers(args.answer, graph)
-    print_hw_answer(answers)
     bootloader = load_image(args.bootloader) if args.bootloader else None
     firmware = load_image(args.firmware) if args.firmware else None
     backup_dir = Path(args.backup_dir) if args.backup_dir else default_backup_dir()
     if not args.dry_run:
         check_backup_dir(backup_dir)  # bad input: said before the diagnosis, not after it as a failed backup
+    print_hw_answer(answers)  # after every refusal of bad input: a refusal stays one line
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731
     outcome = None
     plan = None
