@@ -6,7 +6,15 @@ import sys
 
 from ..diagnosis import parse_answers, run_diagnosis
 from ..graph.check import load_checked_graph
-from .common import check_report_path, open_environment, print_hw_answer, print_verdict, quiet_pyocd, try_write_report
+from .common import (
+    check_report_path,
+    open_environment,
+    print_hw_answer,
+    print_verdict,
+    quiet_pyocd,
+    transcript,
+    try_write_report,
+)
 
 
 def run(args) -> int:
@@ -18,7 +26,7 @@ def run(args) -> int:
     check_report_path(args)
     print_hw_answer(answers)  # after every refusal of bad input: a refusal stays one line
     with open_environment(args) as env:
-        diagnosis = run_diagnosis(env, graph, answers=answers, emit=lambda line: print(line, file=sys.stderr))
+        diagnosis = run_diagnosis(env, graph, answers=answers, emit=transcript(args))
     report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="diagnose",
                           keep_uid=args.keep_uid)
     report_error = try_write_report(report, args) if args.report else None

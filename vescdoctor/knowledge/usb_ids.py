@@ -30,6 +30,7 @@ DEBUG_PROBES: dict[tuple[int, int], DebugProbeId] = {
         DebugProbeId(0x0483, 0x374E, "stlink-v3", "STLINK-V3"),
         DebugProbeId(0x0483, 0x374F, "stlink-v3", "STLINK-V3"),
         DebugProbeId(0x0483, 0x3753, "stlink-v3", "STLINK-V3"),
+        # 3754/3755/3757 (V3 without MSD, V3PWR, V3/V4): pyocd 0.46.0 pyocd/probe/stlink/usb.py USB_PID_EP_MAP
         DebugProbeId(0x0483, 0x3754, "stlink-v3", "STLINK-V3"),
         DebugProbeId(0x0483, 0x3755, "stlink-v3", "STLINK-V3"),
         DebugProbeId(0x0483, 0x3757, "stlink-v3", "STLINK-V3 / V4"),
