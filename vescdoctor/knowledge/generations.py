@@ -2,9 +2,11 @@
 
 One STM32F405 (12 sectors, knowledge.flash) but four ways of using it (docs/knowledge.md, "Flash map per
 generation", cites every line):
-- 3.x (up to 4.02; bldc release_5_03 flash_helper.c:35-43 kept from 3.x): app in 0, 3-6 (APP_MAX_SIZE 3x128K-8),
-  config 1-2, update buffer 8-10, bootloader 11; sector 7 unused.
-- 5.x (5.00-5.03): the same, and QML data in sector 7 (release_5_03 flash_helper.c:41 QMLUI_BASE 7; bldc dfe17ac3).
+- 3.x (up to 4.02): app in 0, 3-6 (APP_MAX_SIZE 3x128K-8 from 3.55, ../shared/reference/vesc-stm32.md; smaller
+  images before), config 1-2, update buffer 8-10, bootloader 11; sector 7 unused.
+- 5.x (5.00-5.03): the same (release_5_03 flash_helper.c:35-40), and from 5.03 QML data in sector 7
+  (release_5_03 flash_helper.c:41 QMLUI_BASE 7; dynamic QML writes came with bldc dfe17ac3, 2021-05-01, after the
+  5.02 release commit 3f670137).
 - 6.00-6.05: the app grows into sector 7 (release_6_00 flash_helper.c:44, bldc f6baa653); QML in 9, LispBM code in
   10 (release_6_00 flash_helper.c:45-46); 6.02-6.05 keep package storage (NVM) in sector 8.
 - 6.06+ (6.06, 7.00): as 6.00, plus the LispBM image (constant heap) in sector 8 (release_6_06 flash_helper.c:49
@@ -49,7 +51,7 @@ GENERATIONS: tuple[Generation, ...] = (
     Generation("3.x", (3, 0), (0, 3, 4, 5, 6), _BASE + ("free", "buffer", "buffer", "buffer", "bootloader"), None,
                {}),
     Generation("5.x", (5, 0), (0, 3, 4, 5, 6), _BASE + ("qml", "buffer", "buffer", "buffer", "bootloader"), None,
-               {7: "QML UI data"}),
+               {7: "QML UI data (5.03)"}),
     Generation("6.00-6.05", (6, 0), (0, 3, 4, 5, 6, 7),
                _BASE + ("app", "buffer", "qml", "lispbm", "bootloader"), 8,
                {8: "package storage (6.02-6.05), the update buffer's first sector", 9: "QML UI data",
