@@ -77,6 +77,7 @@ def run(args) -> int:
     from ..images import load_image
     from ..report.model import build_report, to_json
     from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
+    from .fix_usb import choose_via, interrupted_notice, run_usb_fix
 
     quiet_pyocd(args)
     check_report_path(args)
@@ -95,8 +96,12 @@ def run(args) -> int:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=log)
         report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix",
                               keep_uid=args.keep_uid)
-        if diagnosis.verdict in INCONCLUSIVE:
+        if choose_via(args.via, diagnosis.result.facts or {}) == "usb":
+            exit_code, plan, outcome, refusal = run_usb_fix(args, diagnosis, env, bootloader, firmware, backup_dir)
+        elif diagnosis.verdict in INCONCLUSIVE:
             print_verdict(report, out=sys.stderr)
+            for line in interrupted_notice(backup_dir):
+                print(line, file=sys.stderr)
             exit_code = 3
         elif diagnosis.verdict != "healthy" and diagnosis.verdict not in load_plans().verdicts:
             # A cable, a permission, BOOT0: the rider fixes it, not a flash write. Not bad input: a problem found.

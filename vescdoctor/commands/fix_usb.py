@@ -1,0 +1,72 @@
+"""`vescdoctor fix` over USB (--via usb, or no probe and the firmware answers): the face of vescdoctor.usbrepair.
+
+commands/fix.py calls choose_via() after the diagnosis and, for "usb", run_usb_fix(); the report and the result
+lines are then printed by fix.py as for the SWD path.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import Declined, InputError
+
+
+def choose_via(asked: str | None, facts: dict) -> str:
+    """usb | swd: what the user asked; else USB when no debug probe is there and the firmware answers."""
+    if asked:
+        return asked
+    return "usb" if not facts.get("swd.probe_found") and facts.get("vesc.answered") else "swd"
+
+
+def run_usb_fix(args: Any, diagnosis: Any, env: Any, bootloader: Any, firmware: Any,
+                backup_dir: Path) -> tuple[int, Any, Any, Exception | None]:
+    """(exit code, plan, outcome, refusal) of a fix over USB."""
+    from ..fixes.backup import check_backup_dir
+    from ..usbrepair import journal
+    from ..usbrepair.execute import execute_usb_plan
+    from ..usbrepair.plan import make_usb_plan
+    from .fix import StderrProgress, confirm
+
+    facts = diagnosis.result.facts or {}
+    plan = None
+    try:
+        if not facts.get("vesc.answered"):
+            raise InputError("--via usb needs a VESC whose firmware answers on USB, and this one does not; "
+                             "a repair without firmware goes through SWD (--via swd, a debug probe)")
+        plan = make_usb_plan(diagnosis.verdict, facts, bootloader=bootloader, firmware=firmware)
+        earlier = journal.pending(backup_dir, plan.board_uid)
+        if earlier is not None:
+            print(f"vescdoctor: {journal.describe(earlier)}; this run starts over with the bootloader",
+                  file=sys.stderr)
+        print(f"\nVerdict: {diagnosis.verdict} (repair over USB)", file=sys.stderr)
+        if args.dry_run:
+            out = sys.stderr if args.json else sys.stdout
+            for line in plan.describe():
+                print(line, file=out)
+            print("Dry run: nothing was changed.", file=out)
+            return 0, plan, None, None
+        check_backup_dir(backup_dir)
+        if not args.yes:
+            if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                raise InputError("the fix writes flash over USB: pass --yes (or run on a terminal to confirm); "
+                                 "nothing was changed")
+            if not confirm(plan, backup_dir):
+                raise Declined("not confirmed; nothing was changed")
+        else:
+            for line in plan.describe():
+                print(line, file=sys.stderr)
+        outcome = execute_usb_plan(plan, env, on_event=StderrProgress(), backup_dir=backup_dir)
+        return (0 if outcome.ok else 1), plan, outcome, None
+    except (InputError, Declined) as exc:
+        return exc.exit_code, plan, None, exc
+
+
+def interrupted_notice(backup_dir: Path) -> list[str]:
+    """When no firmware answers: the lines that say a repair over USB was cut off and only SWD can go on."""
+    from ..usbrepair import journal
+
+    doc = journal.pending(backup_dir)
+    if doc is None or doc.get("step") != "bootloader-copy":
+        return []
+    return [f"vescdoctor: {journal.describe(doc)}", *("  " + s for s in journal.swd_only_steps(doc))]
