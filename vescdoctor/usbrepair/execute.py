@@ -6,6 +6,7 @@ run with ok=False and a one-line message that says what the board holds now and 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -39,8 +40,10 @@ def save_config(link: VescLink, plan: UsbPlan, backup_dir: Path) -> dict:
     doc = {"format": "vescdoctor-usb-config", "version": 1, "fw_version": plan.fw_version_before,
            "hw": plan.board_hw, "board_uid": plan.board_uid, "note": "serialised by the firmware; only the same "
            "firmware version reads it back (COMM_SET_MCCONF / COMM_SET_APPCONF)", **confs}
-    path.write_text(json.dumps(doc, indent=1))
-    return {"file": str(path), "kind": "config-usb", "fw_version": plan.fw_version_before}
+    text = json.dumps(doc, indent=1).encode()
+    path.write_bytes(text)
+    return {"file": str(path), "sha256": hashlib.sha256(text).hexdigest(), "size": len(text), "kind": "config-usb",
+            "fw_version": plan.fw_version_before}
 
 
 def wait_for_firmware(env: Any, seconds: float = COME_BACK_SECONDS) -> Any:
