@@ -28,6 +28,7 @@ BUILTIN_STATE = {
     "wrong-hw-firmware": ("vesc", "blue-only"), "unknown-firmware": ("other-app", "blue-only"),
     "charge-only-cable": ("vesc", "green"), "no-permission": ("vesc", "green"), "port-busy": ("vesc", "green"),
     "dfu-mode": ("dfu", "blue-only"),
+    "usb-no-bootloader": ("vesc", "green"), "usb-broken-bootloader": ("vesc", "green"),
 }
 
 

@@ -18,8 +18,8 @@ from .transfer import UpdateBuffer, UsbRepairError, update_buffer
 CONFIG_LOSS = ("an update over USB wipes the motor and app configuration: the bootloader erases sectors 1-2 with "
                "the application (bldc-bootloader main.c); vescdoctor saves what the firmware gives "
                "(COMM_GET_MCCONF / COMM_GET_APPCONF) first, for the same firmware version only")
-# Verdicts a USB repair can act on while the firmware answers (rules/plans.yaml's usb section lists them too).
-USB_VERDICTS = ("healthy", "bootloader-missing", "bootloader-too-old", "no-probe")
+# The steps rules/plans.yaml's `usb:` section may name, in the order they run.
+USB_STEPS = ("save-config", "usb-write-bootloader", "usb-update-firmware", "reprobe")
 
 
 @dataclass
@@ -89,6 +89,11 @@ def _check_firmware(image: LoadedImage, hw: str | None) -> Any:
 def make_usb_plan(verdict: str, facts: dict, *, bootloader: LoadedImage | None,
                   firmware: LoadedImage | None) -> UsbPlan:
     """The plan; InputError (one line) for every refusal, before anything is sent."""
+    from ..fixes.plans_file import load_plans
+
+    if verdict not in load_plans().usb:
+        raise InputError(f"no repair over USB for the verdict '{verdict}': follow the next steps of the diagnosis, "
+                         "or repair through SWD (--via swd)")
     hw = facts.get("vesc.hw_name")
     plan = UsbPlan(verdict, [], fw_version_before=facts.get("vesc.fw_version"), board_hw=hw,
                    board_uid=facts.get("vesc.uuid"))
