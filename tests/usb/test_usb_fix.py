@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from board_support import fix, flash, make
+from testdata import FIRMWARE_DIR, needs_firmware
 from vescdoctor.environment import sim_environment
 from vescdoctor.sim import imagegen
 from vescdoctor.usbrepair.execute import wait_for_firmware
@@ -112,3 +113,15 @@ def test_via_usb_without_a_bootloader_image_is_refused_before_anything_is_sent(t
     assert fix(board, tmp_path, "--yes") == 2
     assert "--bootloader FILE" in capsys.readouterr().err
     assert flash(board) == before
+
+
+@needs_firmware
+def test_real_images_bootloader_and_firmware_over_usb(tmp_path, capsys):
+    board = make(tmp_path, "usb-no-bootloader")
+    bl, fw = FIRMWARE_DIR / "bootloader_hw4x_2022-12.bin", FIRMWARE_DIR / "fw_410_2022-01.bin"
+    assert fix(board, tmp_path, "--yes", "--bootloader", str(bl), "--firmware", str(fw)) == 0, \
+        capsys.readouterr().err
+    after = flash(board)
+    assert after[S11:S11 + bl.stat().st_size] == bl.read_bytes()
+    assert after[0xC000:0x50000] == fw.read_bytes()[0xC000:0x50000]  # the bootloader copied the release
+    assert _version(board) == "5.03"
