@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from board_support import flash, make
 from vescdoctor.environment import sim_environment
 from vescdoctor.knowledge.checksums import crc16_xmodem
 from vescdoctor.protocol.commands import Command
@@ -16,6 +15,8 @@ from vescdoctor.sim import imagegen
 from vescdoctor.usbrepair import transfer
 from vescdoctor.usbrepair.execute import wait_for_firmware
 from vescdoctor.usbrepair.link import UsbSilent, VescLink
+
+from board_support import flash, make
 
 S11 = 0xE0000
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from board_support import fix, flash, make
-from testdata import FIRMWARE_DIR, needs_firmware
 from vescdoctor.environment import sim_environment
 from vescdoctor.sim import imagegen
 from vescdoctor.usbrepair.execute import wait_for_firmware
+
+from board_support import fix, flash, make
+from testdata import FIRMWARE_DIR, needs_firmware
 
 pytestmark = pytest.mark.slow
 S11 = 0xE0000

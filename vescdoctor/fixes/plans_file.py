@@ -10,6 +10,8 @@ from ..yamlfile import Located, load_file, where
 
 PLANS_FILE = "plans.yaml"
 TOP_KEYS = ("plans", "version", "order", "verdicts", "findings", "usb")
+# The steps of a repair over USB (vescdoctor/usbrepair), in the order they run.
+USB_STEPS = ("save-config", "usb-write-bootloader", "usb-update-firmware", "reprobe")
 
 
 @dataclass(frozen=True)
@@ -118,9 +120,7 @@ def load_plans(path: str | Path | None = None) -> PlanBook:
 
 
 def _usb_plans(data: Located, name: str) -> dict[str, VerdictPlan]:
-    """The `usb:` section: verdict -> {why, steps} with the steps of usbrepair.plan.USB_STEPS."""
-    from ..usbrepair.plan import USB_STEPS
-
+    """The `usb:` section: verdict -> {why, steps} with the steps of USB_STEPS."""
     usb = data.get("usb") or Located()
     if not isinstance(usb, dict):
         raise InputError("usb: a mapping of verdict code -> plan expected", where(name, data, "usb"))

@@ -117,6 +117,7 @@ class _Run:
 
     def _firmware(self, link: VescLink) -> None:
         plan = self.plan
+        assert plan.firmware is not None and plan.buffer is not None  # a plan with the step has both
         self._begin("usb-update-firmware")
         self.emit(FixEvent("phase", "program", None, "Writing the update into the buffer", writing=True))
         transfer.upload_firmware(link, plan.firmware, plan.buffer, self.progress("program", "firmware"))

@@ -10,23 +10,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
+from ..fixes.plan import PlanStep, image_record
 from ..images import LoadedImage, identify
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, SECTORS
-from ..fixes.plan import PlanStep, image_record
 from .transfer import UpdateBuffer, UsbRepairError, update_buffer
 
 CONFIG_LOSS = ("an update over USB wipes the motor and app configuration: the bootloader erases sectors 1-2 with "
                "the application (bldc-bootloader main.c); vescdoctor saves what the firmware gives "
                "(COMM_GET_MCCONF / COMM_GET_APPCONF) first, for the same firmware version only")
-# The steps rules/plans.yaml's `usb:` section may name, in the order they run.
-USB_STEPS = ("save-config", "usb-write-bootloader", "usb-update-firmware", "reprobe")
 
 
 @dataclass
 class UsbPlan:
     verdict: str
     steps: list[PlanStep]
-    bootloader: bytes | None = None
+    bootloader: bytes = b""  # always: an update over USB jumps into it
     firmware: bytes | None = None
     buffer: UpdateBuffer | None = None
     fw_version_before: str | None = None
@@ -89,7 +87,7 @@ def _check_firmware(image: LoadedImage, hw: str | None) -> Any:
 def make_usb_plan(verdict: str, facts: dict, *, bootloader: LoadedImage | None,
                   firmware: LoadedImage | None) -> UsbPlan:
     """The plan; InputError (one line) for every refusal, before anything is sent."""
-    from ..fixes.plans_file import load_plans
+    from ..fixes.plans_file import load_plans  # its USB_STEPS are the steps made here
 
     if verdict not in load_plans().usb:
         raise InputError(f"no repair over USB for the verdict '{verdict}': follow the next steps of the diagnosis, "
