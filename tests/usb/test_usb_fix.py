@@ -75,7 +75,7 @@ def test_cable_pulled_mid_upload_exit_1_then_the_next_run_finishes(tmp_path, usb
     args = ("--yes", "--bootloader", str(usb_images["bl"]))
     assert fix(board, tmp_path, *args) == 1
     err = capsys.readouterr().err
-    assert "fix did not complete" in err and "run the same vescdoctor fix again" in err
+    assert "fix did not complete" in err and "plug the cable back in and run `vescdoctor fix" in err
     torn = flash(board)[S11:S11 + 0x2000]
     assert torn != usb_images["bl"].read_bytes()[:0x2000]
     assert list((tmp_path / "backups").glob("usb-repair-*.json"))

@@ -26,7 +26,8 @@ def run_usb_fix(args: Any, diagnosis: Any, env: Any, bootloader: Any, firmware: 
     from ..usbrepair import journal
     from ..usbrepair.execute import execute_usb_plan
     from ..usbrepair.plan import make_usb_plan
-    from .fix import StderrProgress, confirm
+    from .common import progress
+    from .fix import confirm
 
     facts = diagnosis.result.facts or {}
     plan = None
@@ -56,7 +57,11 @@ def run_usb_fix(args: Any, diagnosis: Any, env: Any, bootloader: Any, firmware: 
         else:
             for line in plan.describe():
                 print(line, file=sys.stderr)
-        outcome = execute_usb_plan(plan, env, on_event=StderrProgress(), backup_dir=backup_dir)
+        shown = progress(args)
+        try:
+            outcome = execute_usb_plan(plan, env, on_event=shown, backup_dir=backup_dir)
+        finally:
+            shown.close()
         return (0 if outcome.ok else 1), plan, outcome, None
     except (InputError, Declined) as exc:
         return exc.exit_code, plan, None, exc

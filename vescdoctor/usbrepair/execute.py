@@ -154,8 +154,8 @@ class _Run:
                     "(connect an ST-Link and run vescdoctor fix --via swd)")
         if step in ("usb-write-bootloader", "usb-update-firmware"):
             return (f"{why}; the firmware still runs, but sector 11 may hold a torn bootloader: do not update "
-                    "from VESC Tool now; plug the cable back in and run the same vescdoctor fix again, it starts "
-                    "over with the bootloader")
+                    "from VESC Tool now; plug the cable back in and run `vescdoctor fix` again (the same images): "
+                    "it starts over with the bootloader")
         return why
 
 
