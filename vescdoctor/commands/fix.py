@@ -32,6 +32,8 @@ def confirm(plan, backup_dir: Path, *, stdin=None, out=None) -> bool:
 
 
 def run(args) -> int:
+    from ..catalog.fetch import SourceUnavailable
+    from ..catalog.resolve import ask_before_download, describe_taken, name_releases, resolve_images
     from ..diagnosis import INCONCLUSIVE, parse_answers, run_diagnosis
     from ..fixes.backup import check_backup_dir, default_backup_dir
     from ..fixes.execute import execute_plan
@@ -76,9 +78,17 @@ def run(args) -> int:
             exit_code = 1
         else:
             try:
+                board_hw = answers.get("hw") if answers.get("hw") != "unsure" else None
+                # images not given: the catalog's for the board's HW (asks before a download; docs/catalog.md)
+                bootloader, firmware, taken = resolve_images(
+                    diagnosis, bootloader=bootloader, firmware=firmware, board_hw=board_hw,
+                    version=args.firmware_version, backup_dir=backup_dir, mirror=args.mirror, offline=args.offline,
+                    ask=ask_before_download(args.yes))
                 plan = make_plan(diagnosis, bootloader=bootloader, firmware=firmware, keep_config=args.keep_config,
-                                 board_hw=answers.get("hw") if answers.get("hw") != "unsure" else None,
-                                 backup_dir=backup_dir)
+                                 board_hw=board_hw, backup_dir=backup_dir)
+                name_releases(plan.images, taken)
+                for line in describe_taken(taken):
+                    print(line, file=sys.stderr)
                 text_out = sys.stderr if args.json else sys.stdout
                 print(f"\nVerdict: {diagnosis.verdict}", file=sys.stderr)
                 if args.dry_run or not plan.steps:
@@ -111,7 +121,7 @@ def run(args) -> int:
                     if chip_before is not None:
                         print(f"bench: a real STM32F405 would have spent {bench_chip_seconds(env) - chip_before:.2f} s "
                               "erasing and programming (datasheet typical times)", file=sys.stderr)
-            except (InputError, Declined) as exc:
+            except (InputError, Declined, SourceUnavailable) as exc:
                 # Refused after the diagnosis (wrong-HW file, HW unknown, no consent): nothing was written, and a
                 # script still gets the diagnosis (--json, --report) beside the one-line reason.
                 refusal, exit_code = exc, exc.exit_code

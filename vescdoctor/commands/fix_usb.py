@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..catalog.fetch import SourceUnavailable
 from ..errors import Declined, InputError
 
 
@@ -35,7 +36,16 @@ def run_usb_fix(args: Any, diagnosis: Any, env: Any, bootloader: Any, firmware: 
         if not facts.get("vesc.answered"):
             raise InputError("--via usb needs a VESC whose firmware answers on USB, and this one does not; "
                              "a repair without firmware goes through SWD (--via swd, a debug probe)")
+        taken: list = []
+        if bootloader is None and facts.get("vesc.hw_name"):
+            bootloader, taken = catalog_bootloader(args, str(facts["vesc.hw_name"]))
         plan = make_usb_plan(diagnosis.verdict, facts, bootloader=bootloader, firmware=firmware)
+        if taken:
+            from ..catalog.resolve import describe_taken, name_releases
+
+            name_releases(plan.images, taken)
+            for line in describe_taken(taken):
+                print(line, file=sys.stderr)
         earlier = journal.pending(backup_dir, plan.board_uid)
         if earlier is not None:
             print(f"vescdoctor: {journal.describe(earlier)}; this run starts over with the bootloader",
@@ -63,8 +73,33 @@ def run_usb_fix(args: Any, diagnosis: Any, env: Any, bootloader: Any, firmware: 
         finally:
             shown.close()
         return (0 if outcome.ok else 1), plan, outcome, None
-    except (InputError, Declined) as exc:
+    except (InputError, Declined, SourceUnavailable) as exc:
         return exc.exit_code, plan, None, exc
+
+
+def catalog_bootloader(args: Any, hw: str) -> tuple[Any, list]:
+    """The catalog's bootloader for the HW the running firmware names (docs/catalog.md), asked before a download;
+    (None, []) when the catalog has none for it (the plan then asks for --bootloader)."""
+    from ..catalog.fetch import get, offline_default
+    from ..catalog.releases import bootloader_for
+    from ..catalog.resolve import CatalogImage, ask_before_download
+    from ..images import load_image
+
+    try:
+        release = bootloader_for(hw)
+    except (InputError, LookupError, ValueError):
+        return None, []
+    if release is None:
+        return None, []
+    offline = bool(getattr(args, "offline", False)) or offline_default()
+    try:
+        fetched = get(release, mirror=getattr(args, "mirror", None), offline=offline,
+                      ask=ask_before_download(args.yes))
+    except SourceUnavailable:
+        if offline:  # the plan's own line names --bootloader
+            return None, []
+        raise
+    return load_image(fetched.path), [CatalogImage("bootloader", fetched)]
 
 
 def interrupted_notice(backup_dir: Path) -> list[str]:

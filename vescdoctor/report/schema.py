@@ -128,7 +128,13 @@ SCHEMA: dict[str, Any] = {
                                   "hw": {"type": ["string", "null"], "maxLength": NAME_MAX},
                                   "version": {"type": ["string", "null"], "maxLength": CODE_MAX},
                                   "name": {"type": ["string", "null"], "maxLength": NAME_MAX,
-                                           "description": "a known bootloader's name"}})},
+                                           "description": "a known bootloader's name"},
+                                  "release": {"type": ["string", "null"], "maxLength": LINE_MAX,
+                                              "description": "the official release the file is (catalog, by "
+                                                             "sha256)"},
+                                  "source": {"type": ["string", "null"], "maxLength": PATH_MAX,
+                                             "description": "where a fix took the catalog's image from (URL, "
+                                                            "mirror, cache)"}})},
         "after": {"type": ["object", "null"],
                   "description": "the fresh look after the repair (fix, tui): its verdict code, findings and (when it "
                                  "read the flash) flash map; absent or null when no repair ran or it stopped before "
