@@ -99,8 +99,8 @@ def make_usb_plan(verdict: str, facts: dict, *, bootloader: LoadedImage | None,
         what = "an update over USB jumps into it, so it goes first" if firmware is not None else \
             "sector 11 cannot be read over USB, so vescdoctor installs a known one"
         raise InputError(f"this repair over USB needs a bootloader image ({what}): pass --bootloader FILE "
-                         f"(the one for HW {hw or 'your hardware'}, e.g. VESC Tool's res/bootloaders), or let vescdoctor take the "
-                         "catalog's (it was not at hand: see `vescdoctor firmware get --bootloader`)")
+                         f"(the one for HW {hw or 'your hardware'}, e.g. VESC Tool's res/bootloaders); the "
+                         "catalog's was not at hand (`vescdoctor firmware get --bootloader` fetches it)")
     info = _check_bootloader(bootloader, hw)
     if info.compression is False and firmware is not None:
         plan.warnings.append("the bootloader has no compression support: firmware over 393208 bytes (6.x) will "
