@@ -30,6 +30,7 @@ BUILTIN_STATE = {
     "dfu-mode": ("dfu", "blue-only"),
     "healthy-fw606-lispbm": ("vesc", "green"), "fw606-packages-wiped-bootloader": ("vesc", "green"),
     "wrong-chip": ("not-runnable", "blue-only"),
+    "usb-no-bootloader": ("vesc", "green"), "usb-broken-bootloader": ("vesc", "green"),
 }
 
 

@@ -33,7 +33,8 @@ CHOICES = {
     "run_cause": ("config", "lisp", "code"),
 }
 PROBE_FIRMWARE_RE = re.compile(r"^V[1-3]J\d{1,3}([SMBP]\d{1,3}){0,3}$")  # ST-Link: V2J45S7, V2J40M27, V3J13M4
-FAULT_KEYS = ("probe_unplug_after_bytes", "power_loss_after_erases", "stuck_bits", "swd_error_rate")
+FAULT_KEYS = ("probe_unplug_after_bytes", "power_loss_after_erases", "stuck_bits", "swd_error_rate",
+              "usb_unplug_after_bytes")
 
 
 @dataclass
@@ -243,7 +244,7 @@ def _parse_faults(data: Any, name: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         at = where(name, data, key)
-        if key in ("probe_unplug_after_bytes", "power_loss_after_erases"):
+        if key in ("probe_unplug_after_bytes", "power_loss_after_erases", "usb_unplug_after_bytes"):
             out[key] = _int(value, f"faults.{key}", at, 0, 1 << 32)
         elif key == "swd_error_rate":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
