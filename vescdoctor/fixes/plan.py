@@ -16,6 +16,7 @@ from ..images import LoadedImage, identify
 from ..knowledge.flash import (APP_MAX_SIZE_6, BOOTLOADER_BASE, FLASH_BASE, SECTORS, sectors_touched)
 from .actions import STEP_NEEDS
 from .backup import HW_SOURCE_WORDS, hw_from_backups
+from .plan_safety import steps_problem
 from .plans_file import PlanBook, load_plans
 from .registry import FIXES
 
@@ -328,6 +329,9 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
 
     order = {name: i for i, name in enumerate(book.order)}
     steps.sort(key=lambda s: order[s])
+    unsafe = steps_problem(steps)
+    if unsafe:  # the plans file is proven at load; this guards a book built in code, and the steps added above
+        raise InputError(f"refused: unsafe fix plan for {verdict}: {unsafe}")
     plan_steps = []
     for name in steps:
         spec = FIXES[name]
