@@ -175,7 +175,8 @@ def _check_firmware(image: LoadedImage, strong: BoardHw | None, hint: BoardHw | 
     if info.kind != "firmware":
         reason = info.problems[0] if info.problems else "no VESC firmware identity"
         raise InputError(f"refused: not a VESC firmware image: {reason}", where)
-    fatal = [p for p in info.problems if p.startswith(("vector table invalid", "the .bin does not start"))]
+    fatal = [p for p in info.problems if p.startswith(("vector table invalid", "the .bin does not start",
+                                                       "incomplete:"))]
     if fatal:
         raise InputError(f"refused: {fatal[0]}", where)
     if info.hw is None:
