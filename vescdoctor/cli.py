@@ -25,6 +25,8 @@ def _add_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the report as one JSON document on stdout")
     p.add_argument("--keep-uid", action="store_true",
                    help="keep the board's full unique ID in the report (shortened otherwise, for sharing)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --report file (never an input, a backup or a board's flash.bin)")
 
 
 def _debug_parent() -> argparse.ArgumentParser:
@@ -113,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--format", choices=("markdown", "html"), default="markdown")
     p.add_argument("--output", "-o", metavar="OUT", help="write to OUT instead of stdout")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing OUT (never the report itself, a backup or a board's flash.bin)")
 
     p = _command(sub, "replay", help="walk the current graph again with the facts recorded in a report")
     p.add_argument("file", metavar="FILE")

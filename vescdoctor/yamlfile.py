@@ -63,21 +63,9 @@ def load_text(text: str, name: str) -> Any:
 
 def load_file(path: str | Path) -> Any:
     """Read and parse a YAML file; unreadable, too large, binary or malformed files raise InputError."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a YAML file", str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", str(path)) from None
-    if len(raw) > MAX_YAML_BYTES:
-        raise InputError(f"too large ({len(raw)} bytes, at most {MAX_YAML_BYTES})", str(path))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
+    from .safeio import read_text_bounded
+
+    text = read_text_bounded(path, MAX_YAML_BYTES, "a YAML file")
     return load_text(text, str(path))
 
 

@@ -3,6 +3,7 @@ text. Each command module stays about its own command."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from ..errors import VescDoctorError
 
@@ -19,9 +20,13 @@ def quiet_pyocd(args) -> None:
 def check_report_path(args) -> None:
     """--report FILE that cannot be written is refused (InputError, exit 2) before the board is touched."""
     if getattr(args, "report", None):
+        from ..fileguard import note_input
         from ..report.files import check_writable
 
-        check_writable(args.report)
+        for given in (getattr(args, "firmware", None), getattr(args, "bootloader", None)):
+            if given:  # read later; never the report's place
+                note_input(Path(given))
+        check_writable(args.report, force=getattr(args, "force", False))
 
 
 def try_write_report(report: dict, args) -> str | None:
@@ -30,7 +35,7 @@ def try_write_report(report: dict, args) -> str | None:
     from ..report.model import write_report
 
     try:
-        path = write_report(report, args.report, keep_uid=args.keep_uid)
+        path = write_report(report, args.report, keep_uid=args.keep_uid, force=getattr(args, "force", False))
     except (VescDoctorError, OSError, ValueError) as exc:
         return f"vescdoctor: the report could not be written: {exc}"
     print(f"report written to {path}", file=sys.stderr)

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from .. import __version__
 from ..errors import InputError, VescDoctorError
+from ..fileguard import note_backup
 from ..knowledge.flash import FLASH_BASE, FLASH_SIZE, SECTORS
 
 SIDECAR_FORMAT = "vescdoctor-backup"
@@ -152,6 +153,8 @@ def save_backup(flash: bytes, path: Path, meta: dict[str, Any]) -> dict[str, Any
         raise InputError("a backup with this name exists already; backups are never overwritten", str(path))
     except OSError as exc:
         raise FixError(f"cannot write the backup {path}: {exc.strerror or exc}") from None
+    note_backup(path)
+    note_backup(sidecar)
     return {"file": str(path), "sha256": sha, "size": len(flash), "sidecar": str(sidecar)}
 
 
@@ -234,11 +237,10 @@ def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str,
 def load_backup(path) -> tuple[bytes, dict[str, Any]]:
     """A backup and its sidecar, both checked: 1 MiB, a vescdoctor sidecar beside it with the board UID, and the
     sha256 the sidecar records. Without a valid sidecar nothing says the file is a backup, or of which board."""
+    from ..safeio import read_bounded
+
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the backup: {exc.strerror or exc}", str(path)) from None
+    data = read_bounded(path, FLASH_SIZE, "a whole-flash backup (1 MiB .bin)")
     if len(data) != FLASH_SIZE:
         raise InputError(f"not a vescdoctor backup: {len(data)} bytes, a whole-flash backup has {FLASH_SIZE}",
                          str(path))
@@ -250,8 +252,10 @@ def load_backup(path) -> tuple[bytes, dict[str, Any]]:
     if not sidecar.is_file():
         raise refuse("there is none")
     try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = json.loads(read_bounded(sidecar, 1024 * 1024, "a backup sidecar (JSON)"))
+    except InputError as exc:
+        raise refuse(exc.message) from None
+    except ValueError:
         raise refuse("not readable JSON") from None
     if not isinstance(meta, dict) or meta.get("format") != SIDECAR_FORMAT:
         raise refuse("not a vescdoctor backup sidecar")

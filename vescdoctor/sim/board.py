@@ -230,10 +230,9 @@ class Board:
             raise InputError("not a board directory (expected a directory with board.yaml and flash.bin)", str(path))
         yaml_path, flash_path = path / BOARD_FILE, path / FLASH_FILE
         config = parse_config(load_file(yaml_path), str(yaml_path))
-        try:
-            flash = bytearray(flash_path.read_bytes())
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror}", str(flash_path)) from None
+        from ..safeio import read_bounded  # a regular file, capped: flash.bin linked to /dev/zero is refused
+
+        flash = bytearray(read_bounded(flash_path, FLASH_SIZE, "the board's 1 MiB flash image"))
         if len(flash) != FLASH_SIZE:
             raise InputError(f"is {len(flash)} bytes, expected exactly {FLASH_SIZE} (1 MiB)", str(flash_path))
         return cls(path, config, flash)
