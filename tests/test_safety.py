@@ -144,3 +144,119 @@ def test_a_fix_report_never_lands_on_the_backup_it_made(tmp_path, capsys, images
     assert main(["diagnose", "--sim", str(board), "--report", str(chosen), "--force"]) == 2
     assert "never overwritten" in capsys.readouterr().err
     assert chosen.read_bytes() == data
+
+
+# -- 13. one command per board ---------------------------------------------------------------------------------------
+def _hold(board: Path, pid: int, command: str = "fix") -> Path:
+    import socket
+
+    lock = board / ".vescdoctor.lock"
+    lock.write_text(json.dumps({"pid": pid, "host": socket.gethostname(), "command": command,
+                                "started": "2026-12-04 12:00:00", "token": "other"}))
+    return lock
+
+
+@pytest.mark.parametrize("argv", [["diagnose"], ["fix", "--firmware", "FW", "--yes", *HW410], ["backup", "OUT"],
+                                  ["restore", "BK", "--yes"]])
+def test_a_second_command_on_a_busy_board_is_refused_before_it_touches_the_chip(tmp_path, capsys, images, argv):
+    from vescdoctor.boardlock import BoardLock, sim_lock_path
+
+    board = make(tmp_path, "app-erased")
+    assert main(["backup", "--sim", str(board), str(tmp_path / "bk.bin")]) == 0
+    before = (board / "flash.bin").read_bytes(), (board / "board.yaml").read_bytes()
+    holder = BoardLock(sim_lock_path(board), "the board", "fix")  # this process, as a running fix would
+    holder.acquire()
+    try:
+        argv = [{"FW": str(images["fw"]), "OUT": str(tmp_path / "out.bin"), "BK": str(tmp_path / "bk.bin")}
+                .get(a, a) for a in argv]
+        capsys.readouterr()
+        assert main([argv[0], "--sim", str(board), *argv[1:]]) == 3
+        err = capsys.readouterr().err
+        assert "is in use by `vescdoctor fix` (pid" in err and "one vescdoctor command per board" in err, err
+        assert "SWD" not in err  # refused before any probe ran
+        assert ((board / "flash.bin").read_bytes(), (board / "board.yaml").read_bytes()) == before
+        assert not (tmp_path / "out.bin").exists() and not list(tmp_path.glob("backups/*"))
+    finally:
+        holder.release()
+    assert not sim_lock_path(board).exists()
+
+
+def test_a_stale_lock_is_taken_over_and_every_exit_releases_it(tmp_path, capsys, images):
+    import subprocess
+    import sys
+
+    board = make(tmp_path, "app-erased")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    _hold(board, int(dead.stdout))  # that process has ended
+    assert main(["diagnose", "--sim", str(board)]) == 1
+    assert not (board / ".vescdoctor.lock").exists()
+    # a refusal after the lock was taken (bad input, exit 2) releases it too
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"\x00" * 64)
+    assert main(["fix", "--sim", str(board), "--firmware", str(bad), "--yes", *HW410]) == 2
+    assert not (board / ".vescdoctor.lock").exists()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _hold(board, live.pid, "restore")
+        assert main(["diagnose", "--sim", str(board)]) == 3
+        assert f"`vescdoctor restore` (pid {live.pid}" in capsys.readouterr().err
+    finally:
+        live.kill()
+        live.wait()
+    assert main(["diagnose", "--sim", str(board)]) == 1  # its process is gone: taken over
+
+
+def test_a_debug_probe_is_locked_by_its_unique_id(tmp_path, monkeypatch):
+    from vescdoctor.boardlock import BoardBusy, board_lock, probe_lock_path
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = probe_lock_path("stlink:066DFF48/3")
+    assert path.name == "probe-stlink_066DFF48_3.lock" and str(tmp_path) in str(path)
+    with board_lock(sim=None, probe="stlink:066DFF48/3", command="fix"):
+        assert path.exists()
+        with pytest.raises(BoardBusy, match="the debug probe stlink:066DFF48/3 is in use by `vescdoctor fix`"):
+            with board_lock(sim=None, probe="stlink:066DFF48/3", command="diagnose"):
+                pass
+    assert not path.exists()
+
+
+def test_two_identical_backups_never_share_a_name(tmp_path):
+    from vescdoctor.fixes.backup import load_backup, save_backup
+
+    path = tmp_path / "vesc-0123abcd-20261204-120000.bin"
+    meta = {"board_uid": "00112233", "verdict": "app-missing"}
+    first = save_backup(b"\x01" * 0x100000, path, dict(meta))
+    second = save_backup(b"\x02" * 0x100000, path, dict(meta))  # the same second, the same board
+    assert first["file"] != second["file"] and second["file"].endswith("-1.bin")
+    assert load_backup(first["file"])[0] == b"\x01" * 0x100000
+    assert load_backup(second["file"])[0] == b"\x02" * 0x100000
+    with pytest.raises(Exception, match="never overwritten"):  # a name the user chose is never moved on
+        save_backup(b"\x03" * 0x100000, tmp_path / "mine.bin", dict(meta)) and \
+            save_backup(b"\x03" * 0x100000, tmp_path / "mine.bin", dict(meta))
+
+
+# -- 11. a partial backup never looks like one -----------------------------------------------------------------------
+@pytest.mark.parametrize("fail_on", [1, 2])
+def test_a_full_disk_during_the_backup_leaves_no_backup_lookalike(tmp_path, capsys, images, monkeypatch, fail_on):
+    import errno
+
+    from vescdoctor.fixes import backup as backup_mod
+
+    real_write = backup_mod._write_new
+    calls = []
+
+    def write_new(path, data):
+        calls.append(path)
+        if len(calls) == fail_on:  # 1: the flash image, 2: its sidecar
+            with open(path, "xb") as f:
+                f.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, data)
+    monkeypatch.setattr(backup_mod, "_write_new", write_new)
+    board = make(tmp_path, "app-erased")
+    before = (board / "flash.bin").read_bytes()
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "no backup was kept" in err, err
+    assert list((tmp_path / "backups").iterdir()) == []  # no .bin, no .json, no temporary file
+    assert (board / "flash.bin").read_bytes() == before  # nothing written without a backup

@@ -15,17 +15,20 @@ from pathlib import Path
 from .errors import InputError
 
 BOARD_FILES = ("flash.bin", "board.yaml")  # sim/board.py's BOARD_FILE and FLASH_FILE
-_inputs: set[tuple[int, int]] = set()
-_created: set[tuple[int, int]] = set()
-_backups: set[tuple[int, int]] = set()
+Identity = tuple[int, int, int, int]
+_inputs: set[Identity] = set()
+_created: set[Identity] = set()
+_backups: set[Identity] = set()
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def _identity(path: Path) -> Identity | None:
+    """The file itself (device, inode), as it was (mtime, size): a link to it is it; a file that took a deleted
+    file's inode, or that changed since, is not."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_dev, st.st_ino
+    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def note_input(path: Path) -> None:

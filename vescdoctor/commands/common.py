@@ -3,6 +3,7 @@ text. Each command module stays about its own command."""
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import VescDoctorError
@@ -42,10 +43,17 @@ def try_write_report(report: dict, args) -> str | None:
     return None
 
 
+@contextmanager
 def open_environment(args):
+    """The board's environment, held by this command alone for the `with` block (boardlock: a second command on the
+    same board is refused before it touches the chip, exit 3)."""
+    from ..boardlock import board_lock
     from ..environment import real_environment, sim_environment
 
-    return sim_environment(args.sim) if args.sim else real_environment(getattr(args, "probe", None))
+    with board_lock(sim=args.sim, probe=getattr(args, "probe", None), command=args.command or "tui"):
+        env = sim_environment(args.sim) if args.sim else real_environment(getattr(args, "probe", None))
+        with env:
+            yield env
 
 
 def print_verdict(report: dict, out=None) -> None:
