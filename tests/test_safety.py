@@ -260,3 +260,70 @@ def test_a_full_disk_during_the_backup_leaves_no_backup_lookalike(tmp_path, caps
     assert "No space left on device" in err and "no backup was kept" in err, err
     assert list((tmp_path / "backups").iterdir()) == []  # no .bin, no .json, no temporary file
     assert (board / "flash.bin").read_bytes() == before  # nothing written without a backup
+
+
+# -- 10. writes retried like reads -----------------------------------------------------------------------------------
+def test_retry_write_redoes_transient_errors_only_and_gives_up_saying_so():
+    from pyocd.core import exceptions
+
+    from vescdoctor.fixes.retry import WRITE_ATTEMPTS, GaveUp, retry_write
+
+    target = type("T", (), {"reset_and_halt": lambda self: None})()
+    calls, notes = [], []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise exceptions.TransferError("AP parity error")
+        return 42
+    assert retry_write(target, "firmware", flaky, notes.append) == 42 and len(notes) == 2
+    with pytest.raises(exceptions.TransferFaultError):  # protection: never retried
+        retry_write(target, "firmware", lambda: (_ for _ in ()).throw(exceptions.TransferFaultError("fault")))
+    calls.clear()
+
+    def broken():
+        calls.append(1)
+        raise exceptions.TransferError("AP parity error")
+    with pytest.raises(GaveUp, match=f"gave up writing the firmware: {WRITE_ATTEMPTS} tries"):
+        retry_write(target, "firmware", broken)
+    assert len(calls) == WRITE_ATTEMPTS
+
+
+def _noisy(tmp_path, scenario, rate, probe="stlink-v2"):
+    board = make(tmp_path, scenario, faults=f"{{swd_error_rate: {rate}}}")
+    yaml = board / "board.yaml"
+    yaml.write_text(yaml.read_text().replace("probe: stlink-v2", f"probe: {probe}"))
+    return board
+
+
+@pytest.mark.slow
+def test_a_fix_over_a_flaky_st_link_finishes(tmp_path, capsys, images):
+    """swd_error_rate 0.001 on the ST-Link: the fix failed at the same step every run."""
+    board = _noisy(tmp_path, "app-erased", 0.001)
+    before = (board / "flash.bin").read_bytes()
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410) == 0, capsys.readouterr().err
+    backup = sorted((tmp_path / "backups").glob("vesc-*.bin"))
+    assert len(backup) == 1 and backup[0].read_bytes() == before
+
+
+@pytest.mark.slow
+def test_a_backup_over_a_flaky_cmsis_dap_completes(tmp_path, capsys):
+    """CMSIS-DAP at 0.0001: 4 retries of a 64 KiB chunk failed the backup."""
+    board = _noisy(tmp_path, "healthy", 0.0001, "cmsis-dap")
+    before = (board / "flash.bin").read_bytes()
+    assert main(["backup", "--sim", str(board), str(tmp_path / "bk.bin")]) == 0, capsys.readouterr().err
+    assert (tmp_path / "bk.bin").read_bytes() == before
+
+
+def test_a_run_that_must_give_up_says_so_and_the_next_finishes(tmp_path, capsys, images):
+    board = _noisy(tmp_path, "app-erased", 0.003)
+    before = (board / "flash.bin").read_bytes()
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410) in (1, 3)
+    err = capsys.readouterr().err
+    assert "gave up writing the firmware" in err and "run `vescdoctor fix` again" in err, err
+    assert (board / "flash.bin").read_bytes() == before or sorted((tmp_path / "backups").glob("*.bin"))
+    yaml = board / "board.yaml"
+    yaml.write_text(yaml.read_text().replace("faults: {swd_error_rate: 0.003}", "faults: {}"))
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410) == 0
+    first = sorted((tmp_path / "backups").glob("vesc-*.bin"))[0]
+    assert first.read_bytes() == before
