@@ -327,3 +327,72 @@ def test_a_run_that_must_give_up_says_so_and_the_next_finishes(tmp_path, capsys,
     assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410) == 0
     first = sorted((tmp_path / "backups").glob("vesc-*.bin"))[0]
     assert first.read_bytes() == before
+
+
+# -- 4. devices, pipes, links to devices: a clear exit 2, at once ------------------------------------------------
+def _cli(*argv: str, timeout: float = 30):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "vescdoctor", *argv], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists() or not hasattr(__import__("os"), "mkfifo"),
+                    reason="needs /dev/zero and FIFOs (POSIX)")
+def test_devices_pipes_and_links_to_them_are_refused_at_once(tmp_path, images):
+    import os
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    for argv in (["rules", "check", "/dev/zero"], ["rules", "check", str(fifo)],
+                 ["restore", "/dev/zero", "--yes"], ["report", "show", str(fifo)]):
+        run = _cli(*argv)
+        assert run.returncode == 2 and "not a regular file" in run.stderr, (argv, run.stderr)
+        assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    for victim in ("board.yaml", "flash.bin"):
+        board = make(tmp_path, "healthy", name=f"b-{victim}")
+        (board / victim).unlink()
+        (board / victim).symlink_to("/dev/zero")
+        run = _cli("diagnose", "--sim", str(board))
+        assert run.returncode == 2 and "not a regular file (a device)" in run.stderr, run.stderr
+        assert str(board / victim) in run.stderr
+
+
+def test_a_rules_directory_file_too_large_is_refused_before_it_is_read(tmp_path, capsys):
+    big = tmp_path / "huge.yaml"
+    with open(big, "wb") as f:
+        f.truncate(5 * 1024 * 1024)  # sparse: the size is seen before a byte is read
+    assert main(["rules", "check", str(big)]) == 2
+    assert "too large" in capsys.readouterr().err
+
+
+# -- 5. every parser bounded: FILE:LINE, not RecursionError or ValueError ----------------------------------------
+@pytest.mark.parametrize("condition,needle", [
+    ("(" * 50000 + "x" + ")" * 50000, "too long"),
+    ("not " * 50000 + "x", "too long"),
+    ("x in " + "[" * 50000, "too long"),
+    ("(" * 40 + "usb.dfu_present" + ")" * 40, "nested more than"),
+    ("usb.dfu_present == " + "9" * 5000, "a number of 5000 digits"),
+    (" and ".join(["usb.dfu_present"] * 5000), "too long"),
+])
+def test_hostile_conditions_give_file_line(tmp_path, capsys, condition, needle):
+    from vescdoctor.graph.loader import builtin_rules_path
+
+    text = (builtin_rules_path() / "triage.yaml").read_text()
+    assert "{if: usb.dfu_present, add: dfu-mode}" in text
+    graph = tmp_path / "triage.yaml"
+    graph.write_text(text.replace("{if: usb.dfu_present, add: dfu-mode}", f"{{if: '{condition}', add: dfu-mode}}"))
+    assert main(["rules", "check", str(graph)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and f"{graph}:48" in err and "internal error" not in err, err[:300]
+
+
+@pytest.mark.parametrize("value,needle", [("9" * 5000, "longer than 30 digits"), ("[" * 50000, "nested too deep")])
+def test_hostile_yaml_numbers_and_nesting_give_file_line(tmp_path, capsys, value, needle):
+    board = make(tmp_path, "healthy")
+    yaml = board / "board.yaml"
+    yaml.write_text(yaml.read_text().replace("bor: 3", f"bor: {value}"))
+    assert main(["diagnose", "--sim", str(board)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and str(yaml) in err and "internal error" not in err, err[:300]

@@ -44,6 +44,18 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Located:
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+MAX_INT_DIGITS = 30  # no count, address or size in a vescdoctor file comes near; Python refuses > 4300 anyway
+
+
+def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    if len(text.replace("_", "").lstrip("+-")) > MAX_INT_DIGITS:
+        raise yaml.constructor.ConstructorError(None, None, f"a number longer than {MAX_INT_DIGITS} digits",
+                                                node.start_mark)
+    return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 MAX_YAML_BYTES = 4 * 1024 * 1024  # no legitimate graph, board or scenario comes near this
 
@@ -59,6 +71,8 @@ def load_text(text: str, name: str) -> Any:
         raise InputError(f"YAML: {problem}", f"{name}{line}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML: {exc}".splitlines()[0], name) from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise InputError("YAML: nested too deep", name) from None
 
 
 def load_file(path: str | Path) -> Any:
