@@ -396,3 +396,35 @@ def test_hostile_yaml_numbers_and_nesting_give_file_line(tmp_path, capsys, value
     assert main(["diagnose", "--sim", str(board)]) == 2
     err = capsys.readouterr().err
     assert needle in err and str(yaml) in err and "internal error" not in err, err[:300]
+
+
+# -- 6. control characters never reach the terminal; hw bounded ------------------------------------------------------
+ESCAPES = r'"\e]0;pwned\a\e[2J"'
+
+
+def test_terminal_escapes_in_a_node_id_are_refused_with_file_line(tmp_path, capsys):
+    from vescdoctor.graph.loader import builtin_rules_path
+
+    text = (builtin_rules_path() / "triage.yaml").read_text()
+    graph = tmp_path / "triage.yaml"
+    graph.write_text(text.replace("{if: usb.dfu_present, add: dfu-mode}", f"{{if: usb.dfu_present, add: {ESCAPES}}}"))
+    assert main(["rules", "check", str(graph)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err and "U+001B" in err and f"{graph}:48" in err, err
+
+
+@pytest.mark.parametrize("hw,needle", [(ESCAPES, "U+001B"), ('"' + "4" * 1_000_000 + '"', "1..39 printable")])
+def test_a_scenarios_hw_is_printable_and_short(tmp_path, capsys, hw, needle):
+    scenario = tmp_path / "evil.yaml"
+    scenario.write_text(f"name: evil\ndescription: x\nboard: {{hw: {hw}}}\n")
+    assert main(["sim", "create", str(scenario), str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and needle in err and len(err) < 400, err[:400]
+
+
+def test_a_message_quoting_a_files_text_is_escaped(capsys):
+    from vescdoctor.errors import InputError
+    from vescdoctor.report.text import escaped
+
+    assert escaped("a\x1b[2Jb\u202ec") == "a\\x1b[2Jb\\u202ec"
+    assert "\x1b" not in escaped(InputError("node '\x1b]0;x\x07' bad", "f.yaml:3"))

@@ -200,7 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(f".commands.{_COMMANDS[args.command]}", __package__)
         return int(module.run(args) or 0)
     except VescDoctorError as exc:
-        print(f"vescdoctor: {exc}", file=sys.stderr)
+        from .report.text import escaped  # a message may quote a file's text: nothing in it acts on the terminal
+
+        print(f"vescdoctor: {escaped(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("vescdoctor: interrupted", file=sys.stderr)

@@ -57,6 +57,23 @@ def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> int:
 
 _LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
+
+def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> str:
+    """Text without control characters (terminal escapes, bidi overrides): every string of a graph, board or
+    scenario may be printed, so one that could act on a terminal is refused where it is (issue 12, item 6)."""
+    from .report.text import UNSAFE_CHARS
+
+    text = loader.construct_scalar(node)
+    bad = UNSAFE_CHARS.search(text)
+    if bad:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"control character U+{ord(bad.group()):04X} in a text (terminal escapes are not allowed)",
+            node.start_mark)
+    return text
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
+
 MAX_YAML_BYTES = 4 * 1024 * 1024  # no legitimate graph, board or scenario comes near this
 
 

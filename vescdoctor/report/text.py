@@ -16,6 +16,7 @@ CODE_SPAN = re.compile(r"`([^`\n]{1,300})`")
 SHOWN_ELSEWHERE = {"flash.sectors"}
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 REPLACEMENT = "\ufffd"
+UNSAFE_CHARS = _UNSAFE  # what no text from a file may carry to a terminal (yamlfile refuses it at load)
 # The error of an action the user stopped (fixes/execute.py writes it): not a failure, nothing was cut halfway.
 STOPPED_BY_USER = "stopped by the user"
 
@@ -33,6 +34,12 @@ def clean(text: Any, *, single_line: bool = False) -> str:
     if single_line:
         s = " ".join(s.splitlines())
     return s
+
+
+def escaped(text: Any) -> str:
+    """`text` with every unsafe character shown as an escape (\\x1b, \\u202e): for one-line messages that quote
+    what a file holds, so the user sees what is wrong and the terminal acts on nothing."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 def clip(text: str, limit: int = 200) -> str:

@@ -104,8 +104,9 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
         elif key == "hw":
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = str(value)  # hw: 410 written without quotes
-            if not isinstance(value, str) or not value.strip():
-                raise InputError(f"key 'hw': value {value!r} is not allowed (expected a HW name such as \"410\")", at)
+            if not isinstance(value, str) or not value.strip() or len(value) > 39 or not value.isprintable():
+                raise InputError(f"key 'hw': value {value[:40] if isinstance(value, str) else value!r} is not allowed (expected a HW name such as "
+                                 "\"410\", 1..39 printable characters)", at)
             config.hw = value
         elif key == "nrst_wired":
             if not isinstance(value, bool):
