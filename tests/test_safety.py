@@ -428,3 +428,33 @@ def test_a_message_quoting_a_files_text_is_escaped(capsys):
 
     assert escaped("a\x1b[2Jb\u202ec") == "a\\x1b[2Jb\\u202ec"
     assert "\x1b" not in escaped(InputError("node '\x1b]0;x\x07' bad", "f.yaml:3"))
+
+
+# -- 7. closed stdin is "no terminal" --------------------------------------------------------------------------------
+@pytest.mark.parametrize("command", ["fix", "restore"])
+def test_closed_stdin_is_no_terminal(tmp_path, images, command):
+    import subprocess
+    import sys
+
+    board = make(tmp_path, "app-erased")
+    assert main(["backup", "--sim", str(board), str(tmp_path / "bk.bin")]) == 0
+    before = (board / "flash.bin").read_bytes()
+    argv = (["fix", "--sim", str(board), "--firmware", str(images["fw"]), *HW410,
+             "--backup-dir", str(tmp_path / "backups")] if command == "fix" else
+            ["restore", "--sim", str(board), str(tmp_path / "bk.bin"), "--backup-dir", str(tmp_path / "backups")])
+    code = "import sys, os; os.close(0); sys.stdin = None; from vescdoctor.cli import main; sys.exit(main(sys.argv[1:]))"
+    run = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2, run.stderr
+    assert "pass --yes" in run.stderr and "internal error" not in run.stderr, run.stderr
+    assert (board / "flash.bin").read_bytes() == before
+
+
+# -- 8. chip_seconds finite ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", ".NaN"])
+def test_board_yaml_refuses_chip_seconds_nan_and_inf(tmp_path, capsys, value):
+    board = make(tmp_path, "healthy")
+    yaml = board / "board.yaml"
+    yaml.write_text(yaml.read_text() + f"chip_seconds: {value}\n")
+    assert main(["diagnose", "--sim", str(board)]) == 2
+    err = capsys.readouterr().err
+    assert "chip_seconds" in err and "finite" in err and str(yaml) in err, err

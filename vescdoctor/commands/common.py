@@ -18,6 +18,17 @@ def quiet_pyocd(args) -> None:
         logging.getLogger("pyocd").setLevel(logging.CRITICAL)
 
 
+def on_a_terminal() -> bool:
+    """Whether a person can be asked here: stdin and stderr are open terminals. A closed stdin (`<&-`: Python
+    makes sys.stdin None) or a closed stream is "no terminal", as a pipe is (issue 12, item 7)."""
+    def tty(stream) -> bool:
+        try:
+            return stream is not None and not stream.closed and stream.isatty()
+        except (AttributeError, ValueError, OSError):
+            return False
+    return tty(sys.stdin) and tty(sys.stderr)
+
+
 def check_report_path(args) -> None:
     """--report FILE that cannot be written is refused (InputError, exit 2) before the board is touched."""
     if getattr(args, "report", None):

@@ -76,7 +76,8 @@ def run(args) -> int:
     from ..graph.check import load_checked_graph
     from ..images import load_image
     from ..report.model import build_report, to_json
-    from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
+    from .common import (check_report_path, on_a_terminal, open_environment, print_verdict, quiet_pyocd,
+                         try_write_report)
 
     quiet_pyocd(args)
     check_report_path(args)
@@ -119,7 +120,7 @@ def run(args) -> int:
                     exit_code = 0
                 else:
                     if plan.destructive and not args.yes:
-                        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                        if not on_a_terminal():
                             raise InputError("the fix erases and writes flash: pass --yes (or run on a terminal to "
                                              "confirm); nothing was changed")
                         if not confirm(plan, backup_dir):

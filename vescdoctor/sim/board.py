@@ -5,6 +5,8 @@ Loading validates every key and value (errors name the key, the value and what i
 """
 from __future__ import annotations
 
+import math
+
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -125,8 +127,9 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
             config.answers = {k: str(v) for k, v in value.items()}
             _check_answers(config.answers, value, name)
         elif key == "chip_seconds":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise InputError(f"key 'chip_seconds': value {value!r} is not allowed (expected a number >= 0)", at)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+                raise InputError(f"key 'chip_seconds': value {value!r} is not allowed (expected a finite number "
+                                 ">= 0)", at)  # NaN compares false with everything: refused here too
             config.chip_seconds = float(value)
     return config
 
