@@ -477,3 +477,47 @@ def test_a_user_name_beside_underscore_or_digit_is_redacted(tmp_path, fmt):
     loaded = json.loads(path.read_text())
     text = {"json": path.read_text(), "markdown": render_markdown(loaded), "html": render_html(loaded)}[fmt]
     assert "alice" not in text.lower().replace("malice", ""), [line for line in text.splitlines() if "alice" in line]
+
+
+# -- 12. messages say what is wrong; Ctrl+C names the backup ---------------------------------------------------------
+def _hex(path: Path, address: int, data: bytes) -> Path:
+    from intelhex import IntelHex
+
+    ih = IntelHex()
+    ih.frombytes(data, offset=address)
+    ih.write_hex_file(str(path))
+    return path
+
+
+@pytest.mark.parametrize("address,needle", [(0x20000000, "in RAM, not flash"), (0x08200000, "outside the flash"),
+                                            (0x00000000, "outside the flash")])
+def test_a_hex_outside_flash_says_so(tmp_path, capsys, address, needle):
+    fw = imagegen.firmware("410", "5.03", "small")
+    image = _hex(tmp_path / "x.hex", address, fw)
+    board = make(tmp_path, "app-erased")
+    assert fix(board, tmp_path, "--firmware", str(image), "--yes", *HW410) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "overlaps sector 11" not in err, err
+
+
+def test_a_bootloader_given_as_firmware_says_it_is_a_bootloader(tmp_path, capsys):
+    from test_images import write_elf
+
+    elf = write_elf(tmp_path / "bl.elf", [(0x080E0000, 0x080E0000, imagegen.bootloader())])
+    board = make(tmp_path, "app-erased")
+    assert fix(board, tmp_path, "--firmware", str(elf), "--yes", *HW410) == 2
+    err = capsys.readouterr().err
+    assert "this is a bootloader" in err and "--bootloader" in err and "overlaps sector 11" not in err, err
+
+
+def test_ctrl_c_names_the_backup_made_so_far(tmp_path, capsys, images, monkeypatch):
+    from vescdoctor.fixes import flashops
+
+    def interrupt(*args, **kwargs):  # Ctrl+C as the firmware write starts, after the backup
+        raise KeyboardInterrupt
+    monkeypatch.setattr(flashops, "write_segments", interrupt)
+    board = make(tmp_path, "app-erased")
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410) == 130
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    backup = sorted((tmp_path / "backups").glob("vesc-*.bin"))[0]
+    assert err.startswith("vescdoctor: interrupted") and str(backup) in err and "again" in err, err

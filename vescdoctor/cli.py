@@ -193,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .errors import VescDoctorError
 
+    from .fileguard import new_run
+
+    new_run()
     try:
         _merge_board_options(args)
         if args.debug:
@@ -205,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vescdoctor: {escaped(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("vescdoctor: interrupted", file=sys.stderr)
+        from .fileguard import backups_made
+
+        saved = f"; the flash as it was is backed up in {backups_made[0]}" if backups_made else ""
+        again = "; run the same command again to finish" if args.command in ("fix", "restore") else ""
+        print(f"vescdoctor: interrupted{saved}{again}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

@@ -19,6 +19,7 @@ Identity = tuple[int, int, int, int]
 _inputs: set[Identity] = set()
 _created: set[Identity] = set()
 _backups: set[Identity] = set()
+backups_made: list[Path] = []  # the backups this process wrote, in order: Ctrl+C names them (cli.py)
 
 
 def _identity(path: Path) -> Identity | None:
@@ -29,6 +30,13 @@ def _identity(path: Path) -> Identity | None:
     except OSError:
         return None
     return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def new_run() -> None:
+    """Forget what an earlier run in this process read and wrote (cli.main calls it: one command, one run)."""
+    for registry in (_inputs, _created, _backups):
+        registry.clear()
+    backups_made.clear()
 
 
 def note_input(path: Path) -> None:
@@ -44,6 +52,8 @@ def note_created(path: Path) -> None:
 def note_backup(path: Path) -> None:
     if (ident := _identity(path)) is not None:
         _backups.add(ident)
+        if path.suffix.lower() == ".bin":
+            backups_made.append(path)
 
 
 def _is_backup(path: Path) -> bool:
