@@ -375,7 +375,7 @@ def test_a_rules_directory_file_too_large_is_refused_before_it_is_read(tmp_path,
     ("(" * 40 + "usb.dfu_present" + ")" * 40, "nested more than"),
     ("usb.dfu_present == " + "9" * 5000, "a number of 5000 digits"),
     (" and ".join(["usb.dfu_present"] * 5000), "too long"),
-])
+], ids=["50000 (", "50000 not", "50000 [", "40 (", "5000 digits", "5000 and"])
 def test_hostile_conditions_give_file_line(tmp_path, capsys, condition, needle):
     from vescdoctor.graph.loader import builtin_rules_path
 
@@ -388,7 +388,8 @@ def test_hostile_conditions_give_file_line(tmp_path, capsys, condition, needle):
     assert needle in err and f"{graph}:48" in err and "internal error" not in err, err[:300]
 
 
-@pytest.mark.parametrize("value,needle", [("9" * 5000, "longer than 30 digits"), ("[" * 50000, "nested too deep")])
+@pytest.mark.parametrize("value,needle", [("9" * 5000, "longer than 30 digits"), ("[" * 50000, "nested too deep")],
+                         ids=["5000 digits", "50000 ["])
 def test_hostile_yaml_numbers_and_nesting_give_file_line(tmp_path, capsys, value, needle):
     board = make(tmp_path, "healthy")
     yaml = board / "board.yaml"
@@ -413,7 +414,8 @@ def test_terminal_escapes_in_a_node_id_are_refused_with_file_line(tmp_path, caps
     assert "\x1b" not in err and "\x07" not in err and "U+001B" in err and f"{graph}:48" in err, err
 
 
-@pytest.mark.parametrize("hw,needle", [(ESCAPES, "U+001B"), ('"' + "4" * 1_000_000 + '"', "1..39 printable")])
+@pytest.mark.parametrize("hw,needle", [(ESCAPES, "U+001B"), ('"' + "4" * 1_000_000 + '"', "1..39 printable")],
+                         ids=["escapes", "1 MB"])
 def test_a_scenarios_hw_is_printable_and_short(tmp_path, capsys, hw, needle):
     scenario = tmp_path / "evil.yaml"
     scenario.write_text(f"name: evil\ndescription: x\nboard: {{hw: {hw}}}\n")
