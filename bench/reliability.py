@@ -78,7 +78,10 @@ def set_board(board: Path, *, faults: dict | None = None, probe: str | None = No
     """Edit board.yaml as a person at the bench would: faults, the probe, the power switch."""
     text = (board / "board.yaml").read_text()
     if faults is not None:
-        text = re.sub(r"(?m)^faults:.*(\n  .*)*", "faults: " + json.dumps(faults), text)
+        import yaml  # it writes 3e-05 as 3.0e-05, which YAML reads back as a number
+
+        text = re.sub(r"(?m)^faults:.*(\n  .*)*", "faults: " + yaml.safe_dump(faults, default_flow_style=True).strip(),
+                      text)
     if probe is not None:
         text = re.sub(r"(?m)^probe: .*", f"probe: {probe}", text)
     if power is not None:
