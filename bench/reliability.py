@@ -23,9 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from vescdoctor.cli import main as cli
 from vescdoctor.sim import imagegen
@@ -42,7 +42,7 @@ ESC = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 class Case:
     family: str
     name: str
-    run: Callable[["Lab"], str]  # returns a short note; raises AssertionError when something was lost
+    run: Callable[[Lab], str]  # returns a short note; raises AssertionError when something was lost
     quick: bool = False
 
 
@@ -408,7 +408,8 @@ def concurrency_case(kind: str) -> Callable[[Lab], str]:
             assert codes in ([0, 3], [0, 0]), f"exits {codes}"
             image = flash(board)
             # up to the CRC words, which the firmware sets at its first boot
-            written = [fw for fw in ("fw", "fw2") if image[0xC000:0x5FFF0] == lab.images[fw].read_bytes()[0xC000:0x5FFF0]]
+            body = slice(0xC000, 0x5FFF0)
+            written = [fw for fw in ("fw", "fw2") if image[body] == lab.images[fw].read_bytes()[body]]
             assert len(written) == 1, "the flash holds neither firmware whole"
             if codes == [0, 3]:
                 busy = [err for code, err in results if code == 3][0]

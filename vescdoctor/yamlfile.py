@@ -61,7 +61,7 @@ _LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> str:
     """Text without control characters (terminal escapes, bidi overrides): every string of a graph, board or
     scenario may be printed, so one that could act on a terminal is refused where it is (issue 12, item 6)."""
-    from .report.text import UNSAFE_CHARS
+    from .textsafe import UNSAFE_CHARS
 
     text = loader.construct_scalar(node)
     bad = UNSAFE_CHARS.search(text)

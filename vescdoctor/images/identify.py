@@ -9,9 +9,18 @@ import struct
 from dataclasses import dataclass, field
 
 from ..knowledge.checksums import crc16_xmodem, stm32_crc32
-from ..knowledge.flash import (APP_MAX_SIZE_6, BOOTLOADER_BASE, BUFFER_SECTORS,
-                               COMPRESSED_SIZE_MARK, CRC_FLAG_ADDR, FLASH_BASE, FLASH_END, SECTORS,
-                               UPDATE_MAX_SIZE, in_ram)
+from ..knowledge.flash import (
+    APP_MAX_SIZE_6,
+    BOOTLOADER_BASE,
+    BUFFER_SECTORS,
+    COMPRESSED_SIZE_MARK,
+    CRC_FLAG_ADDR,
+    FLASH_BASE,
+    FLASH_END,
+    SECTORS,
+    UPDATE_MAX_SIZE,
+    in_ram,
+)
 from ..knowledge.images_table import HW_NAMES, KNOWN_FIRMWARE
 from .bootloader import identify_bootloader
 from .completeness import completeness_problems

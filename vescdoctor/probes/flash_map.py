@@ -9,8 +9,8 @@ Facts: vescdoctor.flashmap.FLASH_FACTS (flash.readable false with the rest null 
 from __future__ import annotations
 
 from ..flashmap import FLASH_FACTS, analyze
-from ..target.flash_reader import ChipReader
 from ..swdlink import link_for
+from ..target.flash_reader import ChipReader
 from .base import ProbeContext, ProbeResult, probe
 
 

@@ -121,11 +121,12 @@ def replay_report(report: dict, graph: Graph) -> ReplayResult:
                 stopped = f"the graph asks question '{node.question}' (node {node.id}), which the report has " \
                           "no answer for"
             elif isinstance(action, RunProbe):
-                if not runs[node.action]:
+                probe = node.action or ""  # the loader gives every probe node its action
+                if not runs[probe]:
                     stopped = f"the graph runs probe '{node.action}' (node {node.id}) more often than the " \
                               "recorded run did: no facts for it"
                 else:
-                    run = runs[node.action].popleft()
+                    run = runs[probe].popleft()
                     session.probe_done(ProbeResult(dict(run["facts"]), list(run["transcript"]), run["ok"],
                                                    run.get("error")))
             elif isinstance(action, RunFix):

@@ -9,14 +9,15 @@ import json
 import re
 from typing import Any
 
+from ..textsafe import UNSAFE_CHARS
+
 # C0 controls but tab/newline, DEL, C1 controls (ESC sequences, CSI), and bidi/zero-width tricks (Trojan Source).
 # `like this` in a verdict's text: shown as code (a code span can't carry a link or HTML, so it is safe to keep).
 CODE_SPAN = re.compile(r"`([^`\n]{1,300})`")
 # Facts with a section of their own.
 SHOWN_ELSEWHERE = {"flash.sectors"}
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_UNSAFE = UNSAFE_CHARS
 REPLACEMENT = "\ufffd"
-UNSAFE_CHARS = _UNSAFE  # what no text from a file may carry to a terminal (yamlfile refuses it at load)
 # The error of an action the user stopped (fixes/execute.py writes it): not a failure, nothing was cut halfway.
 STOPPED_BY_USER = "stopped by the user"
 
@@ -34,12 +35,6 @@ def clean(text: Any, *, single_line: bool = False) -> str:
     if single_line:
         s = " ".join(s.splitlines())
     return s
-
-
-def escaped(text: Any) -> str:
-    """`text` with every unsafe character shown as an escape (\\x1b, \\u202e): for one-line messages that quote
-    what a file holds, so the user sees what is wrong and the terminal acts on nothing."""
-    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 def clip(text: str, limit: int = 200) -> str:
@@ -86,7 +81,7 @@ def summary(report: dict) -> list[tuple[str, str]]:
 
 def target_rows(target: dict) -> list[tuple[str, str]]:
     """The target summary as rows (nested objects flattened one level: `host.os`)."""
-    rows = []
+    rows: list[tuple[str, str]] = []
     for key, v in target.items():
         if key in ("simulated", "sim_board"):
             continue

@@ -6,7 +6,6 @@ Loading validates every key and value (errors name the key, the value and what i
 from __future__ import annotations
 
 import math
-
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -228,7 +227,7 @@ class Board:
         self.flash = flash
 
     @classmethod
-    def load(cls, path: str | Path) -> "Board":
+    def load(cls, path: str | Path) -> Board:
         path = Path(path)
         if not path.is_dir():
             raise InputError("not a board directory (expected a directory with board.yaml and flash.bin)", str(path))
@@ -242,7 +241,7 @@ class Board:
         return cls(path, config, flash)
 
     @classmethod
-    def create(cls, path: str | Path, config: BoardConfig, flash: bytes | bytearray) -> "Board":
+    def create(cls, path: str | Path, config: BoardConfig, flash: bytes | bytearray) -> Board:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         board = cls(path, config, bytearray(flash))
