@@ -185,6 +185,10 @@ def flaky_case(rate: float, probe: str) -> Callable[[Lab], str]:
         before = flash(board)
         code, err = fix(lab, board, "--firmware", str(lab.images["fw"]))
         assert "internal error" not in err, err[-300:]
+        if code == 3:  # the diagnosis itself could not read the chip: it says so and writes nothing
+            unchanged = flash(board) == before and not backups(board.parent / f"{board.name}-bk")
+            assert unchanged, "changed while inconclusive"
+            return f"inconclusive (exit 3), nothing written; {nothing_lost(lab, board, before, bootloader=None)}"
         if code != 0:  # it must say it gave up, and the next run (a better wire) finishes
             assert "gave up" in err or "stopped answering" in err or "not working" in err, err[-300:]
             return f"gave up, saying so; {nothing_lost(lab, board, before, bootloader=None)}"
