@@ -87,6 +87,8 @@ def claim_output(path: str | os.PathLike, *, force: bool = False) -> Path:
     target = Path(path)
     if not (target.exists() or target.is_symlink()):
         return target
+    if target.is_dir():
+        raise InputError("cannot write: it is a directory", str(target))
     why = protected_reason(target)
     if why:
         raise InputError(f"refused: {why}; it is never overwritten, even with --force (nothing was written)",

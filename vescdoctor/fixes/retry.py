@@ -1,8 +1,10 @@
 """Retrying what a noisy SWD wire breaks (issue 12, item 10): writes as well as reads, bounded, and a run that gives
 up says so.
 
-- A write (erase, program, verify of a set of sectors) cut by a transient transfer error is redone from the start
-  of that write, up to WRITE_ATTEMPTS times. Redoing is safe and cheap: pyOCD's smart flash compares each sector's
+- A write (erase, program, verify of a set of sectors) cut by a transient transfer error goes on sector by sector
+  and page by page (flashops): each sector that is not right yet is erased if it must be, each 4 KiB page that is
+  not right yet is programmed, each piece retried up to PIECE_ATTEMPTS times; the whole is redone up to
+  WRITE_ATTEMPTS times. Redoing is safe and cheap: pyOCD's smart flash compares each sector's
   CRC on the chip and erases and programs again only the sectors that do not hold the image yet (a sector whose
   erase or programming was cut is one of those), and the vector-table pages are written last (flashops), so a
   retried write never leaves a runnable vector table in front of half-written code. A bus fault (read protection,
@@ -14,12 +16,14 @@ up says so.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Any, Callable
 
 from .backup import FixError
 
 LOG = logging.getLogger(__name__)
 WRITE_ATTEMPTS = 4  # a write redone 3 times after a transfer error; a wire worse than that needs fixing
+RECOVER_ATTEMPTS = 5  # reset_and_halt tries after a transfer error, each over the same wire
+PIECE_ATTEMPTS = 8  # a sector erase or a 4 KiB page program, in the page-by-page recovery (flashops)
 READ_MAX_CHUNK = 0x10000
 READ_MIN_CHUNK = 0x400
 READ_GIVE_UP = 8  # failures in a row of the smallest chunk (each itself retried by flash_reader.read_block)
@@ -33,22 +37,29 @@ def transient(exc: BaseException) -> bool:
     """A transfer error a second try may not see: not a bus fault (protection), not a lost probe."""
     from pyocd.core import exceptions
 
+    if isinstance(exc, exceptions.CoreRegisterAccessError):  # the core left running by a cut transfer: halt again
+        return True
     return isinstance(exc, exceptions.TransferError) and not isinstance(exc, exceptions.TransferFaultError)
 
 
 def _recover(target) -> None:
-    """After a cut transfer: halt the core again so the flash algorithm can be loaded afresh."""
-    try:
-        target.reset_and_halt()
-    except Exception as exc:  # noqa: BLE001 - the next attempt says whether the chip is back
-        LOG.debug("reset_and_halt before a retried write: %s", exc)
+    """After a cut transfer: halt the core again so the flash algorithm can be loaded afresh. The halt itself goes
+    over the same noisy wire, so it is tried a few times, until the core says it is halted."""
+    for _ in range(RECOVER_ATTEMPTS):
+        try:
+            target.reset_and_halt()
+            if target.is_halted():
+                return
+        except Exception as exc:  # noqa: BLE001 - the next attempt says whether the chip is back
+            LOG.debug("reset_and_halt before a retried write: %s", exc)
 
 
-def retry_write(target, what: str, attempt: Callable[[], int],
-                on_retry: Callable[[str], None] | None = None) -> int:
-    """Run `attempt` (a whole erase-program-verify of `what`); redo it after a transient transfer error."""
+def retry_write(target, what: str, attempt: Callable[[], Any],
+                on_retry: Callable[[str], None] | None = None, attempts: int = WRITE_ATTEMPTS) -> Any:
+    """Run `attempt` (a whole erase-program-verify of `what`, or one piece of it); redo it after a transient
+    transfer error, at most `attempts` times in all."""
     last = None
-    for n in range(1, WRITE_ATTEMPTS + 1):
+    for n in range(1, attempts + 1):
         try:
             return attempt()
         except Exception as exc:  # noqa: BLE001 - only transient transfer errors are retried, the rest raised
@@ -56,13 +67,13 @@ def retry_write(target, what: str, attempt: Callable[[], int],
                 raise
             last = exc
             note = (f"SWD transfer error while writing the {what} ({exc}); writing it again, attempt {n + 1} of "
-                    f"{WRITE_ATTEMPTS} (sectors already right are kept)")
+                    f"{attempts} (what is already right is kept)")
             LOG.warning(note)
-            if n < WRITE_ATTEMPTS:
+            if n < attempts:
                 if on_retry:
                     on_retry(note)
                 _recover(target)
-    raise GaveUp(f"gave up writing the {what}: {WRITE_ATTEMPTS} tries, each cut by an SWD transfer error (last: "
+    raise GaveUp(f"gave up writing the {what}: {attempts} tries, each cut by an SWD transfer error (last: "
                  f"{last}); the link is too noisy: shorten the SWD wires, check GND, then run `vescdoctor fix` again "
                  "(the vector table is written last, so the board is left recognisable)")
 
