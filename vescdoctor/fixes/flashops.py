@@ -273,61 +273,13 @@ def write_verified(target, segments: list[tuple[int, bytes]], what: str, *, on_e
 
     return retry_write(target, what, lambda: _write_verified_once(
         target, segments, what, on_erase=on_erase, on_program=on_program, on_verify=on_verify,
-        on_vector_page=on_vector_page, on_retry=on_retry), on_retry)
-
-
-def rewrite_by_page(target, segments: list[tuple[int, bytes]], what: str, on_program: Progress,
-                    on_retry: Callable[[str], None] | None) -> list[tuple[int, bytes]]:
-    """What write_segments does, in pieces a noisy wire can get through: for each sector to be written (vector
-    pages held back as 0xFF, as there), read it; erase it when a bit must go from 0 to 1; program each 4 KiB page
-    that is not right yet. Each piece is retried on its own (retry.PIECE_ATTEMPTS). Returns the held-back pages."""
-    from .retry import PIECE_ATTEMPTS, retry_write
-
-    held = held_back(target, segments)
-    sectors = _by_sector(target, _cut(segments, held, fill=True))
-    for n, (base, cells) in enumerate(sorted(sectors.items()), 1):
-        flash = target.memory_map.get_region_for_address(base).flash
-        size = flash.get_sector_info(base).size
-        want = bytes(cells.get(a, 0xFF) for a in range(base, base + size))
-        have = read_range(target, base, size)
-        if have == want:
-            continue
-        if any(h & w != w for h, w in zip(have, want)):  # a 0 that must become 1: only an erase does that
-            retry_write(target, f"{what} (erase of the sector at 0x{base:08X})",
-                        lambda b=base, f=flash: _erase_sector(f, b), on_retry, PIECE_ATTEMPTS)
-            have = b"\xff" * size
-        for page in range(base, base + size, 0x1000):
-            chunk = want[page - base:page - base + 0x1000]
-            if have[page - base:page - base + 0x1000] != chunk:
-                retry_write(target, f"{what} (page at 0x{page:08X})",
-                            lambda p=page, c=chunk: _program(target, [(p, c)]), on_retry, PIECE_ATTEMPTS)
-        on_program(n / len(sectors))
-    return held
-
-
-def _erase_sector(flash, base: int) -> None:
-    flash.init(flash.Operation.ERASE)
-    try:
-        flash.erase_sector(base)
-    finally:
-        flash.uninit()
+        on_vector_page=on_vector_page), on_retry)
 
 
 def _write_verified_once(target, segments: list[tuple[int, bytes]], what: str, *, on_erase: Progress,
                          on_program: Progress, on_verify: Progress | None,
-                         on_vector_page: Callable[[], None] | None,
-                         on_retry: Callable[[str], None] | None = None) -> int:
-    from .retry import _recover, transient
-
-    try:
-        held = write_segments(target, segments, on_erase=on_erase, on_program=on_program)
-    except Exception as exc:  # noqa: BLE001 - a transfer error goes on piece by piece; anything else is raised
-        if not transient(exc):
-            raise
-        if on_retry:
-            on_retry(f"SWD transfer error while writing the {what} ({exc}); going on sector by sector")
-        _recover(target)
-        held = rewrite_by_page(target, segments, what, on_program, on_retry)
+                         on_vector_page: Callable[[], None] | None) -> int:
+    held = write_segments(target, segments, on_erase=on_erase, on_program=on_program)
     checked = verify_segments(target, [(address, data, what) for address, data in _cut(segments, held, fill=False)],
                               on_verify)
     if held and on_vector_page:

@@ -1,10 +1,9 @@
 """Retrying what a noisy SWD wire breaks (issue 12, item 10): writes as well as reads, bounded, and a run that gives
 up says so.
 
-- A write (erase, program, verify of a set of sectors) cut by a transient transfer error goes on sector by sector
-  and page by page (flashops): each sector that is not right yet is erased if it must be, each 4 KiB page that is
-  not right yet is programmed, each piece retried up to PIECE_ATTEMPTS times; the whole is redone up to
-  WRITE_ATTEMPTS times. Redoing is safe and cheap: pyOCD's smart flash compares each sector's
+- A write (erase, program, verify of a set of sectors) cut by a transient transfer error is redone from the start
+  of that write, up to WRITE_ATTEMPTS times, the core halted again first (a cut transfer can leave the flash
+  algorithm running). Redoing is safe and cheap: pyOCD's smart flash compares each sector's
   CRC on the chip and erases and programs again only the sectors that do not hold the image yet (a sector whose
   erase or programming was cut is one of those), and the vector-table pages are written last (flashops), so a
   retried write never leaves a runnable vector table in front of half-written code. A bus fault (read protection,
@@ -23,7 +22,6 @@ from .backup import FixError
 LOG = logging.getLogger(__name__)
 WRITE_ATTEMPTS = 4  # a write redone 3 times after a transfer error; a wire worse than that needs fixing
 RECOVER_ATTEMPTS = 5  # reset_and_halt tries after a transfer error, each over the same wire
-PIECE_ATTEMPTS = 8  # a sector erase or a 4 KiB page program, in the page-by-page recovery (flashops)
 READ_MAX_CHUNK = 0x10000
 READ_MIN_CHUNK = 0x400
 READ_GIVE_UP = 8  # failures in a row of the smallest chunk (each itself retried by flash_reader.read_block)
