@@ -26,7 +26,7 @@ def test_a_cut_firmware_is_listed_by_inspect_and_refused_by_fix(tmp_path, capsys
     whole = imagegen.firmware("410", "5.03", "release5")
     cut_file = tmp_path / "t.bin"
     cut_file.write_bytes(whole[:cut])
-    assert main(["inspect", str(cut_file), "--json"]) == 0
+    assert main(["inspect", str(cut_file), "--json"]) == 2  # an image cut short is bad input (the JSON still says why)
     problems = json.loads(capsys.readouterr().out)["problems"]
     assert any(p.startswith("incomplete: the image is cut short") for p in problems), problems
     board = make(tmp_path, "app-erased")
@@ -63,7 +63,7 @@ def test_a_release_sized_file_short_of_its_crc_words_is_refused(tmp_path, capsys
     whole = imagegen.firmware("410", "5.03", "release5")
     short = tmp_path / "short.bin"
     short.write_bytes(whole[:-8])  # padding kept, the CRC words gone
-    assert main(["inspect", str(short), "--json"]) == 0
+    assert main(["inspect", str(short), "--json"]) == 2
     problems = json.loads(capsys.readouterr().out)["problems"]
     assert any("CRC words at the end of a release are missing" in p for p in problems), problems
 
