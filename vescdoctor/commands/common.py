@@ -57,6 +57,14 @@ def try_write_report(report: dict, args) -> str | None:
     return None
 
 
+def bench_measurement(env) -> dict | None:
+    """On the virtual bench: the report's `bench` block (what the run would have cost on the real chip and probe,
+    docs/bench.md); None on real hardware. Taken while the environment is still open."""
+    bench = getattr(env, "bench", None)
+    measure = getattr(bench, "measurement", None)
+    return measure() if measure is not None else None
+
+
 @contextmanager
 def open_environment(args):
     """The board's environment, held by this command alone for the `with` block (boardlock: a second command on the
