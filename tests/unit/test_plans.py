@@ -174,3 +174,15 @@ def test_make_plan_refuses_an_unsafe_book_built_in_code():
         "write-firmware", "reset"), "here")}, path="code")
     with pytest.raises(InputError, match="unsafe fix plan"):
         make_plan(diagnosis("app-missing"), bootloader=None, firmware=FW, board_hw="410", book=unsafe)
+
+
+def test_wrong_chip_has_a_manual_plan_that_writes_nothing(tmp_path):
+    from vescdoctor.errors import InputError
+    from vescdoctor.fixes.plans_file import load_plans, plans_path
+
+    book = load_plans()
+    assert "wrong-chip" in book.manual and "wrong-chip" not in book.verdicts
+    bad = tmp_path / "plans.yaml"
+    bad.write_text(plans_path().read_text().replace("    manual: true", "    manual: true\n    steps: [backup]"))
+    with pytest.raises(InputError, match="takes no steps"):
+        load_plans(bad)
