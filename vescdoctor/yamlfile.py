@@ -44,6 +44,35 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Located:
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+MAX_INT_DIGITS = 30  # no count, address or size in a vescdoctor file comes near; Python refuses > 4300 anyway
+
+
+def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    if len(text.replace("_", "").lstrip("+-")) > MAX_INT_DIGITS:
+        raise yaml.constructor.ConstructorError(None, None, f"a number longer than {MAX_INT_DIGITS} digits",
+                                                node.start_mark)
+    return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _construct_str(loader: _LineLoader, node: yaml.ScalarNode) -> str:
+    """Text without control characters (terminal escapes, bidi overrides): every string of a graph, board or
+    scenario may be printed, so one that could act on a terminal is refused where it is (issue 12, item 6)."""
+    from .textsafe import UNSAFE_CHARS
+
+    text = loader.construct_scalar(node)
+    bad = UNSAFE_CHARS.search(text)
+    if bad:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"control character U+{ord(bad.group()):04X} in a text (terminal escapes are not allowed)",
+            node.start_mark)
+    return text
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 MAX_YAML_BYTES = 4 * 1024 * 1024  # no legitimate graph, board or scenario comes near this
 
@@ -59,25 +88,15 @@ def load_text(text: str, name: str) -> Any:
         raise InputError(f"YAML: {problem}", f"{name}{line}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML: {exc}".splitlines()[0], name) from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise InputError("YAML: nested too deep", name) from None
 
 
 def load_file(path: str | Path) -> Any:
     """Read and parse a YAML file; unreadable, too large, binary or malformed files raise InputError."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a YAML file", str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", str(path)) from None
-    if len(raw) > MAX_YAML_BYTES:
-        raise InputError(f"too large ({len(raw)} bytes, at most {MAX_YAML_BYTES})", str(path))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
+    from .safeio import read_text_bounded
+
+    text = read_text_bounded(path, MAX_YAML_BYTES, "a YAML file")
     return load_text(text, str(path))
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, Callable
 
 from .. import __version__
 from ..errors import InputError, VescDoctorError
+from ..fileguard import note_backup
 from ..knowledge.flash import FLASH_BASE, FLASH_SIZE, SECTORS
 
 SIDECAR_FORMAT = "vescdoctor-backup"
@@ -136,24 +138,86 @@ def hw_from_backups(directory: Path, uid: str | None
     return None, hint
 
 
+AUTO_NAME = re.compile(r"^vesc-[0-9a-z]+-\d{8}-\d{6}(-\d+)?$")  # the names unique_backup_path gives
+
+
 def save_backup(flash: bytes, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
-    """Write flash + sidecar at `path` (must not exist). Returns {file, sha256, size, sidecar}."""
+    """Write flash + sidecar at `path` (must not exist). Returns {file, sha256, size, sidecar}.
+
+    Both are written in full under temporary names first, then put in place without replacing anything: the
+    sidecar, then the .bin. A run cut short (a full disk, power, Ctrl+C) leaves no `.bin` without its sidecar, so a
+    partial backup never looks like one. A name vescdoctor chose that another run took meanwhile (two identical
+    fixes in the same second) moves on to the next free one; a name the user chose is refused."""
     sha = hashlib.sha256(flash).hexdigest()
-    sidecar = path.with_suffix(".json")
-    if path.exists() or sidecar.exists():
+    if (path.exists() or path.with_suffix(".json").exists()) and not AUTO_NAME.match(path.stem):
         raise InputError("a backup with this name exists already; backups are never overwritten", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"format": SIDECAR_FORMAT, "version": 1, "file": path.name, "sha256": sha, "size": len(flash),
            "base": FLASH_BASE, "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
            "tool_version": __version__, **meta}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        _write_new(path, flash)
-        _write_new(sidecar, (json.dumps(doc, indent=2) + "\n").encode())
-    except FileExistsError:
-        raise InputError("a backup with this name exists already; backups are never overwritten", str(path))
+        _write_new(tmp, flash)
+        for candidate in _candidates(path):
+            doc["file"] = candidate.name
+            if _place(tmp, candidate, (json.dumps(doc, indent=2) + "\n").encode()):
+                path = candidate
+                break
+        else:
+            raise InputError("a backup with this name exists already; backups are never overwritten", str(path))
     except OSError as exc:
-        raise FixError(f"cannot write the backup {path}: {exc.strerror or exc}") from None
+        raise FixError(f"cannot write the backup {path}: {exc.strerror or exc}; no backup was kept") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    sidecar = path.with_suffix(".json")
+    note_backup(path)
+    note_backup(sidecar)
     return {"file": str(path), "sha256": sha, "size": len(flash), "sidecar": str(sidecar)}
+
+
+def _candidates(path: Path):
+    yield path
+    if AUTO_NAME.match(path.stem):
+        stem = re.sub(r"-\d+$", "", path.stem) if path.stem.count("-") == 4 else path.stem
+        for i in range(1, 1000):
+            yield path.with_name(f"{stem}-{i}.bin")
+
+
+def _link_new(source: Path, target: Path) -> bool:
+    """Give `source`'s bytes the name `target` if that name is free (atomic). False when it is taken."""
+    try:
+        os.link(source, target)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links (FAT): claim the name, then move the file over the claim
+        try:
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            return False
+        os.replace(source, target)
+        return True
+
+
+def _place(tmp_bin: Path, path: Path, sidecar_bytes: bytes) -> bool:
+    """Put a fully written backup in place at `path`: its sidecar first, then the .bin. False if the name is taken
+    (nothing left behind)."""
+    sidecar = path.with_suffix(".json")
+    tmp_json = path.with_name(f".{sidecar.name}.{os.getpid()}.partial")
+    claimed = False
+    try:
+        _write_new(tmp_json, sidecar_bytes)
+        if not _link_new(tmp_json, sidecar):
+            return False
+        claimed = True
+        if path.exists() or not _link_new(tmp_bin, path):
+            return False
+        claimed = False  # placed: the backup is whole
+        return True
+    finally:
+        if claimed:  # the sidecar is ours but its .bin could not follow: take it back
+            sidecar.unlink(missing_ok=True)
+        tmp_json.unlink(missing_ok=True)
 
 
 def chip_meta(target) -> dict[str, Any]:
@@ -247,11 +311,10 @@ def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str,
 def load_backup(path) -> tuple[bytes, dict[str, Any]]:
     """A backup and its sidecar, both checked: 1 MiB, a vescdoctor sidecar beside it with the board UID, and the
     sha256 the sidecar records. Without a valid sidecar nothing says the file is a backup, or of which board."""
+    from ..safeio import read_bounded
+
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the backup: {exc.strerror or exc}", str(path)) from None
+    data = read_bounded(path, FLASH_SIZE, "a whole-flash backup (1 MiB .bin)")
     if len(data) != FLASH_SIZE:
         raise InputError(f"not a vescdoctor backup: {len(data)} bytes, a whole-flash backup has {FLASH_SIZE}",
                          str(path))
@@ -263,8 +326,10 @@ def load_backup(path) -> tuple[bytes, dict[str, Any]]:
     if not sidecar.is_file():
         raise refuse("there is none")
     try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = json.loads(read_bounded(sidecar, 1024 * 1024, "a backup sidecar (JSON)"))
+    except InputError as exc:
+        raise refuse(exc.message) from None
+    except ValueError:
         raise refuse("not readable JSON") from None
     if not isinstance(meta, dict) or meta.get("format") != SIDECAR_FORMAT:
         raise refuse("not a vescdoctor backup sidecar")

@@ -217,6 +217,10 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
         outcome.backups.append(info)
         return f"1 MiB and option bytes, sha256 {info['sha256'][:16]}...", info["file"]
 
+    if name == "warn-no-backup":  # the plan's explicit word that RDP 1 forbids a backup (fixes/plan_safety.py)
+        emit(FixEvent("log", "backup", None, "no backup is possible: the flash is read-protected", False))
+        return "no backup possible under RDP 1: the regression erases the whole flash", None
+
     if name == "unlock-rdp":
         # The plan was made for a chip that could not be read (so it has no backup step). If it can be read now
         # (someone lifted the protection since the diagnosis), the regression would erase a flash nobody saved.

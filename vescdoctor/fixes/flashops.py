@@ -7,7 +7,8 @@ word the very last: until then the SP reads 0xFFFFFFFF, which no image starts wi
 verify at any moment leaves no valid vector table in front of half-written code, so the next diagnosis sees
 `app-missing` (or `bootloader-missing`) and the next `fix` writes it again.
 
-Reads retry transient SWD transfer errors (target.flash_reader.read_block); writes are never repeated blindly.
+Reads and writes retry transient SWD transfer errors, bounded (retry.py): a write is redone whole, and pyOCD's smart
+flash then erases and programs only the sectors that do not hold the image yet.
 """
 from __future__ import annotations
 
@@ -30,13 +31,23 @@ class VerifyError(Exception):
 
 
 def read_range(target, address: int, size: int, progress: Progress | None = None) -> bytes:
-    """Read flash; a transient SWD transfer error is retried (a few times per chunk, then it is raised)."""
+    """Read flash; a transient SWD transfer error is retried (a few times per chunk by read_block, then in smaller
+    chunks, as often as the error rate needs: retry.ReadPacer) before the read gives up (retry.GaveUp)."""
     from ..target.flash_reader import read_block
+    from .retry import ReadPacer, transient
 
     out = bytearray()
+    pacer = ReadPacer()
     while len(out) < size:
-        n = min(READ_CHUNK, size - len(out))
-        out += read_block(target, address + len(out), n)
+        n = min(pacer.chunk, size - len(out))
+        try:
+            out += read_block(target, address + len(out), n)
+        except Exception as exc:  # noqa: BLE001 - transient transfer errors are paced, the rest raised
+            if not transient(exc):
+                raise
+            pacer.failed(address + len(out), exc)
+            continue
+        pacer.ok()
         if progress:
             progress(len(out) / size)
     return bytes(out)
@@ -253,12 +264,24 @@ def _runs(cells: dict[int, int]):
 
 def write_verified(target, segments: list[tuple[int, bytes]], what: str, *, on_erase: Progress,
                    on_program: Progress, on_verify: Progress | None = None,
-                   on_vector_page: Callable[[], None] | None = None) -> int:
+                   on_vector_page: Callable[[], None] | None = None,
+                   on_retry: Callable[[str], None] | None = None) -> int:
     """Write `segments` and verify every byte, the vector tables last: everything else is written and verified
     before their pages are programmed (write_vector_page: the SP word the very last), so a mismatch (or an
     interruption) leaves no valid vector table and the chip cannot start an image that is not the one given.
-    Every image base a segment holds is protected so (a restore's sector 0 and sector 11 alike). Returns the bytes
-    verified; VerifyError otherwise."""
+    Every image base a segment holds is protected so (a restore's sector 0 and sector 11 alike). A write cut by a
+    transient SWD transfer error is redone, bounded (retry.retry_write); GaveUp when the tries are used up. Returns
+    the bytes verified; VerifyError otherwise."""
+    from .retry import retry_write
+
+    return retry_write(target, what, lambda: _write_verified_once(
+        target, segments, what, on_erase=on_erase, on_program=on_program, on_verify=on_verify,
+        on_vector_page=on_vector_page), on_retry)
+
+
+def _write_verified_once(target, segments: list[tuple[int, bytes]], what: str, *, on_erase: Progress,
+                         on_program: Progress, on_verify: Progress | None,
+                         on_vector_page: Callable[[], None] | None) -> int:
     held = write_segments(target, segments, on_erase=on_erase, on_program=on_program)
     checked = verify_segments(target, [(address, data, what) for address, data in _cut(segments, held, fill=False)],
                               on_verify)

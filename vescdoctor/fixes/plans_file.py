@@ -47,7 +47,9 @@ def plans_path() -> Path:
     return builtin_rules_path() / PLANS_FILE
 
 
-def load_plans(path: str | Path | None = None) -> PlanBook:
+def load_plans(path: str | Path | None = None, *, prove: bool = True) -> PlanBook:
+    """The plans at `path` (default: the built-in ones). With prove (what every fix uses), a plan that could
+    destroy data before a backup is bad input naming the first problem; `rules check` lists them all."""
     from .actions import STEP_NEEDS
 
     path = Path(path) if path is not None else plans_path()
@@ -124,6 +126,13 @@ def load_plans(path: str | Path | None = None) -> PlanBook:
         book.findings[code] = FindingSteps(code, steps_of(item.get("steps"), where(name, item, "steps")),
                                            if_missing, at)
     book.usb = _usb_plans(data, name)
+    if prove:
+        from .plan_safety import plan_problems
+
+        problems = plan_problems(book)
+        if problems:
+            more = f" (and {len(problems) - 1} more: run `vescdoctor rules check`)" if len(problems) > 1 else ""
+            raise InputError(f"unsafe fix plan: {problems[0].message}{more}", problems[0].where)
     return book
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..yamlfile import Located, load_text
+from ..safeio import read_text_bounded
+from ..yamlfile import MAX_YAML_BYTES, Located, load_text
 from .conditions import ConditionError, parse
 from .model import NODE_KINDS, Edge, FindingRule, Graph, Node, Where
 
@@ -196,10 +197,7 @@ def load_graph(path: str | Path | None = None) -> Graph:
     digest = hashlib.sha256()
     for file in files:
         name = str(file)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read: {exc}", name) from None
+        text = read_text_bounded(file, MAX_YAML_BYTES, "a graph (YAML)")  # capped like every YAML input
         digest.update(file.name.encode() + b"\0" + text.encode() + b"\0")
         data = load_text(text, name)
         loader = _FileLoader(name)

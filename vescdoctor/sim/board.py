@@ -5,6 +5,7 @@ Loading validates every key and value (errors name the key, the value and what i
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -150,8 +151,9 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
         elif key == "hw":
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 value = str(value)  # hw: 410 written without quotes
-            if not isinstance(value, str) or not value.strip():
-                raise InputError(f"key 'hw': value {value!r} is not allowed (expected a HW name such as \"410\")", at)
+            if not isinstance(value, str) or not value.strip() or len(value) > 39 or not value.isprintable():
+                raise InputError(f"key 'hw': value {value[:40] if isinstance(value, str) else value!r} is not allowed (expected a HW name such as "
+                                 "\"410\", 1..39 printable characters)", at)
             config.hw = value
         elif key == "nrst_wired":
             if not isinstance(value, bool):
@@ -184,8 +186,9 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
                                  "hex)", at)
             config.firmware_run_image = value
         elif key in ("chip_seconds", "link_seconds", "modelled_seconds"):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise InputError(f"key '{key}': value {value!r} is not allowed (expected a number >= 0)", at)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+                raise InputError(f"key '{key}': value {value!r} is not allowed (expected a finite number >= 0)",
+                                 at)  # NaN compares false with everything: refused here too
             setattr(config, key, float(value))
     return config
 
@@ -302,10 +305,9 @@ class Board:
             raise InputError("not a board directory (expected a directory with board.yaml and flash.bin)", str(path))
         yaml_path, flash_path = path / BOARD_FILE, path / FLASH_FILE
         config = parse_config(load_file(yaml_path), str(yaml_path))
-        try:
-            flash = bytearray(flash_path.read_bytes())
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror}", str(flash_path)) from None
+        from ..safeio import read_bounded  # a regular file, capped: flash.bin linked to /dev/zero is refused
+
+        flash = bytearray(read_bounded(flash_path, FLASH_SIZE, "the board's 1 MiB flash image"))
         if len(flash) != FLASH_SIZE:
             raise InputError(f"is {len(flash)} bytes, expected exactly {FLASH_SIZE} (1 MiB)", str(flash_path))
         return cls(path, config, flash)
