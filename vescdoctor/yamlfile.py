@@ -109,36 +109,49 @@ class Field:
     """One key of a YAML mapping: what its value must be and what to say when it is not.
 
     problem: the message, with {key} and {type} (the value's type name) filled in (str.format: write a brace
-    as {{ }}), or a function of the value.
-    A required key that is missing gets the same message, placed at the mapping; so does a bad value when at_key
-    is False (the message speaks of the whole mapping, e.g. "an edge needs 'to: NODE'")."""
+    as {{ }}), or a function of the value. A required key that is missing gets the same message, placed at the
+    mapping; so does a bad value when at_key is False (the message speaks of the whole mapping, e.g. "an edge needs
+    'to: NODE'"). convert: applied to the value before it is checked (YAML 1.1 reads a bare `on` as true; a nested
+    mapping is read by its own function, which raises its own errors)."""
 
     accepts: Callable[[Any], bool]
     problem: str | Callable[[Any], str]
     required: bool = False
     default: Any = None
     at_key: bool = True
+    convert: Callable[[Any], Any] | None = None
+
+    def message(self, key: str, value: Any) -> str:
+        if callable(self.problem):
+            return self.problem(value)
+        return self.problem.format(key=key, type=type(value).__name__)
 
 
 def read_mapping(mapping: Mapping[Any, Any], fields: Mapping[str, Field], unknown: str,
                  fail: Callable[[str, Any], Exception]) -> dict[str, Any]:
-    """The values of `mapping` checked against `fields`: unknown keys first (`unknown` with {key} filled in), then
-    each field in order; defaults for absent keys. fail(message, key) makes the error (key None: the mapping's own
-    place), so each file keeps its own FILE:LINE and wording."""
-    for key in mapping:
-        if key not in fields:
-            raise fail(unknown.format(key=key), key)
+    """The values of `mapping` checked against `fields`, top to bottom as the file has them (an unknown key is
+    `unknown` with {key} filled in), then the required keys that are missing; defaults for absent keys.
+    fail(message, key) makes the error (key None: the mapping's own place), so each file keeps its own FILE:LINE
+    and wording."""
     values: dict[str, Any] = {}
+    for key, value in mapping.items():
+        field = fields.get(key)
+        if field is None:
+            raise fail(unknown.format(key=key), key)
+        if field.convert is not None:
+            value = field.convert(value)
+        if not field.accepts(value):
+            raise fail(field.message(key, value), key if field.at_key else None)
+        values[key] = value
     for key, field in fields.items():
-        present = key in mapping
-        value = mapping[key] if present else field.default
-        if present and field.accepts(value) or not present and not field.required:
-            values[key] = value
-            continue
-        problem = field.problem(value) if callable(field.problem) else field.problem.format(
-            key=key, type=type(value).__name__)
-        raise fail(problem, key if present and field.at_key else None)
+        if key not in values:
+            if field.required:
+                raise fail(field.message(key, field.default), None)
+            values[key] = field.default
     return values
+
+
+ANY = Field(lambda value: True, "")  # read by the caller's own code (a condition, a list of steps)
 
 
 def is_text(value: Any) -> bool:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..knowledge.verdicts import VERDICT_CODES
-from ..yamlfile import Field, Located, is_text, load_file, read_mapping, where
+from ..yamlfile import ANY, Field, Located, is_text, load_file, read_mapping, where
 
 PLANS_FILE = "plans.yaml"
 TOP_KEYS = ("plans", "version", "order", "verdicts", "findings")
@@ -43,26 +43,25 @@ def plans_path() -> Path:
 
 
 # What plans.yaml holds (docs/fixes.md), declared for yamlfile.read_mapping; step lists are checked by _steps.
-_ANY = Field(lambda v: True, "")
 _TOP = {
     "plans": Field(lambda v: v == "vescdoctor-fix-plans", "'plans: vescdoctor-fix-plans' expected", required=True),
     "version": Field(lambda v: v == 1, lambda v: f"version {v!r} not supported (expected 1)", required=True),
-    "order": _ANY,  # these three after the order's steps: _steps, _verdicts, _findings
-    "verdicts": _ANY,
-    "findings": _ANY,
+    "order": ANY,  # these three after the order's steps: _steps, _verdicts, _findings
+    "verdicts": ANY,
+    "findings": ANY,
 }
 
 
 def _plan_fields(code: str) -> dict[str, Field]:
     return {"why": Field(is_text, f"plan of '{code}': 'why' (a sentence) expected", required=True, at_key=False),
-            "steps": _ANY}
+            "steps": ANY}
 
 
 def _finding_fields(code: str) -> dict[str, Field]:
     return {"if_missing": Field(lambda v: v in ("refuse", "skip"),
                                 lambda v: f"finding '{code}': if_missing must be refuse or skip, not {v!r}",
                                 default="refuse"),
-            "steps": _ANY}
+            "steps": ANY}
 
 
 def _fail(name: str, mapping: Located, at: str | None = None):

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..yamlfile import (
+    ANY,
     Field,
     is_bool,
     is_count,
@@ -51,13 +52,12 @@ _KIND_FIELDS: dict[str, dict[str, Field]] = {
     "verdict": {"verdict": Field(is_text, "a verdict node needs 'verdict: CODE'", required=True),
                 "next_steps": Field(is_texts, "'next_steps' must be a list of texts", default=[])},
 }
-_EDGE = {"if": Field(lambda v: True, ""), "to": Field(is_text, "an edge needs 'to: NODE'", required=True, at_key=False),
+_EDGE = {"if": ANY, "to": Field(is_text, "an edge needs 'to: NODE'", required=True, at_key=False),
          "max": Field(optional(is_count), "'max' must be a whole number >= 1"),
          "label": Field(optional(is_text), "'label' must be text")}
 _FINDING = {"add": Field(is_text, "each finding is {{add: CODE, if: CONDITION}}", required=True, at_key=False),
-            "if": Field(lambda v: True, "")}
-_ANY = Field(lambda v: True, "")
-_HEADER = {"graph": _ANY, "version": Field(lambda v: True, "", default="0"), "start": _ANY,
+            "if": ANY}
+_HEADER = {"graph": ANY, "version": Field(lambda v: True, "", default="0"), "start": ANY,
            "nodes": Field(lambda v: isinstance(v, dict), "'nodes' must be a mapping of node id to node", default={})}
 
 
