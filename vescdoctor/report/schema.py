@@ -181,7 +181,7 @@ class SchemaError(ValueError):
 def validate(value: Any, schema: dict[str, Any] = SCHEMA, field: str = "") -> None:
     """Raise SchemaError at the first place `value` breaks `schema` (jsonschema, draft 2020-12, with the keywords in
     KEYWORDS), in words that name the field and never repeat a value from the file."""
-    error = next(iter(_validator(json.dumps(schema, sort_keys=True)).iter_errors(value)), None)
+    error = next(iter(_validator(json.dumps(schema)).iter_errors(value)), None)  # keywords in the schema's order
     if error is not None:
         raise SchemaError(*_describe(error, field))
 
