@@ -133,6 +133,14 @@ def _add_offline_commands(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--rules", metavar="PATH", help="walk this graph (file or directory) instead of the built-in one")
 
+    p = _command(sub, "doctor", help="this computer, checked for a repair (USB, probes, drivers, ports, space)",
+                 description="Check this computer: USB access, debug probes and their firmware, serial ports, "
+                             "drivers (Windows), udev rules and ModemManager (Linux), space for backups. One line "
+                             "per check with what fixes it. Exit 0 when no check fails, 1 otherwise.")
+    p.add_argument("--json", action="store_true", help="print the checks as one JSON document")
+    p.add_argument("--udev-rules", action="store_true",
+                   help="print Linux udev rules for ST-Link, CMSIS-DAP and the VESC (how to install them is inside)")
+
     sim = _command(sub, "sim", help="the virtual bench: simulated boards")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
     p = _command(sim_sub, "create", help="make a board directory from a scenario file or built-in name")
@@ -145,7 +153,7 @@ def _add_offline_commands(sub) -> None:
 # command -> module in vescdoctor.commands
 _COMMANDS = {None: "tui", "demo": "tui", "diagnose": "diagnose", "fix": "fix", "inspect": "inspect",
              "backup": "backup", "restore": "restore", "rules": "rules", "report": "report", "replay": "replay",
-             "sim": "sim"}
+             "sim": "sim", "doctor": "doctor"}
 
 
 # the commands that take --sim and --probe (None: the TUI)

@@ -10,7 +10,7 @@ Probe code asks an Environment for four things and never checks which kind it ha
 machine (group membership, /proc); probes must not branch on them for anything else.
 
 The simulated environment takes its USB backend and pyOCD uid from vescdoctor.sim.bench.Bench and the VESC
-firmware's serial side from the pty the bench serves (sim/vesc_serial.py). The port is listed only while the bench
+firmware's serial side from the port the bench serves (sim/vesc_serial.py). The port is listed only while the bench
 shows the VESC CDC device on USB, asked at each call: a fix may reset or halt the chip and change what runs.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from serial.tools.list_ports_common import ListPortInfo
 
 class Environment:
     """The hardware a session talks to. A context manager: closing it closes its SWD link and releases the bench
-    (whose last release stops the pty and saves the board)."""
+    (whose last release stops the VESC port and saves the board)."""
 
     def __init__(self, *, usb_backend: Any = None, pyocd_uid: str | None = None, bench: Any = None):
         self.usb_backend = usb_backend

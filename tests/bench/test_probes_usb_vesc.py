@@ -258,7 +258,7 @@ def test_usb_scan_on_a_real_host_runs_the_linux_checks(tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
 def test_port_holders_finds_another_process_holding_a_tty(tmp_path):
-    from vescdoctor.probes import linux_host
+    from vescdoctor.probes.host import linux as linux_host
     master, slave = os.openpty()
     device = os.ttyname(slave)
     holder = subprocess.Popen([sys.executable, "-c", f"import os,sys,time; f=os.open({device!r}, os.O_RDWR); "
@@ -275,7 +275,7 @@ def test_port_holders_finds_another_process_holding_a_tty(tmp_path):
 
 
 def test_udev_rule_for_modemmanager_is_recognised(tmp_path):
-    from vescdoctor.probes import linux_host
+    from vescdoctor.probes.host import linux as linux_host
     rules = tmp_path / "rules.d"
     rules.mkdir()
     assert linux_host.udev_modemmanager_ignore(0x0483, 0x5740, (str(rules),)) is False
@@ -286,7 +286,7 @@ def test_udev_rule_for_modemmanager_is_recognised(tmp_path):
 
 
 def test_port_mode_and_access():
-    from vescdoctor.probes import linux_host
+    from vescdoctor.probes.host import linux as linux_host
     assert linux_host.port_mode("/dev/null").startswith("crw-rw-rw-")
     assert linux_host.port_accessible("/dev/null") is True
     assert linux_host.port_accessible("/dev/ttyACM-none") is None

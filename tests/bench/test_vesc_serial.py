@@ -1,9 +1,11 @@
-"""The bench's VESC serial side through real pyserial on a real pty: replies, silence, EACCES, EBUSY."""
+"""The bench's VESC serial side through real pyserial (its socket port, on any OS): replies, silence, and the
+refusals of the host's pyserial backend: EACCES, EBUSY, a held exclusive lock, Windows' "Access is denied"."""
 from __future__ import annotations
 
 import errno
-import os
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import serial
@@ -44,10 +46,22 @@ def vesc_port(board_state):
         yield port
 
 
-def test_the_port_is_a_real_tty(vesc_port):
-    assert os.path.exists(vesc_port.device) and vesc_port.url == f"vescsim://{vesc_port.device}"
-    with serial.serial_for_url(vesc_port.url, timeout=0.2) as port:
-        assert port.is_open and os.isatty(port.fileno())
+@pytest.mark.parametrize("platform, device", [("linux", "/dev/ttyACM"), ("darwin", "/dev/cu.usbmodem"),
+                                              ("win32", "COM")])
+def test_the_port_is_named_as_the_host_names_a_cdc_port(board_state, monkeypatch, platform, device):
+    monkeypatch.setattr(sys, "platform", platform)
+    with VescSerialPort(lambda: board_state["ident"]) as vesc_port:
+        assert vesc_port.device.startswith(device) and vesc_port.url == f"vescsim://{vesc_port.device}"
+        with serial.serial_for_url(vesc_port.url, timeout=0.2) as port:
+            assert port.is_open and _exchange(port, fw_version_request())
+
+
+def test_no_unix_only_module_serves_the_port():
+    import vescdoctor.sim.serial_url.protocol_vescsim as handler
+    import vescdoctor.sim.vesc_serial as module
+    for source in (module, handler):
+        text = Path(source.__file__).read_text()
+        assert not any(f"import {name}" in text for name in ("tty", "pty", "termios", "fcntl")), source
 
 
 def test_fw_version_of_a_5_03_board(vesc_port):
@@ -138,3 +152,38 @@ def test_a_stopped_port_is_gone_and_says_so_exactly_as_posix_serial(board_state,
         serial.Serial(missing)
     assert ours.value.errno == real.value.errno == errno.ENOENT
     assert str(ours.value).replace(device, "PORT") == str(real.value).replace(missing, "PORT")
+
+
+def test_an_exclusive_holder_refuses_a_second_open_as_flock_does(vesc_port):
+    with serial.serial_for_url(vesc_port.url, timeout=0.2, exclusive=True):
+        with pytest.raises(serial.SerialException) as info:
+            serial.serial_for_url(vesc_port.url, timeout=0.2, exclusive=True)
+    assert info.value.errno == errno.EAGAIN and info.value.args[1].startswith(
+        f"Could not exclusively lock port {vesc_port.device}: [Errno 11]")
+    with serial.serial_for_url(vesc_port.url, timeout=0.2) as port:  # the holder closed it: free again
+        assert _exchange(port, fw_version_request())
+
+
+@pytest.mark.parametrize("error", ["EBUSY", "EACCES", None])
+def test_on_windows_a_held_port_is_access_denied_with_no_errno_as_serialwin32_says(board_state, monkeypatch, error):
+    monkeypatch.setattr(sys, "platform", "win32")
+    with VescSerialPort(lambda: board_state["ident"], lambda: board_state["error"]) as vesc_port:
+        with serial.serial_for_url(vesc_port.url, timeout=0.2):  # VESC Tool has it open (no exclusive flag needed)
+            board_state["error"] = error
+            with pytest.raises(serial.SerialException) as info:
+                serial.serial_for_url(vesc_port.url, timeout=0.2)
+    # serialwin32.Serial.open: SerialException("could not open port {!r}: {!r}".format(port, ctypes.WinError()))
+    assert info.value.errno is None
+    assert str(info.value) == f"could not open port '{vesc_port.device}': PermissionError(13, 'Access is denied.', " \
+                              "None, 5)"
+
+
+def test_closing_the_port_from_the_bench_breaks_the_host_off(board_state):
+    vesc_port = VescSerialPort(lambda: board_state["ident"]).start()
+    port = serial.serial_for_url(vesc_port.url, timeout=0.2)
+    vesc_port.stop()  # the board reset or was unplugged
+    with pytest.raises(serial.SerialException):
+        for _ in range(10):
+            port.write(packet.encode(fw_version_request()))
+            port.read(64)
+    port.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pty
 import select
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import pytest
 
 from vescdoctor.sim import imagegen
 from vescdoctor.sim.scenario import build_board, find_scenario
+
+pty = pytest.importorskip("pty", reason="a pseudo-terminal is Unix-only; Windows consoles are not ptys")
 
 
 def run_on_terminal(args: list[str], reply: str, timeout: float = 60.0) -> tuple[int, str]:
