@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import types
 from pathlib import Path
@@ -143,7 +144,7 @@ def test_firmware_only_keeps_config_and_bootloader_byte_for_byte(tmp_path, image
     assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", "--answer", "hw=410") == 0
     after = flash(board)
     assert after[CONFIG] == bytes(cfg[CONFIG]) and after[SECTOR11] == bytes(cfg[SECTOR11])
-    assert "sector 11 unchanged" in capsys.readouterr().err
+    assert "bootloader unchanged (sector 11" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -208,8 +209,11 @@ def test_no_yes_without_a_tty_refuses_and_dry_run_changes_nothing(tmp_path, imag
     assert fix(board, tmp_path, *args, "--dry-run") == 0
     out = capsys.readouterr().out
     # The forum case: only sector 11 holds data to erase; the blank app sectors are written without an erase.
-    assert "Sectors erased: 11 (0x080E0000" in out and "Backup: the whole flash" in out
-    assert "Sectors written without an erase (blank now): 0 (0x08000000" in out
+    assert "Sectors to erase: 11 (0x080E0000" in out and "Backup first: the whole flash" in out
+    assert "Sectors to write without an erase (already blank): 0 (0x08000000" in out
+    # a plan speaks in the future tense and in plain words
+    assert "Will write: bootloader at 0x080E0000" in out and "Written:" not in out
+    assert "all blank already, so nothing needs erasing" in out and "no erase;" not in out
     assert flash(board) == before and no_backups(tmp_path)
 
 
@@ -378,3 +382,22 @@ def test_fix_on_the_bench_says_how_long_usb_took_without_sleeping(tmp_path, imag
     reprobe = err[err.index("[reprobe]"):]
     assert "USB: the VESC (0483:5740) enumerated after 0.0 s" in reprobe.splitlines()[1]
     assert slept == []
+
+
+def test_the_command_to_run_again_is_this_repairs_own():
+    from vescdoctor.commands.common import fix_command, with_own_command
+
+    again = fix_command(sim="/tmp/my board", bootloader="bl.bin", firmware="fw.bin", backup_dir="b",
+                        keep_config=False, answers=["hw=410"])
+    assert again == "vescdoctor fix --sim '/tmp/my board' --bootloader bl.bin --firmware fw.bin --backup-dir b " \
+                    "--answer=hw=410 --no-keep-config" or os.name == "nt"
+    said = with_own_command("write-firmware failed: x; run `vescdoctor fix` again to finish", again)
+    assert f"run `{again}` again to finish" in said
+
+
+def test_the_demo_says_the_demos_own_command(tmp_path):
+    from vescdoctor.commands.tui import demo_again, make_demo
+
+    demo = make_demo(tmp_path)
+    said = demo_again(demo)
+    assert f"--sim {demo['board']}" in said and f"--firmware {demo['firmware']}" in said

@@ -6,7 +6,7 @@ import sys
 
 from ..diagnosis import parse_answers, run_diagnosis
 from ..graph.check import load_checked_graph
-from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
+from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, transcript, try_write_report
 
 
 def run(args) -> int:
@@ -17,7 +17,7 @@ def run(args) -> int:
     answers = parse_answers(args.answer, graph)
     check_report_path(args)
     with open_environment(args) as env:
-        diagnosis = run_diagnosis(env, graph, answers=answers, emit=lambda line: print(line, file=sys.stderr))
+        diagnosis = run_diagnosis(env, graph, answers=answers, emit=transcript(args))
     report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="diagnose",
                           keep_uid=args.keep_uid)
     report_error = try_write_report(report, args) if args.report else None

@@ -1,6 +1,7 @@
 """`vescdoctor fix`: diagnose, then run the verdict's fix plan (rules/plans.yaml) with consent.
 
-Progress goes to stderr as one line per phase plus a simple bar; with --json stdout holds only the report.
+Progress goes to stderr (commands/progress.py: Rich bars on a terminal, plain lines otherwise); with --json stdout
+holds only the report.
 Exit codes (spec/cli.md): 0 done and healthy after, 1 did not complete, 2 bad input or refused, 3 chip unreachable.
 """
 from __future__ import annotations
@@ -10,43 +11,6 @@ from pathlib import Path
 
 from ..errors import Declined, InputError
 from ..report.text import action_state
-
-
-class StderrProgress:
-    """FixEvents as lines on stderr: a header per phase, a 20-step bar that redraws on a TTY, log lines."""
-
-    def __init__(self, out=None, width: int = 30):
-        self.out, self.width = out or sys.stderr, width
-        self.tty = hasattr(self.out, "isatty") and self.out.isatty()
-        self.phase = None
-        self.last_step = -1
-
-    def __call__(self, event) -> None:
-        if event.kind == "log":
-            self._end_bar()
-            print(f"  {event.message}", file=self.out)
-        elif event.kind == "phase":
-            self._end_bar()
-            print(f"[{event.phase}] {event.message}" + (" - do not unplug" if event.writing else ""), file=self.out)
-            self.phase, self.last_step = event.phase, -1
-        elif event.kind == "progress" and event.fraction is not None:
-            if event.phase != self.phase:
-                self._end_bar()
-                self.phase, self.last_step = event.phase, -1
-            step = int(event.fraction * self.width)
-            if step == self.last_step:
-                return
-            self.last_step = step
-            bar = f"  {event.phase:<8}[{'#' * step}{'.' * (self.width - step)}] {event.fraction * 100:5.1f}%"
-            if self.tty:
-                print("\r" + bar, end="", file=self.out, flush=True)
-            elif step in (0, self.width) or step % 10 == 0:
-                print(bar, file=self.out)
-
-    def _end_bar(self) -> None:
-        if self.tty and self.last_step >= 0:
-            print(file=self.out)
-        self.last_step = -1
 
 
 def bench_chip_seconds(env) -> float | None:
@@ -68,6 +32,8 @@ def confirm(plan, backup_dir: Path, *, stdin=None, out=None) -> bool:
 
 
 def run(args) -> int:
+    from ..catalog.fetch import SourceUnavailable
+    from ..catalog.resolve import ask_before_download, describe_taken, name_releases, resolve_images
     from ..diagnosis import INCONCLUSIVE, parse_answers, run_diagnosis
     from ..fixes.backup import check_backup_dir, default_backup_dir
     from ..fixes.execute import execute_plan
@@ -75,8 +41,9 @@ def run(args) -> int:
     from ..fixes.plans_file import load_plans
     from ..graph.check import load_checked_graph
     from ..images import load_image
-    from ..report.model import build_report, to_json
-    from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
+    from ..report.model import after_record, build_report, to_json
+    from .common import (check_report_path, fix_command, open_environment, print_verdict, progress, quiet_pyocd,
+                         transcript, try_write_report, with_own_command)
 
     quiet_pyocd(args)
     check_report_path(args)
@@ -87,7 +54,7 @@ def run(args) -> int:
     backup_dir = Path(args.backup_dir) if args.backup_dir else default_backup_dir()
     if not args.dry_run:
         check_backup_dir(backup_dir)  # bad input: said before the diagnosis, not after it as a failed backup
-    log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    log = transcript(args)
     outcome = None
     plan = None
     refusal = None
@@ -106,9 +73,17 @@ def run(args) -> int:
             exit_code = 1
         else:
             try:
+                board_hw = answers.get("hw") if answers.get("hw") != "unsure" else None
+                # images not given: the catalog's for the board's HW (asks before a download; docs/catalog.md)
+                bootloader, firmware, taken = resolve_images(
+                    diagnosis, bootloader=bootloader, firmware=firmware, board_hw=board_hw,
+                    version=args.firmware_version, backup_dir=backup_dir, mirror=args.mirror, offline=args.offline,
+                    ask=ask_before_download(args.yes))
                 plan = make_plan(diagnosis, bootloader=bootloader, firmware=firmware, keep_config=args.keep_config,
-                                 board_hw=answers.get("hw") if answers.get("hw") != "unsure" else None,
-                                 backup_dir=backup_dir)
+                                 board_hw=board_hw, backup_dir=backup_dir)
+                name_releases(plan.images, taken)
+                for line in describe_taken(taken):
+                    print(line, file=sys.stderr)
                 text_out = sys.stderr if args.json else sys.stdout
                 print(f"\nVerdict: {diagnosis.verdict}", file=sys.stderr)
                 if args.dry_run or not plan.steps:
@@ -119,23 +94,29 @@ def run(args) -> int:
                     exit_code = 0
                 else:
                     if plan.destructive and not args.yes:
-                        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                        # ask on the terminal: stderr, or stdout when only stderr is redirected (`2> log`)
+                        ask_on = sys.stderr if sys.stderr.isatty() else \
+                            sys.stdout if sys.stdout.isatty() and not args.json else None
+                        if not (sys.stdin.isatty() and ask_on is not None):
                             raise InputError("the fix erases and writes flash: pass --yes (or run on a terminal to "
                                              "confirm); nothing was changed")
-                        if not confirm(plan, backup_dir):
+                        if not confirm(plan, backup_dir, out=ask_on):
                             # the user said no: not bad input, a fix that did not run (exit 1)
                             raise Declined("not confirmed; nothing was changed")
                     else:
                         for line in plan.describe():
                             print(line, file=sys.stderr)
                     chip_before = bench_chip_seconds(env)
-                    outcome = execute_plan(plan, env, on_event=StderrProgress(), backup_dir=backup_dir,
-                                           answers=answers)
+                    shown = progress(args)
+                    try:
+                        outcome = execute_plan(plan, env, on_event=shown, backup_dir=backup_dir, answers=answers)
+                    finally:
+                        shown.close()
                     exit_code = 0 if outcome.ok else 3 if outcome.unreachable else 1
                     if chip_before is not None:
                         print(f"bench: a real STM32F405 would have spent {bench_chip_seconds(env) - chip_before:.2f} s "
                               "erasing and programming (datasheet typical times)", file=sys.stderr)
-            except (InputError, Declined) as exc:
+            except (InputError, Declined, SourceUnavailable) as exc:
                 # Refused after the diagnosis (wrong-HW file, HW unknown, no consent): nothing was written, and a
                 # script still gets the diagnosis (--json, --report) beside the one-line reason.
                 refusal, exit_code = exc, exc.exit_code
@@ -144,7 +125,7 @@ def run(args) -> int:
                               keep_uid=args.keep_uid, plan=plan.steps, images=plan.images,
                               actions=outcome.actions if outcome else (), backups=outcome.backups if outcome else ())
         if outcome is not None and outcome.after is not None:
-            report["after"] = {"verdict": outcome.after.verdict, "findings": list(outcome.after.result.findings)}
+            report["after"] = after_record(outcome.after)
     report_error = try_write_report(report, args) if args.report else None
     if args.json:
         sys.stdout.write(to_json(report))
@@ -155,7 +136,9 @@ def run(args) -> int:
         if outcome.ok:  # the result on stdout too, as diagnose's verdict (`fix ... > log.txt` keeps it)
             print(f"Fix {outcome.message}", file=sys.stderr if args.json else sys.stdout)
         else:
-            print(f"vescdoctor: fix did not complete: {outcome.message}", file=sys.stderr)
+            again = fix_command(sim=args.sim, probe=args.probe, bootloader=args.bootloader, firmware=args.firmware,
+                                backup_dir=args.backup_dir, keep_config=args.keep_config, answers=args.answer)
+            print(f"vescdoctor: fix did not complete: {with_own_command(outcome.message, again)}", file=sys.stderr)
     if refusal is not None:
         print(f"vescdoctor: {refusal}", file=sys.stderr)
     if report_error:  # said last, so it is seen; the exit code stays the fix's

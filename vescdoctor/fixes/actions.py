@@ -19,9 +19,9 @@ _step("backup", destructive=False, title="Back up the whole flash (1 MiB) and th
 _step("unlock-rdp", destructive=True,
       title="Lift read protection (RDP 1 -> 0): the chip erases its whole flash")
 _step("clear-wrp", destructive=True, title="Clear the write protection of every sector (nWRP)")
-_step("write-bootloader", destructive=True, title="Erase sector 11 and write the bootloader at 0x080E0000",
+_step("write-bootloader", destructive=True, title="Write the bootloader at 0x080E0000 (sector 11, erased first)",
       needs="bootloader")
 _step("write-firmware", destructive=True,
-      title="Erase the app sectors the image needs and write the firmware at 0x08000000", needs="firmware")
+      title="Write the firmware at 0x08000000 (erasing only the app sectors it needs)", needs="firmware")
 _step("reset", destructive=False, title="Reset the chip so the firmware starts")
 _step("reprobe", destructive=False, title="Look again: USB, the VESC's reply, the flash map")

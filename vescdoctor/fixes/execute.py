@@ -255,7 +255,7 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
         if boot_hash is not None:
             if sha256_range(target, *BOOTLOADER_RANGE) != boot_hash:
                 raise FixError("sector 11 (the bootloader) changed during the firmware write")
-            detail += "; sector 11 unchanged (sha256 before = after)"
+            detail += "; bootloader unchanged (sector 11: sha256 before = after)"
         return detail, None
 
     if name == "reset":

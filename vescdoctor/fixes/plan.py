@@ -83,20 +83,20 @@ class Plan:
             mark = " [destructive]" if step.destructive else ""
             lines.append(f"  {i}. {step.title}{mark}" + (f": {step.detail}" if step.detail else ""))
         if self.erase_sectors:
-            lines.append("Sectors erased: " + ", ".join(_sector_text(n) for n in self.erase_sectors))
+            lines.append("Sectors to erase: " + ", ".join(_sector_text(n) for n in self.erase_sectors))
         else:
-            lines.append("Sectors erased: none")
+            lines.append("Sectors to erase: none")
         if self.blank_written:
-            lines.append("Sectors written without an erase (blank now): "
+            lines.append("Sectors to write without an erase (already blank): "
                          + ", ".join(_sector_text(n) for n in self.blank_written))
         for addr, size, what in self.writes:
-            lines.append(f"Written: {what} at 0x{addr:08X}..0x{addr + size - 1:08X} ({size} bytes)")
+            lines.append(f"Will write: {what} at 0x{addr:08X}..0x{addr + size - 1:08X} ({size} bytes)")
         if "unlock-rdp" in self.step_names:
-            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): erased by the RDP regression with the rest; "
-                         "the configuration is lost (no backup is possible under RDP 1)")
+            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): will be erased by the RDP regression with the "
+                         "rest; the configuration will be lost (no backup is possible under RDP 1)")
         elif self.keep_config and "write-firmware" in self.step_names:
-            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): kept as they are")
-        lines.append(f"Backup: {self.backup_note}")
+            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): will be kept as they are")
+        lines.append(f"Backup first: {self.backup_note}")
         lines.extend(f"WARNING: {w}" for w in self.warnings)
         return lines
 
@@ -364,7 +364,7 @@ def _detail(name: str, segments: list[Segment], erase: list[int], wrp: list[int]
             blank_written: list[int]) -> str:
     if name == "write-bootloader":
         seg = next(s for s in segments if s.what == "bootloader")
-        return f"{len(seg.data)} bytes into sector 11 only"
+        return f"{len(seg.data)} bytes, into sector 11 only"
     if name == "write-firmware":
         secs = sorted({s.number for seg in segments if seg.what == "firmware"
                        for s in sectors_touched(seg.address, len(seg.data))})
@@ -372,15 +372,25 @@ def _detail(name: str, segments: list[Segment], erase: list[int], wrp: list[int]
         hw = f"HW {fw_info.hw}" + (f", FW {fw_info.version}" if fw_info.version else "") if fw_info else ""
         erased = [n for n in secs if n not in blank_written]
         blank = [n for n in secs if n in blank_written]
-        how = (f"sector erase of {', '.join(map(str, erased))} only" if erased else "no erase")
-        if blank:
-            how += f"; {', '.join(map(str, blank))} blank, written without an erase"
-        return f"{hw}; {total} bytes, {how}"
+        into = f"{total} bytes into sector{'s' if len(secs) > 1 else ''} {_numbers(secs)}"
+        if not erased:
+            how = "all blank already, so nothing needs erasing"
+        elif not blank:
+            how = "erased first"
+        else:
+            how = f"{_numbers(erased)} erased first, {_numbers(blank)} blank already"
+        return f"{hw}; {into}: {how}" if hw else f"{into}: {how}"
     if name == "clear-wrp":
         return "sectors " + ", ".join(map(str, wrp)) if wrp else "all sectors"
     if name == "unlock-rdp":
         return "option byte RDP := 0xAA, then reset and reconnect"
     return ""
+
+
+def _numbers(ns: list[int]) -> str:
+    """[0, 3, 4] -> 0, 3 and 4"""
+    words = [str(n) for n in ns]
+    return ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else "".join(words)
 
 
 def _firmware_segments(image: LoadedImage, keep_config: bool) -> list[Segment]:

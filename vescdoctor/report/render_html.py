@@ -16,6 +16,8 @@ from .sections import (
     BulletList,
     Code,
     Em,
+    Folded,
+    Group,
     Heading,
     Inline,
     Mark,
@@ -68,7 +70,7 @@ def inline(piece: Inline) -> str:
     if isinstance(piece, list):
         return "".join(inline(p) for p in piece)
     if isinstance(piece, Text):
-        return _e(piece.value)
+        return _e(piece.value, limit=piece.limit)
     if isinstance(piece, Rich):
         return _rich(piece.value)
     if isinstance(piece, Code):
@@ -114,15 +116,25 @@ def block_html(block: Block) -> str:
         return _transcript(block)
     if isinstance(block, Boxed):
         return f'<div class="{block.style}">' + "\n".join(block_html(b) for b in block.blocks) + "</div>"
+    if isinstance(block, Group):
+        return "\n".join(block_html(b) for b in block.blocks)
+    if isinstance(block, Folded):
+        return f"<details><summary>{block.summary}</summary>" + "".join(block_html(b) for b in block.blocks) \
+            + "</details>"
     if isinstance(block, Alt):
-        return block_html(block.html)
+        return block_html(block.html) if block.html is not None else ""
     assert isinstance(block, Rule)
     return "<hr>"
 
 
 def render_html(report: dict) -> str:
     doc = document(report)
-    body = "\n".join(block_html(block) for block in doc.blocks)
+    body, previous = "", None
+    for block in doc.blocks:
+        shown = block_html(block)
+        if shown:  # a heading and what it heads on one line, every other block on its own
+            body += ("" if previous is None or isinstance(previous, Heading) else "\n") + shown
+            previous = block
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             '<meta name="referrer" content="no-referrer">'

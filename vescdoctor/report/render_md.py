@@ -16,6 +16,8 @@ from .sections import (
     BulletList,
     Code,
     Em,
+    Folded,
+    Group,
     Heading,
     Inline,
     Mark,
@@ -69,7 +71,7 @@ def inline(piece: Inline) -> str:
     if isinstance(piece, list):
         return "".join(inline(p) for p in piece)
     if isinstance(piece, Text):
-        return md_text(piece.value)
+        return md_text(text.clip(str(piece.value), piece.limit) if piece.limit else piece.value)
     if isinstance(piece, Rich):
         return md_rich(piece.value)
     if isinstance(piece, Code):
@@ -113,10 +115,10 @@ def block_lines(block: Block) -> list[str]:
         return code_block(block.lines)
     if isinstance(block, Transcript):
         return _transcript(block)
-    if isinstance(block, Boxed):
+    if isinstance(block, Boxed | Group | Folded):
         return "\n\n".join("\n".join(block_lines(b)) for b in block.blocks).split("\n")
     if isinstance(block, Alt):
-        return block_lines(block.markdown)
+        return block_lines(block.markdown) if block.markdown is not None else []
     assert isinstance(block, Rule)
     return ["---"]
 
@@ -124,5 +126,6 @@ def block_lines(block: Block) -> list[str]:
 def render_markdown(report: dict) -> str:
     out: list[str] = []
     for block in document(report).blocks:
-        out += [*block_lines(block), ""]
+        if not (isinstance(block, Alt) and block.markdown is None):
+            out += [*block_lines(block), ""]
     return "\n".join(out)

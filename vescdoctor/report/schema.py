@@ -46,6 +46,18 @@ def _obj(required: dict[str, Any], optional: dict[str, Any] | None = None, *, ex
     return out
 
 
+# The 12 sectors with their role and state: the report's flash_map, and after.flash_map (the fresh look).
+_FLASH_MAP = {"type": "array", "maxItems": 12,
+    "items": _obj({"sector": {"type": "integer", "minimum": 0, "maximum": 11},
+                   "address": {"type": "integer", "minimum": 0},
+                   "size": {"type": "integer", "minimum": 0},
+                   "role": {"enum": list(SECTOR_ROLES)},
+                   "state": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$",
+                             "maxLength": CODE_MAX,
+                             "description": "blank | data | unreadable (flashmap.analyze) | "
+                                            "unknown (not looked at)"}},
+                  {"detail": _OPT_LINE})}
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://vescdoctor.invalid/schema/report-v1.json",
@@ -87,16 +99,7 @@ SCHEMA: dict[str, Any] = {
                            {"next_steps": {"type": "array", "maxItems": 50, "items": _TEXT}},
                            description="null when the run stopped before a verdict (e.g. the TUI was left)"),
                     "type": ["object", "null"]},
-        "flash_map": {"type": "array", "maxItems": 12,
-                      "items": _obj({"sector": {"type": "integer", "minimum": 0, "maximum": 11},
-                                     "address": {"type": "integer", "minimum": 0},
-                                     "size": {"type": "integer", "minimum": 0},
-                                     "role": {"enum": list(SECTOR_ROLES)},
-                                     "state": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$",
-                                               "maxLength": CODE_MAX,
-                                               "description": "blank | data | unreadable (flashmap.analyze) | "
-                                                              "unknown (not looked at)"}},
-                                    {"detail": _OPT_LINE})},
+        "flash_map": _FLASH_MAP,
         "plan": {"type": "array", "maxItems": 100,
                  "items": _obj({"step": _NAME},
                                {"title": _OPT_LINE, "destructive": {"type": "boolean"}})},
@@ -125,11 +128,19 @@ SCHEMA: dict[str, Any] = {
                                   "hw": {"type": ["string", "null"], "maxLength": NAME_MAX},
                                   "version": {"type": ["string", "null"], "maxLength": CODE_MAX},
                                   "name": {"type": ["string", "null"], "maxLength": NAME_MAX,
-                                           "description": "a known bootloader's name"}})},
+                                           "description": "a known bootloader's name"},
+                                  "release": {"type": ["string", "null"], "maxLength": LINE_MAX,
+                                              "description": "the official release the file is (catalog, by "
+                                                             "sha256)"},
+                                  "source": {"type": ["string", "null"], "maxLength": PATH_MAX,
+                                             "description": "where a fix took the catalog's image from (URL, "
+                                                            "mirror, cache)"}})},
         "after": {"type": ["object", "null"],
-                  "description": "the fresh look after the repair (fix, tui): its verdict code and findings; absent "
-                                 "or null when no repair ran or it stopped before looking again",
-                  "properties": {"verdict": _CODE, "findings": {"type": "array", "maxItems": 100, "items": _CODE}},
+                  "description": "the fresh look after the repair (fix, tui): its verdict code, findings and (when it "
+                                 "read the flash) flash map; absent or null when no repair ran or it stopped before "
+                                 "looking again",
+                  "properties": {"verdict": _CODE, "findings": {"type": "array", "maxItems": 100, "items": _CODE},
+                                 "flash_map": _FLASH_MAP},
                   "required": ["verdict"]},
     }),
 }

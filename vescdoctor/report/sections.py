@@ -13,15 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import text
+from . import summary, text, words
 
 # -- inline pieces ---------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Text:
-    """Report text, escaped (one line)."""
+    """Report text, escaped (one line); limit: clipped to that many characters."""
     value: object
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -127,13 +128,27 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Group:
+    """Blocks that go together (one alternative of an Alt)."""
+    blocks: list[Block]
+
+
+@dataclass(frozen=True)
+class Folded:
+    """Blocks a reader opens when they want them (HTML <details>)."""
+    summary: str
+    blocks: list[Block]
+
+
+@dataclass(frozen=True)
 class Alt:
     """One content, shaped per format where one shape does not fit both (a forum post is narrow)."""
-    markdown: Block
-    html: Block
+    markdown: Block | None
+    html: Block | None  # None: this format does not show it
 
 
-Block = Heading | Para | Prose | Table | OrderedList | BulletList | Pre | Transcript | Boxed | Rule | Alt
+Block = (Heading | Para | Prose | Table | OrderedList | BulletList | Pre | Transcript | Boxed | Rule | Group | Folded
+         | Alt)
 
 
 @dataclass
@@ -145,26 +160,37 @@ class Document:
 # -- the sections, in the order they are shown -----------------------------------------------------------------------
 
 
-def title_of(report: dict) -> str:
-    verdict = report["verdict"]
-    return verdict["title"] if verdict and verdict["title"] else (verdict or {}).get("code", "no verdict reached")
+def _repaired(report: dict) -> bool:
+    return summary.state(report) in ("repaired", "fix-incomplete")
 
 
 def _header(report: dict) -> list[Block]:
-    summary = joined([[Text(label), ": ", Text(value)] for label, value in text.summary(report)], " · ")
-    return [Heading(1, ["vescdoctor report: ", Text(title_of(report))]), Para(summary, style="meta")]
+    meta = joined([[Text(label), ": ", Text(value)] for label, value in text.summary(report)], " · ")
+    return [Heading(1, ["vescdoctor report: ", Text(summary.title(report))]), *_lead(report), Para(meta, style="meta")]
+
+
+def _lead(report: dict) -> list[Block]:
+    """Where the board is now, what was done and what is left: the first lines under the title."""
+    out: list[Block] = [BulletList([Text(line) for line in summary.lead_lines(report)])]
+    # a diagnosis alone: its next steps follow at once under the verdict, not twice
+    done, left = summary.done_lines(report), summary.left_lines(report) if _repaired(report) else []
+    if done:
+        out += [Para(Strong("What was done:")), OrderedList([Text(line) for line in done])]
+    if left:
+        out += [Para(Strong("What is left:")), BulletList([Rich(line) for line in left])]
+    return out
 
 
 def _verdict(report: dict) -> list[Block]:
     verdict = report["verdict"]
-    out: list[Block] = [Heading(2, "Verdict")]
+    out: list[Block] = [Heading(2, "First diagnosis" if _repaired(report) else "Verdict")]
     if verdict is None:
         return out + [Para("The run stopped before it reached a verdict.")]
     boxed: list[Block] = [Para([Strong(Code(verdict["code"])), ": ", Text(verdict["title"])])]
     if verdict["explanation"]:
         boxed.append(Prose(verdict["explanation"]))
     out.append(Boxed(boxed, style="verdict"))
-    if verdict.get("next_steps"):
+    if verdict.get("next_steps") and summary.state(report) != "repaired":  # done: "What is left" says what is
         out += [Heading(3, "Next steps"), OrderedList([Rich(step) for step in verdict["next_steps"]])]
     return out
 
@@ -196,20 +222,22 @@ def _path(report: dict) -> list[Block]:
     return [Heading(2, "Path through the decision graph"), shown]
 
 
-def _facts(report: dict) -> list[Block]:
-    known, unknown = text.fact_rows(report["facts"])
-    if not known and not unknown:
+def _evidence(report: dict) -> list[Block]:
+    evidence = words.evidence(report["facts"])
+    if not evidence:
         return []
-    out: list[Block] = [Heading(2, "Facts")]
-    if known:
-        out.append(Table(("fact", "value"), [(Code(k), Code(v)) for k, v in known]))
-    if unknown:
-        out.append(Para(["Not established: ", joined([Code(k) for k in unknown], ", ")]))
-    return out
+    rows: list[tuple[Inline, ...]] = [(Text(g), Text(label), Text(said, 300)) for g, label, said in evidence]
+    return [Heading(2, "Evidence"), Table(("from", "fact", "what it says"), rows)]
 
 
 def _flash_map(report: dict) -> list[Block]:
-    return [Heading(2, "Flash map"), Pre(text.flash_map_lines(report["flash_map"]))]
+    after = report.get("after")
+    after_map = (after or {}).get("flash_map") if isinstance(after, dict) else None
+    out: list[Block] = [Heading(2, "Flash map" + (" before the repair" if after_map else "")),
+                        Pre(text.flash_map_lines(report["flash_map"]))]
+    if after_map:
+        out += [Heading(2, "Flash map after the repair"), Pre(text.flash_map_lines(after_map))]
+    return out
 
 
 def _plan(report: dict) -> list[Block]:
@@ -227,7 +255,13 @@ def _images(report: dict) -> list[Block]:
     rows: list[tuple[Inline, ...]] = [
         (Text(i["what"]), Code(i["file"], 300), Code(i.get("hw") or "-"),
          Code(i.get("version") or i.get("name") or "-"), Code(i["sha256"])) for i in report["images"]]
-    return [Heading(2, "Images"), Table(("image", "file", "HW", "version", "sha256"), rows)]
+    out: list[Block] = [Heading(2, "Images"), Table(("image", "file", "HW", "version", "sha256"), rows)]
+    releases: list[Inline] = [[Text(i["what"]), ": ", Text(i["release"]),
+                               [", from ", Code(i["source"], 300)] if i.get("source") else ""]
+                              for i in report["images"] if i.get("release")]
+    if releases:  # where the catalog's images came from; the page's table says enough
+        out.append(Alt(markdown=BulletList(releases), html=None))
+    return out
 
 
 _OUTCOMES = {"ok": Mark("ok", "ok"), "stopped": Mark("stopped"), "failed": Mark("failed", "bad")}
@@ -276,16 +310,31 @@ def _probes(report: dict) -> list[Block]:
     return out
 
 
+def _raw_facts(report: dict) -> list[Block]:
+    """The appendix: every fact as the probes recorded it (the JSON has them too)."""
+    known, unknown = text.fact_rows(report["facts"])
+    if not known and not unknown:
+        return []
+    blocks: list[Block] = []
+    if known:
+        blocks.append(Table(("fact", "value"), [(Code(k), Code(v)) for k, v in known]))
+    if unknown:
+        blocks.append(Para(["Not established: ", joined([Code(k) for k in unknown], ", ")]))
+    intro = Para("As the probes recorded them (for helpers; the Evidence section says them in words).")
+    folded = Folded(f"the facts as recorded ({len(known)} established, {len(unknown)} not)", blocks)
+    return [Heading(2, "Raw facts"), Alt(markdown=Group([intro, *blocks]), html=folded)]
+
+
 def _footer(report: dict) -> list[Block]:
     return [Rule(), Para(Em(Text(text.redaction_line(report))), style="meta")]
 
 
 SECTIONS: list[Callable[[dict], list[Block]]] = [
-    _header, _verdict, lambda report: _findings(report["findings"]), _board, _answers, _path, _facts, _flash_map,
-    _plan, _images, _actions, _backups, _after, _probes, _footer,
+    _header, _verdict, lambda report: _findings(report["findings"]), _board, _answers, _path, _evidence, _flash_map,
+    _plan, _images, _actions, _backups, _after, _probes, _raw_facts, _footer,
 ]
 
 
 def document(report: dict) -> Document:
     """The report as the blocks every format shows, in order."""
-    return Document(title_of(report), [block for section in SECTIONS for block in section(report)])
+    return Document(summary.title(report), [block for section in SECTIONS for block in section(report)])
