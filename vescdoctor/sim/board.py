@@ -6,6 +6,7 @@ Loading validates every key and value (errors name the key, the value and what i
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from ..yamlfile import Field, Located, load_file, read_mapping, where
 
 BOARD_FILE = "board.yaml"
 FLASH_FILE = "flash.bin"
+STATE_FILE = "chip-state.bin"  # what the powered chip keeps between commands (sim/chip_state.py)
 
 CHOICES = {
     "power": ("on", "off"),
@@ -28,7 +30,11 @@ CHOICES = {
     "usb": ("data", "charge-only", "unplugged"),
     "host": ("ok", "no-permission", "port-busy"),
     "boot0": ("low", "high"),
+    "firmware_run": ("runs", "hardfault", "lockup", "watchdog-loop", "hang"),
+    "run_cause": ("config", "lisp", "code"),
 }
+CHIP_DEFAULT = {"dev_id": 0x413, "rev_id": 0x1007, "flash_kib": 1024}  # STM32F405RG rev 2 (RM0090 38.6.1)
+PROBE_FIRMWARE_RE = re.compile(r"^V[1-3]J\d{1,3}([SMBP]\d{1,3}){0,3}$")  # ST-Link: V2J45S7, V2J40M27, V3J13M4
 FAULT_KEYS = ("probe_unplug_after_bytes", "power_loss_after_erases", "stuck_bits", "swd_error_rate")
 
 
@@ -61,6 +67,16 @@ class BoardConfig:
     # Seconds the real chip would have spent erasing and programming, summed over this board's life (the bench's
     # simulated clock). Written back by the bench; benchmarks read it.
     chip_seconds: float = 0.0
+    # Probe-link and modelled seconds (chip and link overlapped, plus modelled waits), summed the same way: what
+    # every command run on this board would have cost on the real pair (docs/bench.md, "Time").
+    link_seconds: float = 0.0
+    modelled_seconds: float = 0.0
+    firmware_run: str = "runs"  # what a runnable VESC image does when started (board.md, "More board fields")
+    run_cause: str = "code"  # what makes it crash: config | lisp | code
+    fault_code: int = 0  # the active fault code a running firmware reports
+    probe_firmware: str | None = None  # the probe's firmware version string; None: the probe model's own
+    chip: dict[str, int] = field(default_factory=lambda: dict(CHIP_DEFAULT))
+    firmware_run_image: str | None = None  # sha256 of the image firmware_run applies to (sim/firmware_run.py)
 
     def to_yaml_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -72,8 +88,19 @@ class BoardConfig:
         }
         if self.answers:
             out["answers"] = dict(self.answers)
-        if self.chip_seconds:
-            out["chip_seconds"] = round(self.chip_seconds, 6)
+        for key in ("chip_seconds", "link_seconds", "modelled_seconds"):
+            if getattr(self, key):
+                out[key] = round(getattr(self, key), 6)
+        if self.firmware_run != "runs" or self.run_cause != "code":
+            out["firmware_run"], out["run_cause"] = self.firmware_run, self.run_cause
+        if self.firmware_run_image is not None:
+            out["firmware_run_image"] = self.firmware_run_image
+        if self.fault_code:
+            out["fault_code"] = self.fault_code
+        if self.probe_firmware is not None:
+            out["probe_firmware"] = self.probe_firmware
+        if self.chip != CHIP_DEFAULT:
+            out["chip"] = dict(self.chip)
         return out
 
 
@@ -118,8 +145,7 @@ def _board_fields(name: str) -> dict[str, Field]:
     return {
         "hw": Field(lambda v: isinstance(v, str) and bool(v.strip()),
                     _not_allowed("hw", 'expected a HW name such as "410"'), convert=_hw_text),
-        "power": _choice("power", convert=_on_off), "swd": _choice("swd"), "probe": _choice("probe"),
-        "usb": _choice("usb"), "host": _choice("host"), "boot0": _choice("boot0"),
+        **{key: _choice(key) for key in CHOICES}, "power": _choice("power", convert=_on_off),
         "nrst_wired": Field(lambda v: isinstance(v, bool), _not_allowed("nrst_wired", "expected true or false")),
         "option_bytes": Field(lambda v: True, "", convert=lambda v: _parse_option_bytes(v, name)),
         "faults": Field(lambda v: True, "", convert=lambda v: _parse_faults(v, name)),
@@ -127,8 +153,14 @@ def _board_fields(name: str) -> dict[str, Field]:
                                                                for k, x in v.items()),
                          lambda v: "key 'answers': expected a mapping of question id to answer code",
                          convert=lambda v: Located() if v is None else v),
-        "chip_seconds": Field(lambda v: _is_number(v, 0, float("inf")),
-                              _not_allowed("chip_seconds", "expected a number >= 0")),
+        "fault_code": _integer("fault_code", 0, 33),
+        "probe_firmware": Field(lambda v: isinstance(v, str) and bool(PROBE_FIRMWARE_RE.match(v)),
+                                _not_allowed("probe_firmware", "expected an ST-Link version string such as V2J45S7")),
+        "chip": Field(lambda v: True, "", convert=lambda v: _parse_chip(v, name)),
+        "firmware_run_image": Field(lambda v: isinstance(v, str) and bool(re.fullmatch(r"[0-9a-f]{64}", v)),
+                                    _not_allowed("firmware_run_image", "expected a sha256 in hex")),
+        **{key: Field(lambda v: _is_number(v, 0, float("inf")), _not_allowed(key, "expected a number >= 0"))
+           for key in ("chip_seconds", "link_seconds", "modelled_seconds")},
     }
 
 
@@ -145,8 +177,9 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
     if "answers" in data:
         config.answers = {k: str(v) for k, v in values["answers"].items()}
         _check_answers(config.answers, values["answers"], name)
-    if "chip_seconds" in data:
-        config.chip_seconds = float(config.chip_seconds)
+    for key in ("chip_seconds", "link_seconds", "modelled_seconds"):
+        if key in data:
+            setattr(config, key, float(values[key]))
     return config
 
 
@@ -174,6 +207,18 @@ _FAULTS = {
     "swd_error_rate": Field(lambda v: _is_number(v, 0, 1),
                             _not_allowed("faults.swd_error_rate", "expected a fraction 0 <= x < 1")),
 }
+
+
+def _parse_chip(data: Any, name: str) -> dict[str, int]:
+    if not isinstance(data, dict):
+        raise InputError("key 'chip': expected a mapping with dev_id, rev_id, flash_kib", where(name, data))
+    chip = dict(CHIP_DEFAULT)
+    limits = {"dev_id": 0xFFF, "rev_id": 0xFFFF, "flash_kib": 0xFFFF}
+    for key, value in data.items():
+        if key not in limits:
+            raise InputError(f"unknown key 'chip.{key}' (allowed: dev_id, flash_kib, rev_id)", where(name, data, key))
+        chip[key] = _int(value, f"chip.{key}", where(name, data, key), 0, limits[key])
+    return chip
 
 
 def _parse_option_bytes(data: Any, name: str) -> OptionBytes:
@@ -263,6 +308,7 @@ class Board:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         board = cls(path, config, bytearray(flash))
+        (path / STATE_FILE).unlink(missing_ok=True)  # a new board: its chip has not run yet
         board.save()
         return board
 
