@@ -427,7 +427,7 @@ async def _quit_on_the_bench(app, in_write, go_on):
         await wait_for(pilot, lambda: app.stop_requested.is_set(), what="the stop request")
         assert app.return_code is None
         go_on.set()
-        await wait_for(pilot, lambda: app.return_code is not None, timeout=60, what="the app to leave")
+        await wait_for(pilot, lambda: app.return_code is not None, what="the app to leave")
 
 
 @pytest.mark.parametrize("how", ["q", "button"])
