@@ -3,15 +3,14 @@
 - Transient SWD transfer errors (a long or noisy wire) are retried a few times per chunk, as a careful tool does; a
   fault (RDP level 1 refuses the read) is not retried: it will not change. `read_block` does that for every flash
   read of vescdoctor (the fix's backup and verify too).
-- A sector's blank/used state can be asked of the chip itself: pyOCD's CRC analyzer runs on the core and returns a
-  CRC, so a blank 128 KB sector costs a few bytes over SWD instead of 128 KB. That runs code on the chip, so it is
+- A sector's blank/used state can be asked of the chip itself: pyOCD's CRC analyzer runs on the core and returns
+  CRCs (target.onchip_checksum), so a blank 128 KB sector costs 32 bytes over SWD instead of 128 KB. That runs code on the chip, so it is
   allowed only where the caller says so (`may_run_code`): a chip the caller halted because nothing could run on it,
   or a chip the fix resets afterwards anyway. Otherwise the reader reads.
 """
 from __future__ import annotations
 
 import logging
-from binascii import crc32
 
 LOG = logging.getLogger(__name__)
 READ_CHUNK = 0x4000
@@ -59,28 +58,16 @@ class ChipReader:
 
     def is_blank(self, addr: int, size: int) -> bool:
         if self.may_run_code and self._analyzer_ok and self.target.is_halted():
-            crc = self._chip_crc(addr, size)
-            if crc is not None:
-                self.bytes_read += 4
-                return crc == crc32(b"\xff" * size) & 0xFFFFFFFF
-        return self.read(addr, size).count(0xFF) == size
+            from .onchip_checksum import OnChipChecksum, OnChipUnavailable
 
-    def _chip_crc(self, addr: int, size: int) -> int | None:
-        from pyocd.core import exceptions
-
-        region = self.target.memory_map.get_region_for_address(addr)
-        flash = getattr(region, "flash", None)
-        if flash is None or not flash.get_flash_info().crc_supported:
-            self._analyzer_ok = False
-            return None
-        try:
-            self.ran_code = True
-            flash.init(flash.Operation.VERIFY)
+            chip = OnChipChecksum(self.target)
             try:
-                return flash.compute_crcs([(addr, size)])[0]
-            finally:
-                flash.uninit()
-        except exceptions.Error as exc:
-            LOG.debug("on-chip CRC failed (%s); reading instead", exc)
-            self._analyzer_ok = False
-            return None
+                self.ran_code = True
+                pieces = chip.differing([(addr, b"\xff" * size)])
+            except OnChipUnavailable as exc:
+                LOG.debug("%s; reading instead", exc)
+                self._analyzer_ok = False
+            else:
+                self.bytes_read += chip.bytes_read
+                return all(self.read(a, n).count(0xFF) == n for a, n in pieces)
+        return self.read(addr, size).count(0xFF) == size
