@@ -167,20 +167,32 @@ def chip_meta(target) -> dict[str, Any]:
 
 
 def backup_target(target, path: Path, *, verdict: str | None = None, board_hw: str | None = None,
-                  board_hw_source: str | None = None,
-                  progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+                  board_hw_source: str | None = None, progress: Callable[[float], None] | None = None,
+                  may_run_code: bool = False) -> dict[str, Any]:
     """Read the whole flash of a connected target into a new backup at `path`. `board_hw`, when the fix knows it
     from a strong source (`board_hw_source`: answer, vesc, flash), goes into the sidecar with that source: a later
-    run may need it once the chip no longer shows it. A HW without a strong source is not recorded."""
-    from .flashops import read_flash
+    run may need it once the chip no longer shows it. A HW without a strong source is not recorded.
+    The flash is read once and proven by the chip's own CRCs when the caller lets code run on the halted core
+    (`may_run_code`: a fix, which resets afterwards), else read twice (target.flash_reader.read_proven)."""
+    from pyocd.core import exceptions
+
+    from ..target.flash_reader import read_proven
+    from .flashops import read_range
 
     meta = chip_meta(target)
     if meta["option_bytes"]["rdp_level"] != 0:
         raise FixError("the flash is read-protected (RDP level 1): no backup is possible")
-    flash = read_flash(target, progress)
-    again = read_flash(target)  # two reads that agree: a noisy wire does not make a wrong backup
-    if again != flash:
-        raise FixError("two reads of the flash differ: the SWD connection is unreliable (shorter wires?)")
+    first = [True]
+
+    def read(addr: int, size: int) -> bytes:
+        once, first[0] = first[0], False
+        return read_range(target, addr, size, progress if once else None)
+    try:
+        flash = read_proven(target, FLASH_BASE, FLASH_SIZE, read, chip_ok=may_run_code)
+    except exceptions.TransferFaultError:
+        raise
+    except exceptions.TransferError as exc:
+        raise FixError(f"{exc} (shorter wires?)") from exc
     meta["verdict"] = verdict
     if board_hw and board_hw_source in HW_SOURCE_WORDS:
         meta["board_hw"], meta["board_hw_source"] = board_hw, board_hw_source

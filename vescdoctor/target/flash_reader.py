@@ -71,3 +71,52 @@ class ChipReader:
                 self.bytes_read += chip.bytes_read
                 return all(self.read(a, n).count(0xFF) == n for a, n in pieces)
         return self.read(addr, size).count(0xFF) == size
+
+
+def read_proven(target, addr: int, size: int, read, *, chip_ok: bool) -> bytes:
+    """`size` bytes at `addr` read once with `read(addr, size)` and proven: the chip's own CRCs of the range
+    (target.onchip_checksum) must match the bytes read, so a noisy wire cannot make a wrong copy. A block that
+    differs is read again (up to RETRIES times) until it matches its on-chip CRC; otherwise a TransferError.
+
+    Without the analyzer (`chip_ok` false: a core the caller may not run code on, or a flash algorithm without it)
+    the range is read twice and the two reads must agree, as before."""
+    from pyocd.core import exceptions
+
+    from .onchip_checksum import OnChipChecksum, OnChipUnavailable, host_crc
+
+    data = bytearray(read(addr, size))
+    if chip_ok and target.is_halted():
+        try:
+            crcs = OnChipChecksum(target).crc_of(addr, size)
+        except (OnChipUnavailable, ValueError) as exc:
+            LOG.debug("%s; reading twice instead", exc)
+        else:
+            for at, n, crc in crcs:
+                off = at - addr
+                for attempt in range(RETRIES + 1):
+                    if host_crc(bytes(data[off:off + n])) == crc:
+                        break
+                    if attempt == RETRIES:
+                        raise exceptions.TransferError(
+                            f"reading 0x{at:08X}+{n}: {RETRIES + 1} reads differ from the chip's own CRC "
+                            "(the SWD connection is unreliable)")
+                    data[off:off + n] = read(at, n)
+            return bytes(data)
+    if read(addr, size) != data:
+        raise exceptions.TransferError("two reads of the flash differ: the SWD connection is unreliable")
+    return bytes(data)
+
+
+def differing_by_chip(target, segments: list[tuple[int, bytes]]) -> list[tuple[int, int]] | None:
+    """The (address, size) pieces of `segments` the chip's CRCs do not confirm (to be read back byte for byte), or
+    None when the chip cannot tell (not halted, no analyzer): then the caller reads everything."""
+    from .onchip_checksum import OnChipChecksum, OnChipUnavailable
+
+    halted = getattr(target, "is_halted", None)  # a stand-in target without a core cannot run the analyzer
+    if halted is None or not halted():
+        return None
+    try:
+        return OnChipChecksum(target).differing(segments)
+    except OnChipUnavailable as exc:
+        LOG.debug("%s; reading back instead", exc)
+        return None
