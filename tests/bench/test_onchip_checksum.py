@@ -82,3 +82,50 @@ def test_small_unaligned_pieces_are_left_to_read(tmp_path):
         target.halt()
         got = OnChipChecksum(target).differing([(0x08000004, flash[4:0x2010])])
         assert got == [(0x08000004, 0xFFC), (0x08002000, 0x10)]
+
+
+def test_a_proven_read_rereads_a_block_the_wire_garbled_and_fails_when_it_stays_wrong(tmp_path):
+    from pyocd.core import exceptions
+
+    from vescdoctor.target.flash_reader import read_block, read_proven
+
+    board = make_board(tmp_path)
+    flash = flash_bytes(board)
+    reads: list[tuple[int, int]] = []
+    with open_session(f"vescsim:{board}") as session:
+        target = session.target
+        target.halt()
+
+        def noisy(addr: int, size: int) -> bytes:  # the first read of the whole range garbles one byte
+            reads.append((addr, size))
+            data = bytearray(read_block(target, addr, size))
+            if len(reads) == 1:
+                data[0x30001] ^= 0x40
+            return bytes(data)
+        assert read_proven(target, 0x08000000, 0x40000, noisy, chip_ok=True) == flash[:0x40000]
+        assert reads == [(0x08000000, 0x40000), (0x08030000, 0x4000)]  # read once, one block again
+
+        def always_wrong(addr: int, size: int) -> bytes:
+            return b"\x00" * size
+        with pytest.raises(exceptions.TransferError, match="chip's own CRC"):
+            read_proven(target, 0x08000000, 0x8000, always_wrong, chip_ok=True)
+
+
+def test_verify_reads_back_only_what_the_chip_does_not_confirm(tmp_path):
+    from vescdoctor.fixes.flashops import VerifyError, verify_segments
+
+    board = make_board(tmp_path)
+    flash = flash_bytes(board)
+    with open_session(f"vescsim:{board}") as session:
+        target = session.target
+        target.halt()
+        read = []
+        original = target.read_memory_block8
+        target.read_memory_block8 = lambda addr, size: (read.append(size), original(addr, size))[1]
+        assert verify_segments(target, [(0x08000000, flash[:0x60000], "firmware")]) == 0x60000
+        assert sum(read) == 0  # all of it confirmed by CRCs
+        wrong = bytearray(flash[:0x60000])
+        wrong[0x4567A] ^= 0xFF
+        with pytest.raises(VerifyError, match="1 byte.*0x0804567A"):
+            verify_segments(target, [(0x08000000, bytes(wrong), "firmware")])
+        assert sum(read) == 0x4000  # only the block that failed, byte for byte
