@@ -129,3 +129,23 @@ def test_verify_reads_back_only_what_the_chip_does_not_confirm(tmp_path):
         with pytest.raises(VerifyError, match="1 byte.*0x0804567A"):
             verify_segments(target, [(0x08000000, bytes(wrong), "firmware")])
         assert sum(read) == 0x4000  # only the block that failed, byte for byte
+
+
+def test_a_proven_read_skips_known_blocks_the_chip_confirms_and_reads_stale_ones(tmp_path):
+    from vescdoctor.target.flash_reader import read_block, read_proven
+
+    board = make_board(tmp_path)
+    flash = flash_bytes(board)
+    reads: list[tuple[int, int]] = []
+    with open_session(f"vescsim:{board}") as session:
+        target = session.target
+        target.halt()
+
+        def read(addr: int, size: int) -> bytes:
+            reads.append((addr, size))
+            return read_block(target, addr, size)
+        stale = bytearray(flash[0x8000:0xC000])
+        stale[5] ^= 1
+        known = {0x08004000: flash[0x4000:0x8000], 0x08008000: bytes(stale)}
+        assert read_proven(target, 0x08000000, 0x10000, read, chip_ok=True, known=known) == flash[:0x10000]
+        assert reads == [(0x08000000, 0x4000), (0x08008000, 0x8000)]

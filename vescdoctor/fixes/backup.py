@@ -168,12 +168,13 @@ def chip_meta(target) -> dict[str, Any]:
 
 def backup_target(target, path: Path, *, verdict: str | None = None, board_hw: str | None = None,
                   board_hw_source: str | None = None, progress: Callable[[float], None] | None = None,
-                  may_run_code: bool = False) -> dict[str, Any]:
+                  may_run_code: bool = False, known: dict[int, bytes] | None = None) -> dict[str, Any]:
     """Read the whole flash of a connected target into a new backup at `path`. `board_hw`, when the fix knows it
     from a strong source (`board_hw_source`: answer, vesc, flash), goes into the sidecar with that source: a later
     run may need it once the chip no longer shows it. A HW without a strong source is not recorded.
     The flash is read once and proven by the chip's own CRCs when the caller lets code run on the halted core
-    (`may_run_code`: a fix, which resets afterwards), else read twice (target.flash_reader.read_proven)."""
+    (`may_run_code`: a fix, which resets afterwards), else read twice (target.flash_reader.read_proven); blocks in
+    `known` (what the fix's diagnosis read) that the chip's CRCs confirm are not read again."""
     from pyocd.core import exceptions
 
     from ..target.flash_reader import read_proven
@@ -182,13 +183,16 @@ def backup_target(target, path: Path, *, verdict: str | None = None, board_hw: s
     meta = chip_meta(target)
     if meta["option_bytes"]["rdp_level"] != 0:
         raise FixError("the flash is read-protected (RDP level 1): no backup is possible")
-    first = [True]
+    done = [0]
 
     def read(addr: int, size: int) -> bytes:
-        once, first[0] = first[0], False
-        return read_range(target, addr, size, progress if once else None)
+        start = done[0]
+        data = read_range(target, addr, size,
+                          (lambda f: progress(min(1.0, (start + f * size) / FLASH_SIZE))) if progress else None)
+        done[0] += size
+        return data
     try:
-        flash = read_proven(target, FLASH_BASE, FLASH_SIZE, read, chip_ok=may_run_code)
+        flash = read_proven(target, FLASH_BASE, FLASH_SIZE, read, chip_ok=may_run_code, known=known)
     except exceptions.TransferFaultError:
         raise
     except exceptions.TransferError as exc:

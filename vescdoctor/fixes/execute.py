@@ -198,6 +198,8 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
 
     target = link.target
     if name == "backup":
+        from ..target import proven_flash
+
         ob = read_option_bytes(target)
         if ob.rdp_level != 0:
             raise FixError("the flash became unreadable (RDP) before the backup; nothing was changed")
@@ -206,7 +208,8 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
         target.reset_and_halt()  # the chip proves the copy with its CRCs; the writes reset and halt it anyway
         info = backup_target(target, path, verdict=plan.verdict, board_hw=plan.board_hw,
                              board_hw_source=getattr(plan, "board_hw_source", None),
-                             progress=_progress(emit, "backup", "reading flash", False), may_run_code=True)
+                             progress=_progress(emit, "backup", "reading flash", False), may_run_code=True,
+                             known=proven_flash.take_seen(env))
         target.reset_and_halt()  # pyOCD's analyzer left its code in the core: back to the firmware's reset state
         outcome.backups.append(info)
         return f"1 MiB and option bytes, sha256 {info['sha256'][:16]}...", info["file"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..flashmap import FLASH_FACTS, analyze
 from ..swdlink import link_for
 from ..target.flash_reader import ChipReader
-from ..target.proven_flash import ProvenReader, take
+from ..target.proven_flash import ProvenReader, remember_seen, take
 from .base import ProbeContext, ProbeResult, probe
 
 
@@ -56,6 +56,7 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
             fmap = analyze(reader)
         else:
             fmap = analyze(reader)
+        remember_seen(ctx.env, reader.seen)
     except exceptions.TransferError as exc:
         return ProbeResult(facts, [f"Flash: the chip refused the read ({exc})"], ok=False, error=str(exc))
     facts = fmap.facts()

@@ -4,9 +4,11 @@
   fault (RDP level 1 refuses the read) is not retried: it will not change. `read_block` does that for every flash
   read of vescdoctor (the fix's backup and verify too).
 - A sector's blank/used state can be asked of the chip itself: pyOCD's CRC analyzer runs on the core and returns
-  CRCs (target.onchip_checksum), so a blank 128 KB sector costs 32 bytes over SWD instead of 128 KB. That runs code on the chip, so it is
-  allowed only where the caller says so (`may_run_code`): a chip the caller halted because nothing could run on it,
-  or a chip the fix resets afterwards anyway. Otherwise the reader reads.
+  CRCs (target.onchip_checksum), so a blank 128 KB sector costs 32 bytes over SWD instead of 128 KB. That runs
+  code on the chip, so it is allowed only where the caller says so (`may_run_code`): a chip the caller halted
+  because nothing could run on it, or a chip the fix resets afterwards anyway. Otherwise the reader reads.
+- `read_proven` reads a range once and proves it by the chip's CRCs (the fix's backup); `differing_by_chip` says
+  which pieces of written ranges the chip does not confirm (the fix's verify).
 """
 from __future__ import annotations
 
@@ -47,6 +49,7 @@ class ChipReader:
         self.bytes_read = 0
         self.ran_code = False  # the analyzer ran: the core's registers and SRAM are not the firmware's any more
         self._analyzer_ok = True
+        self.seen: list[tuple[int, bytes]] = []  # what was read, for a later proven read (target.proven_flash)
 
     def read(self, addr: int, size: int) -> bytes:
         out = bytearray()
@@ -54,6 +57,7 @@ class ChipReader:
             n = min(READ_CHUNK, size - len(out))
             out += read_block(self.target, addr + len(out), n)
         self.bytes_read += size
+        self.seen.append((addr, bytes(out)))
         return bytes(out)
 
     def is_blank(self, addr: int, size: int) -> bool:
@@ -73,10 +77,13 @@ class ChipReader:
         return self.read(addr, size).count(0xFF) == size
 
 
-def read_proven(target, addr: int, size: int, read, *, chip_ok: bool) -> bytes:
+def read_proven(target, addr: int, size: int, read, *, chip_ok: bool,
+                known: dict[int, bytes] | None = None) -> bytes:
     """`size` bytes at `addr` read once with `read(addr, size)` and proven: the chip's own CRCs of the range
     (target.onchip_checksum) must match the bytes read, so a noisy wire cannot make a wrong copy. A block that
     differs is read again (up to RETRIES times) until it matches its on-chip CRC; otherwise a TransferError.
+    `known` ({block address: bytes}, what this run already read, e.g. its diagnosis): a block whose bytes match
+    the chip's CRC is not read again.
 
     Without the analyzer (`chip_ok` false: a core the caller may not run code on, or a flash algorithm without it)
     the range is read twice and the two reads must agree, as before."""
@@ -84,27 +91,43 @@ def read_proven(target, addr: int, size: int, read, *, chip_ok: bool) -> bytes:
 
     from .onchip_checksum import OnChipChecksum, OnChipUnavailable, host_crc
 
-    data = bytearray(read(addr, size))
+    crcs = None
     if chip_ok and target.is_halted():
         try:
             crcs = OnChipChecksum(target).crc_of(addr, size)
         except (OnChipUnavailable, ValueError) as exc:
             LOG.debug("%s; reading twice instead", exc)
+    if crcs is None:
+        data = read(addr, size)
+        if read(addr, size) != data:
+            raise exceptions.TransferError("two reads of the flash differ: the SWD connection is unreliable")
+        return data
+    blocks = {at: (known or {}).get(at, b"") for at, _, _ in crcs}
+    wanted = [(at, n) for at, n, crc in crcs if len(blocks[at]) != n or host_crc(blocks[at]) != crc]
+    for start, length in _runs_of(wanted):  # one read per run of blocks still to read
+        run = read(start, length)
+        for at in range(start, start + length, crcs[0][1]):
+            blocks[at] = run[at - start:at - start + crcs[0][1]]
+    for at, n, crc in crcs:
+        for attempt in range(RETRIES + 1):
+            if host_crc(blocks[at]) == crc:
+                break
+            if attempt == RETRIES:
+                raise exceptions.TransferError(
+                    f"reading 0x{at:08X}+{n}: {RETRIES + 1} reads differ from the chip's own CRC "
+                    "(the SWD connection is unreliable)")
+            blocks[at] = read(at, n)
+    return b"".join(blocks[at] for at, _, _ in crcs)
+
+
+def _runs_of(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for at, n in pieces:
+        if out and out[-1][0] + out[-1][1] == at:
+            out[-1] = (out[-1][0], out[-1][1] + n)
         else:
-            for at, n, crc in crcs:
-                off = at - addr
-                for attempt in range(RETRIES + 1):
-                    if host_crc(bytes(data[off:off + n])) == crc:
-                        break
-                    if attempt == RETRIES:
-                        raise exceptions.TransferError(
-                            f"reading 0x{at:08X}+{n}: {RETRIES + 1} reads differ from the chip's own CRC "
-                            "(the SWD connection is unreliable)")
-                    data[off:off + n] = read(at, n)
-            return bytes(data)
-    if read(addr, size) != data:
-        raise exceptions.TransferError("two reads of the flash differ: the SWD connection is unreliable")
-    return bytes(data)
+            out.append((at, n))
+    return out
 
 
 def differing_by_chip(target, segments: list[tuple[int, bytes]]) -> list[tuple[int, int]] | None:

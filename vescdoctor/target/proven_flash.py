@@ -18,6 +18,8 @@ from ..knowledge.flash import CRC_FLAG_ADDR, FLASH_BASE, FLASH_SIZE, SECTORS
 LIVE = ((FLASH_BASE, 8), (SECTORS[1].address, SECTORS[1].size + SECTORS[2].size),
         *((addr, 8) for addr in CRC_FLAG_ADDR.values()))
 _PROVEN: dict[int, bytes] = {}
+_SEEN: dict[int, dict[int, bytes]] = {}
+BLOCK = 0x4000  # target.onchip_checksum.MAX_BLOCK: the blocks a proven read checks
 
 
 def guess(backup: bytes | None, segments: list[tuple[int, bytes]]) -> bytes:
@@ -48,9 +50,26 @@ def prove(target, image: bytes) -> bytes | None:
 
 def remember(env: Any, flash: bytes | None) -> None:
     if flash is None:
+        _SEEN.pop(id(env), None)
         _PROVEN.pop(id(env), None)
     else:
         _PROVEN[id(env)] = flash
+
+
+def remember_seen(env: Any, pieces: list[tuple[int, bytes]]) -> None:
+    """What a diagnosis read of the flash, as whole 16 KB blocks, for the backup of a fix that follows: it proves
+    them by the chip's CRCs instead of reading them again (target.flash_reader.read_proven; a block that changed
+    since is read)."""
+    blocks: dict[int, bytes] = {}
+    for addr, data in pieces:
+        first = -(-addr // BLOCK) * BLOCK
+        for at in range(first, addr + len(data) - BLOCK + 1, BLOCK):
+            blocks[at] = data[at - addr:at - addr + BLOCK]
+    _SEEN[id(env)] = blocks
+
+
+def take_seen(env: Any) -> dict[int, bytes]:
+    return _SEEN.pop(id(env), {})
 
 
 def take(env: Any) -> bytes | None:
