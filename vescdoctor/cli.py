@@ -50,6 +50,31 @@ def _command(subparsers, name: str, **kwargs) -> argparse.ArgumentParser:
     return subparsers.add_parser(name, parents=[_debug_parent()], **kwargs)
 
 
+def _add_mirror(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mirror", metavar="BASE", help="fetch catalog URLs with https://raw.githubusercontent.com/ "
+                   "replaced by BASE (an http(s) URL or a folder); default: $VESCDOCTOR_MIRROR")
+    p.add_argument("--offline", action="store_true", help="never download: use the cache (or --from) only")
+
+
+def _add_firmware(sub) -> None:
+    fw = _command(sub, "firmware", help="the catalog of official images: list them, get the right one",
+                  description="Every official VESC firmware release (3.30 onwards) and bootloader for STM32F4 "
+                              "hardware, and the right one for a board, checked against the catalog's sha256.")
+    fw_sub = fw.add_subparsers(dest="firmware_command", metavar="SUBCOMMAND", required=True)
+    p = _command(fw_sub, "list", help="the catalog (for one HW with --hw)")
+    p.add_argument("--hw", metavar="HW", help="only the images for this HW name (as the board reports it)")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p = _command(fw_sub, "get", help="the image for a board: from the cache, --from DIR, or downloaded")
+    p.add_argument("--hw", metavar="HW", required=True, help="the HW name the board reports (410, 60, 75_300 ...)")
+    p.add_argument("--version", metavar="V", help="this release (default: the newest)")
+    p.add_argument("--bootloader", action="store_true", help="the bootloader for the HW instead of firmware")
+    p.add_argument("--dest", metavar="DIR", help="copy the checked file into DIR (default: it stays in the cache)")
+    p.add_argument("--from", dest="from_dir", metavar="DIR",
+                   help="take it from a local vesc_fw_archive or vesc_tool checkout instead of downloading")
+    _add_mirror(p)
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vescdoctor",
@@ -100,6 +125,9 @@ def _add_diagnose_and_fix(sub) -> None:
     p.add_argument("--yes", action="store_true", help="consent to the destructive steps without asking")
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--backup-dir", metavar="DIR", help="where backups go (default: the user data directory)")
+    p.add_argument("--firmware-version", metavar="V", help="without --firmware: this release from the catalog "
+                   "(default: the newest for the board's HW)")
+    _add_mirror(p)
     _add_report(p)
 
 
@@ -108,6 +136,8 @@ def _add_image_and_backup_commands(sub) -> None:
     p = _command(sub, "inspect", help="what an image file is (.bin, .hex, .elf)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print one JSON document")
+
+    _add_firmware(sub)
 
     p = _command(sub, "backup", help="save the whole flash and option bytes")
     _add_sim(p)
@@ -195,7 +225,7 @@ def _add_offline_commands(sub) -> None:
 # command -> module in vescdoctor.commands
 _COMMANDS = {None: "tui", "demo": "tui", "diagnose": "diagnose", "fix": "fix", "inspect": "inspect",
              "backup": "backup", "restore": "restore", "rules": "rules", "report": "report", "replay": "replay",
-             "sim": "sim", "wiring": "wiring", "serve": "serve", "doctor": "doctor"}
+             "sim": "sim", "wiring": "wiring", "serve": "serve", "doctor": "doctor", "firmware": "firmware"}
 
 
 # the commands that take --sim and --probe (None: the TUI)

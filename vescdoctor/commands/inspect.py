@@ -52,6 +52,9 @@ def render(info: ImageInfo, fmt: str, path: str) -> str:
         comp = {True: "yes (firmware >= 6.00 can be updated)", False: "no", None: "unknown"}[info.compression]
         lines.append(f"  name:     {info.name}" + (f", first shipped {info.date}" if info.date else ""))
         lines.append(f"  compressed updates: {comp}")
+    if info.kind in ("firmware", "bootloader"):
+        lines.append("  release:  " + (info.release.describe() if info.release else
+                                       "none: not an official image (sha256 not in the catalog)"))
     lines.append(f"  base:     {hexaddr(info.base)}" + ("  (write it here)" if info.base is not None else ""))
     lines.append(f"  size:     {info.size} bytes")
     lines.append(f"  sha256:   {info.sha256}")

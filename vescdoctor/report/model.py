@@ -208,7 +208,7 @@ def _image(image: Any) -> dict:
     out: dict[str, Any] = {"what": str(_get(image, "what")), "file": _clip(str(_get(image, "file")), schema.PATH_MAX),
            "sha256": str(_get(image, "sha256"))}
     for key, limit in (("format", schema.CODE_MAX), ("hw", schema.NAME_MAX), ("version", schema.CODE_MAX),
-                       ("name", schema.NAME_MAX)):
+                       ("name", schema.NAME_MAX), ("release", schema.LINE_MAX), ("source", schema.PATH_MAX)):
         value = _get(image, key)
         if value is not None:
             out[key] = _clip(str(value), limit)

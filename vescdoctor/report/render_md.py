@@ -106,6 +106,11 @@ def render_markdown(report: dict) -> str:
             out.append(f"| {md_text(i['what'])} | {code(i['file'], 300)} | {code(i.get('hw') or '-')} | "
                        f"{code(i.get('version') or i.get('name') or '-')} | {code(i['sha256'])} |")
         out.append("")
+        out += [f"- {md_text(i['what'])}: {md_text(i['release'])}" + (f", from {code(i['source'], 300)}"
+                                                                       if i.get("source") else "")
+                for i in report["images"] if i.get("release")]
+        if any(i.get("release") for i in report["images"]):
+            out.append("")
     if report["actions"]:
         out += ["## Actions", "", "| step | outcome | detail |", "|---|---|---|"]
         for a in report["actions"]:

@@ -197,9 +197,11 @@ class VescDoctorApp(App[int]):
         from ..errors import VescDoctorError
         from ..images import load_image
 
+        self.catalog_offer: list = []  # images the catalog would give, not at hand: ctrl+g on the verdict screen
         try:
             bl = load_image(image_path(bootloader)) if bootloader.strip() else None
             fw = load_image(image_path(firmware)) if firmware.strip() else None
+            taken: list = []
             # A name in the Board hardware field is the user's answer: they typed it, or went on with what a strong
             # source put there (a hint is never put there).
             if not board_hw or board_hw == "unsure":
@@ -213,9 +215,21 @@ class VescDoctorApp(App[int]):
                     extra["backup_dir"] = self.effective_backup_dir()  # earlier backups can tell the hardware
             except (TypeError, ValueError):
                 pass
-            return make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
-                             board_hw=board_hw, **extra), None
+            if bl is None or fw is None:  # the catalog's official images when at hand (docs/catalog.md)
+                from ..catalog.resolve import images_at_hand, name_releases
+
+                bl, fw, taken, self.catalog_offer = images_at_hand(
+                    self.diagnosis(), bootloader=bl, firmware=fw, board_hw=board_hw,
+                    backup_dir=extra.get("backup_dir"))
+            plan = make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
+                             board_hw=board_hw, **extra)
+            if taken:
+                name_releases(plan.images, taken)
+            return plan, None
         except VescDoctorError as exc:
+            if self.catalog_offer:  # the catalog has them: one key gets them (verdict screen, ctrl+g)
+                return None, tui_text(str(exc)) + "; or press Ctrl+G to download the " + " and the ".join(
+                    release.describe() for _, release in self.catalog_offer)
             return None, tui_text(str(exc))
         except Exception as exc:  # not ours to crash on: show it
             return None, f"{type(exc).__name__}: {exc}"
@@ -331,6 +345,9 @@ class VescDoctorApp(App[int]):
         after = getattr(outcome, "after", None)
         if after is not None and hasattr(after, "result"):  # as `vescdoctor fix` reports it
             report["after"] = {"verdict": after.verdict, "findings": list(after.result.findings)}
+        measure = getattr(getattr(self.env, "bench", None), "measurement", None)
+        if measure is not None:  # on the bench: what the run would have cost on the real pair (docs/bench.md)
+            report["bench"] = measure()
         return report
 
     def save_report(self, path: str | Path | None = None) -> Path | None:
