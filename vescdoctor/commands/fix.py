@@ -37,8 +37,8 @@ def run(args) -> int:
     from ..graph.check import load_checked_graph
     from ..images import load_image
     from ..report.model import after_record, build_report, to_json
-    from .common import (bench_measurement, check_report_path, fix_command, open_environment, print_verdict,
-                         progress, quiet_pyocd, transcript, try_write_report, with_own_command)
+    from .common import (bench_measurement, check_report_path, fix_command, open_environment, print_hw_answer,
+                         print_verdict, progress, quiet_pyocd, transcript, try_write_report, with_own_command)
 
     quiet_pyocd(args)
     check_report_path(args)
@@ -49,6 +49,7 @@ def run(args) -> int:
     backup_dir = Path(args.backup_dir) if args.backup_dir else default_backup_dir()
     if not args.dry_run:
         check_backup_dir(backup_dir)  # bad input: said before the diagnosis, not after it as a failed backup
+    print_hw_answer(answers)  # after every refusal of bad input: a refusal stays one line
     log = transcript(args)
     outcome = None
     plan = None

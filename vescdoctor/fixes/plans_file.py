@@ -32,6 +32,8 @@ class FindingSteps:
 class PlanBook:
     order: tuple[str, ...]
     verdicts: dict[str, VerdictPlan] = field(default_factory=dict)
+    # Verdicts whose plan is manual (`manual: true`, no steps): the rider acts, vescdoctor never writes (wrong-chip)
+    manual: dict[str, str] = field(default_factory=dict)
     findings: dict[str, FindingSteps] = field(default_factory=dict)
     path: str = ""
 
@@ -85,11 +87,17 @@ def load_plans(path: str | Path | None = None) -> PlanBook:
         if not isinstance(plan, Located):
             raise InputError(f"plan of '{code}': a mapping with 'why' and 'steps' expected", at)
         for key in plan:
-            if key not in ("why", "steps"):
-                raise InputError(f"unknown key '{key}' in the plan of '{code}' (allowed: why, steps)",
+            if key not in ("why", "steps", "manual"):
+                raise InputError(f"unknown key '{key}' in the plan of '{code}' (allowed: why, steps, manual)",
                                  where(name, plan, key))
         if not isinstance(plan.get("why"), str):
             raise InputError(f"plan of '{code}': 'why' (a sentence) expected", at)
+        if plan.get("manual") is not None:
+            if plan.get("manual") is not True or plan.get("steps"):
+                raise InputError(f"plan of '{code}': 'manual: true' takes no steps (nothing is written)",
+                                 where(name, plan, "manual"))
+            book.manual[code] = plan["why"]
+            continue
         book.verdicts[code] = VerdictPlan(code, plan["why"], steps_of(plan.get("steps"), where(name, plan, "steps")),
                                           at)
 

@@ -33,7 +33,7 @@ import serial
 
 from ..knowledge.usb_ids import VESC_CDC
 from ..protocol import packet
-from ..protocol.commands import VALUE_FIELDS, Command, build_get_values, build_get_values_selective
+from ..protocol.commands import Command, build_get_values, build_get_values_selective, get_values_fields
 from . import serial_refusals
 from .boot import VescIdentity, evaluate
 
@@ -44,7 +44,6 @@ _HANDLER_PACKAGE = "vescdoctor.sim.serial_url"
 # Plausible live values of an idle, healthy board (the bench has no motor).
 _IDLE_VALUES = {"temp_fet": 24.5, "temp_motor": 23.0, "v_in": 37.2, "temp_mos1": 24.5, "temp_mos2": 24.6,
                 "temp_mos3": 24.4}
-_FIELDS_3X = 18  # 3.x firmware stops after controller_id
 
 
 def terminal_output(ident: VescIdentity, line: str) -> list[str]:
@@ -67,8 +66,7 @@ def answer(ident: VescIdentity, payload: bytes) -> list[bytes]:
     if command == Command.FW_VERSION:
         return [ident.version_reply()]
     if command == Command.GET_VALUES:
-        fields = _FIELDS_3X if ident.fw_major < 5 else len(VALUE_FIELDS)
-        return [build_get_values(values, fields)]
+        return [build_get_values(values, get_values_fields((ident.fw_major, ident.fw_minor)))]
     if command == Command.GET_VALUES_SELECTIVE and len(body) >= 4:
         return [build_get_values_selective(values, int.from_bytes(body[:4], "big"))]
     if command == Command.TERMINAL_CMD:
