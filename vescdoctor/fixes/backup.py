@@ -232,20 +232,36 @@ def chip_meta(target) -> dict[str, Any]:
 
 
 def backup_target(target, path: Path, *, verdict: str | None = None, board_hw: str | None = None,
-                  board_hw_source: str | None = None,
-                  progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+                  board_hw_source: str | None = None, progress: Callable[[float], None] | None = None,
+                  may_run_code: bool = False, known: dict[int, bytes] | None = None) -> dict[str, Any]:
     """Read the whole flash of a connected target into a new backup at `path`. `board_hw`, when the fix knows it
     from a strong source (`board_hw_source`: answer, vesc, flash), goes into the sidecar with that source: a later
-    run may need it once the chip no longer shows it. A HW without a strong source is not recorded."""
-    from .flashops import read_flash
+    run may need it once the chip no longer shows it. A HW without a strong source is not recorded.
+    The flash is read once and proven by the chip's own CRCs when the caller lets code run on the halted core
+    (`may_run_code`: a fix, which resets afterwards), else read twice (target.flash_reader.read_proven); blocks in
+    `known` (what the fix's diagnosis read) that the chip's CRCs confirm are not read again."""
+    from pyocd.core import exceptions
+
+    from ..target.flash_reader import read_proven
+    from .flashops import read_range
 
     meta = chip_meta(target)
     if meta["option_bytes"]["rdp_level"] != 0:
         raise FixError("the flash is read-protected (RDP level 1): no backup is possible")
-    flash = read_flash(target, progress)
-    again = read_flash(target)  # two reads that agree: a noisy wire does not make a wrong backup
-    if again != flash:
-        raise FixError("two reads of the flash differ: the SWD connection is unreliable (shorter wires?)")
+    done = [0]
+
+    def read(addr: int, size: int) -> bytes:
+        start = done[0]
+        data = read_range(target, addr, size,
+                          (lambda f: progress(min(1.0, (start + f * size) / FLASH_SIZE))) if progress else None)
+        done[0] += size
+        return data
+    try:
+        flash = read_proven(target, FLASH_BASE, FLASH_SIZE, read, chip_ok=may_run_code, known=known)
+    except exceptions.TransferFaultError:
+        raise
+    except exceptions.TransferError as exc:
+        raise FixError(f"{exc} (shorter wires?)") from exc
     meta["verdict"] = verdict
     meta["contents"] = backup_contents(flash)
     if board_hw and board_hw_source in HW_SOURCE_WORDS:

@@ -61,6 +61,20 @@ def sha256_range(target, address: int, size: int) -> str:
     return hashlib.sha256(read_range(target, address, size)).hexdigest()
 
 
+def sector_proof(target, address: int, size: int) -> tuple[str, object]:
+    """What a range holds, to tell later whether it changed: ("on-chip CRC32 per 16 KB", [crc, ...]) computed by the
+    chip on a halted core (target.onchip_checksum), else ("sha256", hexdigest) of the bytes read."""
+    from ..target.onchip_checksum import OnChipChecksum, OnChipUnavailable
+
+    halted = getattr(target, "is_halted", None)
+    if halted is not None and halted():
+        try:
+            return "on-chip CRC32 per 16 KB", [crc for _, _, crc in OnChipChecksum(target).crc_of(address, size)]
+        except (OnChipUnavailable, ValueError):
+            pass
+    return "sha256", sha256_range(target, address, size)
+
+
 def _regions(target, address: int, data: bytes):
     """Split (address, data) by flash region: [(region, address, data)]."""
     out = []
@@ -295,14 +309,24 @@ def _write_verified_once(target, segments: list[tuple[int, bytes]], what: str, *
 
 
 def verify_segments(target, segments: list[tuple[int, bytes, str]], progress: Progress | None = None) -> int:
-    """Read back every written byte; VerifyError with the first mismatch and the count. Returns bytes checked."""
+    """Check every written byte; VerifyError with the first mismatch and the count. Returns bytes checked.
+
+    On a halted core the chip computes CRCs of the written ranges (target.flash_reader.differing_by_chip) and only
+    the blocks it does not confirm are read back and compared byte for byte; otherwise everything is read back."""
+    from ..target.flash_reader import differing_by_chip
+
     total = sum(len(d) for _, d, _ in segments) or 1
     checked = 0
     for addr, data, what in segments:
-        got = read_range(target, addr, len(data),
-                         (lambda f, c=checked, n=len(data): progress((c + f * n) / total)) if progress else None)
-        if got != data:
-            diffs = [i for i in range(len(data)) if got[i] != data[i]]
-            raise VerifyError(addr + diffs[0], len(diffs), what)
+        pieces = differing_by_chip(target, [(addr, data)])
+        if pieces is None:
+            pieces = [(addr, len(data))]
+        for at, n in pieces:
+            got, want = read_range(target, at, n), data[at - addr:at - addr + n]
+            if got != want:
+                diffs = [i for i in range(n) if got[i] != want[i]]
+                raise VerifyError(at + diffs[0], len(diffs), what)
         checked += len(data)
+        if progress:
+            progress(checked / total)
     return checked
