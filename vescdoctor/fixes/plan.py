@@ -16,6 +16,7 @@ from ..images import LoadedImage, identify
 from ..knowledge.flash import (APP_MAX_SIZE_6, BOOTLOADER_BASE, FLASH_BASE, SECTORS, sectors_touched)
 from .actions import STEP_NEEDS
 from .backup import HW_SOURCE_WORDS, hw_from_backups
+from .plan_safety import steps_problem
 from .plans_file import PlanBook, load_plans
 from .registry import FIXES
 
@@ -64,6 +65,8 @@ class Plan:
     # The image files the plan writes, as the report names them: what, file, sha256 (of the file), format, size,
     # hw, version, name (a known bootloader's).
     images: list[dict] = field(default_factory=list)
+    # Sectors holding LispBM / QML / package data (knowledge.generations): what "keep the configuration" keeps too.
+    rider_data: dict[int, str] = field(default_factory=dict)
 
     @property
     def destructive(self) -> bool:
@@ -96,9 +99,37 @@ class Plan:
                          "rest; the configuration will be lost (no backup is possible under RDP 1)")
         elif self.keep_config and "write-firmware" in self.step_names:
             lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): will be kept as they are")
+        lines.extend(self._rider_data_lines())
         lines.append(f"Backup first: {self.backup_note}")
         lines.extend(f"WARNING: {w}" for w in self.warnings)
         return lines
+
+
+    def _rider_data_lines(self) -> list[str]:
+        """LispBM, QML and package data of the firmware generation in flash: kept, or lost with the sectors erased."""
+        if not self.rider_data:
+            return []
+        touched = set(self.erase_sectors) | set(self.blank_written)
+        kept = [f"{n} ({what})" for n, what in sorted(self.rider_data.items()) if n not in touched]
+        lost = [f"{n} ({what})" for n, what in sorted(self.rider_data.items()) if n in touched]
+        lines = []
+        if kept:
+            lines.append("Scripts and data kept: sector " + ", ".join(kept))
+        if lost:
+            lines.append("Scripts and data erased (the backup keeps them): sector " + ", ".join(lost))
+        return lines
+
+
+def rider_data(facts: dict) -> dict[int, str]:
+    """The sectors outside app and config that hold data of the rider's (LispBM, QML, packages), from the flash map
+    the diagnosis read in its firmware generation's roles."""
+    out = {}
+    for s in facts.get("flash.sectors") or ():
+        if isinstance(s, dict) and s.get("state") == "data" and s.get("role") in ("qml", "lispbm"):
+            out[int(s["number"])] = str(s.get("detail") or s["role"])
+    if facts.get("flash.packages") == "after-bootloader":
+        out[11] = "bootloader and package data"
+    return out
 
 
 def _sector_text(n: int) -> str:
@@ -155,10 +186,29 @@ def board_hw_sources(diagnosis: Any, board_hw: str | None = None,
     return None, (hints[0] if hints else None)
 
 
+def placement_problem(image: LoadedImage) -> str | None:
+    """Why the places a .hex/.elf puts its bytes cannot be flash writes at all: RAM, or outside the 1 MiB flash."""
+    base = image.base if image.base is not None else FLASH_BASE
+    for start, stop in image.ranges or [(base, base + len(image.data))]:
+        if 0x20000000 <= start < 0x20030000 or 0x10000000 <= start < 0x10010000:
+            return (f"refused: the file places data at 0x{start:08X}, in RAM, not flash: it is a program to load "
+                    "into RAM with a debugger (or a build's RAM section), not an image to write to the chip")
+        if not FLASH_BASE <= start or stop > FLASH_BASE + 0x100000:
+            return (f"refused: the file places data at 0x{start:08X}..0x{stop - 1:08X}, outside the flash "
+                    f"(0x{FLASH_BASE:08X}..0x{FLASH_BASE + 0x100000 - 1:08X}): not an image for this chip")
+    return None
+
+
 def _check_firmware(image: LoadedImage, strong: BoardHw | None, hint: BoardHw | None) -> tuple[Any, str]:
     where = str(image.path)
     base = image.base if image.base is not None else FLASH_BASE
     end = base + len(image.data)
+    placement = placement_problem(image)
+    if placement:
+        raise InputError(placement, where)
+    if base == BOOTLOADER_BASE or identify(image.data, image.base, image.ranges).kind == "bootloader":
+        raise InputError("refused: this is a bootloader (linked for sector 11, 0x080E0000), not firmware: pass it "
+                         "with --bootloader", where)
     if end > BOOTLOADER_BASE:
         raise InputError(f"refused: the image ends at 0x{end - 1:08X} and overlaps sector 11 (the bootloader at "
                          f"0x{BOOTLOADER_BASE:08X}); a firmware image is at most {APP_MAX_SIZE_6} bytes", where)
@@ -174,7 +224,8 @@ def _check_firmware(image: LoadedImage, strong: BoardHw | None, hint: BoardHw | 
     if info.kind != "firmware":
         reason = info.problems[0] if info.problems else "no VESC firmware identity"
         raise InputError(f"refused: not a VESC firmware image: {reason}", where)
-    fatal = [p for p in info.problems if p.startswith(("vector table invalid", "the .bin does not start"))]
+    fatal = [p for p in info.problems if p.startswith(("vector table invalid", "the .bin does not start",
+                                                       "incomplete:"))]
     if fatal:
         raise InputError(f"refused: {fatal[0]}", where)
     if info.hw is None:
@@ -216,6 +267,9 @@ def _check_bootloader_hardware(info: Any, board_hw: str | None, where: str, warn
 
 def _check_bootloader(image: LoadedImage, verdict: str) -> Any:
     where = str(image.path)
+    placement = placement_problem(image)
+    if placement:
+        raise InputError(placement, where)
     info = identify(image.data, image.base, image.ranges)
     if info.kind != "bootloader":
         what = "a firmware image" if info.kind == "firmware" else "not an image VESC can boot"
@@ -328,6 +382,9 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
 
     order = {name: i for i, name in enumerate(book.order)}
     steps.sort(key=lambda s: order[s])
+    unsafe = steps_problem(steps)
+    if unsafe:  # the plans file is proven at load; this guards a book built in code, and the steps added above
+        raise InputError(f"refused: unsafe fix plan for {verdict}: {unsafe}")
     plan_steps = []
     for name in steps:
         spec = FIXES[name]
@@ -337,7 +394,8 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
     return Plan(verdict, plan_steps, erase, writes, backup_note, warnings, findings, segments,
                 strong.name if strong else None, facts.get("swd.uid"), keep_config,
                 bootloader_sector_hash_check="write-firmware" in steps and "write-bootloader" not in steps,
-                blank_written=blank_written, board_hw_source=strong.kind if strong else None, images=images)
+                blank_written=blank_written, board_hw_source=strong.kind if strong else None, images=images,
+                rider_data=rider_data(facts))
 
 
 def image_record(what: str, image: LoadedImage, info: Any) -> dict:
