@@ -73,5 +73,7 @@ def test_the_clone_layouts_differ_and_say_how_to_tell_them_apart():
 def test_the_tui_wiring_screen_reads_the_same_table():
     from vescdoctor.tui.screens import wiring as screen
 
-    assert [row[0] for row in screen.PINS] == [pin for pin, _ in wiring.VESC4.pins]
+    for probe in wiring.PROBES.values():  # the screen's probe selector shows each probe's layouts
+        shown = screen.probe_text(probe).plain
+        assert all(layout.name in shown for layout in probe.layouts)
     assert [bold for bold, _ in screen.RULES] == [bold for bold, _ in wiring.SAFETY_RULES]
