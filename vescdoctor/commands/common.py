@@ -37,6 +37,14 @@ def try_write_report(report: dict, args) -> str | None:
     return None
 
 
+def bench_measurement(env) -> dict | None:
+    """On the virtual bench: the report's `bench` block (what the run would have cost on the real chip and probe,
+    docs/bench.md); None on real hardware. Taken while the environment is still open."""
+    bench = getattr(env, "bench", None)
+    measure = getattr(bench, "measurement", None)
+    return measure() if measure is not None else None
+
+
 def open_environment(args):
     from ..environment import real_environment, sim_environment
 

@@ -13,11 +13,6 @@ from ..errors import Declined, InputError
 from ..report.text import action_state
 
 
-def bench_chip_seconds(env) -> float | None:
-    """On a simulated board: the chip time the bench's clock has counted so far (None on real hardware)."""
-    return env.bench.board.config.chip_seconds if getattr(env, "is_sim", False) else None
-
-
 def confirm(plan, backup_dir: Path, *, stdin=None, out=None) -> bool:
     """Ask on a TTY; False unless the answer is yes."""
     stdin, out = stdin or sys.stdin, out or sys.stderr
@@ -42,8 +37,8 @@ def run(args) -> int:
     from ..graph.check import load_checked_graph
     from ..images import load_image
     from ..report.model import after_record, build_report, to_json
-    from .common import (check_report_path, fix_command, open_environment, print_verdict, progress, quiet_pyocd,
-                         transcript, try_write_report, with_own_command)
+    from .common import (bench_measurement, check_report_path, fix_command, open_environment, print_verdict,
+                         progress, quiet_pyocd, transcript, try_write_report, with_own_command)
 
     quiet_pyocd(args)
     check_report_path(args)
@@ -106,26 +101,33 @@ def run(args) -> int:
                     else:
                         for line in plan.describe():
                             print(line, file=sys.stderr)
-                    chip_before = bench_chip_seconds(env)
+                    before = bench_measurement(env)
                     shown = progress(args)
                     try:
                         outcome = execute_plan(plan, env, on_event=shown, backup_dir=backup_dir, answers=answers)
                     finally:
                         shown.close()
                     exit_code = 0 if outcome.ok else 3 if outcome.unreachable else 1
-                    if chip_before is not None:
-                        print(f"bench: a real STM32F405 would have spent {bench_chip_seconds(env) - chip_before:.2f} s "
-                              "erasing and programming (datasheet typical times)", file=sys.stderr)
+                    if before is not None:
+                        now = bench_measurement(env)
+                        print(f"bench: on a real STM32F405 and {now['probe']} the fix would have taken "
+                              f"{now['modelled_seconds'] - before['modelled_seconds']:.1f} s "
+                              f"({now['chip_seconds'] - before['chip_seconds']:.2f} s erasing and programming, "
+                              f"{now['link_seconds'] - before['link_seconds']:.1f} s on the probe link)",
+                              file=sys.stderr)
             except (InputError, Declined, SourceUnavailable) as exc:
                 # Refused after the diagnosis (wrong-HW file, HW unknown, no consent): nothing was written, and a
                 # script still gets the diagnosis (--json, --report) beside the one-line reason.
                 refusal, exit_code = exc, exc.exit_code
+        measured = bench_measurement(env)
     if plan is not None:
         report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix",
                               keep_uid=args.keep_uid, plan=plan.steps, images=plan.images,
                               actions=outcome.actions if outcome else (), backups=outcome.backups if outcome else ())
         if outcome is not None and outcome.after is not None:
             report["after"] = after_record(outcome.after)
+    if measured is not None:
+        report["bench"] = measured
     report_error = try_write_report(report, args) if args.report else None
     if args.json:
         sys.stdout.write(to_json(report))

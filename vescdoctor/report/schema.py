@@ -31,6 +31,8 @@ _LINE = {"type": "string", "maxLength": LINE_MAX}
 _TEXT = {"type": "string", "maxLength": TEXT_MAX}
 _OPT_LINE = {"type": ["string", "null"], "maxLength": LINE_MAX}
 _OPT_PATH = {"type": ["string", "null"], "maxLength": PATH_MAX}
+_SECONDS = {"type": "number", "minimum": 0}
+_COUNT = {"type": "integer", "minimum": 0}
 _SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 
 
@@ -142,6 +144,12 @@ SCHEMA: dict[str, Any] = {
                   "properties": {"verdict": _CODE, "findings": {"type": "array", "maxItems": 100, "items": _CODE},
                                  "flash_map": _FLASH_MAP},
                   "required": ["verdict"]},
+        "bench": _obj({"chip_seconds": _SECONDS, "link_seconds": _SECONDS, "modelled_seconds": _SECONDS,
+                       "bytes_read": _COUNT, "bytes_written": _COUNT, "transfers": _COUNT,
+                       "swd_khz": {"type": ["integer", "null"], "minimum": 0},
+                       "probe": {"type": "string", "maxLength": CODE_MAX}},
+                      description="a run on the virtual bench: what it would have cost on the real chip and probe "
+                                  "(docs/bench.md); absent on real hardware"),
     }),
 }
 

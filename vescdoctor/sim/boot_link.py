@@ -35,3 +35,11 @@ def unique_id(board) -> bytes:
     if len(uid) != 12:
         raise ValueError(f"boot.unique_id gave {len(uid)} bytes, expected 12")
     return bytes(uid)
+
+
+def image_runnable(board) -> bool:
+    """Whether the boot model finds a runnable application (spec rule 3); True without a boot model."""
+    boot = _boot()
+    if boot is None:
+        return True
+    return boot.runnable(boot._flash_view(board))[0]

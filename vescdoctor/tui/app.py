@@ -345,6 +345,9 @@ class VescDoctorApp(App[int]):
         after = getattr(outcome, "after", None)
         if after is not None and hasattr(after, "result"):  # as `vescdoctor fix` reports it
             report["after"] = {"verdict": after.verdict, "findings": list(after.result.findings)}
+        measure = getattr(getattr(self.env, "bench", None), "measurement", None)
+        if measure is not None:  # on the bench: what the run would have cost on the real pair (docs/bench.md)
+            report["bench"] = measure()
         return report
 
     def save_report(self, path: str | Path | None = None) -> Path | None:
