@@ -27,7 +27,8 @@ BUILTIN_STATE = {
     "bootloader-too-old": ("vesc", "green"), "crc-mismatch": ("crc-fault", "red-fast"),
     "wrong-hw-firmware": ("vesc", "blue-only"), "unknown-firmware": ("other-app", "blue-only"),
     "charge-only-cable": ("vesc", "green"), "no-permission": ("vesc", "green"), "port-busy": ("vesc", "green"),
-    "dfu-mode": ("dfu", "blue-only"),
+    "dfu-mode": ("dfu", "blue-only"), "config-crash": ("firmware-crash", "blue-only"),
+    "watchdog-loop": ("firmware-crash", "blue-only"),
 }
 
 

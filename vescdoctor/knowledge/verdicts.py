@@ -8,7 +8,7 @@ from __future__ import annotations
 # `healthy` and `swd-needs-reset` come last: they are the verdict only when nothing else holds.
 PRECEDENCE: tuple[str, ...] = (
     "no-probe", "target-unpowered", "swd-no-response", "read-protected",
-    "app-missing", "firmware-crc-mismatch", "wrong-hardware-firmware", "unknown-firmware", "write-protected",
+    "app-missing", "firmware-crc-mismatch", "firmware-not-running", "wrong-hardware-firmware", "unknown-firmware", "write-protected",
     "bootloader-missing", "bootloader-too-old",
     "usb-cable", "host-permission", "host-port-busy", "dfu-mode",
     "swd-needs-reset", "healthy",
@@ -27,6 +27,7 @@ TITLES = {
     "bootloader-missing": "No bootloader in sector 11",
     "bootloader-too-old": "The bootloader is too old for FW 6.x",
     "firmware-crc-mismatch": "The firmware fails its own CRC check",
+    "firmware-not-running": "The firmware is there but does not run",
     "wrong-hardware-firmware": "Firmware built for other hardware",
     "unknown-firmware": "Not VESC firmware",
     "usb-cable": "Firmware runs but nothing appears on USB",
