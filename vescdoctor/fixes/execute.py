@@ -236,6 +236,9 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
         emit(FixEvent("progress", "unlock", 1.0, "write protection cleared", True))
         return "cleared on sector(s) " + (", ".join(map(str, before)) or "none"), None
 
+    if name == "erase-config":
+        return _erase_config(target, emit), None
+
     if name in ("write-bootloader", "write-firmware"):
         what = "bootloader" if name == "write-bootloader" else "firmware"
         segments = [s for s in plan.segments if s.what == what]
@@ -296,6 +299,20 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
             answer += f" (expected {plan.board_hw})"
         return f"verdict {after.verdict}; {usb}; {answer}", None
     raise FixError(f"unknown step {name!r}")
+
+
+def _erase_config(target, emit) -> str:
+    """Erase the configuration sectors (1-2): a firmware whose stored configuration crashes it starts with its
+    defaults (bldc's conf_general reads defaults when the EEPROM emulation pages are blank). The backup keeps them."""
+    from ..knowledge.flash import SECTORS
+    from .flashops import erase_sectors
+
+    config = [s for s in SECTORS if s.role == "config"]
+    target.reset_and_halt()
+    emit(FixEvent("phase", "erase", 0.0, "erasing the configuration sectors 1-2 (kept in the backup)", True))
+    erase_sectors(target, [s.address for s in config])
+    emit(FixEvent("progress", "erase", 1.0, "configuration sectors erased and blank", True))
+    return "sectors " + ", ".join(str(s.number) for s in config) + " erased and read back blank"
 
 
 def _fixed(after) -> bool:

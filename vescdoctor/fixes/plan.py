@@ -268,6 +268,8 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
                 steps.append(step)
             if STEP_NEEDS.get(step):
                 needs_why.setdefault(STEP_NEEDS[step], f"{code} was found too")
+    if verdict == "firmware-not-running" and firmware is not None and "write-firmware" not in steps:
+        steps.append("write-firmware")  # the build itself may be the cause (run_cause code): write the one given
     absent = [what for what in ("bootloader", "firmware") if what in needs_why and given[what] is None]
     if absent:
         raise InputError("this fix needs " + " and ".join(f"a {what} image ({needs_why[what]})" for what in absent)
@@ -313,6 +315,8 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
         touched = {s.number for seg in segments for s in sectors_touched(seg.address, len(seg.data))}
         blank_written = sorted(touched & blank_sectors(facts))
         erase = sorted(touched - set(blank_written))
+        if "erase-config" in steps:
+            erase = sorted(set(erase) | {s.number for s in SECTORS if s.role == "config"})
         backup_note = ("the whole flash (1 MiB, 0x08000000..0x080FFFFF: firmware, config sectors 1-2, update "
                        "buffer, bootloader) as a .bin, plus a .json with the board UID, option bytes and sha256")
     wrp = list(facts.get("swd.wrp_sectors") or [])
