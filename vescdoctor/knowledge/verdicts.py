@@ -9,7 +9,7 @@ from __future__ import annotations
 PRECEDENCE: tuple[str, ...] = (
     "no-probe", "target-unpowered", "swd-no-response", "read-protected",
     "app-missing", "firmware-crc-mismatch", "firmware-not-running", "wrong-hardware-firmware", "unknown-firmware", "write-protected",
-    "bootloader-missing", "bootloader-too-old",
+    "bootloader-missing", "bootloader-too-old", "active-fault",
     "usb-cable", "host-permission", "host-port-busy", "dfu-mode",
     "swd-needs-reset", "healthy",
 )
@@ -30,6 +30,7 @@ TITLES = {
     "firmware-not-running": "The firmware is there but does not run",
     "wrong-hardware-firmware": "Firmware built for other hardware",
     "unknown-firmware": "Not VESC firmware",
+    "active-fault": "The firmware runs but reports a fault",
     "usb-cable": "Firmware runs but nothing appears on USB",
     "host-permission": "This user may not open the VESC's serial port",
     "host-port-busy": "Another program holds the VESC's serial port",
