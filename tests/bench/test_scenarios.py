@@ -29,6 +29,7 @@ BUILTIN_STATE = {
     "charge-only-cable": ("vesc", "green"), "no-permission": ("vesc", "green"), "port-busy": ("vesc", "green"),
     "dfu-mode": ("dfu", "blue-only"), "config-crash": ("firmware-crash", "blue-only"),
     "watchdog-loop": ("firmware-crash", "blue-only"), "active-fault": ("vesc", "red-blink"),
+    "probe-firmware-old": ("vesc", "green"),
 }
 
 

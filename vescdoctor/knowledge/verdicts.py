@@ -7,7 +7,7 @@ from __future__ import annotations
 # In precedence order: what blocks access to the chip, then what is wrong in flash, then the host side.
 # `healthy` and `swd-needs-reset` come last: they are the verdict only when nothing else holds.
 PRECEDENCE: tuple[str, ...] = (
-    "no-probe", "target-unpowered", "swd-no-response", "read-protected",
+    "no-probe", "probe-firmware-old", "target-unpowered", "swd-no-response", "read-protected",
     "app-missing", "firmware-crc-mismatch", "firmware-not-running", "wrong-hardware-firmware", "unknown-firmware", "write-protected",
     "bootloader-missing", "bootloader-too-old", "active-fault",
     "usb-cable", "host-permission", "host-port-busy", "dfu-mode",
@@ -18,6 +18,7 @@ VERDICT_CODES = frozenset(PRECEDENCE)
 TITLES = {
     "healthy": "The VESC is healthy",
     "no-probe": "No SWD debug probe found",
+    "probe-firmware-old": "The debug probe's own firmware is too old",
     "target-unpowered": "The board has no power",
     "swd-no-response": "The chip does not answer on SWD",
     "swd-needs-reset": "The chip answers SWD only under reset",
