@@ -242,3 +242,15 @@ def test_a_stuck_cell_reads_the_same_over_swd_as_the_boot_model_sees_it(tmp_path
         assert session.target.read8(0x08000100) == 0x00  # never touched by the flash controller
     loaded = Board.load(board)
     assert boot._flash_view(loaded)[0x100] == 0x00 == loaded.flash[0x100]
+
+
+def test_option_bytes_changed_by_hand_start_the_chip_afresh(tmp_path):
+    # Editing board.yaml's RDP or BOOT0 stands for changing the board by hand, which takes a power cycle.
+    board = make_board(tmp_path / "b")
+    with session_on(board, resume_on_disconnect=False) as session:
+        session.target.halt()
+        session.target.write32(0x20001000, 0xCAFEF00D)
+    yaml = board / "board.yaml"
+    yaml.write_text(yaml.read_text().replace("boot0: low", "boot0: high"))
+    with session_on(board, connect_mode="attach") as session:
+        assert session.target.get_state() != Target.State.HALTED
