@@ -300,3 +300,19 @@ def erase_sectors(target, addresses: list[int]) -> None:
             region.flash.cleanup()
         if read_range(target, address, size) != b"\xff" * size:
             raise VerifyError(address, size, f"erase of the sector at 0x{address:08X} (not blank after it)")
+
+
+def erase_chip(target, address: int) -> None:
+    """Mass-erase the flash bank holding `address` through pyOCD's flash algorithm (erase_all). The caller has done
+    reset_and_halt() and checks the result."""
+    from pyocd.core.memory_map import FlashRegion
+    from pyocd.flash.flash import Flash
+
+    region = target.memory_map.get_region_for_address(address)
+    if not isinstance(region, FlashRegion):
+        raise ValueError(f"0x{address:08X} is not in flash")
+    region.flash.init(Flash.Operation.ERASE)
+    try:
+        region.flash.erase_all()
+    finally:
+        region.flash.cleanup()
