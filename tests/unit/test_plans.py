@@ -29,10 +29,12 @@ def test_builtin_plans_load_and_cover_every_fixable_verdict():
 @pytest.mark.parametrize("text,needle,line", [
     ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup]\n", "lacks the steps", 3),
     ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup, unlock-rdp, clear-wrp, mass-erase, erase-config, "
-     "write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n  app-missing: {why: x, steps: [backup, flash-it]}\n",
+     "write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n"
+     "  app-missing: {why: x, steps: [backup, flash-it]}\n",
      "unknown step 'flash-it'", 5),
     ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup, unlock-rdp, clear-wrp, mass-erase, erase-config, "
-     "write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n  app-gone: {why: x, steps: [backup]}\n", "not a verdict", 5),
+     "write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n"
+     "  app-gone: {why: x, steps: [backup]}\n", "not a verdict", 5),
 ])
 def test_bad_plans_file_names_file_and_line(tmp_path, text, needle, line):
     path = tmp_path / "plans.yaml"

@@ -8,7 +8,8 @@ from __future__ import annotations
 # `healthy` and `swd-needs-reset` come last: they are the verdict only when nothing else holds.
 PRECEDENCE: tuple[str, ...] = (
     "no-probe", "probe-firmware-old", "target-unpowered", "swd-no-response", "read-protected",
-    "app-missing", "firmware-crc-mismatch", "firmware-not-running", "wrong-hardware-firmware", "unknown-firmware", "write-protected",
+    "app-missing", "firmware-crc-mismatch", "firmware-not-running", "wrong-hardware-firmware", "unknown-firmware",
+    "write-protected",
     "bootloader-missing", "bootloader-too-old", "active-fault",
     "usb-cable", "host-permission", "host-port-busy", "dfu-mode",
     "swd-needs-reset", "healthy",
