@@ -59,3 +59,11 @@ def test_a_running_firmware_without_usb_is_still_the_cable_and_is_left_running(t
     assert facts["core.run_state"] == "runs" and facts["core.was_running"] and facts["core.resumed"]
     with open_session(f"vescsim:{board}", connect_mode="attach") as session:
         assert session.target.get_state() in (Target.State.RUNNING, Target.State.SLEEPING)
+
+
+def test_a_boot_loop_symptom_looks_at_the_core_even_when_the_vesc_answers(tmp_path, capsys):
+    board = board_with(tmp_path, scenario="healthy")
+    report = diagnose(board, capsys, "symptom=boot-loop", "led=green")
+    assert "core-state" in [step["node"] for step in report["path"]]
+    assert report["facts"]["core.run_state"] == "runs" and report["facts"]["core.resumed"]
+    assert report["verdict"]["code"] == "healthy"
