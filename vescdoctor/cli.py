@@ -128,6 +128,9 @@ def _add_diagnose_and_fix(sub) -> None:
     p.add_argument("--yes", action="store_true", help="consent to the destructive steps without asking")
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--backup-dir", metavar="DIR", help="where backups go (default: the user data directory)")
+    p.add_argument("--via", choices=("swd", "usb"), default=None,
+                   help="repair through a debug probe (swd) or over the VESC protocol (usb, while the firmware "
+                        "runs); default: usb when no probe is connected and the firmware answers")
     p.add_argument("--firmware-version", metavar="V", help="without --firmware: this release from the catalog "
                    "(default: the newest for the board's HW)")
     _add_mirror(p)

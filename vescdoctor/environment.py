@@ -57,7 +57,7 @@ class Environment:
         from .sim.vesc_serial import bench_vesc_device
 
         device = bench_vesc_device(self.bench)
-        if device is None or self._vesc_port is None:
+        if device is None or self._vesc_port is None or self._vesc_port.unplugged:
             return []
         info = ListPortInfo(self._vesc_port.url, skip_link_detection=True)
         info.name = os.path.basename(self._vesc_port.device)

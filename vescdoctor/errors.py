@@ -42,3 +42,10 @@ class Declined(VescDoctorError):
     (exit 1)."""
 
     exit_code = 1
+
+
+class WrongChip(VescDoctorError):
+    """The debugger sees a chip that is not a VESC's STM32F405/407 with 1 MiB of flash (a clone, another MCU, a
+    misread): nothing is ever erased or written on it (verdict wrong-chip; exit 1)."""
+
+    exit_code = 1

@@ -30,6 +30,9 @@ BUILTIN_STATE = {
     "dfu-mode": ("dfu", "blue-only"), "config-crash": ("firmware-crash", "blue-only"),
     "watchdog-loop": ("firmware-crash", "blue-only"), "active-fault": ("vesc", "red-blink"),
     "probe-firmware-old": ("vesc", "green"),
+    "healthy-fw606-lispbm": ("vesc", "green"), "fw606-packages-wiped-bootloader": ("vesc", "green"),
+    "wrong-chip": ("not-runnable", "blue-only"),
+    "usb-no-bootloader": ("vesc", "green"), "usb-broken-bootloader": ("vesc", "green"),
 }
 
 

@@ -125,3 +125,15 @@ def test_rules_check_validates_the_plans_beside_the_graph(tmp_path, capsys):
     assert main(["rules", "check", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert f"{plans}:" in err and "unknown step 'write-bootlaoder'" in err
+
+
+def test_wrong_chip_has_a_manual_plan_that_writes_nothing(tmp_path):
+    from vescdoctor.errors import InputError
+    from vescdoctor.fixes.plans_file import load_plans, plans_path
+
+    book = load_plans()
+    assert "wrong-chip" in book.manual and "wrong-chip" not in book.verdicts
+    bad = tmp_path / "plans.yaml"
+    bad.write_text(plans_path().read_text().replace("    manual: true", "    manual: true\n    steps: [backup]"))
+    with pytest.raises(InputError, match="takes no steps"):
+        load_plans(bad)

@@ -16,6 +16,14 @@ def quiet_pyocd(args) -> None:
         logging.getLogger("pyocd").setLevel(logging.CRITICAL)
 
 
+def print_hw_answer(answers: dict) -> None:
+    """Say on stderr what an `--answer hw=` was read as, and which VESC Tool firmware folders fit it."""
+    if answers.get("hw") and answers["hw"] != "unsure":
+        from ..knowledge.hw_names import resolve_hw
+
+        print(resolve_hw(answers["hw"]).note(), file=sys.stderr)
+
+
 def check_report_path(args) -> None:
     """--report FILE that cannot be written is refused (InputError, exit 2) before the board is touched."""
     if getattr(args, "report", None):

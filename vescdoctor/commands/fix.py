@@ -37,8 +37,9 @@ def run(args) -> int:
     from ..graph.check import load_checked_graph
     from ..images import load_image
     from ..report.model import after_record, build_report, to_json
-    from .common import (bench_measurement, check_report_path, fix_command, open_environment, print_verdict,
-                         progress, quiet_pyocd, transcript, try_write_report, with_own_command)
+    from .common import (bench_measurement, check_report_path, fix_command, open_environment, print_hw_answer,
+                         print_verdict, progress, quiet_pyocd, transcript, try_write_report, with_own_command)
+    from .fix_usb import choose_via, interrupted_notice, run_usb_fix
 
     quiet_pyocd(args)
     check_report_path(args)
@@ -49,6 +50,7 @@ def run(args) -> int:
     backup_dir = Path(args.backup_dir) if args.backup_dir else default_backup_dir()
     if not args.dry_run:
         check_backup_dir(backup_dir)  # bad input: said before the diagnosis, not after it as a failed backup
+    print_hw_answer(answers)  # after every refusal of bad input: a refusal stays one line
     log = transcript(args)
     outcome = None
     plan = None
@@ -57,8 +59,12 @@ def run(args) -> int:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=log)
         report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="fix",
                               keep_uid=args.keep_uid)
-        if diagnosis.verdict in INCONCLUSIVE:
+        if choose_via(args.via, diagnosis.result.facts or {}) == "usb":
+            exit_code, plan, outcome, refusal = run_usb_fix(args, diagnosis, env, bootloader, firmware, backup_dir)
+        elif diagnosis.verdict in INCONCLUSIVE:
             print_verdict(report, out=sys.stderr)
+            for line in interrupted_notice(backup_dir):
+                print(line, file=sys.stderr)
             exit_code = 3
         elif diagnosis.verdict != "healthy" and diagnosis.verdict not in load_plans().verdicts:
             # A cable, a permission, BOOT0: the rider fixes it, not a flash write. Not bad input: a problem found.

@@ -2,7 +2,8 @@
 
 Sidecar (`<name>.json`): {"format": "vescdoctor-backup", "version": 1, "file", "sha256", "size", "base",
 "created", "tool_version", "board_uid", "idcode", "option_bytes": {"optcr", "rdp", "rdp_level", "wrp_sectors",
-"bor_level"}, "verdict"}.
+"bor_level"}, "verdict", "contents": {"generation", "sectors": [{"number", "role", "state", "detail"}]}}: what each
+sector held when the backup was taken, in the flash map of the firmware generation found in it (vescdoctor.flashmap).
 """
 from __future__ import annotations
 
@@ -182,9 +183,21 @@ def backup_target(target, path: Path, *, verdict: str | None = None, board_hw: s
     if again != flash:
         raise FixError("two reads of the flash differ: the SWD connection is unreliable (shorter wires?)")
     meta["verdict"] = verdict
+    meta["contents"] = backup_contents(flash)
     if board_hw and board_hw_source in HW_SOURCE_WORDS:
         meta["board_hw"], meta["board_hw_source"] = board_hw, board_hw_source
     return save_backup(flash, path, meta)
+
+
+def backup_contents(flash: bytes) -> dict[str, Any]:
+    """What a whole-flash backup holds, sector by sector, in its firmware generation's flash map (LispBM, QML and
+    package data are the rider's too: a restore puts them back with the configuration)."""
+    from ..flashmap import BytesReader, analyze
+
+    fmap = analyze(BytesReader(flash))
+    return {"generation": fmap.generation.key if fmap.generation else None,
+            "sectors": [{"number": s.number, "role": s.role, "state": s.state, "detail": s.detail}
+                        for s in fmap.sectors]}
 
 
 def _connect(env):

@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from ..errors import WrongChip
+from ..target.chip_id import require_vesc_chip
 from ..knowledge.flash import SECTORS
 from ..knowledge.usb_ids import VESC_CDC
 from .backup import FixError, backup_target, chip_meta, unique_backup_path
@@ -115,6 +117,7 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
         return outcome
     step_name, begun = "connect", True
     try:
+        require_vesc_chip(link.target)  # the chip identity gate (wrong-chip): before any step, backup included
         meta = chip_meta(link.target)
         if plan.board_uid and meta["board_uid"] != plan.board_uid:
             raise FixError("this is not the board that was diagnosed (another UID); nothing was changed")
@@ -149,6 +152,11 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
                                 "not run: stopped by the user"})
         outcome.message = (f"stopped as you asked, {after} (nothing was cut halfway){where}; "
                            "run `vescdoctor fix` again to finish")
+        return outcome
+    except WrongChip as exc:
+        outcome.actions.append({"step": step_name, "ok": False, "detail": str(exc), "error": str(exc)})
+        outcome.message = str(exc)
+        close_link(env)
         return outcome
     except ChipChanged as exc:
         outcome.actions.append({"step": step_name, "ok": False, "detail": str(exc), "error": str(exc)})

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from typing import Callable
 
+from ..target.chip_id import require_vesc_chip
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, FLASH_SIZE
 
 Progress = Callable[[float], None]
@@ -87,6 +88,7 @@ def _program(target, writes: list[tuple[int, bytes]]) -> int:
     writes = [(addr, data + b"\xff" * (-len(data) % 4)) for addr, data in writes if data]
     if not writes:
         return 0
+    require_vesc_chip(target)  # the chip identity gate: never program anything but a VESC's F405/407
     flash = target.memory_map.get_region_for_address(writes[0][0]).flash
     flash.init(flash.Operation.PROGRAM)
     try:
@@ -164,6 +166,7 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
 
     if not segments:
         return []
+    require_vesc_chip(target)  # the chip identity gate: nothing is erased on another chip
     held = held_back(target, segments)
     blanked = _cut(segments, held, fill=True)
 

@@ -65,6 +65,8 @@ class Plan:
     # The image files the plan writes, as the report names them: what, file, sha256 (of the file), format, size,
     # hw, version, name (a known bootloader's).
     images: list[dict] = field(default_factory=list)
+    # Sectors holding LispBM / QML / package data (knowledge.generations): what "keep the configuration" keeps too.
+    rider_data: dict[int, str] = field(default_factory=dict)
 
     @property
     def destructive(self) -> bool:
@@ -97,10 +99,38 @@ class Plan:
                          "rest; the configuration will be lost (no backup is possible under RDP 1)")
         elif self.keep_config and "write-firmware" in self.step_names:
             lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): will be kept as they are")
+        lines.extend(self._rider_data_lines())
         lines.append(f"Backup first: {self.backup_note}")
         lines.extend(f"WARNING: {w}" for w in self.warnings)
         lines.extend(f"Note: {n}" for n in self.notes)
         return lines
+
+
+    def _rider_data_lines(self) -> list[str]:
+        """LispBM, QML and package data of the firmware generation in flash: kept, or lost with the sectors erased."""
+        if not self.rider_data:
+            return []
+        touched = set(self.erase_sectors) | set(self.blank_written)
+        kept = [f"{n} ({what})" for n, what in sorted(self.rider_data.items()) if n not in touched]
+        lost = [f"{n} ({what})" for n, what in sorted(self.rider_data.items()) if n in touched]
+        lines = []
+        if kept:
+            lines.append("Scripts and data kept: sector " + ", ".join(kept))
+        if lost:
+            lines.append("Scripts and data erased (the backup keeps them): sector " + ", ".join(lost))
+        return lines
+
+
+def rider_data(facts: dict) -> dict[int, str]:
+    """The sectors outside app and config that hold data of the rider's (LispBM, QML, packages), from the flash map
+    the diagnosis read in its firmware generation's roles."""
+    out = {}
+    for s in facts.get("flash.sectors") or ():
+        if isinstance(s, dict) and s.get("state") == "data" and s.get("role") in ("qml", "lispbm"):
+            out[int(s["number"])] = str(s.get("detail") or s["role"])
+    if facts.get("flash.packages") == "after-bootloader":
+        out[11] = "bootloader and package data"
+    return out
 
 
 # The forum's questions about a repair (issue 17), answered where the plan is shown.
@@ -372,7 +402,8 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
     return Plan(verdict, plan_steps, erase, writes, backup_note, warnings, findings, segments, notes,
                 strong.name if strong else None, facts.get("swd.uid"), keep_config,
                 bootloader_sector_hash_check="write-firmware" in steps and "write-bootloader" not in steps,
-                blank_written=blank_written, board_hw_source=strong.kind if strong else None, images=images)
+                blank_written=blank_written, board_hw_source=strong.kind if strong else None, images=images,
+                rider_data=rider_data(facts))
 
 
 def image_record(what: str, image: LoadedImage, info: Any) -> dict:

@@ -9,7 +9,9 @@ from ..knowledge.verdicts import VERDICT_CODES
 from ..yamlfile import Located, load_file, where
 
 PLANS_FILE = "plans.yaml"
-TOP_KEYS = ("plans", "version", "order", "verdicts", "findings")
+TOP_KEYS = ("plans", "version", "order", "verdicts", "findings", "usb")
+# The steps of a repair over USB (vescdoctor/usbrepair), in the order they run.
+USB_STEPS = ("save-config", "usb-write-bootloader", "usb-update-firmware", "reprobe")
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,11 @@ class FindingSteps:
 class PlanBook:
     order: tuple[str, ...]
     verdicts: dict[str, VerdictPlan] = field(default_factory=dict)
+    # Verdicts whose plan is manual (`manual: true`, no steps): the rider acts, vescdoctor never writes (wrong-chip)
+    manual: dict[str, str] = field(default_factory=dict)
     findings: dict[str, FindingSteps] = field(default_factory=dict)
     path: str = ""
+    usb: dict[str, VerdictPlan] = field(default_factory=dict)  # repairs over USB (usbrepair), by verdict
 
 
 def plans_path() -> Path:
@@ -85,11 +90,17 @@ def load_plans(path: str | Path | None = None) -> PlanBook:
         if not isinstance(plan, Located):
             raise InputError(f"plan of '{code}': a mapping with 'why' and 'steps' expected", at)
         for key in plan:
-            if key not in ("why", "steps"):
-                raise InputError(f"unknown key '{key}' in the plan of '{code}' (allowed: why, steps)",
+            if key not in ("why", "steps", "manual"):
+                raise InputError(f"unknown key '{key}' in the plan of '{code}' (allowed: why, steps, manual)",
                                  where(name, plan, key))
         if not isinstance(plan.get("why"), str):
             raise InputError(f"plan of '{code}': 'why' (a sentence) expected", at)
+        if plan.get("manual") is not None:
+            if plan.get("manual") is not True or plan.get("steps"):
+                raise InputError(f"plan of '{code}': 'manual: true' takes no steps (nothing is written)",
+                                 where(name, plan, "manual"))
+            book.manual[code] = plan["why"]
+            continue
         book.verdicts[code] = VerdictPlan(code, plan["why"], steps_of(plan.get("steps"), where(name, plan, "steps")),
                                           at)
 
@@ -112,4 +123,24 @@ def load_plans(path: str | Path | None = None) -> PlanBook:
                              where(name, item, "if_missing"))
         book.findings[code] = FindingSteps(code, steps_of(item.get("steps"), where(name, item, "steps")),
                                            if_missing, at)
+    book.usb = _usb_plans(data, name)
     return book
+
+
+def _usb_plans(data: Located, name: str) -> dict[str, VerdictPlan]:
+    """The `usb:` section: verdict -> {why, steps} with the steps of USB_STEPS."""
+    usb = data.get("usb") or Located()
+    if not isinstance(usb, dict):
+        raise InputError("usb: a mapping of verdict code -> plan expected", where(name, data, "usb"))
+    out: dict[str, VerdictPlan] = {}
+    for code, plan in usb.items():
+        at = where(name, usb, code)
+        if code not in VERDICT_CODES:
+            raise InputError(f"'{code}' is not a verdict code (spec/verdicts.md)", at)
+        if not isinstance(plan, dict) or set(plan) - {"why", "steps"} or not isinstance(plan.get("why"), str):
+            raise InputError(f"usb plan of '{code}': expected {{why: TEXT, steps: [...]}}", at)
+        steps = plan.get("steps")
+        if not isinstance(steps, list) or not steps or any(s not in USB_STEPS for s in steps):
+            raise InputError(f"usb plan of '{code}': steps are a list of {', '.join(USB_STEPS)}", at)
+        out[code] = VerdictPlan(code, plan["why"], tuple(steps), at)
+    return out

@@ -29,6 +29,24 @@ def bootloader_hardware_note(fmap) -> str | None:
             f"it for HW {app.hw}; generic.bin or the bootloader for HW {app.hw} fits")
 
 
+def generation_lines(fmap) -> list[str]:
+    """The generation's flash map in words, and what sector 11 shares on 6.06+ (knowledge.generations)."""
+    gen = fmap.generation
+    if gen is None:
+        return []
+    lines = [f"Flash: flash map of firmware {gen.key}" + (": " + "; ".join(
+        f"sector {n} {what}" for n, what in gen.data_sectors().items()) if gen.notes else "")]
+    if fmap.lispbm_image:
+        lines.append("Flash: sector 8 holds a LispBM image (6.06+ keeps it there), not a stale update")
+    if fmap.bootloader.packages == "after-bootloader":
+        lines.append("Flash: sector 11 holds the bootloader followed by package data (6.06+ package storage); "
+                     "the bootloader is intact")
+    elif fmap.bootloader.packages == "alone":
+        lines.append("Flash: sector 11 holds package data and no bootloader: on 6.06+ packages store data in the "
+                     "bootloader's sector and wiping that storage erases the bootloader; write the bootloader again")
+    return lines
+
+
 @probe("flash.map", FLASH_FACTS, "Reading what the flash holds")
 def flash_map(ctx: ProbeContext) -> ProbeResult:
     from pyocd.core import exceptions
@@ -48,7 +66,7 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
             # A chip with firmware is only read: running the analyzer would leave its core in pyOCD's code.
             target.halt()
             reader.may_run_code = True
-        fmap = analyze(reader)
+        fmap = analyze(reader, ctx.facts.get("vesc.fw_version"))
     except exceptions.TransferError as exc:
         return ProbeResult(facts, [f"Flash: the chip refused the read ({exc})"], ok=False, error=str(exc))
     facts = fmap.facts()
@@ -65,6 +83,7 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
                      + ("vector table erased" if app.sp == 0xFFFFFFFF else
                         "invalid vector table" if not app.vector_valid else "code behind the reset vector erased")
                      + ")")
+    lines.extend(generation_lines(fmap))
     mismatch = bootloader_hardware_note(fmap)
     if mismatch:
         lines.append(mismatch)

@@ -98,19 +98,20 @@ def to_json(report: dict) -> str:
 
 def flash_map_entries(flash_map: Any) -> list[dict]:
     """The 12 sectors with their VESC role and the state a probe saw (`unknown` where none did)."""
-    states: dict[int, tuple[str, Any]] = {}
+    states: dict[int, tuple[str, Any, Any]] = {}
     flash_map = _get(flash_map, "sectors", flash_map) if not isinstance(flash_map, (Mapping, list)) else flash_map
     if isinstance(flash_map, Mapping):
         for number, state in flash_map.items():
-            states[int(number)] = (str(_get(state, "state", state)), _get(state, "detail"))
+            states[int(number)] = (str(_get(state, "state", state)), _get(state, "detail"), _get(state, "role"))
     elif flash_map is not None:
         for item in flash_map:
             number = _get(item, "sector", _get(item, "number"))
-            states[int(number)] = (str(_get(item, "state", "unknown")), _get(item, "detail"))
+            states[int(number)] = (str(_get(item, "state", "unknown")), _get(item, "detail"), _get(item, "role"))
     out = []
     for s in SECTORS:
-        state, detail = states.get(s.number, ("unknown", None))
-        entry = {"sector": s.number, "address": s.address, "size": s.size, "role": s.role, "state": state}
+        state, detail, role = states.get(s.number, ("unknown", None, None))
+        role = role if role in schema.SECTOR_ROLES else s.role  # the generation's role when the probe named one
+        entry = {"sector": s.number, "address": s.address, "size": s.size, "role": role, "state": state}
         if detail:
             entry["detail"] = _clip(str(detail), schema.LINE_MAX)
         out.append(entry)

@@ -16,7 +16,8 @@ from typing import Any
 FORMAT = "vescdoctor-report"
 VERSION = 1
 NODE_KINDS = ("question", "probe", "decision", "fix", "verdict")
-SECTOR_ROLES = ("app", "config", "buffer", "bootloader")
+# every role of knowledge.generations.ROLES (the flash map of the firmware generation in flash)
+SECTOR_ROLES = ("app", "config", "buffer", "bootloader", "qml", "lispbm", "free")
 
 # Field-size limits: generous for a real run, small enough that a hostile file can't make a renderer choke.
 CODE_MAX = 64

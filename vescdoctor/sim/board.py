@@ -32,9 +32,9 @@ CHOICES = {
     "firmware_run": ("runs", "hardfault", "lockup", "watchdog-loop", "hang"),
     "run_cause": ("config", "lisp", "code"),
 }
-CHIP_DEFAULT = {"dev_id": 0x413, "rev_id": 0x1007, "flash_kib": 1024}  # STM32F405RG rev 2 (RM0090 38.6.1)
 PROBE_FIRMWARE_RE = re.compile(r"^V[1-3]J\d{1,3}([SMBP]\d{1,3}){0,3}$")  # ST-Link: V2J45S7, V2J40M27, V3J13M4
-FAULT_KEYS = ("probe_unplug_after_bytes", "power_loss_after_erases", "stuck_bits", "swd_error_rate")
+FAULT_KEYS = ("probe_unplug_after_bytes", "power_loss_after_erases", "stuck_bits", "swd_error_rate",
+              "usb_unplug_after_bytes")
 
 
 @dataclass
@@ -46,6 +46,24 @@ class OptionBytes:
     @property
     def rdp_level(self) -> int:
         return 0 if self.rdp == 0xAA else 2 if self.rdp == 0xCC else 1
+
+
+@dataclass
+class ChipIdentity:
+    """What the debugger reads as the chip's identity (spec board.md `chip:`): other values model clones and other
+    MCUs. DBGMCU_IDCODE = REV_ID << 16 | DEV_ID; the flash size register at 0x1FFF7A22 reads flash_kib."""
+
+    dev_id: int = 0x413
+    rev_id: int = 0x1007
+    flash_kib: int = 1024
+
+    def as_dict(self) -> dict[str, int]:
+        return {"dev_id": self.dev_id, "rev_id": self.rev_id, "flash_kib": self.flash_kib}
+
+    @property
+    def idcode(self) -> int:
+        # bits 15:12 are reserved and read 0x6 on the F4 parts (an F405 reads 0x10076413)
+        return (self.rev_id & 0xFFFF) << 16 | 0x6000 | (self.dev_id & 0xFFF)
 
 
 @dataclass
@@ -63,6 +81,7 @@ class BoardConfig:
     option_bytes: OptionBytes = field(default_factory=OptionBytes)
     faults: dict[str, Any] = field(default_factory=dict)
     answers: dict[str, str] = field(default_factory=dict)
+    chip: ChipIdentity = field(default_factory=ChipIdentity)
     # Seconds the real chip would have spent erasing and programming, summed over this board's life (the bench's
     # simulated clock). Written back by the bench; benchmarks read it.
     chip_seconds: float = 0.0
@@ -74,7 +93,6 @@ class BoardConfig:
     run_cause: str = "code"  # what makes it crash: config | lisp | code
     fault_code: int = 0  # the active fault code a running firmware reports
     probe_firmware: str | None = None  # the probe's firmware version string; None: the probe model's own
-    chip: dict[str, int] = field(default_factory=lambda: dict(CHIP_DEFAULT))
     firmware_run_image: str | None = None  # sha256 of the image firmware_run applies to (sim/firmware_run.py)
 
     def to_yaml_dict(self) -> dict[str, Any]:
@@ -98,8 +116,8 @@ class BoardConfig:
             out["fault_code"] = self.fault_code
         if self.probe_firmware is not None:
             out["probe_firmware"] = self.probe_firmware
-        if self.chip != CHIP_DEFAULT:
-            out["chip"] = dict(self.chip)
+        if self.chip != ChipIdentity():
+            out["chip"] = self.chip.as_dict()
         return out
 
 
@@ -159,7 +177,7 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
                                  "version string such as V2J45S7)", at)
             config.probe_firmware = value
         elif key == "chip":
-            config.chip = _parse_chip(value, name)
+            config.chip = _parse_chip(value, name, at)
         elif key == "firmware_run_image":
             if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
                 raise InputError(f"key 'firmware_run_image': value {value!r} is not allowed (expected a sha256 in "
@@ -172,6 +190,18 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
     return config
 
 
+def _parse_chip(value: Any, name: str, at: str) -> ChipIdentity:
+    if not isinstance(value, dict):
+        raise InputError("key 'chip': expected a mapping {dev_id, rev_id, flash_kib}", at)
+    chip = ChipIdentity()
+    limits = {"dev_id": 0xFFF, "rev_id": 0xFFFF, "flash_kib": 0xFFFF}
+    for key, item in value.items():
+        if key not in limits:
+            raise InputError(f"unknown key 'chip.{key}' (allowed: {', '.join(limits)})", where(name, value, key))
+        setattr(chip, key, _int(item, f"chip.{key}", where(name, value, key), 0, limits[key]))
+    return chip
+
+
 def _check_answers(answers: dict[str, str], raw: Any, name: str) -> None:
     """The spec's questions (led, symptom) take their own codes only; other ids belong to a graph's own questions."""
     from ..knowledge.verdicts import answer_error
@@ -180,18 +210,6 @@ def _check_answers(answers: dict[str, str], raw: Any, name: str) -> None:
         expected = answer_error(qid, code)
         if expected:
             raise InputError(f"key 'answers.{qid}': value {code!r} is not allowed ({expected})", where(name, raw, qid))
-
-
-def _parse_chip(data: Any, name: str) -> dict[str, int]:
-    if not isinstance(data, dict):
-        raise InputError("key 'chip': expected a mapping with dev_id, rev_id, flash_kib", where(name, data))
-    chip = dict(CHIP_DEFAULT)
-    limits = {"dev_id": 0xFFF, "rev_id": 0xFFFF, "flash_kib": 0xFFFF}
-    for key, value in data.items():
-        if key not in limits:
-            raise InputError(f"unknown key 'chip.{key}' (allowed: dev_id, flash_kib, rev_id)", where(name, data, key))
-        chip[key] = _int(value, f"chip.{key}", where(name, data, key), 0, limits[key])
-    return chip
 
 
 def _parse_option_bytes(data: Any, name: str) -> OptionBytes:
@@ -226,7 +244,7 @@ def _parse_faults(data: Any, name: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         at = where(name, data, key)
-        if key in ("probe_unplug_after_bytes", "power_loss_after_erases"):
+        if key in ("probe_unplug_after_bytes", "power_loss_after_erases", "usb_unplug_after_bytes"):
             out[key] = _int(value, f"faults.{key}", at, 0, 1 << 32)
         elif key == "swd_error_rate":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:

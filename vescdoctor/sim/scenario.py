@@ -12,6 +12,8 @@ scenario can lay out images this project generates (vescdoctor.sim.imagegen), so
     {at: 0x08080000, generate: update, hw: "410", version: "6.05"}     VESC Tool's buffer: header + image
     {at: 0x080E0000, generate: garbage, size: 0x100}
     {at: 0x08000000, generate: other-app}                              a runnable app that is not VESC firmware
+    {at: 0x08080000, generate: lispbm-image}                           FW 6.06+: a LispBM image in sector 8
+    {at: 0x080F0000, generate: package-data, size: 0x800}              FW 6.06+: package storage in sector 11
 docs/scenarios.md describes every key.
 """
 from __future__ import annotations
@@ -42,6 +44,8 @@ GENERATORS = {
     "bootloader": ("compression", "seed"),
     "garbage": ("size", "seed"),
     "other-app": ("size", "seed"),
+    "lispbm-image": ("version", "seed"),
+    "package-data": ("size", "seed"),
 }
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _HEX_RE = re.compile(r"[0-9a-fA-F\s]*")
@@ -243,6 +247,14 @@ def _generate(item: Located, name: str, context: str, board_hw: str) -> tuple[by
             raise _fail(f"key 'compression': value {compression!r} is not allowed (expected true or false)", cat)
         image = imagegen.bootloader(compression=compression, seed=seed)
         return image, f"generate bootloader ({'with' if compression else 'without'} compression, {len(image)} bytes)"
+    if kind == "lispbm-image":
+        version, vat = get("version", "00000000")
+        version = _text(version, "version", vat, "the image's version text (the app CRC, 8 hex digits)")
+        return imagegen.lispbm_image(version=version, seed=seed), "generate lispbm-image (128 KiB, sector 8)"
+    if kind == "package-data":
+        size = _integer(item.get("size", 0x800), "size", where(name, item, "size"), 1, FLASH_SIZE,
+                        "a byte count 1..0x100000")
+        return imagegen.package_data(size, seed=seed), f"generate package-data 0x{size:X} bytes"
     if kind == "garbage":
         if "size" not in item:
             raise _fail(f"{context}'generate: garbage' needs 'size' (how many bytes)", where(name, item))
