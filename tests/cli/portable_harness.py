@@ -33,6 +33,8 @@ class UnixOnlyBlocker(importlib.abc.MetaPathFinder):
 
 def install(platform: str) -> None:
     # What the flow's libraries load on this POSIX machine, loaded before the block (on Windows they load others).
+    import urllib.request  # noqa: F401  (the catalog's downloads; on macOS it loads _scproxy, absent from Linux)
+
     import platformdirs  # noqa: F401  (it picks its Windows or macOS class by sys.platform when imported)
     import serial  # noqa: F401
     import serial.tools.list_ports  # noqa: F401

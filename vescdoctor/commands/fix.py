@@ -37,8 +37,9 @@ def run(args) -> int:
     from ..graph.check import load_checked_graph
     from ..images import load_image
     from ..report.model import after_record, build_report, to_json
-    from .common import (bench_measurement, check_report_path, fix_command, open_environment, print_hw_answer,
-                         print_verdict, progress, quiet_pyocd, transcript, try_write_report, with_own_command)
+    from .common import (bench_measurement, check_report_path, fix_command, is_terminal, open_environment,
+                         print_hw_answer, print_verdict, progress, quiet_pyocd, transcript, try_write_report,
+                         with_own_command)
     from .fix_usb import choose_via, interrupted_notice, run_usb_fix
 
     quiet_pyocd(args)
@@ -95,10 +96,11 @@ def run(args) -> int:
                     exit_code = 0
                 else:
                     if plan.destructive and not args.yes:
-                        # ask on the terminal: stderr, or stdout when only stderr is redirected (`2> log`)
-                        ask_on = sys.stderr if sys.stderr.isatty() else \
-                            sys.stdout if sys.stdout.isatty() and not args.json else None
-                        if not (sys.stdin.isatty() and ask_on is not None):
+                        # ask on the terminal: stderr, or stdout when only stderr is redirected (`2> log`); a
+                        # closed stdin or stream is no terminal (common.is_terminal)
+                        ask_on = sys.stderr if is_terminal(sys.stderr) else \
+                            sys.stdout if is_terminal(sys.stdout) and not args.json else None
+                        if not (is_terminal(sys.stdin) and ask_on is not None):
                             raise InputError("the fix erases and writes flash: pass --yes (or run on a terminal to "
                                              "confirm); nothing was changed")
                         if not confirm(plan, backup_dir, out=ask_on):

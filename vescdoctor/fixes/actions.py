@@ -16,6 +16,9 @@ def _step(name: str, *, destructive: bool, title: str, needs: str | None = None,
 
 
 _step("backup", destructive=False, title="Back up the whole flash (1 MiB) and the option bytes")
+_step("warn-no-backup", destructive=False,
+      title="No backup is possible: under read protection (RDP 1) the flash cannot be read, and lifting it erases "
+            "the whole flash")
 _step("unlock-rdp", destructive=True,
       title="Lift read protection (RDP 1 -> 0): the chip erases its whole flash")
 _step("clear-wrp", destructive=True, title="Clear the write protection of every sector (nWRP)")

@@ -18,7 +18,7 @@ from ..target.chip_id import require_vesc_chip
 from ..knowledge.flash import SECTORS
 from ..knowledge.usb_ids import VESC_CDC
 from .backup import FixError, backup_target, chip_meta, unique_backup_path
-from .flashops import VerifyError, sha256_range, write_verified
+from .flashops import VerifyError, sector_proof, write_verified
 from ..report.text import STOPPED_BY_USER
 from .plan import Plan
 
@@ -90,7 +90,7 @@ def _describe_error(exc: BaseException) -> str:
 
 def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], backup_dir: Path,
                  answers: dict[str, str] | None = None, should_stop: Callable[[], bool] | None = None) -> FixOutcome:
-    from ..swdlink import close_link, link_for
+    from ..swdlink import link_for
 
     outcome = FixOutcome(ok=False)
     # A stop asked for on an event of a step that has begun writing waits for the step's end: the step is done (and
@@ -139,7 +139,7 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
         where = outcome.backup_note
         after = f"after {done[-1]}" if done else "before any step"
         outcome.stopped = True
-        close_link(env)
+        _close(env)
         if last_write >= 0 and len(done) > last_write:  # every write done and verified: only the fresh look is left
             outcome.ok = True
             outcome.actions.append({"step": step_name, "ok": False, "error": STOPPED_BY_USER,
@@ -156,12 +156,12 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
     except WrongChip as exc:
         outcome.actions.append({"step": step_name, "ok": False, "detail": str(exc), "error": str(exc)})
         outcome.message = str(exc)
-        close_link(env)
+        _close(env)
         return outcome
     except ChipChanged as exc:
         outcome.actions.append({"step": step_name, "ok": False, "detail": str(exc), "error": str(exc)})
         outcome.message = str(exc) + outcome.backup_note
-        close_link(env)
+        _close(env)
         return outcome
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line, the board stays recognisable
         LOG.debug("fix step %s failed", step_name, exc_info=True)
@@ -169,9 +169,9 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
         outcome.actions.append({"step": step_name, "ok": False, "detail": message, "error": message})
         where = outcome.backup_note
         outcome.message = f"{step_name} failed: {message}{where}; run `vescdoctor fix` again to finish"
-        close_link(env)
+        _close(env)
         return outcome
-    close_link(env)
+    _close(env)
     after = outcome.after
     if after is None:
         outcome.ok = True
@@ -206,16 +206,25 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
 
     target = link.target
     if name == "backup":
+        from ..target import proven_flash
+
         ob = read_option_bytes(target)
         if ob.rdp_level != 0:
             raise FixError("the flash became unreadable (RDP) before the backup; nothing was changed")
         path = unique_backup_path(backup_dir, chip_meta(target)["board_uid"], datetime.now())
         emit(FixEvent("phase", "backup", 0.0, f"reading the whole flash into {path}", False))
+        target.reset_and_halt()  # the chip proves the copy with its CRCs; the writes reset and halt it anyway
         info = backup_target(target, path, verdict=plan.verdict, board_hw=plan.board_hw,
                              board_hw_source=getattr(plan, "board_hw_source", None),
-                             progress=_progress(emit, "backup", "reading flash", False))
+                             progress=_progress(emit, "backup", "reading flash", False), may_run_code=True,
+                             known=proven_flash.take_seen(env))
+        target.reset_and_halt()  # pyOCD's analyzer left its code in the core: back to the firmware's reset state
         outcome.backups.append(info)
         return f"1 MiB and option bytes, sha256 {info['sha256'][:16]}...", info["file"]
+
+    if name == "warn-no-backup":  # the plan's explicit word that RDP 1 forbids a backup (fixes/plan_safety.py)
+        emit(FixEvent("log", "backup", None, "no backup is possible: the flash is read-protected", False))
+        return "no backup possible under RDP 1: the regression erases the whole flash", None
 
     if name == "unlock-rdp":
         # The plan was made for a chip that could not be read (so it has no backup step). If it can be read now
@@ -257,9 +266,9 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
         what = "bootloader" if name == "write-bootloader" else "firmware"
         segments = [s for s in plan.segments if s.what == what]
         boot_hash = None
-        if what == "firmware":
-            boot_hash = sha256_range(target, *BOOTLOADER_RANGE)
         target.reset_and_halt()
+        if what == "firmware":
+            boot_hash = sector_proof(target, *BOOTLOADER_RANGE)
         emit(FixEvent("phase", "erase", 0.0, f"erasing the sectors the {what} needs", True))
         checked = write_verified(
             target, [(s.address, s.data) for s in segments], what,
@@ -270,12 +279,13 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
                                                  f"verified; writing the {what}'s vector table last", True)))
         detail = f"{checked} bytes written and verified"
         if boot_hash is not None:
-            if sha256_range(target, *BOOTLOADER_RANGE) != boot_hash:
+            if sector_proof(target, *BOOTLOADER_RANGE) != boot_hash:
                 raise FixError("sector 11 (the bootloader) changed during the firmware write")
-            detail += "; bootloader unchanged (sector 11: sha256 before = after)"
+            detail += f"; bootloader unchanged (sector 11: {boot_hash[0]} before = after)"
         return detail, None
 
     if name == "reset":
+        _remember_proven(plan, env, target, outcome)
         emit(FixEvent("phase", "reset", None, "resetting the chip: the firmware starts", False))
         try:
             target.reset()
@@ -365,6 +375,35 @@ def _restore_config(target, emit, outcome: FixOutcome) -> str:
     checked = write_verified(target, [(FLASH_BASE + start, data)], "configuration", on_erase=none, on_program=none,
                              on_verify=none, on_vector_page=lambda: None)
     return f"{checked} bytes of sectors 1-2 written back from {Path(outcome.backups[-1]['file']).name} and verified"
+
+
+def _close(env) -> None:
+    """End the fix's SWD session; what it proved of the flash goes with it (a later look reads the chip)."""
+    from ..swdlink import close_link
+    from ..target import proven_flash
+
+    proven_flash.remember(env, None)
+    close_link(env)
+
+
+def _remember_proven(plan: Plan, env, target, outcome: FixOutcome) -> None:
+    """Before the reset: what the flash holds now, proven by the chip's CRCs against the backup with the images
+    written over it, kept for the fresh look (target.proven_flash). Nothing is kept when the chip cannot tell."""
+    from ..target import proven_flash
+
+    backup = None
+    if outcome.backups:
+        try:
+            backup = Path(outcome.backups[-1]["file"]).read_bytes()
+        except OSError:
+            backup = None
+    try:
+        target.halt()
+        flash = proven_flash.prove(target, proven_flash.guess(backup, [(s.address, s.data) for s in plan.segments]))
+    except Exception as exc:  # noqa: BLE001 - only a shortcut: the fresh look reads the chip instead
+        LOG.debug("proving the flash before the reset: %s", exc)
+        flash = None
+    proven_flash.remember(env, flash)
 
 
 def _fixed(after) -> bool:

@@ -16,6 +16,7 @@ from ..images import LoadedImage, identify
 from ..knowledge.flash import (APP_MAX_SIZE_6, BOOTLOADER_BASE, FLASH_BASE, SECTORS, sectors_touched)
 from .actions import STEP_NEEDS
 from .backup import HW_SOURCE_WORDS, hw_from_backups
+from .plan_safety import steps_problem
 from .plans_file import PlanBook, load_plans
 from .registry import FIXES
 
@@ -209,10 +210,29 @@ def board_hw_sources(diagnosis: Any, board_hw: str | None = None,
     return None, (hints[0] if hints else None)
 
 
+def placement_problem(image: LoadedImage) -> str | None:
+    """Why the places a .hex/.elf puts its bytes cannot be flash writes at all: RAM, or outside the 1 MiB flash."""
+    base = image.base if image.base is not None else FLASH_BASE
+    for start, stop in image.ranges or [(base, base + len(image.data))]:
+        if 0x20000000 <= start < 0x20030000 or 0x10000000 <= start < 0x10010000:
+            return (f"refused: the file places data at 0x{start:08X}, in RAM, not flash: it is a program to load "
+                    "into RAM with a debugger (or a build's RAM section), not an image to write to the chip")
+        if not FLASH_BASE <= start or stop > FLASH_BASE + 0x100000:
+            return (f"refused: the file places data at 0x{start:08X}..0x{stop - 1:08X}, outside the flash "
+                    f"(0x{FLASH_BASE:08X}..0x{FLASH_BASE + 0x100000 - 1:08X}): not an image for this chip")
+    return None
+
+
 def _check_firmware(image: LoadedImage, strong: BoardHw | None, hint: BoardHw | None) -> tuple[Any, str]:
     where = str(image.path)
     base = image.base if image.base is not None else FLASH_BASE
     end = base + len(image.data)
+    placement = placement_problem(image)
+    if placement:
+        raise InputError(placement, where)
+    if base == BOOTLOADER_BASE or identify(image.data, image.base, image.ranges).kind == "bootloader":
+        raise InputError("refused: this is a bootloader (linked for sector 11, 0x080E0000), not firmware: pass it "
+                         "with --bootloader", where)
     if end > BOOTLOADER_BASE:
         raise InputError(f"refused: the image ends at 0x{end - 1:08X} and overlaps sector 11 (the bootloader at "
                          f"0x{BOOTLOADER_BASE:08X}); a firmware image is at most {APP_MAX_SIZE_6} bytes", where)
@@ -228,7 +248,8 @@ def _check_firmware(image: LoadedImage, strong: BoardHw | None, hint: BoardHw | 
     if info.kind != "firmware":
         reason = info.problems[0] if info.problems else "no VESC firmware identity"
         raise InputError(f"refused: not a VESC firmware image: {reason}", where)
-    fatal = [p for p in info.problems if p.startswith(("vector table invalid", "the .bin does not start"))]
+    fatal = [p for p in info.problems if p.startswith(("vector table invalid", "the .bin does not start",
+                                                       "incomplete:"))]
     if fatal:
         raise InputError(f"refused: {fatal[0]}", where)
     if info.hw is None:
@@ -270,6 +291,9 @@ def _check_bootloader_hardware(info: Any, board_hw: str | None, where: str, warn
 
 def _check_bootloader(image: LoadedImage, verdict: str) -> Any:
     where = str(image.path)
+    placement = placement_problem(image)
+    if placement:
+        raise InputError(placement, where)
     info = identify(image.data, image.base, image.ranges)
     if info.kind != "bootloader":
         what = "a firmware image" if info.kind == "firmware" else "not an image VESC can boot"
@@ -392,6 +416,9 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
 
     order = {name: i for i, name in enumerate(book.order)}
     steps.sort(key=lambda s: order[s])
+    unsafe = steps_problem(steps)
+    if unsafe:  # the plans file is proven at load; this guards a book built in code, and the steps added above
+        raise InputError(f"refused: unsafe fix plan for {verdict}: {unsafe}")
     plan_steps = []
     for name in steps:
         spec = FIXES[name]

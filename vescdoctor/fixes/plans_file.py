@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..knowledge.verdicts import VERDICT_CODES
-from ..yamlfile import Located, load_file, where
+from ..yamlfile import ANY, Field, Located, is_text, load_file, read_mapping, where
 
 PLANS_FILE = "plans.yaml"
 TOP_KEYS = ("plans", "version", "order", "verdicts", "findings", "usb")
@@ -47,7 +47,51 @@ def plans_path() -> Path:
     return builtin_rules_path() / PLANS_FILE
 
 
-def load_plans(path: str | Path | None = None) -> PlanBook:
+# What plans.yaml holds (docs/fixes.md), declared for yamlfile.read_mapping; step lists are checked by _steps.
+_TOP = {
+    "plans": Field(lambda v: v == "vescdoctor-fix-plans", "'plans: vescdoctor-fix-plans' expected", required=True),
+    "version": Field(lambda v: v == 1, lambda v: f"version {v!r} not supported (expected 1)", required=True),
+    "order": ANY,  # these three after the order's steps: _steps, _verdicts, _findings
+    "verdicts": ANY,
+    "findings": ANY,
+    "usb": ANY,  # repairs over USB: _usb_plans
+}
+
+
+def _plan_fields(code: str) -> dict[str, Field]:
+    return {"why": Field(is_text, f"plan of '{code}': 'why' (a sentence) expected", required=True, at_key=False),
+            "steps": ANY, "manual": ANY}
+
+
+def _finding_fields(code: str) -> dict[str, Field]:
+    return {"if_missing": Field(lambda v: v in ("refuse", "skip"),
+                                lambda v: f"finding '{code}': if_missing must be refuse or skip, not {v!r}",
+                                default="refuse"),
+            "steps": ANY}
+
+
+def _fail(name: str, mapping: Located, at: str | None = None):
+    """read_mapping's errors for one mapping of plans.yaml: at the key, or at `at` (default: the mapping)."""
+    return lambda message, key: InputError(message, where(name, mapping, key) if key is not None or at is None
+                                           else at)
+
+
+def _steps(raw, at: str) -> tuple[str, ...]:
+    from .actions import STEP_NEEDS
+
+    if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
+        raise InputError("steps: a non-empty list of step names expected", at)
+    for step in raw:
+        if step not in STEP_NEEDS:
+            raise InputError(f"unknown step '{step}' (registered: {', '.join(STEP_NEEDS)})", at)
+    if len(set(raw)) != len(raw):
+        raise InputError("a step is listed twice", at)
+    return tuple(raw)
+
+
+def load_plans(path: str | Path | None = None, *, prove: bool = True) -> PlanBook:
+    """The plans at `path` (default: the built-in ones). With prove (what every fix uses), a plan that could
+    destroy data before a backup is bad input naming the first problem; `rules check` lists them all."""
     from .actions import STEP_NEEDS
 
     path = Path(path) if path is not None else plans_path()
@@ -55,75 +99,52 @@ def load_plans(path: str | Path | None = None) -> PlanBook:
     data = load_file(path)
     if not isinstance(data, Located):
         raise InputError("expected a mapping with 'plans:', 'order:' and 'verdicts:'", name)
-    for key in data:
-        if key not in TOP_KEYS:
-            raise InputError(f"unknown key '{key}' (allowed: {', '.join(TOP_KEYS)})", where(name, data, key))
-    if data.get("plans") != "vescdoctor-fix-plans":
-        raise InputError("'plans: vescdoctor-fix-plans' expected", where(name, data, "plans"))
-    if data.get("version") != 1:
-        raise InputError(f"version {data.get('version')!r} not supported (expected 1)", where(name, data, "version"))
-    known_verdicts = VERDICT_CODES
-
-    def steps_of(raw, at: str) -> tuple[str, ...]:
-        if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
-            raise InputError("steps: a non-empty list of step names expected", at)
-        for step in raw:
-            if step not in STEP_NEEDS:
-                raise InputError(f"unknown step '{step}' (registered: {', '.join(STEP_NEEDS)})", at)
-        if len(set(raw)) != len(raw):
-            raise InputError("a step is listed twice", at)
-        return tuple(raw)
-
-    order = steps_of(data.get("order"), where(name, data, "order"))
+    top = read_mapping(data, _TOP, f"unknown key '{{key}}' (allowed: {', '.join(TOP_KEYS)})", _fail(name, data))
+    order = _steps(top["order"], where(name, data, "order"))
     missing = [s for s in STEP_NEEDS if s not in order]
     if missing:
         raise InputError(f"order: lacks the steps {', '.join(missing)}", where(name, data, "order"))
     book = PlanBook(order=order, path=name)
-
-    verdicts = data.get("verdicts")
+    verdicts = top["verdicts"]
     if not isinstance(verdicts, Located) or not verdicts:
         raise InputError("verdicts: a mapping of verdict code -> plan expected", where(name, data, "verdicts"))
     for code, plan in verdicts.items():
         at = where(name, verdicts, code)
-        if code not in known_verdicts:
+        if code not in VERDICT_CODES:
             raise InputError(f"'{code}' is not a verdict code (spec/verdicts.md)", at)
         if not isinstance(plan, Located):
             raise InputError(f"plan of '{code}': a mapping with 'why' and 'steps' expected", at)
-        for key in plan:
-            if key not in ("why", "steps", "manual"):
-                raise InputError(f"unknown key '{key}' in the plan of '{code}' (allowed: why, steps, manual)",
-                                 where(name, plan, key))
-        if not isinstance(plan.get("why"), str):
-            raise InputError(f"plan of '{code}': 'why' (a sentence) expected", at)
-        if plan.get("manual") is not None:
-            if plan.get("manual") is not True or plan.get("steps"):
+        values = read_mapping(plan, _plan_fields(code), f"unknown key '{{key}}' in the plan of '{code}' (allowed: "
+                              "why, steps, manual)", _fail(name, plan, at))
+        if values["manual"] is not None:
+            if values["manual"] is not True or values["steps"]:
                 raise InputError(f"plan of '{code}': 'manual: true' takes no steps (nothing is written)",
                                  where(name, plan, "manual"))
-            book.manual[code] = plan["why"]
+            book.manual[code] = values["why"]
             continue
-        book.verdicts[code] = VerdictPlan(code, plan["why"], steps_of(plan.get("steps"), where(name, plan, "steps")),
+        book.verdicts[code] = VerdictPlan(code, values["why"], _steps(values["steps"], where(name, plan, "steps")),
                                           at)
-
-    findings = data.get("findings") or Located()
+    findings = top["findings"] or Located()
     if not isinstance(findings, dict):
         raise InputError("findings: a mapping of finding code -> steps expected", where(name, data, "findings"))
     for code, item in findings.items():
         at = where(name, findings, code)
-        if code not in known_verdicts:
+        if code not in VERDICT_CODES:
             raise InputError(f"'{code}' is not a finding code (spec/verdicts.md)", at)
         if not isinstance(item, dict):
             raise InputError(f"finding '{code}': a mapping with 'steps' and 'if_missing' expected", at)
-        for key in item:
-            if key not in ("steps", "if_missing"):
-                raise InputError(f"unknown key '{key}' in finding '{code}' (allowed: steps, if_missing)",
-                                 where(name, item, key))
-        if_missing = item.get("if_missing", "refuse")
-        if if_missing not in ("refuse", "skip"):
-            raise InputError(f"finding '{code}': if_missing must be refuse or skip, not {if_missing!r}",
-                             where(name, item, "if_missing"))
-        book.findings[code] = FindingSteps(code, steps_of(item.get("steps"), where(name, item, "steps")),
-                                           if_missing, at)
+        values = read_mapping(item, _finding_fields(code), f"unknown key '{{key}}' in finding '{code}' (allowed: "
+                              "steps, if_missing)", _fail(name, item))
+        book.findings[code] = FindingSteps(code, _steps(values["steps"], where(name, item, "steps")),
+                                           values["if_missing"], at)
     book.usb = _usb_plans(data, name)
+    if prove:
+        from .plan_safety import plan_problems
+
+        problems = plan_problems(book)
+        if problems:
+            more = f" (and {len(problems) - 1} more: run `vescdoctor rules check`)" if len(problems) > 1 else ""
+            raise InputError(f"unsafe fix plan: {problems[0].message}{more}", problems[0].where)
     return book
 
 

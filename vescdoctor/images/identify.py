@@ -25,6 +25,7 @@ from ..knowledge.flash import (
 from ..knowledge.images_table import HW_NAMES, KNOWN_FIRMWARE
 from ..knowledge.other_images import BMS_HW_NAMES, OTHER_CHIP_IMAGES, other_bootloader_place, third_party
 from .bootloader import identify_bootloader
+from .completeness import completeness_problems
 from .hwname import MIN_SCORE, hw_name_candidates
 from .synthetic import synthetic_marker
 from .version import version_from_code
@@ -192,6 +193,7 @@ def _firmware_or_unknown(info, data, base, ranges, sp, reset, linked_for, known_
     is_vesc = bool(known_fw or best or (marker and marker.get("kind") == "firmware"))
     if not is_vesc:
         if linked_for == FLASH_BASE:
+            info.problems.extend(completeness_problems(data, load_base))  # a cut file may have lost its HW name
             info.problems.append("a valid vector table for 0x08000000 but no VESC HW name: not VESC firmware "
                                  "(or a build this tool cannot read); VESC Tool would not accept it either")
         else:
@@ -242,6 +244,7 @@ def _firmware_or_unknown(info, data, base, ranges, sp, reset, linked_for, known_
 
     _check_config_fill(info, data, ranges)
     _check_crc_words(info, data)
+    info.problems.extend(completeness_problems(data, load_base))
 
 
 def _check_vectors(info: ImageInfo, data: bytes, link_base: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..flashmap import FLASH_FACTS, analyze
 from ..swdlink import link_for
 from ..target.flash_reader import ChipReader
+from ..target.proven_flash import ProvenReader, remember_seen, take
 from .base import ProbeContext, ProbeResult, probe
 
 
@@ -58,15 +59,22 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
         return ProbeResult(facts, ["Flash: not connected"], ok=False, error="not connected")
     target = link.target
     reader = ChipReader(target)
+    proven = take(ctx.env)  # a fix that just proved what the flash holds (target.proven_flash)
     ctx.emit("Flash: reading the vector table, config pages, update buffer and bootloader")
     try:
         vectors = reader.read(0x08000000, 8)
-        if vectors == b"\xff" * 8:
+        if proven is not None and proven[:8] == vectors:
+            ctx.emit("Flash: the rest as the fix proved it (on-chip CRCs), config pages and CRC words read again")
+            fmap = analyze(ProvenReader(proven, reader), ctx.facts.get("vesc.fw_version"))
+        elif vectors == b"\xff" * 8:
             # No firmware can run: halting is harmless, and the chip may then check sectors itself (its CRC).
             # A chip with firmware is only read: running the analyzer would leave its core in pyOCD's code.
             target.halt()
             reader.may_run_code = True
-        fmap = analyze(reader, ctx.facts.get("vesc.fw_version"))
+            fmap = analyze(reader, ctx.facts.get("vesc.fw_version"))
+        else:
+            fmap = analyze(reader, ctx.facts.get("vesc.fw_version"))
+        remember_seen(ctx.env, reader.seen)
     except exceptions.TransferError as exc:
         return ProbeResult(facts, [f"Flash: the chip refused the read ({exc})"], ok=False, error=str(exc))
     facts = fmap.facts()

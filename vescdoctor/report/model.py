@@ -78,7 +78,7 @@ def build_report(session_result: Any, *, env_summary: Mapping[str, Any] | None =
 
 
 def write_report(report: dict, path: str | os.PathLike, *, redact: bool = True, keep_uid: bool = False,
-                 identity: Identity | None = None) -> Path:
+                 identity: Identity | None = None, force: bool = False) -> Path:
     """Write `report` to `path` atomically (temporary file, fsync, rename), redacted unless it already is or
     `redact` is False. A report the loader would refuse is a bug of its builder: ValueError, nothing written."""
     if redact and not (report.get("redaction") or {}).get("applied"):
@@ -88,7 +88,7 @@ def write_report(report: dict, path: str | os.PathLike, *, redact: bool = True, 
         parse_report(text.encode("utf-8"), str(path))
     except InputError as exc:
         raise ValueError(f"the report breaks its own format: {exc.message}") from None
-    return write_text_atomic(path, text)
+    return write_text_atomic(path, text, force=force)
 
 
 def to_json(report: dict) -> str:
