@@ -128,7 +128,8 @@ def test_rules_check_validates_the_plans_beside_the_graph(tmp_path, capsys):
 
 
 # -- issue 12, item 1: `rules check` proves every plan safe ---------------------------------------------------------
-ORDER = "order: [warn-no-backup, backup, unlock-rdp, clear-wrp, write-bootloader, write-firmware, reset, reprobe]\n"
+ORDER = ("order: [warn-no-backup, backup, unlock-rdp, clear-wrp, mass-erase, erase-config, write-bootloader, "
+         "write-firmware, restore-config, reset, reprobe]\n")
 
 
 def _rules_dir(tmp_path, plans_text):
@@ -144,7 +145,8 @@ def _rules_dir(tmp_path, plans_text):
 @pytest.mark.parametrize("text,needle", [
     (ORDER + "verdicts:\n  app-missing: {why: x, steps: [write-firmware, reset, reprobe]}\n",
      "destroys data but no 'backup'"),
-    ("order: [warn-no-backup, unlock-rdp, clear-wrp, write-bootloader, write-firmware, backup, reset, reprobe]\n"
+    ("order: [warn-no-backup, unlock-rdp, clear-wrp, mass-erase, erase-config, write-bootloader, write-firmware, "
+     "restore-config, backup, reset, reprobe]\n"
      "verdicts:\n  app-missing: {why: x, steps: [backup, write-firmware, reset, reprobe]}\n",
      "comes before 'backup'/'warn-no-backup' in order"),
     (ORDER + "verdicts:\n  app-missing: {why: x, steps: [backup, write-firmware]}\n"
