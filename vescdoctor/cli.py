@@ -124,6 +124,9 @@ def _add_diagnose_and_fix(sub) -> None:
                       help="leave the config sectors 1-2 as they are (default)")
     keep.add_argument("--no-keep-config", dest="keep_config", action="store_false",
                       help="let the firmware image overwrite the config sectors 1-2")
+    p.add_argument("--erase-all", action="store_true",
+                   help="after the backup, erase the whole chip, then write bootloader and firmware; the "
+                        "configuration comes back from the backup unless --no-keep-config (not needed to repair)")
     p.add_argument("--yes", action="store_true", help="consent to the destructive steps without asking")
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--backup-dir", metavar="DIR", help="where backups go (default: the user data directory)")

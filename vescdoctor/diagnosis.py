@@ -16,7 +16,7 @@ from .knowledge.verdicts import QUESTIONS
 from .probes.base import ProbeContext, ProbeResult, REGISTRY, run_probe
 
 # Verdicts where the chip could not be reached: exit code 3 (spec/cli.md), the user must act first.
-INCONCLUSIVE = frozenset({"no-probe", "target-unpowered", "swd-no-response"})
+INCONCLUSIVE = frozenset({"no-probe", "probe-firmware-old", "target-unpowered", "swd-no-response"})
 
 
 def parse_answers(items: list[str], graph: Graph | None = None) -> dict[str, str]:

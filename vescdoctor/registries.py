@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-PROBE_MODULES = ("usb", "vesc", "swd", "flash_map")
+PROBE_MODULES = ("usb", "vesc", "swd", "flash_map", "core_state")
 FIX_MODULES = ("actions",)
 
 

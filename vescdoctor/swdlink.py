@@ -7,6 +7,7 @@ driving a motor is not frozen mid-PWM by a diagnosis. Only if the chip does not 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ class SwdLink:
         self.probe_uid: str | None = None
         self.target_voltage: float | None = None
         self.probe_error: str | None = None
+        self.probe_firmware_old: str | None = None  # the probe's firmware version when pyOCD refuses it as too old
 
     @property
     def target(self):
@@ -74,6 +76,9 @@ class SwdLink:
             except exceptions.Error as exc:
                 self.probe_found = True
                 self.attempts.append(Attempt(mode, False, _short(exc)))
+                self.probe_firmware_old = probe_firmware_too_old(exc)
+                if self.probe_firmware_old:
+                    return False  # the probe refuses every mode alike
                 continue
             self.probe_found = True
             self.session, self.mode = session, mode
@@ -102,6 +107,17 @@ class SwdLink:
 
     def attempts_json(self) -> list[dict[str, Any]]:
         return [asdict(a) for a in self.attempts]
+
+
+# pyOCD refuses an ST-Link whose firmware is older than V2J24 when it opens it (pyocd/probe/stlink/stlink.py,
+# STLink.open, MIN_JTAG_VERSION = 24, pyOCD 0.46.0) with this message; the version is as pyOCD spells it (VxJyMz).
+_TOO_OLD = re.compile(r"older firmware version.*Current version is (V\d+J\d+\w*), must be at least", re.S)
+
+
+def probe_firmware_too_old(exc: Exception) -> str | None:
+    """The probe's firmware version when `exc` is pyOCD's refusal of a too old ST-Link firmware, else None."""
+    found = _TOO_OLD.search(str(exc))
+    return found.group(1) if found else None
 
 
 def _short(exc: Exception) -> str:

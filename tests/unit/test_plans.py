@@ -20,20 +20,21 @@ from testdata import FIRMWARE_DIR, needs_firmware
 def test_builtin_plans_load_and_cover_every_fixable_verdict():
     book = load_plans()
     assert set(book.verdicts) == {"app-missing", "bootloader-missing", "bootloader-too-old", "firmware-crc-mismatch",
-                                  "wrong-hardware-firmware", "unknown-firmware", "read-protected", "write-protected"}
+                                  "wrong-hardware-firmware", "unknown-firmware", "read-protected", "write-protected",
+                                  "firmware-not-running"}
     assert all(step in FIXES for plan in book.verdicts.values() for step in plan.steps)
     load_graph()  # plans.yaml beside the graph is not read as graph nodes
 
 
 @pytest.mark.parametrize("text,needle,line", [
     ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup]\n", "lacks the steps", 3),
-    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, "
-     "write-bootloader, write-firmware, reset, reprobe]\nverdicts:\n"
+    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, mass-erase, "
+     "erase-config, write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n"
      "  app-missing: {why: x, steps: [backup, flash-it]}\n",
      "unknown step 'flash-it'", 5),
-    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, "
-     "write-bootloader, write-firmware, reset, reprobe]\nverdicts:\n  app-gone: {why: x, steps: [backup]}\n",
-     "not a verdict", 5),
+    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, mass-erase, "
+     "erase-config, write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n"
+     "  app-gone: {why: x, steps: [backup]}\n", "not a verdict", 5),
 ])
 def test_bad_plans_file_names_file_and_line(tmp_path, text, needle, line):
     path = tmp_path / "plans.yaml"
@@ -127,7 +128,8 @@ def test_rules_check_validates_the_plans_beside_the_graph(tmp_path, capsys):
 
 
 # -- issue 12, item 1: `rules check` proves every plan safe ---------------------------------------------------------
-ORDER = "order: [warn-no-backup, backup, unlock-rdp, clear-wrp, write-bootloader, write-firmware, reset, reprobe]\n"
+ORDER = ("order: [warn-no-backup, backup, unlock-rdp, clear-wrp, mass-erase, erase-config, write-bootloader, "
+         "write-firmware, restore-config, reset, reprobe]\n")
 
 
 def _rules_dir(tmp_path, plans_text):
@@ -143,7 +145,8 @@ def _rules_dir(tmp_path, plans_text):
 @pytest.mark.parametrize("text,needle", [
     (ORDER + "verdicts:\n  app-missing: {why: x, steps: [write-firmware, reset, reprobe]}\n",
      "destroys data but no 'backup'"),
-    ("order: [warn-no-backup, unlock-rdp, clear-wrp, write-bootloader, write-firmware, backup, reset, reprobe]\n"
+    ("order: [warn-no-backup, unlock-rdp, clear-wrp, mass-erase, erase-config, write-bootloader, write-firmware, "
+     "restore-config, backup, reset, reprobe]\n"
      "verdicts:\n  app-missing: {why: x, steps: [backup, write-firmware, reset, reprobe]}\n",
      "comes before 'backup'/'warn-no-backup' in order"),
     (ORDER + "verdicts:\n  app-missing: {why: x, steps: [backup, write-firmware]}\n"

@@ -82,7 +82,7 @@ def run(args) -> int:
                     version=args.firmware_version, backup_dir=backup_dir, mirror=args.mirror, offline=args.offline,
                     ask=ask_before_download(args.yes))
                 plan = make_plan(diagnosis, bootloader=bootloader, firmware=firmware, keep_config=args.keep_config,
-                                 board_hw=board_hw, backup_dir=backup_dir)
+                                 board_hw=board_hw, backup_dir=backup_dir, erase_all=args.erase_all)
                 name_releases(plan.images, taken)
                 for line in describe_taken(taken):
                     print(line, file=sys.stderr)

@@ -22,6 +22,12 @@ _step("warn-no-backup", destructive=False,
 _step("unlock-rdp", destructive=True,
       title="Lift read protection (RDP 1 -> 0): the chip erases its whole flash")
 _step("clear-wrp", destructive=True, title="Clear the write protection of every sector (nWRP)")
+_step("mass-erase", destructive=True,
+      title="Erase the whole chip (mass erase: firmware, configuration, update buffer, bootloader)")
+_step("restore-config", destructive=True,
+      title="Write the configuration (sectors 1-2) back from the backup just made")
+_step("erase-config", destructive=True,
+      title="Erase the configuration sectors 1-2 (0x08004000-0x0800BFFF; the backup keeps them)")
 _step("write-bootloader", destructive=True, title="Write the bootloader at 0x080E0000 (sector 11, erased first)",
       needs="bootloader")
 _step("write-firmware", destructive=True,

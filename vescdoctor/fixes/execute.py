@@ -253,6 +253,15 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
         emit(FixEvent("progress", "unlock", 1.0, "write protection cleared", True))
         return "cleared on sector(s) " + (", ".join(map(str, before)) or "none"), None
 
+    if name == "erase-config":
+        return _erase_config(target, emit), None
+
+    if name == "mass-erase":
+        return _mass_erase(target, emit), None
+
+    if name == "restore-config":
+        return _restore_config(target, emit, outcome), None
+
     if name in ("write-bootloader", "write-firmware"):
         what = "bootloader" if name == "write-bootloader" else "firmware"
         segments = [s for s in plan.segments if s.what == what]
@@ -314,6 +323,58 @@ def _run_step(name: str, plan: Plan, env, link, emit, outcome: FixOutcome, backu
             answer += f" (expected {plan.board_hw})"
         return f"verdict {after.verdict}; {usb}; {answer}", None
     raise FixError(f"unknown step {name!r}")
+
+
+def _erase_config(target, emit) -> str:
+    """Erase the configuration sectors (1-2): a firmware whose stored configuration crashes it starts with its
+    defaults (bldc's conf_general reads defaults when the EEPROM emulation pages are blank). The backup keeps them."""
+    from ..knowledge.flash import SECTORS
+    from .flashops import erase_sectors
+
+    config = [s for s in SECTORS if s.role == "config"]
+    target.reset_and_halt()
+    emit(FixEvent("phase", "erase", 0.0, "erasing the configuration sectors 1-2 (kept in the backup)", True))
+    erase_sectors(target, [s.address for s in config])
+    emit(FixEvent("progress", "erase", 1.0, "configuration sectors erased and blank", True))
+    return "sectors " + ", ".join(str(s.number) for s in config) + " erased and read back blank"
+
+
+def _mass_erase(target, emit) -> str:
+    """The whole chip erased by pyOCD's flash algorithm (its EraseChip), every sector then checked blank."""
+    from ..knowledge.flash import FLASH_BASE, SECTORS
+    from ..target.flash_reader import ChipReader
+    from .flashops import erase_chip
+
+    target.reset_and_halt()
+    emit(FixEvent("phase", "erase", 0.0, "mass-erasing the whole chip (the backup holds everything)", True))
+    erase_chip(target, FLASH_BASE)
+    reader = ChipReader(target, may_run_code=True)
+    left = [s.number for s in SECTORS if not reader.is_blank(s.address, s.size)]
+    if left:
+        raise FixError(f"sector(s) {', '.join(map(str, left))} not blank after the mass erase")
+    emit(FixEvent("progress", "erase", 1.0, "the whole chip is erased and blank", True))
+    return f"all {len(SECTORS)} sectors erased and checked blank"
+
+
+def _restore_config(target, emit, outcome: FixOutcome) -> str:
+    """Sectors 1-2 written back from the backup this fix made (the configuration the rider had)."""
+    from ..knowledge.flash import FLASH_BASE, SECTORS
+    from .flashops import write_verified
+
+    if not outcome.backups:
+        raise FixError("no backup was made in this fix, so there is no configuration to restore")
+    saved = Path(outcome.backups[-1]["file"]).read_bytes()
+    config = [s for s in SECTORS if s.role == "config"]
+    start, end = config[0].address - FLASH_BASE, config[-1].end - FLASH_BASE
+    data = saved[start:end]
+    if data.count(0xFF) == len(data):
+        return "the backup's configuration sectors were blank: nothing to restore"
+    target.reset_and_halt()
+    emit(FixEvent("phase", "program", 0.0, "writing the configuration back from the backup", True))
+    none = lambda fraction: None  # noqa: E731
+    checked = write_verified(target, [(FLASH_BASE + start, data)], "configuration", on_erase=none, on_program=none,
+                             on_verify=none, on_vector_page=lambda: None)
+    return f"{checked} bytes of sectors 1-2 written back from {Path(outcome.backups[-1]['file']).name} and verified"
 
 
 def _close(env) -> None:

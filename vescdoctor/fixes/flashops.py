@@ -330,3 +330,39 @@ def verify_segments(target, segments: list[tuple[int, bytes, str]], progress: Pr
         if progress:
             progress(checked / total)
     return checked
+
+
+def erase_sectors(target, addresses: list[int]) -> None:
+    """Erase whole sectors through pyOCD's flash algorithm and check each reads back blank (FlashFailure if not).
+    The caller has done reset_and_halt()."""
+    from pyocd.core.memory_map import FlashRegion
+    from pyocd.flash.flash import Flash
+
+    for address in addresses:
+        region = target.memory_map.get_region_for_address(address)
+        if not isinstance(region, FlashRegion):
+            raise ValueError(f"0x{address:08X} is not in flash")
+        size = region.flash.get_sector_info(address).size
+        region.flash.init(Flash.Operation.ERASE)
+        try:
+            region.flash.erase_sector(address)
+        finally:
+            region.flash.cleanup()
+        if read_range(target, address, size) != b"\xff" * size:
+            raise VerifyError(address, size, f"erase of the sector at 0x{address:08X} (not blank after it)")
+
+
+def erase_chip(target, address: int) -> None:
+    """Mass-erase the flash bank holding `address` through pyOCD's flash algorithm (erase_all). The caller has done
+    reset_and_halt() and checks the result."""
+    from pyocd.core.memory_map import FlashRegion
+    from pyocd.flash.flash import Flash
+
+    region = target.memory_map.get_region_for_address(address)
+    if not isinstance(region, FlashRegion):
+        raise ValueError(f"0x{address:08X} is not in flash")
+    region.flash.init(Flash.Operation.ERASE)
+    try:
+        region.flash.erase_all()
+    finally:
+        region.flash.cleanup()

@@ -53,6 +53,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what a rider asks about the plan (full erase, order), answered
     board_hw: str | None = None
     board_uid: str | None = None
     keep_config: bool = True
@@ -102,6 +103,7 @@ class Plan:
         lines.extend(self._rider_data_lines())
         lines.append(f"Backup first: {self.backup_note}")
         lines.extend(f"WARNING: {w}" for w in self.warnings)
+        lines.extend(f"Note: {n}" for n in self.notes)
         return lines
 
 
@@ -130,6 +132,28 @@ def rider_data(facts: dict) -> dict[int, str]:
     if facts.get("flash.packages") == "after-bootloader":
         out[11] = "bootloader and package data"
     return out
+
+
+# The forum's questions about a repair (issue 17), answered where the plan is shown.
+_ORDER = ("The order is bootloader, then firmware: the firmware is what runs, so it is written last, and its vector "
+          "table last of all, once everything else verified. When both are written over SWD the order does not "
+          "matter for correctness (each is erased, written and verified on its own; nothing runs in between). It "
+          "matters for why boards die: an update from VESC Tool relies on the bootloader to copy the new firmware "
+          "over the old one, so a missing or broken bootloader is what turns an update into a brick.")
+FULL_ERASE_NOT_NEEDED = [
+    "vescdoctor erases only the sectors it writes and keeps the configuration (sectors 1-2): a full chip erase is "
+    "not needed to repair this board. `vescdoctor fix --erase-all` does one if you want it.", _ORDER]
+ERASE_ALL_NOTES = [
+    "--erase-all: the whole chip is erased (the forum's 'full chip erase'): firmware, configuration, update buffer "
+    "and bootloader; it costs a full rewrite of both images (slower) and, without the backup, the configuration. "
+    "vescdoctor does not need it to repair a board: it erases only what it writes.", _ORDER]
+
+
+def erase_all_steps(steps: list[str], keep_config: bool) -> list[str]:
+    """--erase-all: after the backup, mass erase, then bootloader and firmware; the configuration from the backup
+    written back unless --no-keep-config. The book's order sorts them."""
+    extra = ["mass-erase", "write-bootloader", "write-firmware"] + (["restore-config"] if keep_config else [])
+    return [s for s in steps if s != "erase-config"] + [s for s in extra if s not in steps]
 
 
 def _sector_text(n: int) -> str:
@@ -288,7 +312,7 @@ def _check_bootloader(image: LoadedImage, verdict: str) -> Any:
 
 def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: LoadedImage | None,
               keep_config: bool = True, board_hw: str | None = None, book: PlanBook | None = None,
-              backup_dir: Path | None = None) -> Plan:
+              backup_dir: Path | None = None, erase_all: bool = False) -> Plan:
     """The plan for `diagnosis`'s verdict and findings. InputError (one line) for every refusal."""
     book = book or load_plans()
     result = diagnosis.result
@@ -322,6 +346,12 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
                 steps.append(step)
             if STEP_NEEDS.get(step):
                 needs_why.setdefault(STEP_NEEDS[step], f"{code} was found too")
+    if erase_all and "unlock-rdp" not in steps:
+        steps = erase_all_steps(steps, keep_config)
+        for what in ("bootloader", "firmware"):
+            needs_why.setdefault(what, "--erase-all: the whole chip is erased, so both are written again")
+    if verdict == "firmware-not-running" and firmware is not None and "write-firmware" not in steps:
+        steps.append("write-firmware")  # the build itself may be the cause (run_cause code): write the one given
     absent = [what for what in ("bootloader", "firmware") if what in needs_why and given[what] is None]
     if absent:
         raise InputError("this fix needs " + " and ".join(f"a {what} image ({needs_why[what]})" for what in absent)
@@ -367,6 +397,10 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
         touched = {s.number for seg in segments for s in sectors_touched(seg.address, len(seg.data))}
         blank_written = sorted(touched & blank_sectors(facts))
         erase = sorted(touched - set(blank_written))
+        if "mass-erase" in steps:
+            erase, blank_written = [s.number for s in SECTORS], []
+        if "erase-config" in steps:
+            erase = sorted(set(erase) | {s.number for s in SECTORS if s.role == "config"})
         backup_note = ("the whole flash (1 MiB, 0x08000000..0x080FFFFF: firmware, config sectors 1-2, update "
                        "buffer, bootloader) as a .bin, plus a .json with the board UID, option bytes and sha256")
     wrp = list(facts.get("swd.wrp_sectors") or [])
@@ -391,7 +425,8 @@ def make_plan(diagnosis: Any, *, bootloader: LoadedImage | None, firmware: Loade
         plan_steps.append(PlanStep(name, spec.title, spec.destructive,
                                    _detail(name, segments, erase, wrp, fw_info, blank_written)))
     writes = [(s.address, len(s.data), s.what + _part(s)) for s in segments]
-    return Plan(verdict, plan_steps, erase, writes, backup_note, warnings, findings, segments,
+    notes = ERASE_ALL_NOTES if "mass-erase" in steps else FULL_ERASE_NOT_NEEDED if segments else []
+    return Plan(verdict, plan_steps, erase, writes, backup_note, warnings, findings, segments, notes,
                 strong.name if strong else None, facts.get("swd.uid"), keep_config,
                 bootloader_sector_hash_check="write-firmware" in steps and "write-bootloader" not in steps,
                 blank_written=blank_written, board_hw_source=strong.kind if strong else None, images=images,

@@ -6,6 +6,7 @@ are passed on its own. `run_session` is the simple driver for callers that have 
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,8 @@ from ..errors import InputError
 from ..knowledge.verdicts import PRECEDENCE, TITLES
 from .conditions import evaluate
 from .model import Graph, Node
+
+FACT_REF = re.compile(r"\{([a-z_]+\.[a-z_0-9]+)\}")
 
 MAX_STEPS = 500  # far beyond any sound graph; a guard against a walk that would never end
 
@@ -215,7 +218,13 @@ class TriageSession:
         if code not in self.findings:
             self.findings.append(code)
         self.path.append(PathStep(node.id, node.kind, code))
-        self.verdict = Verdict(code, node.title or TITLES.get(code, code), node.text, list(node.next_steps), node.id)
+        fill = self._fill
+        self.verdict = Verdict(code, fill(node.title or TITLES.get(code, code)), fill(node.text),
+                               [fill(step) for step in node.next_steps], node.id)
+
+    def _fill(self, text: str) -> str:
+        """A verdict's words with `{fact.name}` replaced by what was seen (e.g. the fault a VESC reports)."""
+        return FACT_REF.sub(lambda m: str(self.facts.get(m.group(1), m.group(0))), text)
 
 
 def run_session(session: TriageSession, *, run_probe: Callable[[Node], Any], ask: Callable[[Node], str],
