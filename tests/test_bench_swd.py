@@ -24,6 +24,7 @@ from vescdoctor.sim.board import Board, BoardConfig, OptionBytes
 from vescdoctor.target import flash_regs as F
 from vescdoctor.target.chip_id import read_chip_identity
 from vescdoctor.target.option_bytes import read_option_bytes, write_option_bytes
+from vescdoctor.sim.environment import BENCH_PYOCD_OPTIONS
 from vescdoctor.target.session import ProbeNotFound, SwdConnectError, open_session, read_target_voltage
 
 ERASED = b"\xff" * FLASH_SIZE
@@ -56,7 +57,7 @@ def board(tmp_path: Path) -> Path:
 
 
 def session_on(board: Path, **options):
-    return open_session(f"vescsim:{board}", **options)
+    return open_session(f"vescsim:{board}", **{**BENCH_PYOCD_OPTIONS, **options})
 
 
 # -- identity, voltage, connect modes ---------------------------------------------------------------------------------

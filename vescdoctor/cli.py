@@ -196,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(f".commands.{_COMMANDS[args.command]}", __package__)
         return int(module.run(args) or 0)
     except VescDoctorError as exc:
-        print(f"vescdoctor: {exc}", file=sys.stderr)
+        from .commands.wording import error_text
+
+        print(f"vescdoctor: {error_text(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("vescdoctor: interrupted", file=sys.stderr)

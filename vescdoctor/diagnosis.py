@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from .environment import Environment
 from .errors import InputError
 from .graph.model import Graph, Node
 from .graph.session import Ask, Done, RunFix, RunProbe, SessionResult, TriageSession
@@ -49,18 +50,10 @@ def parse_answers(items: list[str], graph: Graph | None = None) -> dict[str, str
     return out
 
 
-def owner_answer(env: Any, node: Node) -> str:
-    """What a simulated board's owner answers to a question nobody answered on the command line."""
-    board = env.bench.board
-    if node.question == "led":
-        from .sim.boot import evaluate
-
-        return evaluate(board).led
-    if node.question == "hw":
-        return board.config.hw
-    if node.question in board.config.answers:
-        return board.config.answers[node.question]
-    return fallback_answer(node)
+def owner_answer(env: Environment, node: Node) -> str:
+    """What the board's owner answers to a question nobody answered on the command line (the environment knows it
+    on the bench), else the question's fallback."""
+    return env.owner_answer(node.question) or fallback_answer(node)
 
 
 def fallback_answer(node: Node) -> str:
@@ -86,21 +79,20 @@ class Diagnosis:
         return 3 if self.verdict in INCONCLUSIVE else 1
 
 
-def env_summary(env: Any) -> dict[str, Any]:
-    summary: dict[str, Any] = {"simulated": bool(getattr(env, "is_sim", False))}
-    if summary["simulated"]:
+def env_summary(env: Environment) -> dict[str, Any]:
+    summary: dict[str, Any] = {"simulated": env.is_sim}
+    if env.is_sim:
         summary["sim_board"] = str(env.board_dir)
-    if getattr(env, "pyocd_uid", None) and not summary["simulated"]:
+    if env.pyocd_uid and not env.is_sim:
         summary["probe"] = env.pyocd_uid
     return summary
 
 
-def run_diagnosis(env: Any, graph: Graph, *, answers: Mapping[str, str] | None = None,
+def run_diagnosis(env: Environment, graph: Graph, *, answers: Mapping[str, str] | None = None,
                   ask: Callable[[Node], str] | None = None, emit: Callable[[str], None] = lambda line: None,
                   session: TriageSession | None = None) -> Diagnosis:
     """Walk `graph` to a verdict. `ask` answers questions (None: the board's owner on a bench, else fallback)."""
     from .registries import probe_facts
-    from .swdlink import close_link
 
     probe_facts()  # registers the built-in probes
     session = session or TriageSession(graph, answers)
@@ -111,8 +103,7 @@ def run_diagnosis(env: Any, graph: Graph, *, answers: Mapping[str, str] | None =
                 break
             if isinstance(action, Ask):
                 node = action.node
-                code = ask(node) if ask else owner_answer(env, node) if getattr(env, "is_sim", False) \
-                    else fallback_answer(node)
+                code = ask(node) if ask else owner_answer(env, node)
                 emit(f"Q {node.question}: {code}")
                 session.answer(code)
             elif isinstance(action, RunProbe):
@@ -120,11 +111,11 @@ def run_diagnosis(env: Any, graph: Graph, *, answers: Mapping[str, str] | None =
             elif isinstance(action, RunFix):
                 session.fix_done("declined")  # a diagnosis never applies a fix
     finally:
-        close_link(env)
+        env.swd.close()
     return Diagnosis(session.result(), env_summary(env))
 
 
-def probe_once(node: Node, env: Any, session: TriageSession, emit: Callable[[str], None]) -> ProbeResult:
+def probe_once(node: Node, env: Environment, session: TriageSession, emit: Callable[[str], None]) -> ProbeResult:
     spec = REGISTRY[node.action]
     emit(f"{spec.title} ...")
     ctx = ProbeContext(env=env, facts=dict(session.facts), answers=dict(session.answers), emit=emit)

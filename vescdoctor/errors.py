@@ -25,10 +25,12 @@ class InputError(VescDoctorError):
         return f"{self.where}: {self.message}" if self.where else self.message
 
 
-class NotYetImplemented(VescDoctorError):
-    """A command the CLI names but a later issue fills: says so plainly and exits 2."""
+class ProbeChoiceNeeded(InputError):
+    """Several debug probes are connected and none was named: guessing could erase the wrong board."""
 
-    exit_code = 2
+    def __init__(self, message: str, unique_ids: list[str]):
+        super().__init__(message)
+        self.unique_ids = list(unique_ids)
 
 
 class Inconclusive(VescDoctorError):

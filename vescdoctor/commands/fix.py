@@ -49,11 +49,6 @@ class StderrProgress:
         self.last_step = -1
 
 
-def bench_chip_seconds(env) -> float | None:
-    """On a simulated board: the chip time the bench's clock has counted so far (None on real hardware)."""
-    return env.bench.board.config.chip_seconds if getattr(env, "is_sim", False) else None
-
-
 def confirm(plan, backup_dir: Path, *, stdin=None, out=None) -> bool:
     """Ask on a TTY; False unless the answer is yes."""
     stdin, out = stdin or sys.stdin, out or sys.stderr
@@ -128,12 +123,12 @@ def run(args) -> int:
                     else:
                         for line in plan.describe():
                             print(line, file=sys.stderr)
-                    chip_before = bench_chip_seconds(env)
+                    chip_before = env.chip_seconds()
                     outcome = execute_plan(plan, env, on_event=StderrProgress(), backup_dir=backup_dir,
                                            answers=answers)
                     exit_code = 0 if outcome.ok else 3 if outcome.unreachable else 1
                     if chip_before is not None:
-                        print(f"bench: a real STM32F405 would have spent {bench_chip_seconds(env) - chip_before:.2f} s "
+                        print(f"bench: a real STM32F405 would have spent {env.chip_seconds() - chip_before:.2f} s "
                               "erasing and programming (datasheet typical times)", file=sys.stderr)
             except (InputError, Declined) as exc:
                 # Refused after the diagnosis (wrong-HW file, HW unknown, no consent): nothing was written, and a

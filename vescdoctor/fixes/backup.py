@@ -188,9 +188,7 @@ def backup_target(target, path: Path, *, verdict: str | None = None, board_hw: s
 
 
 def _connect(env):
-    from ..swdlink import link_for
-
-    link = link_for(env)
+    link = env.swd
     if not link.connected and not link.connect():
         from ..errors import Inconclusive
 

@@ -88,8 +88,6 @@ def _describe_error(exc: BaseException) -> str:
 
 def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], backup_dir: Path,
                  answers: dict[str, str] | None = None, should_stop: Callable[[], bool] | None = None) -> FixOutcome:
-    from ..swdlink import close_link, link_for
-
     outcome = FixOutcome(ok=False)
     # A stop asked for on an event of a step that has begun writing waits for the step's end: the step is done (and
     # recorded so), the stop lands before the next one. Events of write steps are writing=True, so a caller that
@@ -107,7 +105,7 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
             if not (stop["writing"] or stop["finishing"]):
                 raise
             stop["deferred"] = True
-    link = link_for(env)
+    link = env.swd
     if not link.connected and not link.connect():
         why = link.probe_error or (link.attempts[-1].error if link.attempts else "no answer")
         outcome.unreachable = True
@@ -136,7 +134,7 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
         where = outcome.backup_note
         after = f"after {done[-1]}" if done else "before any step"
         outcome.stopped = True
-        close_link(env)
+        env.swd.close()
         if last_write >= 0 and len(done) > last_write:  # every write done and verified: only the fresh look is left
             outcome.ok = True
             outcome.actions.append({"step": step_name, "ok": False, "error": STOPPED_BY_USER,
@@ -153,7 +151,7 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
     except ChipChanged as exc:
         outcome.actions.append({"step": step_name, "ok": False, "detail": str(exc), "error": str(exc)})
         outcome.message = str(exc) + outcome.backup_note
-        close_link(env)
+        env.swd.close()
         return outcome
     except Exception as exc:  # noqa: BLE001 - every failure becomes one line, the board stays recognisable
         LOG.debug("fix step %s failed", step_name, exc_info=True)
@@ -161,9 +159,9 @@ def execute_plan(plan: Plan, env: Any, *, on_event: Callable[[FixEvent], None], 
         outcome.actions.append({"step": step_name, "ok": False, "detail": message, "error": message})
         where = outcome.backup_note
         outcome.message = f"{step_name} failed: {message}{where}; run `vescdoctor fix` again to finish"
-        close_link(env)
+        env.swd.close()
         return outcome
-    close_link(env)
+    env.swd.close()
     after = outcome.after
     if after is None:
         outcome.ok = True

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from ..flashmap import FLASH_FACTS, analyze
 from ..target.flash_reader import ChipReader
-from ..swdlink import link_for
 from .base import ProbeContext, ProbeResult, probe
 
 
@@ -33,7 +32,7 @@ def bootloader_hardware_note(fmap) -> str | None:
 def flash_map(ctx: ProbeContext) -> ProbeResult:
     from pyocd.core import exceptions
 
-    link = link_for(ctx.env)
+    link = ctx.env.swd
     facts = dict.fromkeys(FLASH_FACTS)
     facts["flash.readable"] = False
     if not link.connected:

@@ -137,13 +137,10 @@ class VescDoctorApp(App[int]):
     def suggest_answer(self, node: Any) -> str | None:
         """The default for a question asked mid-triage: on a simulated board, what its owner would answer; on a
         real one, for `hw`, the HW of the update left in the flash (the question says where it comes from)."""
-        if self.env is not None and getattr(self.env, "is_sim", False):
-            try:
-                from ..diagnosis import owner_answer
+        if self.env is not None and self.env.is_sim:
+            from ..diagnosis import owner_answer
 
-                return owner_answer(self.env, node)
-            except Exception:
-                return None
+            return owner_answer(self.env, node)
         if node.question == "hw" and self.session is not None:
             return self.session.facts.get("flash.buffer_hw") or None
         return None
@@ -154,9 +151,7 @@ class VescDoctorApp(App[int]):
     @work(thread=True, group="env")
     def release_link(self) -> None:
         if self.env is not None:
-            from ..swdlink import close_link
-
-            close_link(self.env)
+            self.env.swd.close()
 
     def diagnosis(self) -> Any:
         from ..diagnosis import Diagnosis, env_summary
