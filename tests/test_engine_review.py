@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from vescdoctor.cli import main
+from vescdoctor.commands.wording import outcome_text
 from vescdoctor.sim import imagegen
 
 from board_support import make
@@ -212,7 +213,7 @@ def test_a_chip_unlocked_since_the_diagnosis_is_not_erased(tmp_path, images):
     outcome = run_plan(board, plan, tmp_path, on_event=lambda e: None)
     assert not outcome.ok and not outcome.stopped
     assert outcome.message.startswith("the chip changed since the diagnosis") and "\n" not in outcome.message
-    assert "run `vescdoctor fix` again" in outcome.message
+    assert "run `vescdoctor fix` again" in outcome_text(outcome)
     assert [a["step"] for a in outcome.actions] == ["unlock-rdp"] and not outcome.actions[0]["ok"]
     assert flash(board) == before and not backups(tmp_path)
 

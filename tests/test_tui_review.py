@@ -14,6 +14,8 @@ import pytest
 
 from tui_support import demo_app, enter_to_verdict, screen_name, wait_for
 
+from vescdoctor.fixes.execute import FixOutcome, Resume
+
 SIZE = (100, 30)
 
 
@@ -37,13 +39,12 @@ class _Event:
 
 def _stand_in(monkeypatch, script):
     """Replace the fix engine's execute_plan with `script(on_event, backup_dir)` (its return is the outcome)."""
-    import vescdoctor.tui.app as app_module
+    from vescdoctor.fixes import execute
 
     def fake_execute(plan, env, *, on_event, backup_dir, answers=None, should_stop=None):
         return script(on_event, Path(backup_dir))
 
-    real = app_module.fix_api
-    monkeypatch.setattr(app_module, "fix_api", lambda name: fake_execute if name == "execute_plan" else real(name))
+    monkeypatch.setattr(execute, "execute_plan", fake_execute)
 
 
 async def _start_repair(pilot) -> None:
@@ -552,9 +553,8 @@ async def _quit_on_the_bench(app, in_write, go_on):
 def test_end_screen_after_a_failed_repair_exits_1_by_key_and_button(tmp_path, monkeypatch, how):
     def script(on_event, backup_dir):
         on_event(_Event("phase", "backup", 0.0, "reading"))
-        return SimpleNamespace(ok=False, actions=[{"step": "backup", "ok": False, "detail": "lost",
-                                                   "error": "lost"}], backups=[], after=None,
-                               message="backup failed: lost; run `vescdoctor fix` again to finish")
+        return FixOutcome(ok=False, actions=[{"step": "backup", "ok": False, "detail": "lost", "error": "lost"}],
+                          message="backup failed: lost", resume=Resume.FINISH)
 
     _stand_in(monkeypatch, script)
     app = asyncio.run(_end_failed(tmp_path, how))
@@ -627,21 +627,24 @@ async def _map_80(tmp_path):
 
 
 def test_tui_wording_names_fields_not_flags():
-    from vescdoctor.tui.wording import tui_text
+    """The engine's typed errors, notices and outcomes, in the TUI's words: fields, not flags."""
+    from vescdoctor.errors import HardwareUnknown, ImageMissing, InputError, WrongImageKind
+    from vescdoctor.fixes.execute import FixOutcome, Resume
+    from vescdoctor.fixes.records import Notice
+    from vescdoctor.tui.wording import error_text, notice_text, outcome_text
 
-    hw = tui_text("fw.bin: refused: the board's hardware is not known, so the firmware (HW 410) cannot be checked "
-                  "against it; say which it is with --answer hw=NAME (e.g. --answer hw=410)")
+    hw = error_text(HardwareUnknown("410", "fw.bin"))
     assert hw.endswith("type it into the Board hardware field (e.g. 410)") and "--" not in hw
-    assert tui_text("this fix needs a firmware image (app-missing: x): pass --firmware FILE").endswith(
-        "fill in the firmware image field")
-    assert "bootloader image field to fix it too" in tui_text(
-        "also found bootloader-missing, not fixed: pass --bootloader FILE to fix it too")
-    assert "`" not in tui_text("write-firmware failed: x; run `vescdoctor fix` again to finish")
-    assert tui_text("refused: this is a bootloader, not firmware (pass it with --bootloader)").endswith(
+    assert error_text(ImageMissing([("firmware", "app-missing: x")])).endswith("fill in the firmware image field")
+    assert "bootloader image field to fix it too" in notice_text(
+        Notice("also found bootloader-missing, not fixed", kind="finding-skipped", image="bootloader",
+               code="bootloader-missing"))
+    assert "`" not in outcome_text(FixOutcome(False, message="write-firmware failed: x", resume=Resume.FINISH))
+    assert error_text(WrongImageKind("firmware", "bootloader", "bl.bin")).endswith(
         "(put it in the bootloader image field)")
-    assert "--" not in tui_text("--firmware given but this plan does not write firmware (the firmware in flash is "
-                                "fine)")
-    assert tui_text("nothing to map here") == "nothing to map here"
+    assert "--" not in notice_text(Notice("this plan does not write firmware (the firmware in flash is fine)",
+                                          kind="image-unused", image="firmware"))
+    assert error_text(InputError("nothing to map here")) == "nothing to map here"
 
 
 def test_missing_firmware_is_asked_for_by_its_field(tmp_path):

@@ -33,6 +33,51 @@ class ProbeChoiceNeeded(InputError):
         self.unique_ids = list(unique_ids)
 
 
+class ImageMissing(InputError):
+    """The fix needs image files that were not given: `needs` is [(what, why)], what is bootloader | firmware."""
+
+    def __init__(self, needs: list[tuple[str, str]]):
+        super().__init__("this fix needs " + " and ".join(f"a {what} image ({why})" for what, why in needs))
+        self.needs = list(needs)
+
+    @property
+    def images(self) -> list[str]:
+        return [what for what, _ in self.needs]
+
+
+class WrongImageKind(InputError):
+    """An image given as one kind (`given_as`) is another (`found`): a bootloader given as the firmware."""
+
+    def __init__(self, given_as: str, found: str, where: str):
+        article = "a " if found == "bootloader" else ""
+        super().__init__(f"refused: this is {article}{found}, not {given_as}", where)
+        self.given_as, self.found = given_as, found
+
+
+class HardwareUnknown(InputError):
+    """Nothing tells the board's HW, so firmware built for `image_hw` cannot be checked against it."""
+
+    def __init__(self, image_hw: str, where: str):
+        super().__init__(f"refused: the board's hardware is not known, so the firmware (HW {image_hw}) cannot be "
+                         "checked against it", where)
+        self.image_hw = image_hw
+
+
+class HardwareUnconfirmed(InputError):
+    """Only a hint (`hint_source`: the update in the buffer, an earlier backup ...) tells the board's HW
+    (`hint_hw`); the user must confirm which it is before firmware for `image_hw` is written."""
+
+    def __init__(self, image_hw: str, hint_hw: str, hint_source: str, where: str):
+        if image_hw != hint_hw:
+            message = (f"refused: the firmware is built for HW {image_hw} but {hint_source} is for HW {hint_hw}, and "
+                       "that only shows what was to be installed, not the board")
+        else:
+            message = (f"refused: only {hint_source} says HW {hint_hw}, and that shows what was to be installed, "
+                       "not the board")
+        super().__init__(message, where)
+        self.image_hw, self.hint_hw, self.hint_source = image_hw, hint_hw, hint_source
+
+
 class Inconclusive(VescDoctorError):
     """The chip could not be reached and nothing more can be said without the user acting (exit 3)."""
 
@@ -44,3 +89,18 @@ class Declined(VescDoctorError):
     (exit 1)."""
 
     exit_code = 1
+
+
+class FixError(VescDoctorError):
+    """A fix, backup or restore that did not complete (exit 1); the message is one line. `resume`: running the fix
+    again finishes the job (each face says how)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, resume: bool = False):
+        super().__init__(message)
+        self.resume = resume
+
+
+class ChipChanged(FixError):
+    """The chip is not what the plan was made for (found at a step, before it writes): the message is the line."""

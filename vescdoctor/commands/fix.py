@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import Declined, InputError
 from ..report.text import action_state
+from .wording import error_text, notice_text, outcome_text
 
 
 class StderrProgress:
@@ -53,7 +54,7 @@ def confirm(plan, backup_dir: Path, *, stdin=None, out=None) -> bool:
     """Ask on a TTY; False unless the answer is yes."""
     stdin, out = stdin or sys.stdin, out or sys.stderr
     print("\nThis will change the board:", file=out)
-    for line in plan.describe():
+    for line in plan.describe(notice_text):
         print("  " + line, file=out)
     if "backup" in plan.step_names:
         print(f"  The backup goes to {backup_dir}", file=out)
@@ -107,7 +108,7 @@ def run(args) -> int:
                 text_out = sys.stderr if args.json else sys.stdout
                 print(f"\nVerdict: {diagnosis.verdict}", file=sys.stderr)
                 if args.dry_run or not plan.steps:
-                    for line in plan.describe():
+                    for line in plan.describe(notice_text):
                         print(line, file=text_out)
                     if args.dry_run and plan.steps:
                         print("Dry run: nothing was changed.", file=text_out)
@@ -121,7 +122,7 @@ def run(args) -> int:
                             # the user said no: not bad input, a fix that did not run (exit 1)
                             raise Declined("not confirmed; nothing was changed")
                     else:
-                        for line in plan.describe():
+                        for line in plan.describe(notice_text):
                             print(line, file=sys.stderr)
                     chip_before = env.chip_seconds()
                     outcome = execute_plan(plan, env, on_event=StderrProgress(), backup_dir=backup_dir,
@@ -150,9 +151,9 @@ def run(args) -> int:
         if outcome.ok:  # the result on stdout too, as diagnose's verdict (`fix ... > log.txt` keeps it)
             print(f"Fix {outcome.message}", file=sys.stderr if args.json else sys.stdout)
         else:
-            print(f"vescdoctor: fix did not complete: {outcome.message}", file=sys.stderr)
+            print(f"vescdoctor: fix did not complete: {outcome_text(outcome)}", file=sys.stderr)
     if refusal is not None:
-        print(f"vescdoctor: {refusal}", file=sys.stderr)
+        print(f"vescdoctor: {error_text(refusal)}", file=sys.stderr)
     if report_error:  # said last, so it is seen; the exit code stays the fix's
         print(report_error, file=sys.stderr)
     return exit_code

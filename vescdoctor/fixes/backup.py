@@ -16,17 +16,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import __version__
-from ..errors import InputError, VescDoctorError
+from ..errors import FixError, InputError
+from .events import FixEvent, Phase
 from ..knowledge.flash import FLASH_BASE, FLASH_SIZE, SECTORS
 
 SIDECAR_FORMAT = "vescdoctor-backup"
 LOG = logging.getLogger(__name__)
-
-
-class FixError(VescDoctorError):
-    """A fix, backup or restore that did not complete (exit 1); the message is one line."""
-
-    exit_code = 1
 
 
 def default_backup_dir() -> Path:
@@ -215,17 +210,15 @@ def backup_destination(out_path) -> tuple[Path | None, Path | None]:
 def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str, Any]:
     """`vescdoctor backup OUT`: the whole flash and option bytes into OUT (+ OUT.json), or into a new file in OUT
     when OUT is a folder. Never overwrites."""
-    from .execute import FixEvent
-
     out, directory = backup_destination(out_path)
     link = _connect(env)
     if directory is not None:
         out = unique_backup_path(directory, chip_meta(link.target)["board_uid"], datetime.now())
     emit = on_event or (lambda e: None)
-    emit(FixEvent("phase", "backup", 0.0, "reading the whole flash (1 MiB)", False))
+    emit(FixEvent.start(Phase.BACKUP, "reading the whole flash (1 MiB)", False, 0.0))
     info = backup_target(link.target, out,
-                         progress=lambda f: emit(FixEvent("progress", "backup", f, "reading", False)))
-    emit(FixEvent("progress", "backup", 1.0, f"backup written to {info['file']}", False))
+                         progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)))
+    emit(FixEvent.progress(Phase.BACKUP, 1.0, f"backup written to {info['file']}", False))
     return info
 
 
@@ -265,7 +258,6 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
     """Write a backup back (all of it, or only the config sectors 1-2), verify it. The flash as it is now is
     backed up first (into `backup_dir`, default the user data directory). Refuses a file without a valid sidecar
     and a backup of another board (UID in the sidecar)."""
-    from .execute import FixEvent
     from .flashops import write_verified
 
     data, meta = load_backup(backup_path)
@@ -287,41 +279,41 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
     if blocked:
         raise FixError(f"sector(s) {', '.join(map(str, sorted(blocked)))} are write-protected: run `vescdoctor "
                        "fix` to clear it first")
-    emit(FixEvent("phase", "backup", 0.0, "backing up the flash as it is now", False))
+    emit(FixEvent.start(Phase.BACKUP, "backing up the flash as it is now", False, 0.0))
     safety = backup_target(target, unique_backup_path(directory, now["board_uid"], datetime.now()),
-                           progress=lambda f: emit(FixEvent("progress", "backup", f, "reading", False)))
+                           progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)))
     segments = [(s.address, data[s.address - FLASH_BASE:s.end - FLASH_BASE]) for s in sectors]
     phase = "erase"
     try:
         # write_verified writes the first page of each image it holds (sectors 0 and 11) last, its SP word last
         target.reset_and_halt()
-        emit(FixEvent("phase", "erase", 0.0, "erasing the sectors that differ", True))
+        emit(FixEvent.start(Phase.ERASE, "erasing the sectors that differ", True, 0.0))
 
         def on_program(f: float) -> None:
             nonlocal phase
             phase = "program"
-            emit(FixEvent("progress", "program", f, "programming", True))
+            emit(FixEvent.progress(Phase.PROGRAM, f, "programming", True))
 
         def on_verify(f: float) -> None:
             nonlocal phase
             phase = "verify"
-            emit(FixEvent("progress", "verify", f, "verifying every byte", True))
+            emit(FixEvent.progress(Phase.VERIFY, f, "verifying every byte", True))
 
         def on_vector_page() -> None:
             nonlocal phase
             phase = "vector tables"
-            emit(FixEvent("log", "program", None, "verified; writing the vector tables last", True))
+            emit(FixEvent.log(Phase.PROGRAM, "verified; writing the vector tables last", True))
 
         write_verified(target, segments, "restore",
-                       on_erase=lambda f: emit(FixEvent("progress", "erase", f, "erasing", True)),
+                       on_erase=lambda f: emit(FixEvent.progress(Phase.ERASE, f, "erasing", True)),
                        on_program=on_program, on_verify=on_verify, on_vector_page=on_vector_page)
     except Exception as exc:  # noqa: BLE001 - one line that names the safety backup, as a fix's failure does
-        from .execute import _describe_error
+        from .failures import describe_failure
 
         LOG.debug("restore failed in %s", phase, exc_info=True)
-        raise FixError(f"restore did not complete ({phase}): {_describe_error(exc)}; the flash as it was before "
+        raise FixError(f"restore did not complete ({phase}): {describe_failure(exc)}; the flash as it was before "
                        f"the restore is in {safety['file']}; run `vescdoctor restore` again") from None
-    emit(FixEvent("phase", "reset", None, "resetting the chip", False))
+    emit(FixEvent.start(Phase.RESET, "resetting the chip", False))
     try:
         target.reset()
     except Exception as exc:  # noqa: BLE001 - written and verified: a reset that loses the link changes nothing

@@ -43,7 +43,7 @@ def plans_path() -> Path:
 
 
 def load_plans(path: str | Path | None = None) -> PlanBook:
-    from .actions import STEP_NEEDS
+    from .steps import STEPS
 
     path = Path(path) if path is not None else plans_path()
     name = str(path)
@@ -63,14 +63,14 @@ def load_plans(path: str | Path | None = None) -> PlanBook:
         if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
             raise InputError("steps: a non-empty list of step names expected", at)
         for step in raw:
-            if step not in STEP_NEEDS:
-                raise InputError(f"unknown step '{step}' (registered: {', '.join(STEP_NEEDS)})", at)
+            if step not in STEPS:
+                raise InputError(f"unknown step '{step}' (registered: {', '.join(STEPS)})", at)
         if len(set(raw)) != len(raw):
             raise InputError("a step is listed twice", at)
         return tuple(raw)
 
     order = steps_of(data.get("order"), where(name, data, "order"))
-    missing = [s for s in STEP_NEEDS if s not in order]
+    missing = [s for s in STEPS if s not in order]
     if missing:
         raise InputError(f"order: lacks the steps {', '.join(missing)}", where(name, data, "order"))
     book = PlanBook(order=order, path=name)

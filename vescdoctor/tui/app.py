@@ -14,22 +14,6 @@ from ..graph.check import load_checked_graph
 from ..graph.session import TriageSession
 from .messages import EnvFailed, EnvReady
 
-def fix_api(name: str) -> Any:
-    """The fix engine's `make_plan`, `execute_plan`, `default_backup_dir` (one place, so tests can stand in)."""
-    if name == "make_plan":
-        from ..fixes.plan import make_plan
-
-        return make_plan
-    if name == "execute_plan":
-        from ..fixes.execute import execute_plan
-
-        return execute_plan
-    if name == "default_backup_dir":
-        from ..fixes.backup import default_backup_dir
-
-        return default_backup_dir
-    raise ImportError(f"the fix engine has no {name}")
-
 
 class VescDoctorApp(App[int]):
     CSS_PATH = "app.tcss"
@@ -168,12 +152,9 @@ class VescDoctorApp(App[int]):
         the VESC's reply, the intact firmware in flash, a fix's record), else None: what the verdict screen's Board
         hardware field starts with; and, in words, what only hints at it (the update in the buffer, an earlier
         backup), shown beside the field, never put in it: the rider types it."""
-        try:
-            from ..fixes.plan import board_hw_sources
+        from ..fixes.board_hw import board_hw_sources
 
-            strong, hint = board_hw_sources(self.diagnosis(), backup_dir=self.effective_backup_dir())
-        except Exception:  # an engine without it, a diagnosis it can't read: the field starts empty
-            return None, None
+        strong, hint = board_hw_sources(self.diagnosis(), backup_dir=self.effective_backup_dir())
         return (strong.name if strong else None), (f"{hint.source} is for HW {hint.name}" if hint else None)
 
     def make_plan(self, bootloader: str, firmware: str, keep_config: bool,
@@ -181,16 +162,10 @@ class VescDoctorApp(App[int]):
         """The fix plan for the verdict and these image files (`~` expanded), or the one-line reason there is none
         (in the TUI's words: fields to fill in, not CLI flags). `board_hw`: a normalised HW name the user gave in
         the Board hardware field (None: as diagnosed)."""
-        import inspect
-
-        from .wording import tui_text
-
-        try:
-            make_plan = fix_api("make_plan")
-        except ImportError:
-            return None, "the repair engine is not available in this build"
         from ..errors import VescDoctorError
+        from ..fixes.plan import make_plan
         from ..images import load_image
+        from .wording import error_text
 
         try:
             bl = load_image(image_path(bootloader)) if bootloader.strip() else None
@@ -202,26 +177,18 @@ class VescDoctorApp(App[int]):
                 board_hw = None if answer == "unsure" else answer
             elif board_hw == self.known_board_hw()[0]:
                 board_hw = None  # as diagnosed from a strong source: the engine names which
-            extra = {}
-            try:
-                if "backup_dir" in inspect.signature(make_plan).parameters:
-                    extra["backup_dir"] = self.effective_backup_dir()  # earlier backups can tell the hardware
-            except (TypeError, ValueError):
-                pass
+            # earlier backups in the backup directory can tell the hardware
             return make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
-                             board_hw=board_hw, **extra), None
+                             board_hw=board_hw, backup_dir=self.effective_backup_dir()), None
         except VescDoctorError as exc:
-            return None, tui_text(str(exc))
+            return None, error_text(exc)
         except Exception as exc:  # not ours to crash on: show it
             return None, f"{type(exc).__name__}: {exc}"
 
     def effective_backup_dir(self) -> Path:
-        if self.backup_dir is not None:
-            return self.backup_dir
-        try:
-            return Path(fix_api("default_backup_dir")())
-        except Exception:
-            return Path.home() / ".local" / "share" / "vescdoctor" / "backups"
+        from ..fixes.backup import default_backup_dir
+
+        return self.backup_dir if self.backup_dir is not None else default_backup_dir()
 
     def ask_consent(self, plan: Any) -> None:
         from .screens.confirm import ConfirmScreen
@@ -286,8 +253,12 @@ class VescDoctorApp(App[int]):
             return f"repair did not complete: {self.fix_error}"
         if self.outcome is None:
             return "repair did not complete: the app was left before it ended; run vescdoctor again to finish"
-        message = getattr(self.outcome, "message", "") or ""
-        return f"repair {message}" if getattr(self.outcome, "ok", False) else f"repair did not complete: {message}"
+        from ..fixes.execute import FixOutcome
+        from .wording import outcome_text
+
+        outcome = self.outcome
+        message = outcome_text(outcome) if isinstance(outcome, FixOutcome) else getattr(outcome, "message", "")
+        return f"repair {message}" if outcome.ok else f"repair did not complete: {message}"
 
     def exit_code(self) -> int:
         """As the CLI's: 0 nothing was repaired or the repair is done, 1 it did not complete (or is cut short now),
