@@ -10,8 +10,7 @@ import importlib
 import sys
 
 from . import __version__
-
-EXIT_OK, EXIT_PROBLEM, EXIT_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+from .errors import ExitCode
 
 
 def _add_sim(p: argparse.ArgumentParser) -> None:
@@ -210,4 +209,4 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"vescdoctor: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
               file=sys.stderr)
-        return EXIT_PROBLEM
+        return ExitCode.PROBLEM

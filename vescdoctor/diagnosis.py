@@ -12,13 +12,10 @@ from typing import Any, Callable, Mapping
 from .environment import Environment
 from .errors import InputError
 from .graph.model import Graph, Node
-from .graph.session import Ask, Done, RunFix, RunProbe, SessionResult, TriageSession
+from .graph.session import SessionResult, TriageSession, run_session
 from .knowledge.verdicts import QUESTIONS
-from .probes.base import ProbeContext, ProbeResult, REGISTRY, run_probe
-
-# Verdicts where the chip could not be reached: exit code 3 (spec/cli.md), the user must act first.
-INCONCLUSIVE = frozenset({"no-probe", "target-unpowered", "swd-no-response"})
-
+from . import registries  # noqa: F401 - importing it registers the built-in probes
+from .probes.base import REGISTRY, ProbeContext, ProbeResult, run_probe
 
 def parse_answers(items: list[str], graph: Graph | None = None) -> dict[str, str]:
     """`--answer ID=CODE` values, checked against the spec's questions (and the graph's own)."""
@@ -72,12 +69,6 @@ class Diagnosis:
     def verdict(self) -> str:
         return self.result.verdict.code if self.result.verdict else "unknown"
 
-    @property
-    def exit_code(self) -> int:
-        if self.verdict == "healthy":
-            return 0
-        return 3 if self.verdict in INCONCLUSIVE else 1
-
 
 def env_summary(env: Environment) -> dict[str, Any]:
     summary: dict[str, Any] = {"simulated": env.is_sim}
@@ -92,24 +83,14 @@ def run_diagnosis(env: Environment, graph: Graph, *, answers: Mapping[str, str] 
                   ask: Callable[[Node], str] | None = None, emit: Callable[[str], None] = lambda line: None,
                   session: TriageSession | None = None) -> Diagnosis:
     """Walk `graph` to a verdict. `ask` answers questions (None: the board's owner on a bench, else fallback)."""
-    from .registries import probe_facts
+    def answer(node: Node) -> str:
+        code = ask(node) if ask else owner_answer(env, node)
+        emit(f"Q {node.question}: {code}")
+        return code
 
-    probe_facts()  # registers the built-in probes
     session = session or TriageSession(graph, answers)
     try:
-        while True:
-            action = session.next_action()
-            if isinstance(action, Done):
-                break
-            if isinstance(action, Ask):
-                node = action.node
-                code = ask(node) if ask else owner_answer(env, node)
-                emit(f"Q {node.question}: {code}")
-                session.answer(code)
-            elif isinstance(action, RunProbe):
-                session.probe_done(probe_once(action.node, env, session, emit))
-            elif isinstance(action, RunFix):
-                session.fix_done("declined")  # a diagnosis never applies a fix
+        run_session(session, run_probe=lambda node: probe_once(node, env, session, emit), ask=answer)
     finally:
         env.swd.close()
     return Diagnosis(session.result(), env_summary(env))

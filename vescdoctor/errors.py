@@ -1,11 +1,22 @@
 """The typed errors of vescdoctor. Each face (CLI, TUI) turns them into one line and an exit code."""
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The exit codes of shared/spec/cli.md: the one table every face and flow uses."""
+
+    OK = 0  # healthy, or done
+    PROBLEM = 1  # a problem found, or a fix that did not complete
+    INPUT = 2  # bad input, or refused
+    INCONCLUSIVE = 3  # the chip could not be reached
+
 
 class VescDoctorError(Exception):
     """Base: every expected failure; anything else escaping is a bug."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.PROBLEM
 
 
 class InputError(VescDoctorError):
@@ -14,7 +25,7 @@ class InputError(VescDoctorError):
     `where` is "FILE:LINE" or "FILE" when known; str() gives the one line a user sees.
     """
 
-    exit_code = 2
+    exit_code = ExitCode.INPUT
 
     def __init__(self, message: str, where: str | None = None):
         super().__init__(message)
@@ -81,21 +92,21 @@ class HardwareUnconfirmed(InputError):
 class Inconclusive(VescDoctorError):
     """The chip could not be reached and nothing more can be said without the user acting (exit 3)."""
 
-    exit_code = 3
+    exit_code = ExitCode.INCONCLUSIVE
 
 
 class Declined(VescDoctorError):
     """The user answered no at a confirmation: nothing was changed. Not bad input: the fix or restore did not run
     (exit 1)."""
 
-    exit_code = 1
+    exit_code = ExitCode.PROBLEM
 
 
 class FixError(VescDoctorError):
     """A fix, backup or restore that did not complete (exit 1); the message is one line. `resume`: running the fix
     again finishes the job (each face says how)."""
 
-    exit_code = 1
+    exit_code = ExitCode.PROBLEM
 
     def __init__(self, message: str, *, resume: bool = False):
         super().__init__(message)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 
 from ..diagnosis import parse_answers, run_diagnosis
+from ..flows import diagnosis_exit, diagnosis_report
 from ..graph.check import load_checked_graph
 from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
 
 
 def run(args) -> int:
-    from ..report.model import build_report, to_json
+    from ..report.model import to_json
 
     quiet_pyocd(args)
     graph = load_checked_graph()
@@ -18,8 +19,7 @@ def run(args) -> int:
     check_report_path(args)
     with open_environment(args) as env:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=lambda line: print(line, file=sys.stderr))
-    report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="diagnose",
-                          keep_uid=args.keep_uid)
+    report = diagnosis_report(diagnosis, graph=graph, command="diagnose", keep_uid=args.keep_uid)
     report_error = try_write_report(report, args) if args.report else None
     if args.json:
         sys.stdout.write(to_json(report))
@@ -27,4 +27,4 @@ def run(args) -> int:
         print_verdict(report)
     if report_error:
         print(report_error, file=sys.stderr)
-    return diagnosis.exit_code
+    return diagnosis_exit(diagnosis.verdict)

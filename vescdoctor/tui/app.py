@@ -68,9 +68,6 @@ class VescDoctorApp(App[int]):
     @work(thread=True, group="env")
     def open_environment(self) -> None:
         try:
-            from ..registries import probe_facts
-
-            probe_facts()  # registers the built-in probes
             if self._env_factory is not None:
                 env = self._env_factory()
             elif self.board_dir is not None:
@@ -164,6 +161,7 @@ class VescDoctorApp(App[int]):
         the Board hardware field (None: as diagnosed)."""
         from ..errors import VescDoctorError
         from ..fixes.plan import make_plan
+        from ..flows import chosen_hw
         from ..images import load_image
         from .wording import error_text
 
@@ -171,12 +169,9 @@ class VescDoctorApp(App[int]):
             bl = load_image(image_path(bootloader)) if bootloader.strip() else None
             fw = load_image(image_path(firmware)) if firmware.strip() else None
             # A name in the Board hardware field is the user's answer: they typed it, or went on with what a strong
-            # source put there (a hint is never put there).
-            if not board_hw or board_hw == "unsure":
-                answer = (self.session.answers.get("hw") if self.session else None) or None
-                board_hw = None if answer == "unsure" else answer
-            elif board_hw == self.known_board_hw()[0]:
-                board_hw = None  # as diagnosed from a strong source: the engine names which
+            # source put there (a hint is never put there; a strong source's name: the engine names the source).
+            strong = self.known_board_hw()[0] if board_hw and board_hw != "unsure" else None
+            board_hw = chosen_hw(board_hw, self.session.answers if self.session else {}, strong)
             # earlier backups in the backup directory can tell the hardware
             return make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
                              board_hw=board_hw, backup_dir=self.effective_backup_dir()), None
@@ -261,43 +256,28 @@ class VescDoctorApp(App[int]):
         return f"repair {message}" if outcome.ok else f"repair did not complete: {message}"
 
     def exit_code(self) -> int:
-        """As the CLI's: 0 nothing was repaired or the repair is done, 1 it did not complete (or is cut short now),
-        3 the chip could not be reached (the verdict says so: no probe, no power, no answer; or at the repair)."""
-        if self.plan is None:
-            from ..diagnosis import INCONCLUSIVE
+        """As the CLI's (flows.guided_exit): 0 nothing was repaired or the repair is done, 1 it did not complete (or
+        is cut short now), 3 the chip could not be reached (the verdict says so, or the repair found it so)."""
+        from ..flows import guided_exit
 
-            verdict = self.session.verdict if self.session is not None else None
-            return 3 if verdict is not None and verdict.code in INCONCLUSIVE else 0
-        if self.fix_running or self.fix_error is not None:
-            return 1
-        if getattr(self.outcome, "ok", False):
-            return 0
-        return 3 if getattr(self.outcome, "unreachable", False) else 1
+        verdict = self.session.verdict if self.session is not None else None
+        return guided_exit(verdict.code if verdict is not None else None, repair_started=self.plan is not None,
+                           outcome=self.outcome, repair_failed=self.fix_running or self.fix_error is not None)
 
     # -- the report -------------------------------------------------------------------------------------------
     def build_report(self) -> dict | None:
         if self.session is None or not self.session.finished:
             return None
         from ..diagnosis import env_summary
-        from ..report.model import build_report
+        from ..flows import run_report
 
-        outcome = self.outcome
-        if outcome is not None:  # the engine's own record
-            actions = list(getattr(outcome, "actions", None) or ())
-            backups = list(getattr(outcome, "backups", None) or ())
-        elif self.journal is not None:  # cut short: what the events said so far
-            actions, backups = self.journal.actions(), self.journal.backups()
-        else:
-            actions, backups = [], []
-        report = build_report(self.session.result(), env_summary=env_summary(self.env) if self.env else
-                            {"simulated": self.board_dir is not None, "sim_board": self.board_label},
-                            graph=self.graph, command="tui", actions=actions, backups=backups,
-                            plan=list(getattr(self.plan, "steps", None) or ()) if self.plan is not None else (),
-                            images=list(getattr(self.plan, "images", None) or ()))
-        after = getattr(outcome, "after", None)
-        if after is not None and hasattr(after, "result"):  # as `vescdoctor fix` reports it
-            report["after"] = {"verdict": after.verdict, "findings": list(after.result.findings)}
-        return report
+        summary = env_summary(self.env) if self.env else {"simulated": self.board_dir is not None,
+                                                          "sim_board": self.board_label}
+        journal = self.journal if self.outcome is None else None  # cut short: what the events said so far
+        return run_report(self.session.result(), env_summary=summary, graph=self.graph, command="tui",
+                          plan=self.plan, outcome=self.outcome,
+                          actions=journal.actions() if journal is not None else None,
+                          backups=journal.backups() if journal is not None else None)
 
     def save_report(self, path: str | Path | None = None) -> Path | None:
         """Write the report (`~` expanded); None when there is none yet or, while the app runs, when it could not be
