@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from .images import find_hw_name, identify_bootloader
-from .images.synthetic import synthetic_marker
+from .knowledge.synthetic import parse_marker
 from .knowledge.checksums import crc16_xmodem, stm32_crc32
 from .knowledge.flash import (APP_MAX_SIZE_5, APP_MAX_SIZE_6, BOOTLOADER_BASE, BUFFER_BASE, COMPRESSED_SIZE_MARK,
                               FLASH_BASE, FLASH_END, SECTORS, UPDATE_MAX_SIZE, in_ram)
@@ -188,7 +188,7 @@ def _analyze_app(reader: FlashReader, states: dict[int, str]) -> tuple[AppState,
         image[sector.address - FLASH_BASE:sector.end - FLASH_BASE] = content
     data = bytes(image).rstrip(b"\xff")
     app.hw = find_hw_name(data)
-    marker = synthetic_marker(data)
+    marker = parse_marker(bytes(data))
     if marker and marker.get("version"):
         app.version = str(marker["version"])
     app.kind = "vesc" if app.hw else "other"

@@ -258,8 +258,6 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
     """Write a backup back (all of it, or only the config sectors 1-2), verify it. The flash as it is now is
     backed up first (into `backup_dir`, default the user data directory). Refuses a file without a valid sidecar
     and a backup of another board (UID in the sidecar)."""
-    from .flashops import write_verified
-
     data, meta = load_backup(backup_path)
     directory = check_backup_dir(backup_dir or default_backup_dir(), "the backup directory for the safety backup")
     emit = on_event or (lambda e: None)
@@ -271,10 +269,7 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
                          f"{now['board_uid'][:8]}...)", str(backup_path))
     if now["option_bytes"]["rdp_level"] != 0:
         raise FixError("the chip is read-protected (RDP 1): run `vescdoctor fix` to lift it first")
-    if config_only:
-        sectors = [SECTORS[1], SECTORS[2]]
-    else:
-        sectors = list(SECTORS)
+    sectors = [SECTORS[1], SECTORS[2]] if config_only else list(SECTORS)
     blocked = set(now["option_bytes"]["wrp_sectors"]) & {s.number for s in sectors}
     if blocked:
         raise FixError(f"sector(s) {', '.join(map(str, sorted(blocked)))} are write-protected: run `vescdoctor "
@@ -283,36 +278,7 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
     safety = backup_target(target, unique_backup_path(directory, now["board_uid"], datetime.now()),
                            progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)))
     segments = [(s.address, data[s.address - FLASH_BASE:s.end - FLASH_BASE]) for s in sectors]
-    phase = "erase"
-    try:
-        # write_verified writes the first page of each image it holds (sectors 0 and 11) last, its SP word last
-        target.reset_and_halt()
-        emit(FixEvent.start(Phase.ERASE, "erasing the sectors that differ", True, 0.0))
-
-        def on_program(f: float) -> None:
-            nonlocal phase
-            phase = "program"
-            emit(FixEvent.progress(Phase.PROGRAM, f, "programming", True))
-
-        def on_verify(f: float) -> None:
-            nonlocal phase
-            phase = "verify"
-            emit(FixEvent.progress(Phase.VERIFY, f, "verifying every byte", True))
-
-        def on_vector_page() -> None:
-            nonlocal phase
-            phase = "vector tables"
-            emit(FixEvent.log(Phase.PROGRAM, "verified; writing the vector tables last", True))
-
-        write_verified(target, segments, "restore",
-                       on_erase=lambda f: emit(FixEvent.progress(Phase.ERASE, f, "erasing", True)),
-                       on_program=on_program, on_verify=on_verify, on_vector_page=on_vector_page)
-    except Exception as exc:  # noqa: BLE001 - one line that names the safety backup, as a fix's failure does
-        from .failures import describe_failure
-
-        LOG.debug("restore failed in %s", phase, exc_info=True)
-        raise FixError(f"restore did not complete ({phase}): {describe_failure(exc)}; the flash as it was before "
-                       f"the restore is in {safety['file']}; run `vescdoctor restore` again") from None
+    _write_back(target, segments, emit, safety["file"])
     emit(FixEvent.start(Phase.RESET, "resetting the chip", False))
     try:
         target.reset()
@@ -320,3 +286,32 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
         LOG.debug("reset after the restore: %s", exc)
     return {"restored": "config sectors 1-2" if config_only else "whole flash", "from": str(backup_path),
             "safety_backup": safety}
+
+
+def _write_back(target, segments: list[tuple[int, bytes]], emit: Callable[[FixEvent], None], safety: str) -> None:
+    """Erase, program and verify the restored sectors, vector tables last; a failure is one line naming the safety
+    backup."""
+    from .failures import describe_failure
+    from .flashops import write_verified
+
+    phase = "erase"
+
+    def at(name: str, event: FixEvent) -> None:
+        nonlocal phase
+        phase = name
+        emit(event)
+    try:
+        # write_verified writes the first page of each image it holds (sectors 0 and 11) last, its SP word last
+        target.reset_and_halt()
+        emit(FixEvent.start(Phase.ERASE, "erasing the sectors that differ", True, 0.0))
+        write_verified(target, segments, "restore",
+                       on_erase=lambda f: emit(FixEvent.progress(Phase.ERASE, f, "erasing", True)),
+                       on_program=lambda f: at("program", FixEvent.progress(Phase.PROGRAM, f, "programming", True)),
+                       on_verify=lambda f: at("verify", FixEvent.progress(Phase.VERIFY, f, "verifying every byte",
+                                                                         True)),
+                       on_vector_page=lambda: at("vector tables", FixEvent.log(
+                           Phase.PROGRAM, "verified; writing the vector tables last", True)))
+    except Exception as exc:  # noqa: BLE001 - one line that names the safety backup, as a fix's failure does
+        LOG.debug("restore failed in %s", phase, exc_info=True)
+        raise FixError(f"restore did not complete ({phase}): {describe_failure(exc)}; the flash as it was before "
+                       f"the restore is in {safety}; run `vescdoctor restore` again") from None

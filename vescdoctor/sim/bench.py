@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar
 
 from .board import Board
-from .boot_link import evaluate
+from .boot import evaluate
 from .chip import Chip
 from .cmsis_dap import CmsisDapEmulator
 from .core import State

@@ -11,7 +11,7 @@ from typing import Callable
 from ..knowledge.flash import (CCM_BASE, CCM_SIZE, FLASH_BASE, FLASH_SIZE, FLASH_SIZE_ADDR, OPTION_BYTES_ADDR,
                                SRAM_BASE, SRAM_SIZE, UID_ADDR)
 from ..target import flash_regs as F
-from . import boot_link
+from . import boot
 from .clock import SimClock
 from .core import PERIPH_PAGE, PPB_BASE, PPB_SIZE, SYSMEM_BASE, SYSMEM_SIZE, Core, State
 from .faults import Faults
@@ -64,7 +64,7 @@ class Chip:
         return self.rdp_level == 0
 
     def unique_id(self) -> bytes:
-        return boot_link.unique_id(self.board)
+        return boot.unique_id(self.board)
 
     # -- faults ---------------------------------------------------------------------------------------------------------
     def _fault_fired(self, name: str) -> None:
@@ -121,7 +121,7 @@ class Chip:
         self.firmware_ran = True
         if not self._booted:
             self._booted = True
-            boot_link.power_on_reset(self.board)
+            boot.power_on_reset(self.board)
 
     def boot_memory(self) -> bytes:
         """The vector table the core fetches at address 0 (boot0 high would alias system memory)."""
