@@ -14,7 +14,7 @@ import yaml
 from board_support import make
 
 from vescdoctor.cli import main
-from vescdoctor.flashmap import BytesReader, analyze
+from vescdoctor.flash_analysis import BytesReader, analyze
 from vescdoctor.sim import imagegen
 
 BASE, BOOT = 0x08000000, 0x080E0000

@@ -9,7 +9,7 @@ import pytest
 from report_support import ALICE, fix_report, forum_report, forum_session
 
 from vescdoctor import __version__
-from vescdoctor.flashmap import BytesReader, analyze
+from vescdoctor.flash_analysis import BytesReader, analyze
 from vescdoctor.knowledge.flash import FLASH_SIZE
 from vescdoctor.report import build_report, load_report, to_json, write_report
 from vescdoctor.report import schema

@@ -97,7 +97,7 @@ def hw_from_backups(directory: Path, uid: str | None
     which shows what was installed, not the board. Sidecars without a verdict (`vescdoctor backup`, a restore's
     safety backup) are skipped, as are backups of wrong-hardware firmware. After a fix was cut short the app may be
     gone from the chip, but the HW the fix recorded is not."""
-    from ..flashmap import BytesReader, analyze
+    from ..flash_analysis import BytesReader, analyze
 
     if not uid or not directory.is_dir():
         return None, None

@@ -8,7 +8,7 @@ Facts: vescdoctor.flashmap.FLASH_FACTS (flash.readable false with the rest null 
 """
 from __future__ import annotations
 
-from ..flashmap import FLASH_FACTS, analyze
+from ..flash_analysis import FLASH_FACTS, analyze
 from ..target.flash_reader import ChipReader
 from .base import ProbeContext, ProbeResult, probe
 
