@@ -142,7 +142,8 @@ def pyocd_sequence(inputs: dict, work: Path, i: int) -> dict:
     common = ["-u", f"vescsim:{board}", "-t", TARGET]
     bl, fw = inputs["bootloader"], inputs["firmware"]
     steps = [
-        ("savemem", [pyocd, "cmd", *common, "-c", f"savemem 0x{FLASH_BASE:08X} 0x100000 {work / f'cli{i}-backup.bin'}"]),
+        ("savemem", [pyocd, "cmd", *common, "-c",
+                     f"savemem 0x{FLASH_BASE:08X} 0x100000 {work / f'cli{i}-backup.bin'}"]),
         ("erase", [pyocd, "erase", "--chip", *common]),
         ("load bootloader", [pyocd, "load", *common, f"{bl}@0x{BOOTLOADER_BASE:08X}"]),
         ("load firmware", [pyocd, "load", *common, f"{fw}@0x{FLASH_BASE:08X}"]),
@@ -161,8 +162,8 @@ def pyocd_sequence(inputs: dict, work: Path, i: int) -> dict:
         if proc.returncode != 0:
             ok = False
             per_step[name + " (failed)"] = proc.returncode
-    return {"wall": wall, "steps": per_step, "chip_steps": chip_step, "ok": ok, "chip": chip_seconds(board) - before, "board": board,
-            "mismatches": mismatches}
+    return {"wall": wall, "steps": per_step, "chip_steps": chip_step, "ok": ok, "chip": chip_seconds(board) - before,
+            "board": board, "mismatches": mismatches}
 
 
 def floor_seconds(before: bytes, after: bytes) -> dict:
@@ -182,9 +183,8 @@ def floor_seconds(before: bytes, after: bytes) -> dict:
             words += sum(1 for o in range(0, len(a), 4) if a[o:o + 4] != b"\xff\xff\xff\xff")
         else:
             words += sum(1 for o in range(0, len(a), 4) if a[o:o + 4] != b[o:o + 4])
-    blank_written = [s.number for s in SECTORS
-                     if before[s.address - FLASH_BASE:s.end - FLASH_BASE] == b"\xff" * s.size
-                     and after[s.address - FLASH_BASE:s.end - FLASH_BASE] != before[s.address - FLASH_BASE:s.end - FLASH_BASE]]
+    spans = [(s, slice(s.address - FLASH_BASE, s.end - FLASH_BASE)) for s in SECTORS]
+    blank_written = [s.number for s, at in spans if before[at] == b"\xff" * s.size and after[at] != before[at]]
     return {"seconds": erase_s + words * clock.WORD_PROGRAM_S, "erase_s": erase_s, "words": words,
             "sectors": erased, "blank_written": blank_written,
             "blank_erase_s": sum(clock.SECTOR_ERASE_S[SECTORS[n].size] for n in blank_written)}

@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     _command(sub, "demo", help="the TUI on a fresh copy of the built-in bricked board: no hardware needed",
                    description="Copy the built-in bricked board into a temporary directory and run the TUI on it.")
 
+    _add_diagnose_and_fix(sub)
+    _add_image_and_backup_commands(sub)
+    _add_offline_commands(sub)
+    return parser
+
+
+def _add_diagnose_and_fix(sub) -> None:
+    """`diagnose` and `fix`: the commands that walk the graph on a board."""
     p = _command(sub, "diagnose", help="diagnose the board without the TUI",
                        description="Walk the decision graph non-interactively: probes run, questions are taken "
                                    "from --answer (or, on a simulated board, from the board's owner).")
@@ -82,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backup-dir", metavar="DIR", help="where backups go (default: the user data directory)")
     _add_report(p)
 
+
+def _add_image_and_backup_commands(sub) -> None:
+    """`inspect` an image; `backup` and `restore` a board's flash."""
     p = _command(sub, "inspect", help="what an image file is (.bin, .hex, .elf)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -98,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backup-dir", metavar="DIR",
                    help="where the safety backup of the flash as it is now goes (default: the user data directory)")
 
+
+def _add_offline_commands(sub) -> None:
+    """`rules`, `report`, `replay` and `sim`: no board needed."""
     rules = _command(sub, "rules", help="the decision graph: check it, draw it")
     rules_sub = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", required=True)
     p = _command(rules_sub, "check", help="validate a decision graph (default: the built-in one)")
@@ -118,6 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--rules", metavar="PATH", help="walk this graph (file or directory) instead of the built-in one")
 
+    p = _command(sub, "doctor", help="this computer, checked for a repair (USB, probes, drivers, ports, space)",
+                 description="Check this computer: USB access, debug probes and their firmware, serial ports, "
+                             "drivers (Windows), udev rules and ModemManager (Linux), space for backups. One line "
+                             "per check with what fixes it. Exit 0 when no check fails, 1 otherwise.")
+    p.add_argument("--json", action="store_true", help="print the checks as one JSON document")
+    p.add_argument("--udev-rules", action="store_true",
+                   help="print Linux udev rules for ST-Link, CMSIS-DAP and the VESC (how to install them is inside)")
+
     sim = _command(sub, "sim", help="the virtual bench: simulated boards")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="SUBCOMMAND", required=True)
     p = _command(sim_sub, "create", help="make a board directory from a scenario file or built-in name")
@@ -125,13 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("board", metavar="BOARD")
     p.add_argument("--force", action="store_true", help="replace an existing board directory")
     _command(sim_sub, "list", help="the built-in scenarios")
-    return parser
 
 
 # command -> module in vescdoctor.commands
 _COMMANDS = {None: "tui", "demo": "tui", "diagnose": "diagnose", "fix": "fix", "inspect": "inspect",
              "backup": "backup", "restore": "restore", "rules": "rules", "report": "report", "replay": "replay",
-             "sim": "sim"}
+             "sim": "sim", "doctor": "doctor"}
 
 
 # the commands that take --sim and --probe (None: the TUI)

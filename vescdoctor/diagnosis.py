@@ -6,23 +6,25 @@ the boot model shows, `hw` from the board's `hw`, anything else from the board's
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
+from . import registries  # noqa: F401 - importing it registers the built-in probes
 from .environment import Environment
 from .errors import InputError
 from .graph.model import Graph, Node
 from .graph.session import SessionResult, TriageSession, run_session
 from .knowledge.verdicts import QUESTIONS
-from . import registries  # noqa: F401 - importing it registers the built-in probes
 from .probes.base import REGISTRY, ProbeContext, ProbeResult, run_probe
+
 
 def parse_answers(items: list[str], graph: Graph | None = None) -> dict[str, str]:
     """`--answer ID=CODE` values, checked against the spec's questions (and the graph's own)."""
     known: dict[str, tuple[str, ...] | None] = dict(QUESTIONS)
     if graph is not None:
         for node in graph.nodes.values():
-            if node.kind == "question" and node.question not in known:
+            if node.kind == "question" and node.question and node.question not in known:
                 known[node.question] = None if node.free_answer else tuple(node.answers)
     out: dict[str, str] = {}
     for item in items:
@@ -50,7 +52,7 @@ def parse_answers(items: list[str], graph: Graph | None = None) -> dict[str, str
 def owner_answer(env: Environment, node: Node) -> str:
     """What the board's owner answers to a question nobody answered on the command line (the environment knows it
     on the bench), else the question's fallback."""
-    return env.owner_answer(node.question) or fallback_answer(node)
+    return env.owner_answer(node.question or "") or fallback_answer(node)
 
 
 def fallback_answer(node: Node) -> str:
@@ -97,11 +99,12 @@ def run_diagnosis(env: Environment, graph: Graph, *, answers: Mapping[str, str] 
 
 
 def probe_once(node: Node, env: Environment, session: TriageSession, emit: Callable[[str], None]) -> ProbeResult:
-    spec = REGISTRY[node.action]
+    name = node.action or ""  # the loader gives every probe node its action
+    spec = REGISTRY[name]
     emit(f"{spec.title} ...")
     ctx = ProbeContext(env=env, facts=dict(session.facts), answers=dict(session.answers), emit=emit)
     try:
-        result = run_probe(node.action, ctx)
+        result = run_probe(name, ctx)
     except InputError:
         raise  # the user must act first (e.g. name one of several debug probes): not a board fact
     except Exception as exc:  # a probe that crashed still leaves a walkable session: its facts are unknown

@@ -13,10 +13,20 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from .images import find_hw_name, identify_bootloader
-from .knowledge.synthetic import parse_marker
 from .knowledge.checksums import crc16_xmodem, stm32_crc32
-from .knowledge.flash import (APP_MAX_SIZE_5, APP_MAX_SIZE_6, BOOTLOADER_BASE, BUFFER_BASE, COMPRESSED_SIZE_MARK,
-                              FLASH_BASE, FLASH_END, SECTORS, UPDATE_MAX_SIZE, in_ram)
+from .knowledge.flash import (
+    APP_MAX_SIZE_5,
+    APP_MAX_SIZE_6,
+    BOOTLOADER_BASE,
+    BUFFER_BASE,
+    COMPRESSED_SIZE_MARK,
+    FLASH_BASE,
+    FLASH_END,
+    SECTORS,
+    UPDATE_MAX_SIZE,
+    in_ram,
+)
+from .knowledge.synthetic import parse_marker
 
 BOOTLOADER_READ = 0x2000  # the largest known bootloader is 5776 bytes
 CONFIG_STATUS = {0xFFFF: "erased", 0xEEEE: "receiving", 0x0000: "valid"}

@@ -6,7 +6,8 @@ The faces only gather input (flags, fields) and show what comes back; the walk i
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from .errors import ExitCode
 

@@ -10,8 +10,9 @@ driving a motor is not frozen mid-PWM by a diagnosis. Only if the chip does not 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ProbeChoiceNeeded
 

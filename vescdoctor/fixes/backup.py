@@ -11,14 +11,15 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import __version__
 from ..errors import FixError, InputError
-from .events import FixEvent, Phase
 from ..knowledge.flash import FLASH_BASE, FLASH_SIZE, SECTORS
+from .events import FixEvent, Phase
 
 SIDECAR_FORMAT = "vescdoctor-backup"
 LOG = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def save_backup(flash: bytes, path: Path, meta: dict[str, Any]) -> dict[str, Any
         _write_new(path, flash)
         _write_new(sidecar, (json.dumps(doc, indent=2) + "\n").encode())
     except FileExistsError:
-        raise InputError("a backup with this name exists already; backups are never overwritten", str(path))
+        raise InputError("a backup with this name exists already; backups are never overwritten", str(path)) from None
     except OSError as exc:
         raise FixError(f"cannot write the backup {path}: {exc.strerror or exc}") from None
     return {"file": str(path), "sha256": sha, "size": len(flash), "sidecar": str(sidecar)}
@@ -212,8 +213,8 @@ def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str,
     when OUT is a folder. Never overwrites."""
     out, directory = backup_destination(out_path)
     link = _connect(env)
-    if directory is not None:
-        out = unique_backup_path(directory, chip_meta(link.target)["board_uid"], datetime.now())
+    if out is None:  # a folder: the name a fix's backup gets
+        out = unique_backup_path(directory or Path("."), chip_meta(link.target)["board_uid"], datetime.now())
     emit = on_event or (lambda e: None)
     emit(FixEvent.start(Phase.BACKUP, "reading the whole flash (1 MiB)", False, 0.0))
     info = backup_target(link.target, out,

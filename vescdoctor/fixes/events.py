@@ -6,9 +6,9 @@ tui/screens/fix.py: progress bars) and never guess a phase from a step's name: e
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
 
 
 class Phase(str, Enum):

@@ -12,7 +12,8 @@ Reads retry transient SWD transfer errors (target.flash_reader.read_block); writ
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, FLASH_SIZE
 
@@ -172,7 +173,7 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
     blank = {base for base in sectors
              if reader.is_blank(base, target.memory_map.get_region_for_address(base).flash.get_sector_info(base).size)}
 
-    builders = {}
+    builders: dict[Any, Any] = {}
     for base, cells in sorted(sectors.items()):
         if base in blank:
             continue
@@ -273,10 +274,14 @@ def verify_segments(target, segments: list[tuple[int, bytes, str]], progress: Pr
     total = sum(len(d) for _, d, _ in segments) or 1
     checked = 0
     for addr, data, what in segments:
-        got = read_range(target, addr, len(data),
-                         (lambda f, c=checked, n=len(data): progress((c + f * n) / total)) if progress else None)
+        got = read_range(target, addr, len(data), _share(progress, checked, len(data), total) if progress else None)
         if got != data:
             diffs = [i for i in range(len(data)) if got[i] != data[i]]
             raise VerifyError(addr + diffs[0], len(diffs), what)
         checked += len(data)
     return checked
+
+
+def _share(progress: Progress, done: int, size: int, total: int) -> Progress:
+    """`progress` for a part of `size` bytes after `done` bytes of `total`."""
+    return lambda f: progress((done + f * size) / total)

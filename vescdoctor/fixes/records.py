@@ -1,8 +1,8 @@
 """The typed records of a fix plan: its steps, the bytes it writes, the image files, its notices, the plan itself."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..knowledge.flash import SECTORS
 

@@ -11,6 +11,7 @@ Each problem names file, line and node.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import networkx as nx
@@ -45,7 +46,8 @@ def check_graph(graph: Graph, probe_facts: dict[str, tuple[str, ...]] | None = N
     """All problems of `graph` (empty when it is sound). probe_facts: registered probe -> facts it provides;
     fixes: registered fix -> facts it provides. Defaults: the built-in registries."""
     if probe_facts is None or fixes is None:
-        from ..registries import fix_facts, probe_facts as registered_probes
+        from ..registries import fix_facts
+        from ..registries import probe_facts as registered_probes
         probe_facts = registered_probes() if probe_facts is None else probe_facts
         fixes = fix_facts() if fixes is None else fixes
     problems: list[Problem] = []
@@ -55,41 +57,9 @@ def check_graph(graph: Graph, probe_facts: dict[str, tuple[str, ...]] | None = N
         problems.append(Problem(where or node.where, node.id, message))
 
     for node in nodes.values():
-        for edge in node.edges:
-            if edge.to not in nodes:
-                add(node, f"edge to '{edge.to}', which is not defined", edge.where)
-        if node.kind != "verdict":
-            if not node.edges:
-                add(node, "no 'next': a non-verdict node needs a way on")
-            elif node.edges[-1].when is not None:
-                add(node, "no default edge: the last edge of 'next' must have no 'if' (the way on when no "
-                          "condition holds)", node.edges[-1].where)
-            elif node.edges[-1].max_times is not None:
-                add(node, "the default edge cannot be bounded with 'max': when it is used up there is no way on",
-                    node.edges[-1].where)
-            for edge in node.edges[:-1]:
-                if edge.when is None:
-                    add(node, f"edge to '{edge.to}' has no 'if' but is not last: the edges after it are "
-                              "never taken", edge.where)
-        if node.kind == "probe" and node.action not in probe_facts:
-            add(node, f"probe '{node.action}' is not registered (known: {', '.join(sorted(probe_facts)) or 'none'})")
-        if node.kind == "fix" and node.action not in fixes:
-            add(node, f"fix '{node.action}' is not registered (known: {', '.join(sorted(fixes)) or 'none'})")
-        if node.kind == "verdict" and node.verdict not in VERDICT_CODES:
-            add(node, f"unknown verdict code '{node.verdict}' (see spec/verdicts.md)")
-        for rule in node.findings:
-            if rule.code not in VERDICT_CODES:
-                add(node, f"unknown finding code '{rule.code}' (see spec/verdicts.md)", rule.where)
-        if node.kind == "question" and node.question in QUESTIONS:
-            spec_codes = QUESTIONS[node.question]
-            if spec_codes is None:
-                if not node.free_answer:
-                    add(node, f"question '{node.question}' takes free answers (a HW name): set free_answer: true")
-            else:
-                for code in node.answers:
-                    if code not in spec_codes:
-                        add(node, f"answer code '{code}' is not one of question '{node.question}': "
-                                  f"{', '.join(spec_codes)}")
+        for message, where in (*_edge_problems(node, nodes), *_registry_problems(node, probe_facts, fixes),
+                               *_spec_problems(node)):
+            add(node, message, where)
 
     full = to_networkx(graph)
     reachable = {graph.start} | nx.descendants(full, graph.start)
@@ -111,6 +81,58 @@ def check_graph(graph: Graph, probe_facts: dict[str, tuple[str, ...]] | None = N
     problems.extend(_check_answer_literals(graph))
     problems.sort(key=lambda p: (p.where.file, p.where.line, p.node, p.message))
     return problems
+
+
+NodeProblems = Iterator[tuple[str, Where | None]]  # (message, where; None: the node's own line)
+
+
+def _edge_problems(node: Node, nodes: dict[str, Node]) -> NodeProblems:
+    """Edges to nowhere, and a non-verdict node without a (last, unbounded) default edge."""
+    for edge in node.edges:
+        if edge.to not in nodes:
+            yield f"edge to '{edge.to}', which is not defined", edge.where
+    if node.kind == "verdict":
+        return
+    if not node.edges:
+        yield "no 'next': a non-verdict node needs a way on", None
+    elif node.edges[-1].when is not None:
+        yield ("no default edge: the last edge of 'next' must have no 'if' (the way on when no condition holds)",
+               node.edges[-1].where)
+    elif node.edges[-1].max_times is not None:
+        yield ("the default edge cannot be bounded with 'max': when it is used up there is no way on",
+               node.edges[-1].where)
+    for edge in node.edges[:-1]:
+        if edge.when is None:
+            yield (f"edge to '{edge.to}' has no 'if' but is not last: the edges after it are never taken",
+                   edge.where)
+
+
+def _registry_problems(node: Node, probe_facts: dict[str, tuple[str, ...]],
+                       fixes: dict[str, tuple[str, ...]]) -> NodeProblems:
+    """A probe or fix node naming an action nobody registered."""
+    if node.kind == "probe" and node.action not in probe_facts:
+        yield f"probe '{node.action}' is not registered (known: {', '.join(sorted(probe_facts)) or 'none'})", None
+    if node.kind == "fix" and node.action not in fixes:
+        yield f"fix '{node.action}' is not registered (known: {', '.join(sorted(fixes)) or 'none'})", None
+
+
+def _spec_problems(node: Node) -> NodeProblems:
+    """Verdict, finding and answer codes that spec/verdicts.md and the question table do not know."""
+    if node.kind == "verdict" and node.verdict not in VERDICT_CODES:
+        yield f"unknown verdict code '{node.verdict}' (see spec/verdicts.md)", None
+    for rule in node.findings:
+        if rule.code not in VERDICT_CODES:
+            yield f"unknown finding code '{rule.code}' (see spec/verdicts.md)", rule.where
+    if node.kind != "question" or node.question not in QUESTIONS:
+        return
+    spec_codes = QUESTIONS[node.question]
+    if spec_codes is None:
+        if not node.free_answer:
+            yield f"question '{node.question}' takes free answers (a HW name): set free_answer: true", None
+        return
+    for code in node.answers:
+        if code not in spec_codes:
+            yield f"answer code '{code}' is not one of question '{node.question}': {', '.join(spec_codes)}", None
 
 
 def load_checked_graph(path=None) -> Graph:
@@ -162,7 +184,7 @@ def _check_answer_literals(graph: Graph) -> list[Problem]:
     codes: dict[str, set[str]] = {}
     free: set[str] = set()
     for node in graph.nodes.values():
-        if node.kind == "question":
+        if node.kind == "question" and node.question is not None:
             codes.setdefault(node.question, set()).update(node.answers)
             if node.free_answer:
                 free.add(node.question)
@@ -174,6 +196,7 @@ def _check_answer_literals(graph: Graph) -> list[Problem]:
                     continue
                 qid = name.split(".", 1)[1]
                 if qid in codes and qid not in free and value not in codes[qid]:
+                    known = ", ".join(sorted(codes[qid]))
                     problems.append(Problem(where, node.id, f"'{name}' is compared with {value!r}, which is not "
-                                                           f"an answer of that question ({', '.join(sorted(codes[qid]))})"))
+                                                           f"an answer of that question ({known})"))
     return problems

@@ -16,8 +16,9 @@ count(name) is the length of a list fact (0 when null).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 FUNCTIONS = ("found", "known", "count")
 _TOKEN = re.compile(r"""
@@ -61,7 +62,7 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
         match = _TOKEN.match(text, pos)
         if not match:
             raise ConditionError(f"unexpected {text[pos]!r} at column {pos + 1}")
-        kind = match.lastgroup
+        kind = match.lastgroup or ""  # every alternative of _TOKEN is a named group
         if kind != "ws":
             value = match.group(kind)
             if kind == "name" and value in _KEYWORDS:

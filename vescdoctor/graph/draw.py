@@ -51,10 +51,12 @@ def _dot_quote(text: str) -> str:
 def to_dot(graph: Graph) -> str:
     lines = [f"digraph {_dot_quote(graph.id)} {{", "    rankdir=TB;", "    node [fontname=Helvetica];"]
     for node_id, node in graph.nodes.items():
-        lines.append(f"    {_dot_quote(node_id)} [shape={_SHAPES_DOT[node.kind]}, label={_dot_quote(_label(graph, node_id))}];")
+        label = _dot_quote(_label(graph, node_id))
+        lines.append(f"    {_dot_quote(node_id)} [shape={_SHAPES_DOT[node.kind]}, label={label}];")
     for node_id, node in graph.nodes.items():
         for edge in node.edges:
             style = ", style=dashed" if edge.max_times else ""
-            lines.append(f"    {_dot_quote(node_id)} -> {_dot_quote(edge.to)} [label={_dot_quote(_edge_label(edge))}{style}];")
+            label = _dot_quote(_edge_label(edge))
+            lines.append(f"    {_dot_quote(node_id)} -> {_dot_quote(edge.to)} [label={label}{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"

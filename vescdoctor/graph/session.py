@@ -6,8 +6,9 @@ are passed on its own. `run_session` is the simple driver for callers that have 
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import InputError
 from ..knowledge.verdicts import PRECEDENCE, TITLES
@@ -187,8 +188,9 @@ class TriageSession:
                              f"(expected one of: {', '.join(node.answers)})")
         if node.free_answer and not code:
             raise InputError(f"question '{node.question}' needs an answer")
-        self.answers[node.question] = code
-        self.facts[f"answer.{node.question}"] = code
+        question = node.question or ""  # the loader gives every question node its question
+        self.answers[question] = code
+        self.facts[f"answer.{question}"] = code
         self._leave(node, outcome=code if not given else f"{code} (given)")
 
     def _leave(self, node: Node, outcome: str | None) -> None:

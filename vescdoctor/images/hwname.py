@@ -75,19 +75,27 @@ def hw_name_candidates(data: bytes, base: int = FLASH_BASE) -> list[HwCandidate]
         vote(_c_string_name(data, pos + len(UAVCAN_PREFIX)), W_UAVCAN, 'UAVCAN node name "org.vesc.<HW>"')
     for pos in _finds(data, FIRMWARE_FMT):
         # rodata order of terminal.c: "Firmware: %d.%d", HW_NAME, "Hardware: %s"
-        name = _c_string_name(data, pos + len(FIRMWARE_FMT))
-        if name and HARDWARE_FMT in data[pos: pos + len(FIRMWARE_FMT) + len(name) + 8 + len(HARDWARE_FMT)]:
-            vote(name, W_RODATA, 'between "Firmware: %d.%d" and "Hardware: %s" in the constant data')
+        between = _c_string_name(data, pos + len(FIRMWARE_FMT))
+        if between and HARDWARE_FMT in data[pos: pos + len(FIRMWARE_FMT) + len(between) + 8 + len(HARDWARE_FMT)]:
+            vote(between, W_RODATA, 'between "Firmware: %d.%d" and "Hardware: %s" in the constant data')
 
     if not found:  # no anchor at all: a referenced string that is exactly a known name
-        for match in _STANDALONE_RE.finditer(data):
-            name = match.group(1).decode("ascii")
-            if name in HW_NAMES and _aligned_finds(data, struct.pack("<I", base + match.start(1))):
-                vote(name, W_REFERENCED, "a referenced string equal to a known HW name")
+        for name in _referenced_known_names(data, base):
+            vote(name, W_REFERENCED, "a referenced string equal to a known HW name")
     for cand in found.values():
         if cand.name in HW_NAMES:
             cand.add(W_KNOWN, "in the known HW name list")
     return sorted(found.values(), key=lambda c: (-c.score, -(c.name in HW_NAMES), -len(c.name), c.name))
+
+
+def _referenced_known_names(data: bytes, base: int) -> list[str]:
+    """Strings equal to a known HW name whose address appears (word-aligned) somewhere in the image."""
+    names = []
+    for match in _STANDALONE_RE.finditer(data):
+        name = match.group(1).decode("ascii")
+        if name in HW_NAMES and _aligned_finds(data, struct.pack("<I", base + match.start(1))):
+            names.append(name)
+    return names
 
 
 def _finds(data: bytes, needle: bytes) -> list[int]:

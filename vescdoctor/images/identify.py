@@ -9,13 +9,22 @@ import struct
 from dataclasses import dataclass, field
 
 from ..knowledge.checksums import crc16_xmodem, stm32_crc32
-from ..knowledge.flash import (APP_MAX_SIZE_6, BOOTLOADER_BASE, BUFFER_SECTORS,
-                               COMPRESSED_SIZE_MARK, CRC_FLAG_ADDR, FLASH_BASE, FLASH_END, SECTORS,
-                               UPDATE_MAX_SIZE, in_ram)
+from ..knowledge.flash import (
+    APP_MAX_SIZE_6,
+    BOOTLOADER_BASE,
+    BUFFER_SECTORS,
+    COMPRESSED_SIZE_MARK,
+    CRC_FLAG_ADDR,
+    FLASH_BASE,
+    FLASH_END,
+    SECTORS,
+    UPDATE_MAX_SIZE,
+    in_ram,
+)
 from ..knowledge.images_table import HW_NAMES, KNOWN_FIRMWARE
+from ..knowledge.synthetic import parse_marker
 from .bootloader import identify_bootloader
 from .hwname import MIN_SCORE, hw_name_candidates
-from ..knowledge.synthetic import parse_marker
 from .version import version_from_code
 
 CONFIG_START, CONFIG_END = SECTORS[1].address, SECTORS[2].end  # 0x08004000..0x0800C000

@@ -43,13 +43,13 @@ def load_image(path) -> LoadedImage:
                              f"(at most {MAX_IMAGE_BYTES} read)", where)
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise InputError("no such file (expected a firmware or bootloader image: .bin, .hex or .elf)", where)
+        raise InputError("no such file (expected a firmware or bootloader image: .bin, .hex or .elf)", where) from None
     except IsADirectoryError:
-        raise InputError("is a directory, expected an image file (.bin, .hex or .elf)", where)
+        raise InputError("is a directory, expected an image file (.bin, .hex or .elf)", where) from None
     except PermissionError:
-        raise InputError("cannot read the file: permission denied", where)
+        raise InputError("cannot read the file: permission denied", where) from None
     except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", where)
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", where) from None
     if not raw:
         raise InputError("empty file, expected a firmware or bootloader image", where)
 
@@ -81,12 +81,12 @@ def _load_hex(path: Path, raw: bytes) -> LoadedImage:
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
-        raise InputError("not an Intel HEX file (non-ASCII bytes)", where)
+        raise InputError("not an Intel HEX file (non-ASCII bytes)", where) from None
     ih = IntelHex()
     try:
         ih.loadhex(io.StringIO(text))
     except IntelHexError as exc:
-        raise InputError(f"not a valid Intel HEX file: {exc}", where)
+        raise InputError(f"not a valid Intel HEX file: {exc}", where) from None
     ranges = tuple((start, end) for start, end in ih.segments())
     if not ranges:
         raise InputError("Intel HEX file holds no data records", where)
@@ -110,7 +110,7 @@ def _load_elf(path: Path, raw: bytes) -> LoadedImage:
             if segment["p_type"] == "PT_LOAD" and segment["p_filesz"] > 0:
                 pieces[segment["p_paddr"]] = segment.data()[: segment["p_filesz"]]
     except (ELFError, ValueError, KeyError, OSError) as exc:
-        raise InputError(f"not a readable ELF file: {exc}", where)
+        raise InputError(f"not a readable ELF file: {exc}", where) from None
     if not pieces:
         raise InputError("ELF file has no loadable segments with data (PT_LOAD)", where)
     ranges = tuple(sorted((start, start + len(blob)) for start, blob in pieces.items()))

@@ -38,7 +38,7 @@ def _version_near_pool(data: bytes, pool: int) -> str | None:
         # LDR r0, [pc, #imm8*4]: 01001 000 imm8; the target is Align(ins + 4, 4) + imm8 * 4
         if half >> 8 != 0x48 or ((ins + 4) & ~3) + (half & 0xFF) * 4 != pool:
             continue
-        regs = {}
+        regs: dict[int, int] = {}  # register number -> MOVS immediate
         for back in range(ins - 2, max(-2, ins - 2 * MOVS_WINDOW - 2), -2):
             if back < 0:
                 break

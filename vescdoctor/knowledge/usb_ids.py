@@ -19,12 +19,17 @@ DEBUG_PROBES: dict[tuple[int, int], DebugProbeId] = {
     (p.vid, p.pid): p for p in (
         DebugProbeId(0x0483, 0x3744, "stlink-v1", "ST-Link/V1"),
         DebugProbeId(0x0483, 0x3748, "stlink-v2", "ST-Link/V2"),
+        DebugProbeId(0x0483, 0x374A, "stlink-v2-1", "ST-Link/V2-1"),
         DebugProbeId(0x0483, 0x374B, "stlink-v2-1", "ST-Link/V2-1"),
         DebugProbeId(0x0483, 0x3752, "stlink-v2-1", "ST-Link/V2-1"),
         DebugProbeId(0x0483, 0x374D, "stlink-v3", "STLINK-V3"),
         DebugProbeId(0x0483, 0x374E, "stlink-v3", "STLINK-V3"),
         DebugProbeId(0x0483, 0x374F, "stlink-v3", "STLINK-V3"),
         DebugProbeId(0x0483, 0x3753, "stlink-v3", "STLINK-V3"),
+        # 3754/3755/3757 (V3 without MSD, V3PWR, V3/V4): pyocd 0.46.0 pyocd/probe/stlink/usb.py USB_PID_EP_MAP
+        DebugProbeId(0x0483, 0x3754, "stlink-v3", "STLINK-V3"),
+        DebugProbeId(0x0483, 0x3755, "stlink-v3", "STLINK-V3"),
+        DebugProbeId(0x0483, 0x3757, "stlink-v3", "STLINK-V3"),
         DebugProbeId(0x0D28, 0x0204, "cmsis-dap", "DAPLink"),
         DebugProbeId(0x2E8A, 0x000C, "cmsis-dap", "Raspberry Pi Debug Probe"),
         DebugProbeId(0x0483, 0x572A, "cmsis-dap", "CMSIS-DAP probe"),

@@ -6,8 +6,9 @@ write to the chip; they say what they saw in `transcript` lines and report progr
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 
 @dataclass

@@ -1,10 +1,10 @@
-"""Probe `flash.map`: what the chip's flash holds, per sector (see vescdoctor.flashmap), read through pyOCD.
+"""Probe `flash.map`: what the chip's flash holds, per sector (see vescdoctor.flash_analysis), read through pyOCD.
 
 Runs on the connection `swd.connect` opened. While firmware is there, it only reads (no halt: a spinning motor's
 PWM is never frozen by a diagnosis, and the core is left where it was); when nothing can run (erased vector table),
 it halts the core and lets pyOCD's on-chip CRC analyzer tell blank sectors from used ones, so a blank 128 KB sector
 costs a few bytes over SWD, not 128 KB (vescdoctor.target.flash_reader).
-Facts: vescdoctor.flashmap.FLASH_FACTS (flash.readable false with the rest null when the chip refuses reads).
+Facts: vescdoctor.flash_analysis.FLASH_FACTS (flash.readable false with the rest null when the chip refuses reads).
 """
 from __future__ import annotations
 

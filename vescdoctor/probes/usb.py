@@ -1,4 +1,4 @@
-"""Probe `usb.scan`: what is on USB and on the serial ports, and on a real Linux host what keeps the port closed.
+"""Probe `usb.scan`: what is on USB and on the serial ports, and on a real host what keeps the port or probe closed.
 
 Facts (every one always set; None where it cannot be known; all JSON-serialisable):
 - usb.backend_ok: bool. pyusb could list devices (False: no libusb on this machine, or listing failed).
@@ -7,34 +7,41 @@ Facts (every one always set; None where it cannot be known; all JSON-serialisabl
 - usb.vesc_port: str | None. The serial device of the first VESC (/dev/ttyACM0, COM5, or a bench vescsim:// URL).
 - usb.vesc_usb_serial: str | None. Its USB serial string ("304"; "301" on 2016-2019 firmware).
 - usb.dfu_present: bool | None. The STM32 system bootloader (0483:df11) is on USB: BOOT0 was high at reset.
-- usb.debug_probes: list | None. Every SWD probe on USB: [{kind, name, vid, pid, serial}], kind being
-  stlink-v1 | stlink-v2 | stlink-v2-1 | stlink-v3 | cmsis-dap; vid/pid as "0483" / "3748" strings.
+- usb.debug_probes: list | None. Every SWD probe on USB: [{kind, name, vid, pid, serial, open_error}], kind being
+  stlink-v1 | stlink-v2 | stlink-v2-1 | stlink-v3 | cmsis-dap; vid/pid as "0483" / "3748" strings; open_error
+  what libusb said when asked for its serial: null (opened), "no-driver" (LIBUSB_ERROR_NOT_SUPPORTED: on Windows,
+  no WinUSB/libusbK/libusb0 driver bound), "access" (EACCES: on Linux, no udev rule), "other".
+- usb.host_os: "linux" | "macos" | "windows" | "other". The OS vescdoctor runs on (the next steps depend on it).
+- usb.probe_driver_missing: bool | None. On Windows: a debug probe is on USB but has no driver libusb can open it
+  through (None on other systems).
 - usb.debug_probe_present: bool | None.
 - usb.serial_ports: list. Every serial port with USB ids: [{device, vid, pid, description}] (ids as hex strings).
 - usb.user_in_serial_group: bool | None. Root, or dialout/uucp among this process's groups (real Linux only).
-- usb.port_accessible: bool | None. This process may read and write usb.vesc_port (real Linux only).
+- usb.port_accessible: bool | None. This process may read and write usb.vesc_port (real Linux and macOS).
 - usb.port_mode: str | None. E.g. "crw-rw---- root:dialout" (real Linux only).
-- usb.port_holders: list | None. Other processes holding usb.vesc_port open: [{pid, program}] (real Linux only).
+- usb.port_holders: list | None. Other processes holding usb.vesc_port open: [{pid, program}] (real Linux: /proc;
+  macOS: lsof).
 - usb.modemmanager_running: bool | None. ModemManager runs (it probes new CDC ports; real Linux only).
 - usb.udev_mm_ignore: bool | None. A udev rule sets ID_MM_DEVICE_IGNORE for 0483:5740 (real Linux only).
 - usb.host_issues: list | None. What on this host keeps the VESC port from working, as codes:
   not-in-serial-group, port-not-accessible, port-held, modemmanager-may-grab-port, no-usb-backend.
-  None on the bench and on other systems (the checks only mean something for a real Linux /dev/tty*).
+  None on the bench and on other systems (the checks only mean something for a real port). The checks per OS are
+  in probes/host/ (linux.py, darwin.py, windows.py).
 """
 from __future__ import annotations
 
-import sys
+import errno
 from typing import Any
 
 from ..knowledge.usb_ids import DEBUG_PROBES, STM32_DFU, VESC_CDC, vid_pid
-from . import linux_host
+from . import host
 from .base import ProbeContext, ProbeResult, probe
 
 FACTS = (
     "usb.backend_ok", "usb.vesc_present", "usb.vesc_count", "usb.vesc_port", "usb.vesc_usb_serial",
     "usb.dfu_present", "usb.debug_probes", "usb.debug_probe_present", "usb.serial_ports",
     "usb.user_in_serial_group", "usb.port_accessible", "usb.port_mode", "usb.port_holders",
-    "usb.modemmanager_running", "usb.udev_mm_ignore", "usb.host_issues",
+    "usb.modemmanager_running", "usb.udev_mm_ignore", "usb.host_issues", "usb.host_os", "usb.probe_driver_missing",
 )
 
 
@@ -47,7 +54,7 @@ def _printable_serial(value: str | None) -> str | None:
     return "".join(f"{ord(c) & 0xFF:02X}" for c in value)
 
 
-def _usb_devices(backend: Any) -> tuple[list[dict] | None, str | None]:
+def usb_devices(backend: Any) -> tuple[list[dict] | None, str | None]:
     """[{vid, pid, serial}] of every device pyusb sees, or (None, why) when it cannot list them."""
     import usb.core
     import usb.util
@@ -60,17 +67,33 @@ def _usb_devices(backend: Any) -> tuple[list[dict] | None, str | None]:
         return None, f"listing USB devices failed: {exc}"
     out = []
     for dev in found:
-        entry = {"vid": dev.idVendor, "pid": dev.idProduct, "serial": None}
+        entry = {"vid": dev.idVendor, "pid": dev.idProduct, "serial": None, "open_error": None}
         if (dev.idVendor, dev.idProduct) in DEBUG_PROBES or (dev.idVendor, dev.idProduct) == VESC_CDC:
             try:
                 if dev.iSerialNumber:
                     entry["serial"] = _printable_serial(usb.util.get_string(dev, dev.iSerialNumber))
-            except (usb.core.USBError, ValueError, NotImplementedError, OSError):
-                pass  # no permission to open the device: its serial stays unknown
+            except (usb.core.USBError, ValueError, NotImplementedError, OSError) as exc:
+                entry["open_error"] = open_error_kind(exc)  # the device cannot be opened: its serial stays unknown
             finally:
                 usb.util.dispose_resources(dev)
         out.append(entry)
     return out, None
+
+
+def open_error_kind(exc: BaseException) -> str:
+    """no-driver | access | other, from what pyusb raised on opening a device. pyusb's libusb1 backend raises
+    NotImplementedError for LIBUSB_ERROR_NOT_SUPPORTED (usb/backend/libusb1.py, _check), which libusb's Windows
+    backend returns for a device whose driver is not WinUSB, libusbK or libusb0."""
+    if isinstance(exc, NotImplementedError):
+        return "no-driver"
+    if getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM):
+        return "access"
+    # pyusb 1.3 Device.langids swallows the open's USBError (EACCES on Linux without a udev rule) and get_string then
+    # raises ValueError("The device has no langid (permission issue, ...)") (usb/core.py langids, usb/util.py
+    # get_string). A debug probe always has string descriptors, so for one of them that is the permission.
+    if isinstance(exc, ValueError) and "no langid" in str(exc):
+        return "access"
+    return "other"
 
 
 @probe("usb.scan", provides=FACTS, title="Looking at USB and the serial ports")
@@ -79,7 +102,7 @@ def scan(ctx: ProbeContext) -> ProbeResult:
     facts: dict[str, Any] = dict.fromkeys(FACTS)
     lines: list[str] = []
 
-    devices, usb_error = _usb_devices(env.usb_backend)
+    devices, usb_error = usb_devices(env.usb_backend)
     facts["usb.backend_ok"] = devices is not None
     ports = [p for p in env.serial_ports() if p.vid is not None]
     facts["usb.serial_ports"] = [{"device": p.device, "vid": f"{p.vid:04x}", "pid": f"{p.pid:04x}",
@@ -114,7 +137,7 @@ def scan(ctx: ProbeContext) -> ProbeResult:
             known = DEBUG_PROBES.get((d["vid"], d["pid"]))
             if known:
                 probes.append({"kind": known.kind, "name": known.name, "vid": f"{d['vid']:04x}",
-                               "pid": f"{d['pid']:04x}", "serial": d["serial"]})
+                               "pid": f"{d['pid']:04x}", "serial": d["serial"], "open_error": d["open_error"]})
         facts["usb.debug_probes"] = probes
         facts["usb.debug_probe_present"] = bool(probes)
         for p in probes:
@@ -123,36 +146,35 @@ def scan(ctx: ProbeContext) -> ProbeResult:
         if not probes:
             lines.append("USB: no debug probe (ST-Link or CMSIS-DAP) found")
 
-    if not env.is_sim and sys.platform.startswith("linux"):
-        lines += _linux_host_checks(facts, usb_error is not None)
+    facts["usb.host_os"] = host.os_name()
+    lines += _probe_driver_lines(facts)
+    if not env.is_sim:
+        lines += _host_checks(facts, usb_error is not None)
     return ProbeResult(facts, lines)
 
 
-def _linux_host_checks(facts: dict[str, Any], no_backend: bool) -> list[str]:
-    lines = []
-    issues = []
-    port = facts["usb.vesc_port"]
-    facts["usb.user_in_serial_group"] = linux_host.in_serial_group()
-    facts["usb.modemmanager_running"] = linux_host.modemmanager_running()
-    facts["usb.udev_mm_ignore"] = linux_host.udev_modemmanager_ignore(*VESC_CDC)
-    if port:
-        facts["usb.port_accessible"] = linux_host.port_accessible(port)
-        facts["usb.port_mode"] = linux_host.port_mode(port)
-        facts["usb.port_holders"] = linux_host.port_holders(port)
-    if facts["usb.user_in_serial_group"] is False:
-        issues.append("not-in-serial-group")
-        lines.append("Host: you are not in the dialout (or uucp) group, so serial ports are closed to you")
-    if facts["usb.port_accessible"] is False:
-        issues.append("port-not-accessible")
-        lines.append(f"Host: {port} is {facts['usb.port_mode']}: you may not open it")
-    if facts["usb.port_holders"]:
-        issues.append("port-held")
-        names = ", ".join(f"{h['program']} (pid {h['pid']})" for h in facts["usb.port_holders"])
-        lines.append(f"Host: {port} is held open by {names}")
-    if facts["usb.modemmanager_running"] and not facts["usb.udev_mm_ignore"]:
-        issues.append("modemmanager-may-grab-port")
-        lines.append("Host: ModemManager runs and no udev rule tells it to ignore 0483:5740: it may grab the port")
+def _probe_driver_lines(facts: dict[str, Any]) -> list[str]:
+    """A probe libusb lists but cannot open: on Windows it has no usable driver (the bench models that too), on Linux
+    no udev rule lets this user open it."""
+    probes = facts["usb.debug_probes"]
+    if probes is None:
+        return []
+    if facts["usb.host_os"] == "windows":
+        missing = [p for p in probes if p["open_error"] == "no-driver"]
+        facts["usb.probe_driver_missing"] = bool(missing)
+        return [f"Host: {p['name']} ({p['vid']}:{p['pid']}) has no WinUSB driver: libusb cannot open it"
+                for p in missing]
+    return [f"Host: {p['name']} ({p['vid']}:{p['pid']}) may not be opened by this user (no udev rule: "
+            "vescdoctor doctor --udev-rules)" for p in probes if p["open_error"] == "access"]
+
+
+def _host_checks(facts: dict[str, Any], no_backend: bool) -> list[str]:
+    module = host.current()
+    if module is None:
+        return []
+    checks = module.port_checks(facts["usb.vesc_port"])
+    facts.update(checks.facts)
     if no_backend:
-        issues.append("no-usb-backend")
-    facts["usb.host_issues"] = issues
-    return lines
+        checks.issues.append("no-usb-backend")
+    facts["usb.host_issues"] = checks.issues
+    return checks.lines

@@ -7,8 +7,8 @@ errors and silence become facts, never exceptions. With no VESC port it returns 
 Facts (every one always set; None where unknown; all JSON-serialisable):
 - vesc.port: str | None. The port asked (the first 0483:5740 serial port), None when there is none.
 - vesc.port_open: bool | None. It opened (None: no port to open).
-- vesc.open_error: "permission" | "busy" | "other" | None. Why it did not open: EACCES/EPERM; EBUSY or an
-  exclusive lock held by another program; anything else.
+- vesc.open_error: "permission" | "busy" | "other" | None. Why it did not open: EACCES/EPERM; EBUSY, an
+  exclusive lock held by another program, or Windows' "Access is denied" (a COM port held elsewhere); anything else.
 - vesc.open_error_text: str | None. pyserial's message, for the report.
 - vesc.answered: bool | None. The firmware answered COMM_FW_VERSION (None: the port never opened).
 - vesc.fw_version: str | None. "5.03", as VESC Tool writes it.  vesc.fw_major / vesc.fw_minor: int | None.
@@ -32,8 +32,15 @@ from typing import Any
 from ..knowledge.usb_ids import VESC_CDC
 from ..protocol import packet
 from ..protocol.commands import (
-    Command, ReplyError, fault_name, fw_version_request, get_values_request, parse_fw_version, parse_get_values,
-    parse_print, terminal_request,
+    Command,
+    ReplyError,
+    fault_name,
+    fw_version_request,
+    get_values_request,
+    parse_fw_version,
+    parse_get_values,
+    parse_print,
+    terminal_request,
 )
 from .base import ProbeContext, ProbeResult, probe
 
@@ -53,11 +60,18 @@ READ_POLL = 0.02  # the port's read timeout: how often the reply loops look at t
 
 _BUSY = {errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK}
 _PERMISSION = {errno.EACCES, errno.EPERM}
+_WIN_ACCESS_DENIED = 5  # ERROR_ACCESS_DENIED (winerror.h)
 
 
 def classify_open_error(exc: BaseException) -> str:
-    """permission | busy | other, from what pyserial raised on open."""
+    """permission | busy | other, from what pyserial raised on open.
+
+    On Windows serialwin32 raises SerialException("could not open port 'COM7': PermissionError(13, 'Access is
+    denied.', None, 5)"): errno None, winerror 5 in the text only. A COM port has no per-user permission, so that
+    is a port another program holds (VESC Tool opens it exclusively): busy, not permission."""
     code = getattr(exc, "errno", None)
+    if getattr(exc, "winerror", None) == _WIN_ACCESS_DENIED or "Access is denied" in str(exc):
+        return "busy"
     if code in _PERMISSION:
         return "permission"
     if code in _BUSY or "exclusively lock" in str(exc):

@@ -11,9 +11,10 @@ import enum
 import json
 import os
 import platform
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .. import __version__
 from ..errors import InputError
@@ -164,7 +165,7 @@ def _step(step: Any) -> dict:
     node = _get(node, "id", node)
     kind = _get(step, "kind")
     outcome = _get(step, "outcome")
-    out = {"node": str(node), "kind": str(_get(kind, "value", kind)),
+    out: dict[str, Any] = {"node": str(node), "kind": str(_get(kind, "value", kind)),
            "outcome": None if outcome is None else _clip(str(_jsonable(outcome)), schema.NAME_MAX)}
     if _get(step, "to") is not None:
         out["to"] = str(_get(step, "to"))
@@ -183,7 +184,7 @@ def _verdict(verdict: Any) -> dict | None:
 
 
 def _plan_step(step: Any) -> dict:
-    out = {"step": str(_get(step, "step", _get(step, "name")))}
+    out: dict[str, Any] = {"step": str(_get(step, "step", _get(step, "name")))}
     if _get(step, "title") is not None:
         out["title"] = _clip(str(_get(step, "title")), schema.LINE_MAX)
     if _get(step, "destructive") is not None:
@@ -192,7 +193,7 @@ def _plan_step(step: Any) -> dict:
 
 
 def _image(image: Any) -> dict:
-    out = {"what": str(_get(image, "what")), "file": _clip(str(_get(image, "file")), schema.PATH_MAX),
+    out: dict[str, Any] = {"what": str(_get(image, "what")), "file": _clip(str(_get(image, "file")), schema.PATH_MAX),
            "sha256": str(_get(image, "sha256"))}
     for key, limit in (("format", schema.CODE_MAX), ("hw", schema.NAME_MAX), ("version", schema.CODE_MAX),
                        ("name", schema.NAME_MAX)):

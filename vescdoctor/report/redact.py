@@ -2,7 +2,8 @@
 
 Home directories become `~`, the user's and the computer's names become `<user>` and `<host>`, and the board's
 96-bit unique ID (and the debug probe's serial number) is shortened to its first and last four hex digits (enough
-for a helper to tell two boards apart) unless the user keeps it. The report records what was replaced, so a helper knows why a path reads `~/...`.
+for a helper to tell two boards apart) unless the user keeps it. The report records what was replaced, so a helper
+knows why a path reads `~/...`.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class Identity:
     hosts: tuple[str, ...] = ()
 
     @classmethod
-    def current(cls) -> "Identity":
+    def current(cls) -> Identity:
         homes = {os.path.expanduser("~"), os.environ.get("HOME", "")}
         users = {os.environ.get(k, "") for k in ("USER", "LOGNAME", "USERNAME")}
         try:

@@ -6,6 +6,7 @@ call home.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from . import text
 
@@ -38,7 +39,7 @@ def _pre(lines: list[str]) -> str:
     return "<pre>" + "\n".join(_e(line) for line in lines) + "</pre>"
 
 
-def _table(head: tuple[str, ...] | None, rows: list[tuple[str, ...]]) -> str:
+def _table(head: tuple[str, ...] | None, rows: Sequence[tuple[str, ...]]) -> str:
     """Cells are already HTML (escaped by the caller)."""
     th = "<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" if head else ""
     return "<table>" + th + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows) + "</table>"

@@ -79,7 +79,7 @@ def summary(report: dict) -> list[tuple[str, str]]:
 
 def target_rows(target: dict) -> list[tuple[str, str]]:
     """The target summary as rows (nested objects flattened one level: `host.os`)."""
-    rows = []
+    rows: list[tuple[str, str]] = []
     for key, v in target.items():
         if key in ("simulated", "sim_board"):
             continue

@@ -13,8 +13,9 @@ import hashlib
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from .board import Board
 from .boot import evaluate
@@ -29,9 +30,9 @@ LOG = logging.getLogger(__name__)
 
 
 class Bench:
-    _registry: ClassVar[dict[Path, "Bench"]] = {}
+    _registry: ClassVar[dict[Path, Bench]] = {}
     _lock: ClassVar[threading.RLock] = threading.RLock()
-    start_hooks: ClassVar[list[Callable[["Bench"], None]]] = []
+    start_hooks: ClassVar[list[Callable[[Bench], None]]] = []
 
     def __init__(self, path: Path):
         self.path = path
@@ -52,7 +53,7 @@ class Bench:
 
     # -- lifetime ---------------------------------------------------------------------------------------------------
     @classmethod
-    def acquire(cls, path: str | Path) -> "Bench":
+    def acquire(cls, path: str | Path) -> Bench:
         resolved = Path(path).resolve()
         with cls._lock:
             bench = cls._registry.get(resolved)

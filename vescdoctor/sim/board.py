@@ -224,7 +224,7 @@ class Board:
         self.flash = flash
 
     @classmethod
-    def load(cls, path: str | Path) -> "Board":
+    def load(cls, path: str | Path) -> Board:
         path = Path(path)
         if not path.is_dir():
             raise InputError("not a board directory (expected a directory with board.yaml and flash.bin)", str(path))
@@ -239,7 +239,7 @@ class Board:
         return cls(path, config, flash)
 
     @classmethod
-    def create(cls, path: str | Path, config: BoardConfig, flash: bytes | bytearray) -> "Board":
+    def create(cls, path: str | Path, config: BoardConfig, flash: bytes | bytearray) -> Board:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         board = cls(path, config, bytearray(flash))

@@ -16,8 +16,19 @@ import struct
 from dataclasses import dataclass, field
 
 from ..knowledge.checksums import stm32_crc32
-from ..knowledge.flash import (APP_MAX_SIZE_5, APP_MAX_SIZE_6, BUFFER_BASE, CCM_BASE, CCM_SIZE, CRC_FLAG_ADDR,
-                               FLASH_BASE, FLASH_SIZE, SRAM_BASE, SRAM_SIZE, sector_of)
+from ..knowledge.flash import (
+    APP_MAX_SIZE_5,
+    APP_MAX_SIZE_6,
+    BUFFER_BASE,
+    CCM_BASE,
+    CCM_SIZE,
+    CRC_FLAG_ADDR,
+    FLASH_BASE,
+    FLASH_SIZE,
+    SRAM_BASE,
+    SRAM_SIZE,
+    sector_of,
+)
 from ..knowledge.synthetic import parse_marker
 from .board import Board
 

@@ -6,10 +6,19 @@ system memory (UID, flash size, option bytes), the FLASH interface, the private 
 from __future__ import annotations
 
 import struct
-from typing import Callable
+from collections.abc import Callable
 
-from ..knowledge.flash import (CCM_BASE, CCM_SIZE, FLASH_BASE, FLASH_SIZE, FLASH_SIZE_ADDR, OPTION_BYTES_ADDR,
-                               SRAM_BASE, SRAM_SIZE, UID_ADDR)
+from ..knowledge.flash import (
+    CCM_BASE,
+    CCM_SIZE,
+    FLASH_BASE,
+    FLASH_SIZE,
+    FLASH_SIZE_ADDR,
+    OPTION_BYTES_ADDR,
+    SRAM_BASE,
+    SRAM_SIZE,
+    UID_ADDR,
+)
 from ..target import flash_regs as F
 from . import boot
 from .clock import SimClock

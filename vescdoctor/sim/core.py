@@ -17,8 +17,19 @@ import ctypes
 import enum
 import struct
 
-from unicorn import (UC_ARCH_ARM, UC_HOOK_INTR, UC_HOOK_MEM_WRITE_PROT, UC_MODE_MCLASS, UC_MODE_THUMB, UC_PROT_ALL,
-                     UC_PROT_EXEC, UC_PROT_NONE, UC_PROT_READ, Uc, UcError)
+from unicorn import (
+    UC_ARCH_ARM,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_WRITE_PROT,
+    UC_MODE_MCLASS,
+    UC_MODE_THUMB,
+    UC_PROT_ALL,
+    UC_PROT_EXEC,
+    UC_PROT_NONE,
+    UC_PROT_READ,
+    Uc,
+    UcError,
+)
 from unicorn import arm_const as A
 
 from ..knowledge.flash import CCM_BASE, CCM_SIZE, FLASH_BASE, FLASH_SIZE, SRAM_BASE, SRAM_SIZE

@@ -23,7 +23,7 @@ BENCH_PYOCD_OPTIONS = {"reset.hold_time": 0.0, "reset.post_delay": 0.0, "reset.d
 
 class SimEnvironment(HostEnvironment):
     """A board directory on the virtual bench. Closing it closes its SWD link, then releases the bench (whose last
-    release stops the pty and saves the board)."""
+    release stops the VESC port and saves the board)."""
 
     def __init__(self, bench: Bench):
         super().__init__(usb_backend=bench.usb_backend, pyocd_uid=bench.pyocd_uid)

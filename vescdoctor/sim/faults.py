@@ -7,7 +7,7 @@ swd_error_rate is a noisy wire and stays too (seeded, so a run is repeatable).
 from __future__ import annotations
 
 import random
-from typing import Callable
+from collections.abc import Callable
 
 SWD_ERROR_SEED = 0x5EED
 

@@ -7,7 +7,7 @@ sets PGSERR; option changes of RDP take effect at the next reset, WRP and BOR at
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..knowledge.flash import FLASH_BASE, FLASH_SIZE, SECTORS
 from ..target import flash_regs as F

@@ -20,8 +20,7 @@ import re
 import struct
 
 from ..knowledge.checksums import crc16_xmodem
-from ..knowledge.flash import (APP_MAX_SIZE_5, APP_MAX_SIZE_6, BOOTLOADER_BASE, FLASH_BASE, UID_ADDR,
-                               UPDATE_MAX_SIZE)
+from ..knowledge.flash import APP_MAX_SIZE_5, APP_MAX_SIZE_6, BOOTLOADER_BASE, FLASH_BASE, UID_ADDR, UPDATE_MAX_SIZE
 from ..knowledge.synthetic import covering, make_marker
 
 STACK_TOP = 0x20000800  # every release image and bootloader

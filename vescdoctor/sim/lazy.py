@@ -6,7 +6,8 @@ builds its pyOCD subclasses on first access instead, through a module-level `__g
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def lazy_attribute(name: str, build: Callable[[], Any]) -> Callable[[str], Any]:

@@ -29,8 +29,11 @@ def _build_probe_class():
     from pyocd.probe.cmsis_dap_probe import CMSISDAPProbe
     from pyocd.probe.pydapaccess.dap_access_api import DAPAccessIntf
     from pyocd.probe.pydapaccess.dap_access_cmsis_dap import DAPAccessCMSISDAP
-    from pyocd.probe.pydapaccess.interface.pyusb_v2_backend import (HasCmsisDapv2Interface, PyUSBv2,
-                                                                     _match_cmsis_dap_v2_interface)
+    from pyocd.probe.pydapaccess.interface.pyusb_v2_backend import (
+        HasCmsisDapv2Interface,
+        PyUSBv2,
+        _match_cmsis_dap_v2_interface,
+    )
     from pyocd.probe.stlink.usb import STLinkUSBInterface
     from pyocd.probe.stlink_probe import StlinkProbe
 

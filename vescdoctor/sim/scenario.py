@@ -401,7 +401,7 @@ def builtin_names() -> list[str]:
     return sorted(entry.name[:-5] for entry in _builtin_dir().iterdir() if entry.name.endswith(".yaml"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_builtin(name: str) -> Scenario:
     with resources.as_file(_builtin_dir().joinpath(f"{name}.yaml")) as path:
         return load_scenario(path, builtin=True)

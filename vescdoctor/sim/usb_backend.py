@@ -12,7 +12,7 @@ import array
 import errno
 import threading
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 import usb.backend
 import usb.core

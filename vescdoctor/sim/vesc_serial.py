@@ -1,6 +1,6 @@
-"""The VESC firmware's serial side on the bench: a real pseudo-terminal answering the VESC packet protocol.
+"""The VESC firmware's serial side on the bench: a port answering the VESC packet protocol, on every OS.
 
-A `VescSerialPort` owns a pty (os.openpty, raw mode) and a thread that decodes the host's frames and answers them as
+A `VescSerialPort` owns a thread that decodes the host's frames (over a socket pair per open) and answers them as
 bldc:comm/commands.c and bldc:terminal.c would, from what the board runs *now*: `identity()` is asked on every
 request, so a fix that reflashes or resets the chip changes what the port says (or silences it).
 
@@ -17,24 +17,24 @@ On the bench, serve_bench(bench) gives each Bench one port (kept in bench.attach
 it answers while the bench shows the VESC CDC device on USB (firmware running, USB data cable, core not halted),
 with the identity the boot model gives the board's flash.
 
-The host reaches the port through the pyserial URL `vescsim://<pty path>` (see serial_url/protocol_vescsim.py),
-which refuses to open with EACCES / EBUSY exactly as PosixSerial reports them when `open_error()` says so.
+The host reaches the port through the pyserial URL `vescsim://<name>` (see serial_url/protocol_vescsim.py), named as
+the host names a CDC port (COM7, /dev/cu.usbmodem301, /dev/ttyACM0). It refuses to open with the errors of the host's
+pyserial backend (serial_refusals.py) when `open_error()` says so, or while another open holds it exclusively.
 """
 from __future__ import annotations
 
-import errno
-import os
+import itertools
 import select
+import socket
 import threading
-import time
-import tty
-from typing import Callable
+from collections.abc import Callable
 
 import serial
 
 from ..knowledge.usb_ids import VESC_CDC
 from ..protocol import packet
-from ..protocol.commands import Command, VALUE_FIELDS, build_get_values, build_get_values_selective
+from ..protocol.commands import VALUE_FIELDS, Command, build_get_values, build_get_values_selective
+from . import serial_refusals
 from .boot import VescIdentity, evaluate
 
 URL_SCHEME = "vescsim"
@@ -77,14 +77,15 @@ def answer(ident: VescIdentity, payload: bytes) -> list[bytes]:
     return []
 
 
-# Ports served in this process, by pty path: the URL handler finds them here.
-_PORTS: dict[str, "VescSerialPort"] = {}
+# Ports served in this process, by device name: the URL handler finds them here.
+_PORTS: dict[str, VescSerialPort] = {}
 _PORTS_LOCK = threading.Lock()
+_NUMBERS = itertools.count()
 
 
-def served_port(path: str) -> "VescSerialPort | None":
+def served_port(name: str) -> VescSerialPort | None:
     with _PORTS_LOCK:
-        return _PORTS.get(path)
+        return _PORTS.get(name)
 
 
 def register_url_handler() -> None:
@@ -93,8 +94,21 @@ def register_url_handler() -> None:
         serial.protocol_handler_packages.append(_HANDLER_PACKAGE)
 
 
+class _Connection:
+    """One host-side open of the port: the firmware's end of a socket pair, and its frame decoder."""
+
+    def __init__(self, sock: socket.socket, peer: socket.socket, exclusive: bool):
+        self.sock, self.peer, self.exclusive = sock, peer, exclusive
+        self.hung_up = False  # the host closed it; the server thread closes our end when it reads the EOF
+        self.decoder = packet.Decoder()
+
+
 class VescSerialPort:
-    """A pty that behaves like a VESC's USB CDC port. Use as a context manager, or start() / stop().
+    """A port that behaves like a VESC's USB CDC port. Use as a context manager, or start() / stop().
+
+    Each open from the host gets one end of a socket pair (socket.socketpair: the same on Windows, macOS and Linux,
+    where a pty would be Unix-only); a thread answers on the other ends. The host opens it by its URL through
+    pyserial (serial_url/protocol_vescsim.py), so pyserial's own socket code reads and writes it.
 
     identity: the firmware running now, or None when no VESC firmware runs (the port then stays silent).
     open_error: "EACCES" | "EBUSY" | None, what opening the port from the host does now.
@@ -107,8 +121,9 @@ class VescSerialPort:
         self.identity = identity
         self.open_error = open_error
         self.received: list[int] = []  # command ids in arrival order, answered or not
-        self._master = self._slave = -1
-        self._wake_r = self._wake_w = -1
+        self._connections: list[_Connection] = []
+        self._lock = threading.Lock()
+        self._wake_r = self._wake_w = None
         self._thread: threading.Thread | None = None
         self.device = ""
 
@@ -116,92 +131,117 @@ class VescSerialPort:
     def url(self) -> str:
         return f"{URL_SCHEME}://{self.device}"
 
-    def start(self) -> "VescSerialPort":
+    def start(self) -> VescSerialPort:
         if self._thread is not None:
             return self
-        self._master, self._slave = os.openpty()
-        # Raw on the terminal side: no echo, no line discipline, every byte passes unchanged. The slave stays open
-        # here so the master never reads EIO while no host has the port open.
-        tty.setraw(self._slave)
-        os.set_blocking(self._master, False)
-        self.device = os.ttyname(self._slave)
-        self._wake_r, self._wake_w = os.pipe()
+        self.device = serial_refusals.device_name(next(_NUMBERS))
+        self._wake_r, self._wake_w = socket.socketpair()
         register_url_handler()
         with _PORTS_LOCK:
             _PORTS[self.device] = self
-        self._thread = threading.Thread(target=self._serve, name=f"vesc-pty {self.device}", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=f"vesc-port {self.device}", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Unplug: every open connection ends (the host reads 'socket disconnected') and the name is gone."""
         if self._thread is None:
             return
-        os.write(self._wake_w, b"x")
-        self._thread.join(timeout=5)
-        self._thread = None
         with _PORTS_LOCK:
             _PORTS.pop(self.device, None)
-        for fd in (self._master, self._slave, self._wake_r, self._wake_w):
-            os.close(fd)
-        self._master = self._slave = self._wake_r = self._wake_w = -1
+        self._wake_w.send(b"x")
+        self._thread.join(timeout=5)
+        self._thread = None
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.sock.close()
+        self._wake_r.close()
+        self._wake_w.close()
 
-    def __enter__(self) -> "VescSerialPort":
+    def __enter__(self) -> VescSerialPort:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def _serve(self) -> None:
-        decoder = packet.Decoder()
-        while True:
-            ready, _, _ = select.select([self._master, self._wake_r], [], [], 0.1)
-            if self._wake_r in ready:
-                return
-            if not ready:
-                if decoder.pending():
-                    self._handle(decoder.expire())  # the firmware's packet timeout: a half frame is given up
-                continue
-            try:
-                data = os.read(self._master, 4096)
-            except BlockingIOError:
-                continue
-            except OSError:
-                return
-            self._handle(decoder.feed(data))
+    def connect(self, exclusive: bool) -> socket.socket:
+        """The host's end of a new connection; raises serial.SerialException as the host's pyserial would."""
+        with self._lock:
+            why = self.open_error()
+            if why in ("EACCES", "EBUSY"):
+                raise serial_refusals.open_refused(self.device, why)
+            held = [c for c in self._connections if not c.hung_up]
+            if any(c.exclusive for c in held) or (held and serial_refusals.windows_host()):
+                raise serial_refusals.lock_refused(self.device)
+            ours, theirs = socket.socketpair()
+            ours.settimeout(self.WRITE_TIMEOUT)
+            self._connections.append(_Connection(ours, theirs, exclusive))
+        self._wake_w.send(b"c")  # the server thread selects on the new connection from now on
+        return theirs
 
-    def _handle(self, requests: list[bytes]) -> None:
+    def hang_up(self, peer: socket.socket) -> None:
+        """The host closed its end: its lock is gone at once, as a closed fd's flock is."""
+        with self._lock:
+            for conn in self._connections:
+                if conn.peer is peer:
+                    conn.hung_up = True
+
+    def _serve(self) -> None:
+        while True:
+            with self._lock:
+                by_sock = {c.sock: c for c in self._connections}
+            ready, _, _ = select.select([self._wake_r, *by_sock], [], [], 0.1)
+            if self._wake_r in ready:
+                if b"x" in self._wake_r.recv(64):
+                    return
+                continue
+            if not ready:
+                for conn in by_sock.values():
+                    if conn.decoder.pending():
+                        self._handle(conn, conn.decoder.expire())  # the firmware's packet timeout
+                continue
+            for sock in ready:
+                self._receive(by_sock[sock])
+
+    def _receive(self, conn: _Connection) -> None:
+        try:
+            data = conn.sock.recv(4096)
+        except OSError:
+            data = b""
+        if not data:  # the host closed the port
+            with self._lock:
+                if conn in self._connections:
+                    self._connections.remove(conn)
+            conn.sock.close()
+            return
+        self._handle(conn, conn.decoder.feed(data))
+
+    def _handle(self, conn: _Connection, requests: list[bytes]) -> None:
         for request in requests:
             self.received.append(request[0])
             ident = self.identity()
             if ident is None:
                 continue
             for reply in answer(ident, request):
-                self._send(packet.encode(reply))
-
-    def _send(self, frame: bytes) -> None:
-        deadline = time.monotonic() + self.WRITE_TIMEOUT
-        while frame:
-            try:
-                frame = frame[os.write(self._master, frame):]
-            except BlockingIOError:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([], [self._master], [], left)[1]:
-                    return  # nobody reads: dropped, as the firmware's write timeout does
-            except OSError:
-                return
+                try:
+                    conn.sock.sendall(packet.encode(reply))
+                except OSError:
+                    return  # nobody reads (timeout) or the host is gone: dropped, as the firmware's write timeout does
 
 
-def open_refusal(path: str) -> serial.SerialException | None:
-    """The exception PosixSerial would raise on opening `path` now, or None when the open may proceed."""
-    port = served_port(path)
+def close_port(name: str, peer: socket.socket) -> None:
+    port = served_port(name)
+    if port is not None:
+        port.hang_up(peer)
+
+
+def open_port(name: str, exclusive: bool) -> socket.socket:
+    """Open the served port `name` for the URL handler; a port no longer served is gone (ENOENT)."""
+    port = served_port(name)
     if port is None:
-        code = errno.ENOENT  # the CDC device is gone (board reset, unplugged, firmware stopped)
-    else:
-        code = {"EACCES": errno.EACCES, "EBUSY": errno.EBUSY}.get(port.open_error() or "")
-        if code is None:
-            return None
-    msg = OSError(code, os.strerror(code), path)
-    return serial.SerialException(code, f"could not open port {path}: {msg}")
+        raise serial_refusals.open_refused(name, "ENOENT")  # board reset, unplugged, firmware stopped
+    return port.connect(exclusive)
 
 
 ATTACHMENT = "vesc_serial"

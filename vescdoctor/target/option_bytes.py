@@ -34,7 +34,7 @@ class OptionBytesState:
     bor_level: int  # BOR_LEV field (3 = off)
 
     @classmethod
-    def from_optcr(cls, optcr: int) -> "OptionBytesState":
+    def from_optcr(cls, optcr: int) -> OptionBytesState:
         rdp = (optcr & F.OPTCR_RDP_MASK) >> F.OPTCR_RDP_SHIFT
         nwrp = (optcr & F.OPTCR_NWRP_MASK) >> F.OPTCR_NWRP_SHIFT
         return cls(optcr=optcr, rdp=rdp, rdp_level=F.rdp_level(rdp),

@@ -207,7 +207,6 @@ class VescDoctorApp(App[int]):
 
     def fix_over(self, outcome: Any, error: str | None) -> None:
         from .screens.end import EndScreen
-
         from .screens.quit import QuitWhileWriting
 
         self.writing = False

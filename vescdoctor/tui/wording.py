@@ -10,8 +10,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..errors import (FixError, HardwareUnconfirmed, HardwareUnknown, ImageMissing, ProbeChoiceNeeded,
-                      VescDoctorError, WrongImageKind)
+from ..errors import (
+    FixError,
+    HardwareUnconfirmed,
+    HardwareUnknown,
+    ImageMissing,
+    ProbeChoiceNeeded,
+    VescDoctorError,
+    WrongImageKind,
+)
 
 if TYPE_CHECKING:
     from ..fixes.execute import FixOutcome

@@ -2,7 +2,6 @@
 the evidence so far, the flash map. Probes run in thread workers; the session is only touched on the UI thread."""
 from __future__ import annotations
 
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding

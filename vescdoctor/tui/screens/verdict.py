@@ -11,7 +11,6 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
 
 
-
 def verdict_text(verdict, findings: list[str], *, repair_below: bool = False) -> Text:
     """The verdict's explanation, findings and next steps; `repair_below`: the repair panel follows, so a next step
     that says to run `vescdoctor fix` points at it instead."""

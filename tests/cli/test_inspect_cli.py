@@ -1,0 +1,110 @@
+"""`vescdoctor inspect FILE [--json]` through the real command line (vescdoctor.cli.main, and once as a process)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from intelhex import IntelHex
+
+from vescdoctor.cli import main
+
+from testdata import FIRMWARE_DIR, needs_firmware
+
+SPEC_KEYS = {"kind", "hw", "version", "base", "size", "sha256", "problems"}
+
+EXPECTED = {  # file -> (kind, hw, base, version)
+    "fw_410_2018-07.bin": ("firmware", "410", 0x08000000, "3.40"),
+    "fw_410_2022-01.bin": ("firmware", "410", 0x08000000, "5.03"),
+    "fw_60_2022-01.bin": ("firmware", "60", 0x08000000, "5.03"),
+    "bootloader_hw4x_2022-12.bin": ("bootloader", None, 0x080E0000, None),
+    "bootloader_generic_2022-12.bin": ("bootloader", None, 0x080E0000, None),
+    "bootloader_generic_2018.bin": ("bootloader", None, 0x080E0000, None),
+}
+
+
+def inspect_json(capsys, path) -> dict:
+    assert main(["inspect", str(path), "--json"]) == 0
+    out = capsys.readouterr().out
+    return json.loads(out)  # one JSON document, nothing else on stdout
+
+
+@needs_firmware
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_json_for_every_real_image(capsys, name):
+    doc = inspect_json(capsys, FIRMWARE_DIR / name)
+    assert SPEC_KEYS <= set(doc)
+    assert (doc["kind"], doc["hw"], doc["base"], doc["version"]) == EXPECTED[name]
+    assert doc["size"] == (FIRMWARE_DIR / name).stat().st_size
+    assert isinstance(doc["problems"], list) and all(isinstance(p, str) for p in doc["problems"])
+
+
+@needs_firmware
+def test_readable_summary_of_a_release_firmware(capsys):
+    assert main(["inspect", str(FIRMWARE_DIR / "fw_410_2022-01.bin")]) == 0
+    out = capsys.readouterr().out
+    for text in ("kind:     firmware", "hw:       410", "5.03", "0x08000000", "393208 bytes",
+                 "3e21cb8792b1c1bcf6b423244c9a22e971ff699b24e0025425a03bbc3e389905",
+                 "config sectors 1-2", "skips sectors 1-2"):
+        assert text in out
+
+
+@needs_firmware
+def test_readable_summary_of_an_old_bootloader(capsys):
+    assert main(["inspect", str(FIRMWARE_DIR / "bootloader_generic_2018.bin")]) == 0
+    out = capsys.readouterr().out
+    assert "kind:     bootloader" in out and "0x080E0000" in out and "compressed updates: no" in out
+    assert "6.00" in out  # says what the missing compression support means
+
+
+def test_random_bytes_say_unknown(capsys, tmp_path):
+    path = tmp_path / "random.bin"
+    path.write_bytes(os.urandom(20000))
+    doc = inspect_json(capsys, path)
+    assert (doc["kind"], doc["hw"], doc["base"], doc["version"]) == ("unknown", None, None, None)
+    assert main(["inspect", str(path)]) == 0
+    assert "kind:     unknown" in capsys.readouterr().out
+
+
+@needs_firmware
+def test_hex_file(capsys, tmp_path):
+    ih = IntelHex()
+    ih.frombytes((FIRMWARE_DIR / "fw_60_2022-01.bin").read_bytes(), offset=0x08000000)
+    ih.write_hex_file(str(tmp_path / "fw.hex"))
+    doc = inspect_json(capsys, tmp_path / "fw.hex")
+    assert (doc["kind"], doc["hw"], doc["base"], doc["format"]) == ("firmware", "60", 0x08000000, "hex")
+
+
+@pytest.mark.parametrize("make", ["missing", "empty", "directory", "bad-hex"])
+def test_bad_input_exits_2_with_one_line(capsys, tmp_path, make):
+    path = tmp_path / "x.hex"
+    if make == "empty":
+        path.write_bytes(b"")
+    elif make == "directory":
+        path.mkdir()
+    elif make == "bad-hex":
+        path.write_text(":not hex at all\n")
+    assert main(["inspect", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0]
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0,
+                    reason="root (and Windows) read files whatever their mode")
+def test_unreadable_file_exits_2(capsys, tmp_path):
+    path = tmp_path / "locked.bin"
+    path.write_bytes(b"\x00" * 64)
+    path.chmod(0)
+    assert main(["inspect", str(path)]) == 2
+    assert "permission denied" in capsys.readouterr().err
+
+
+def test_as_a_process_missing_file(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "vescdoctor", "inspect", str(tmp_path / "nope.bin")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "nope.bin" in proc.stderr and "no such file" in proc.stderr

@@ -1,0 +1,23 @@
+"""Fixtures shared by every test folder (unit, bench, cli, tui, report).
+
+This folder is on sys.path (pytest's rootdir-relative "prepend" import mode), so the helper modules beside this file
+(board_support, testdata) import by name from any test folder; each folder's own helpers (tui_support,
+report_support) sit in that folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vescdoctor.sim import imagegen
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> dict[str, Path]:
+    """Generated images a fix needs: a bootloader, HW 410 firmware and HW 60 firmware (the wrong one for a 410)."""
+    out = {}
+    for name, data in (("bl", imagegen.bootloader()), ("fw", imagegen.firmware("410", "5.03", "release5")),
+                       ("fw60", imagegen.firmware("60", "5.03", "release5"))):
+        out[name] = tmp_path / f"{name}.bin"
+        out[name].write_bytes(data)
+    return out

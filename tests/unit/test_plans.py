@@ -1,0 +1,126 @@
+"""rules/plans.yaml: loads, every step registered, bad files give FILE:LINE; make_plan without any chip access."""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from vescdoctor.commands.wording import error_text
+from vescdoctor.errors import InputError
+from vescdoctor.fixes.plan import make_plan
+from vescdoctor.fixes.plans_file import load_plans
+from vescdoctor.fixes.steps import STEPS
+from vescdoctor.graph.loader import load_graph
+from vescdoctor.images import LoadedImage
+from vescdoctor.sim import imagegen
+
+from testdata import FIRMWARE_DIR, needs_firmware
+
+
+def test_builtin_plans_load_and_cover_every_fixable_verdict():
+    book = load_plans()
+    assert set(book.verdicts) == {"app-missing", "bootloader-missing", "bootloader-too-old", "firmware-crc-mismatch",
+                                  "wrong-hardware-firmware", "unknown-firmware", "read-protected", "write-protected"}
+    assert all(step in STEPS for plan in book.verdicts.values() for step in plan.steps)
+    load_graph()  # plans.yaml beside the graph is not read as graph nodes
+
+
+@pytest.mark.parametrize("text,needle,line", [
+    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup]\n", "lacks the steps", 3),
+    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup, unlock-rdp, clear-wrp, write-bootloader, "
+     "write-firmware, reset, reprobe]\nverdicts:\n  app-missing: {why: x, steps: [backup, flash-it]}\n",
+     "unknown step 'flash-it'", 5),
+    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup, unlock-rdp, clear-wrp, write-bootloader, "
+     "write-firmware, reset, reprobe]\nverdicts:\n  app-gone: {why: x, steps: [backup]}\n", "not a verdict", 5),
+])
+def test_bad_plans_file_names_file_and_line(tmp_path, text, needle, line):
+    path = tmp_path / "plans.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_plans(path)
+    assert needle in str(info.value) and f"{path}:{line}" in str(info.value)
+
+
+def diagnosis(verdict, findings=(), facts=None, answers=None):
+    result = SimpleNamespace(findings=[verdict, *findings], facts={"swd.rdp_level": 0, "swd.wrp_sectors": [],
+                                                                    **(facts or {})}, answers=answers or {})
+    return SimpleNamespace(verdict=verdict, result=result)
+
+
+def image(data, name="x.bin"):
+    return LoadedImage(data, None, "bin", Path(name))
+
+
+FW = image(imagegen.firmware("410", "5.03", "release5"), "fw.bin")
+BL = image(imagegen.bootloader(), "bl.bin")
+
+
+def test_forum_plan_bootloader_then_firmware_config_sectors_skipped():
+    plan = make_plan(diagnosis("app-missing", ["bootloader-missing"], {"flash.buffer_hw": "410"}),
+                     bootloader=BL, firmware=FW, board_hw="410")
+    assert plan.step_names == ["backup", "write-bootloader", "write-firmware", "reset", "reprobe"]
+    assert plan.erase_sectors == [0, 3, 4, 5, 6, 11] and plan.destructive
+    assert [(a, w) for a, _, w in plan.writes][1:] == [(0x08000000, "firmware (sector 0)"), (0x0800C000, "firmware")]
+    assert any("Sectors erased: 0 (0x08000000" in line for line in plan.describe())
+
+
+def test_refusals():
+    with pytest.raises(InputError, match="needs a bootloader image"):
+        make_plan(diagnosis("app-missing", ["bootloader-missing"], {"flash.buffer_hw": "410"}), bootloader=None,
+                  firmware=FW)
+    with pytest.raises(InputError) as refused:
+        make_plan(diagnosis("app-missing"), bootloader=None, firmware=FW)
+    assert "--answer hw=NAME" in error_text(refused.value)
+    with pytest.raises(InputError, match="built for HW 60"):
+        make_plan(diagnosis("app-missing"), bootloader=None,
+                  firmware=image(imagegen.firmware("60", "5.03", "release5")), board_hw="410")
+    with pytest.raises(InputError, match="not a bootloader"):
+        make_plan(diagnosis("bootloader-missing"), bootloader=FW, firmware=None)
+    with pytest.raises(InputError, match="no fix"):
+        make_plan(diagnosis("usb-cable"), bootloader=None, firmware=None)
+    old = image(imagegen.bootloader(compression=False))
+    with pytest.raises(InputError, match="compression"):
+        make_plan(diagnosis("bootloader-too-old"), bootloader=old, firmware=None)
+
+
+def test_read_protected_plan_warns_and_erases_everything():
+    plan = make_plan(diagnosis("read-protected", facts={"swd.rdp_level": 1}), bootloader=BL, firmware=FW,
+                     board_hw="410")
+    assert plan.step_names[0] == "unlock-rdp" and "backup" not in plan.step_names
+    assert plan.erase_sectors == list(range(12)) and "none possible" in plan.backup_note
+    assert "ERASES THE WHOLE FLASH" in plan.warnings[0]
+
+
+def test_write_protected_with_skippable_finding():
+    plan = make_plan(diagnosis("write-protected", ["bootloader-too-old"], {"swd.wrp_sectors": [11]}),
+                     bootloader=None, firmware=None)
+    assert plan.step_names == ["backup", "clear-wrp", "reset", "reprobe"]
+    assert any("bootloader-too-old" in w for w in plan.warnings)
+
+
+@needs_firmware
+def test_bootloader_for_other_hardware_is_refused_and_generic_fits_all():
+    hw4x = image((FIRMWARE_DIR / "bootloader_hw4x_2022-12.bin").read_bytes(), "bootloader_hw4x.bin")
+    generic = image((FIRMWARE_DIR / "bootloader_generic_2022-12.bin").read_bytes(), "generic.bin")
+    board_60 = diagnosis("bootloader-missing", answers={"hw": "60"})
+    with pytest.raises(InputError, match=r"is for HW 40, 47, 48, 410, 411, 412, DAS_RS, not this board's HW 60"):
+        make_plan(board_60, bootloader=hw4x, firmware=None)
+    assert make_plan(board_60, bootloader=generic, firmware=None).erase_sectors == [11]
+    assert make_plan(diagnosis("bootloader-missing", answers={"hw": "410"}), bootloader=hw4x,
+                     firmware=None).erase_sectors == [11]
+
+
+def test_rules_check_validates_the_plans_beside_the_graph(tmp_path, capsys):
+    from vescdoctor.cli import main
+    from vescdoctor.graph.loader import builtin_rules_path
+
+    for f in builtin_rules_path().glob("*.yaml"):
+        (tmp_path / f.name).write_text(f.read_text())
+    assert main(["rules", "check", str(tmp_path)]) == 0
+    assert "fix plans:" in capsys.readouterr().out
+    plans = tmp_path / "plans.yaml"
+    plans.write_text(plans.read_text().replace("write-bootloader", "write-bootlaoder", 1))
+    assert main(["rules", "check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"{plans}:" in err and "unknown step 'write-bootlaoder'" in err
