@@ -28,7 +28,7 @@ def main(board: str) -> int:
     report = json.loads(out.getvalue())
     print(json.dumps({"exit": code, "usb": counted, "usb_total": sum(counted.values()),
                       "flash_bytes_read": (report.get("facts") or {}).get("flash.bytes_read"),
-                      "verdict": (report.get("verdict") or {}).get("code")}))
+                      "verdict": (report.get("verdict") or {}).get("code"), "bench": report.get("bench") or {}}))
     return 0
 
 

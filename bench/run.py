@@ -1,9 +1,11 @@
 """vescdoctor benchmarks on the virtual bench: `python bench/run.py [--runs N] [--help-runs M] [--quick]`.
 
 Prints a table, then one line per figure, `ratio NAME VALUE`, each the ratio of two quantities measured in this run:
-  recovery_vs_pyocd_cli    median wall time of `vescdoctor fix` on the forum case / median wall time of the pyOCD
-                           command sequence a forum user runs for the same job (savemem, erase --chip, load
-                           bootloader, load firmware, compare), each on a fresh copy of the same board.
+  recovery_vs_pyocd_cli    median modelled time of `vescdoctor fix` on the forum case / median modelled time of the
+                           pyOCD command sequence a forum user runs for the same job (savemem, erase --chip, load
+                           bootloader, load firmware, compare), each on a fresh copy of the same board. Modelled time
+                           is what the real STM32F405 and ST-Link/V2 would take (docs/bench.md, "Time"); the host's
+                           wall time is in the table, apart.
   chip_time_vs_floor       simulated chip time of vescdoctor's fix / the floor: erase only the sectors that must be
                            erased, program only the words that must change (from the flash before and after).
   chip_time_vs_full_erase  simulated chip time of vescdoctor's fix / that of the full-chip-erase plan at its least
@@ -96,11 +98,20 @@ def run(cmd: list[str], *, check: bool = False, cwd: Path | None = None) -> tupl
     return elapsed, proc
 
 
-def chip_seconds(board: Path) -> float:
+def board_seconds(board: Path, key: str) -> float:
+    """chip_seconds, link_seconds or modelled_seconds: the board's running totals over every command (board.yaml)."""
     import yaml
 
     data = yaml.safe_load((board / "board.yaml").read_text()) or {}
-    return float(data.get("chip_seconds") or 0.0)
+    return float(data.get(key) or 0.0)
+
+
+def chip_seconds(board: Path) -> float:
+    return board_seconds(board, "chip_seconds")
+
+
+def modelled_seconds(board: Path) -> float:
+    return board_seconds(board, "modelled_seconds")
 
 
 def fresh_board(inputs: dict, work: Path, name: str) -> Path:
@@ -118,14 +129,16 @@ def median(values: list[float]) -> float:
 # -- measurements --------------------------------------------------------------------------------------------------
 def vescdoctor_fix(inputs: dict, work: Path, i: int) -> dict:
     board = fresh_board(inputs, work, f"fix{i}")
-    before = chip_seconds(board)
+    before, modelled_before = chip_seconds(board), modelled_seconds(board)
     cmd = [str(BIN / "vescdoctor"), "fix", "--sim", str(board), "--bootloader", str(inputs["bootloader"]),
            "--firmware", str(inputs["firmware"]), "--yes", "--backup-dir", str(work / f"fix{i}-backup"), "--json"]
     elapsed, proc = run(cmd)
-    out = {"wall": elapsed, "exit": proc.returncode, "chip": chip_seconds(board) - before, "board": board}
+    out = {"wall": elapsed, "exit": proc.returncode, "chip": chip_seconds(board) - before, "board": board,
+           "modelled": modelled_seconds(board) - modelled_before}
     try:
         report = json.loads(proc.stdout)
         out["after"] = (report.get("after") or {}).get("verdict")
+        out["bench"] = report.get("bench") or {}
     except ValueError:
         out["after"] = None
     out["ok"] = proc.returncode == 0 and out["after"] == "healthy"
@@ -150,20 +163,22 @@ def pyocd_sequence(inputs: dict, work: Path, i: int) -> dict:
         ("compare", [pyocd, "cmd", *common, "-c", f"compare 0x{BOOTLOADER_BASE:08X} {bl}",
                      "-c", f"compare 0x{FLASH_BASE:08X} {fw}"]),
     ]
-    wall, per_step, chip_step, ok, mismatches = 0.0, {}, {}, True, None
+    wall, per_step, chip_step, modelled_step, ok, mismatches = 0.0, {}, {}, {}, True, None
     for name, cmd in steps:
-        chip0 = chip_seconds(board)
+        chip0, modelled0 = chip_seconds(board), modelled_seconds(board)
         elapsed, proc = run(cmd, cwd=work)
         wall += elapsed
         per_step[name] = elapsed
         chip_step[name] = chip_seconds(board) - chip0
+        modelled_step[name] = modelled_seconds(board) - modelled0
         if name == "compare":
             mismatches = sum(1 for line in proc.stdout.splitlines() if line.startswith("Mismatched"))
         if proc.returncode != 0:
             ok = False
             per_step[name + " (failed)"] = proc.returncode
-    return {"wall": wall, "steps": per_step, "chip_steps": chip_step, "ok": ok, "chip": chip_seconds(board) - before,
-            "board": board, "mismatches": mismatches}
+    return {"wall": wall, "steps": per_step, "chip_steps": chip_step, "modelled_steps": modelled_step, "ok": ok,
+            "chip": chip_seconds(board) - before, "modelled": sum(modelled_step.values()), "board": board,
+            "mismatches": mismatches}
 
 
 def floor_seconds(before: bytes, after: bytes) -> dict:
@@ -178,7 +193,7 @@ def floor_seconds(before: bytes, after: bytes) -> dict:
             continue
         bi, ai = int.from_bytes(b, "little"), int.from_bytes(a, "little")
         if ai & ~bi:
-            erase_s += clock.SECTOR_ERASE_S[sector.size]
+            erase_s += clock.SECTOR_ERASE_S[sector.size][4]
             erased.append(sector.number)
             words += sum(1 for o in range(0, len(a), 4) if a[o:o + 4] != b"\xff\xff\xff\xff")
         else:
@@ -187,13 +202,13 @@ def floor_seconds(before: bytes, after: bytes) -> dict:
     blank_written = [s.number for s, at in spans if before[at] == b"\xff" * s.size and after[at] != before[at]]
     return {"seconds": erase_s + words * clock.WORD_PROGRAM_S, "erase_s": erase_s, "words": words,
             "sectors": erased, "blank_written": blank_written,
-            "blank_erase_s": sum(clock.SECTOR_ERASE_S[SECTORS[n].size] for n in blank_written)}
+            "blank_erase_s": sum(clock.SECTOR_ERASE_S[SECTORS[n].size][4] for n in blank_written)}
 
 
 def full_erase_computed(inputs: dict) -> float:
     """Mass erase once, then program every word of both images (what the full-chip-erase plan needs at least)."""
     size = inputs["bootloader"].stat().st_size + inputs["firmware"].stat().st_size
-    return clock.MASS_ERASE_S + math.ceil(size / 4) * clock.WORD_PROGRAM_S
+    return clock.MASS_ERASE_S[4] + math.ceil(size / 4) * clock.WORD_PROGRAM_S
 
 
 def help_times(runs: int) -> dict:
@@ -257,6 +272,9 @@ def _measure(args, work: Path) -> int:
     good_fixes = [f for f in fixes if f["ok"]]
     fix_wall = median([f["wall"] for f in good_fixes]) if good_fixes else None
     cli_wall = median([c["wall"] for c in clis])
+    fix_modelled = median([f["modelled"] for f in good_fixes]) if good_fixes else None
+    cli_modelled = median([c["modelled"] for c in clis])
+    fix_bench = good_fixes[0].get("bench", {}) if good_fixes else {}
     fix_chip = median([f["chip"] for f in good_fixes]) if good_fixes else None
     cli_chip = median([c["chip"] for c in clis])
     floor = None
@@ -271,14 +289,21 @@ def _measure(args, work: Path) -> int:
     rows = [
         ("images", inputs["images"]),
         ("runs (recovery) / runs (help)", f"{args.runs} / {args.help_runs}"),
-        ("vescdoctor fix: wall, median", fmt(fix_wall, " s")),
+        ("vescdoctor fix: modelled time (real chip + ST-Link/V2), median", fmt(fix_modelled, " s")),
         ("vescdoctor fix: runs ok (after = healthy)", f"{len(good_fixes)}/{len(fixes)}"
          + ("" if good_fixes else f" ({fixes[0].get('error')})")),
-        ("pyOCD CLI sequence: wall, median", fmt(cli_wall, " s")),
+        ("vescdoctor fix: report bench block: chip / link / bytes read / bytes written / transfers / SWD kHz",
+         " / ".join(fmt(fix_bench.get(k)) for k in ("chip_seconds", "link_seconds", "bytes_read", "bytes_written",
+                                                       "transfers", "swd_khz"))),
+        ("pyOCD CLI sequence: modelled time, median", fmt(cli_modelled, " s")),
     ]
+    modelled = {k: median([c["modelled_steps"].get(k, float("nan")) for c in clis]) for k in clis[0]["modelled_steps"]}
+    rows += [(f"  pyocd {k}: modelled time, median", fmt(v, " s")) for k, v in modelled.items()]
+    rows += [("host wall time (bench emulation, not hardware time): vescdoctor fix / pyOCD CLI sequence, median",
+              f"{fmt(fix_wall, ' s')} / {fmt(cli_wall, ' s')}")]
     steps = {k: median([c["steps"].get(k, float("nan")) for c in clis]) for k in clis[0]["steps"]}
     chips = {k: median([c["chip_steps"].get(k, float("nan")) for c in clis]) for k in clis[0]["chip_steps"]}
-    rows += [(f"  pyocd {k}: wall / chip time, median", f"{fmt(v, ' s')} / {fmt(chips[k], ' s')}")
+    rows += [(f"  pyocd {k}: host wall / chip time, median", f"{fmt(v, ' s')} / {fmt(chips[k], ' s')}")
              for k, v in steps.items()]
     rows += [
         ("pyOCD CLI sequence: all steps exit 0", f"{sum(c['ok'] for c in clis)}/{len(clis)}"),
@@ -296,13 +321,15 @@ def _measure(args, work: Path) -> int:
          (", ".join(map(str, floor["blank_written"])) + f" ({fmt(floor['blank_erase_s'], ' s')} of erase)")
          if floor else "unavailable"),
     ]
-    rows += [(f"{k}: wall, median", fmt(v, " s")) for k, v in helps.items()]
+    rows += [(f"{k}: host wall, median", fmt(v, " s")) for k, v in helps.items()]
     usb = diag["usb"]
     rows += [
         ("diagnosis (forum case): verdict", str(diag["verdict"])),
         ("diagnosis: probe USB transfers (bulk out + bulk in + control)",
          f"{diag['usb_total']} ({usb['bulk_out']} + {usb['bulk_in']} + {usb['control']})"),
         ("diagnosis: flash bytes read (facts flash.bytes_read)", fmt(diag["flash_bytes_read"])),
+        ("diagnosis: modelled time / of it on the probe link", f"{fmt(diag['bench'].get('modelled_seconds'), ' s')}"
+         f" / {fmt(diag['bench'].get('link_seconds'), ' s')}"),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"| {'measure'.ljust(width)} | value |")
@@ -315,7 +342,7 @@ def _measure(args, work: Path) -> int:
         return a / b if a is not None and b and math.isfinite(a) and math.isfinite(b) else None
 
     ratios = {
-        "recovery_vs_pyocd_cli": ratio(fix_wall, cli_wall),
+        "recovery_vs_pyocd_cli": ratio(fix_modelled, cli_modelled),
         "chip_time_vs_floor": ratio(fix_chip, floor["seconds"] if floor else None),
         # against the computed plan (one mass erase, each image programmed once): the smaller, stricter denominator
         "chip_time_vs_full_erase": ratio(fix_chip, full_computed),

@@ -2,7 +2,10 @@
 
 This folder is on sys.path (pytest's rootdir-relative "prepend" import mode), so the helper modules beside this file
 (board_support, testdata) import by name from any test folder; each folder's own helpers (tui_support,
-report_support) sit in that folder."""
+report_support) sit in that folder.
+
+Every test: no download from the internet (VESCDOCTOR_OFFLINE), and an image cache of its own, never the user's;
+the catalog tests that download turn the first off and serve a mirror on 127.0.0.1 (mirror_support.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,3 +24,10 @@ def images(tmp_path: Path) -> dict[str, Path]:
         out[name] = tmp_path / f"{name}.bin"
         out[name].write_bytes(data)
     return out
+
+
+@pytest.fixture(autouse=True)
+def _no_internet_and_a_private_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("VESCDOCTOR_OFFLINE", "1")
+    monkeypatch.setenv("VESCDOCTOR_CACHE_DIR", str(tmp_path_factory.mktemp("image-cache")))
+    monkeypatch.delenv("VESCDOCTOR_MIRROR", raising=False)

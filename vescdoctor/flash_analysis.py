@@ -76,6 +76,9 @@ class AppState:
     crc_state: str | None = None  # ok | first-boot | mismatch | none (no CRC words in this layout)
     crc_layout: int | None = None  # APP_MAX_SIZE of the layout whose words were checked
     partial: bool = False  # some app sectors blank behind a valid vector table (an interrupted update)
+    # The official release it is (catalog, by sha256 with the CRC words/config reset): said in sector 0's detail
+    # (flash.sectors), not as a fact of its own (the triage screen lists every fact; its snapshots would change).
+    release: str | None = None
 
 
 @dataclass
@@ -203,7 +206,22 @@ def _analyze_app(reader: FlashReader, states: dict[int, str]) -> tuple[AppState,
         app.version = str(marker["version"])
     app.kind = "vesc" if app.hw else "other"
     app.crc_state, app.crc_layout = _crc_state(bytes(image), states)
+    _name_release(app, data)
     return app, data
+
+
+def _name_release(app: AppState, data: bytes) -> None:
+    """Name the official release the app is (a few sha256 over the copy already read: no extra flash read)."""
+    from .catalog.releases import match_release
+    from .errors import InputError
+
+    try:
+        match = match_release(data, erased_tail=True)
+    except InputError:  # a broken VESCDOCTOR_CATALOG must not stop a diagnosis
+        return
+    if match is not None and match.release.kind == "firmware":
+        app.release = match.describe()
+        app.version = match.release.version
 
 
 def _crc_state(image: bytes, states: dict[int, str]) -> tuple[str, int | None]:
@@ -277,7 +295,8 @@ def _detail(number: int, app: AppState, config, buffer: BufferState, boot: Bootl
     if number == 0:
         if not app.vector_valid:
             return "no valid vector table"
-        return f"app: {app.kind or 'not runnable'}" + (f" HW {app.hw}" if app.hw else "")
+        return f"app: {app.kind or 'not runnable'}" + (f" HW {app.hw}" if app.hw else "") \
+            + (f", {app.release.split(',')[0]}" if app.release else "")
     if number in (1, 2):
         return f"config page: {config.get(number, 'unknown')}"
     if number == 8 and buffer.present:

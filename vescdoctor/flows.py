@@ -76,7 +76,7 @@ def run_report(result: SessionResult, *, env_summary: Mapping[str, Any], graph: 
                backups: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The report of a run, built once at its end: the diagnosis, the plan and what the fix did (the outcome's
     record; without one, `actions` and `backups` as far as they are known), and the fresh look after it."""
-    from .report.model import build_report
+    from .report.model import after_record, build_report
 
     if outcome is not None:
         actions, backups = list(outcome.actions), list(outcome.backups)
@@ -85,7 +85,7 @@ def run_report(result: SessionResult, *, env_summary: Mapping[str, Any], graph: 
                           actions=actions or (), backups=backups or ())
     after = outcome.after if outcome is not None else None
     if after is not None and hasattr(after, "result"):  # as `vescdoctor fix` reports it
-        report["after"] = {"verdict": after.verdict, "findings": list(after.result.findings)}
+        report["after"] = after_record(after)
     return report
 
 

@@ -109,8 +109,9 @@ def test_no_probe_is_not_reachable_over_swd(tmp_path: Path):
 
 
 @pytest.mark.parametrize("mode, state", [("halt", Target.State.HALTED), ("pre-reset", Target.State.HALTED),
-                                         ("under-reset", Target.State.HALTED), ("attach", Target.State.RUNNING)])
-def test_connect_modes_on_a_healthy_board(board: Path, mode: str, state: Target.State):
+                                         ("under-reset", Target.State.HALTED), ("attach", Target.State.LOCKUP)])
+def test_connect_modes_on_a_blank_board(board: Path, mode: str, state: Target.State):
+    # a blank F405 locks up on its first fetch (docs/bench.md, faults): attach finds it so
     with session_on(board, connect_mode=mode, resume_on_disconnect=False) as session:
         assert session.target.get_state() == state
         assert read_chip_identity(session.target).idcode == 0x10076413
@@ -235,7 +236,8 @@ def test_bootloader_and_firmware_leave_each_other_intact(tmp_path: Path, boot_im
     assert flash[0x3000:0x4000] == b"\xff" * 0x1000  # rest of the erased sector
     assert flash[0x4000:0x8000] == config_sector  # untouched sector 1
     chip_seconds = Board.load(board).config.chip_seconds
-    assert chip_seconds == pytest.approx(0.25 + 1.0 + (len(boot_bytes) + 0x3000) / 4 * 16e-6, rel=0.01)
+    # pyOCD's F412 algorithm erases with PSIZE x8: 0.4 s a 16K sector, 2 s a 128K one (DS8626, typ)
+    assert chip_seconds == pytest.approx(0.4 + 2.0 + (len(boot_bytes) + 0x3000) / 4 * 16e-6, rel=0.01)
 
 
 def test_first_boot_crc_write_happens_on_a_plain_reset(tmp_path: Path):

@@ -32,7 +32,7 @@ def test_sim_before_and_after_with_the_same_board_is_fine(tmp_path, capsys):
 @pytest.mark.parametrize("argv, says", [
     (["--sim", "A", "diagnose", "--sim", "B"], "--sim given twice with different values (A and B)"),
     (["--sim", "A", "inspect", "x.bin"],
-     "--sim goes with the TUI, diagnose, fix, backup or restore, not with `inspect`"),
+     "--sim goes with the TUI, diagnose, fix, backup, restore or serve, not with `inspect`"),
     (["--probe", "stlink:1", "rules", "check"], "--probe goes with the TUI"),
     (["--sim", "A", "demo"], "does not go with `demo`: the demo makes its own simulated board"),
 ])

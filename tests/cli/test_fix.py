@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import types
 from pathlib import Path
@@ -99,6 +100,9 @@ def test_json_report_holds_only_the_report_with_actions_and_backup(tmp_path, ima
                                                       "reprobe"]
     assert all(a["ok"] for a in report["actions"]) and report["backup"]["sha256"]
     assert report["after"]["verdict"] == "healthy"
+    bench = report["bench"]  # a simulated run: what it would have cost on the real pair (docs/bench.md)
+    assert bench["probe"] == "stlink-v2" and bench["bytes_written"] > 0 and bench["chip_seconds"] > 0
+    assert bench["modelled_seconds"] >= max(bench["chip_seconds"], bench["link_seconds"])
 
 
 @pytest.mark.slow
@@ -143,7 +147,7 @@ def test_firmware_only_keeps_config_and_bootloader_byte_for_byte(tmp_path, image
     assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", "--answer", "hw=410") == 0
     after = flash(board)
     assert after[CONFIG] == bytes(cfg[CONFIG]) and after[SECTOR11] == bytes(cfg[SECTOR11])
-    assert "sector 11 unchanged" in capsys.readouterr().err
+    assert "bootloader unchanged (sector 11" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -208,8 +212,11 @@ def test_no_yes_without_a_tty_refuses_and_dry_run_changes_nothing(tmp_path, imag
     assert fix(board, tmp_path, *args, "--dry-run") == 0
     out = capsys.readouterr().out
     # The forum case: only sector 11 holds data to erase; the blank app sectors are written without an erase.
-    assert "Sectors erased: 11 (0x080E0000" in out and "Backup: the whole flash" in out
-    assert "Sectors written without an erase (blank now): 0 (0x08000000" in out
+    assert "Sectors to erase: 11 (0x080E0000" in out and "Backup first: the whole flash" in out
+    assert "Sectors to write without an erase (already blank): 0 (0x08000000" in out
+    # a plan speaks in the future tense and in plain words
+    assert "Will write: bootloader at 0x080E0000" in out and "Written:" not in out
+    assert "all blank already, so nothing needs erasing" in out and "no erase;" not in out
     assert flash(board) == before and no_backups(tmp_path)
 
 
@@ -228,11 +235,12 @@ def chip_seconds(board: Path) -> float:
 
 
 def floor_seconds(before: bytes, after: bytes) -> float:
-    """Datasheet time of the least a repair can do: erase the sectors that held data and had to change, program
-    the words that differ from erased (vesc-stm32.md: 16 us a word, 0.25/0.55/1 s per 16/64/128K sector)."""
+    """Datasheet time of the least a repair can do with pyOCD's flash algorithm: erase the sectors that held data
+    and had to change, program the words that differ from erased (DS8626: 16 us a word; pyOCD's F412 algorithm
+    erases with PSIZE x8: 0.4/1.2/2 s per 16/64/128K sector, where x32 would take 0.25/0.55/1 s)."""
     from vescdoctor.knowledge.flash import FLASH_BASE, SECTORS
 
-    erase = {16384: 0.25, 65536: 0.55, 131072: 1.0}
+    erase = {16384: 0.4, 65536: 1.2, 131072: 2.0}
     total = 0.0
     for sector in SECTORS:
         lo, hi = sector.address - FLASH_BASE, sector.end - FLASH_BASE
@@ -378,3 +386,22 @@ def test_fix_on_the_bench_says_how_long_usb_took_without_sleeping(tmp_path, imag
     reprobe = err[err.index("[reprobe]"):]
     assert "USB: the VESC (0483:5740) enumerated after 0.0 s" in reprobe.splitlines()[1]
     assert slept == []
+
+
+def test_the_command_to_run_again_is_this_repairs_own():
+    from vescdoctor.commands.common import fix_command, with_own_command
+
+    again = fix_command(sim="/tmp/my board", bootloader="bl.bin", firmware="fw.bin", backup_dir="b",
+                        keep_config=False, answers=["hw=410"])
+    assert again == "vescdoctor fix --sim '/tmp/my board' --bootloader bl.bin --firmware fw.bin --backup-dir b " \
+                    "--answer=hw=410 --no-keep-config" or os.name == "nt"
+    said = with_own_command("write-firmware failed: x; run `vescdoctor fix` again to finish", again)
+    assert f"run `{again}` again to finish" in said
+
+
+def test_the_demo_says_the_demos_own_command(tmp_path):
+    from vescdoctor.commands.tui import demo_again, make_demo
+
+    demo = make_demo(tmp_path)
+    said = demo_again(demo)
+    assert f"--sim {demo['board']}" in said and f"--firmware {demo['firmware']}" in said

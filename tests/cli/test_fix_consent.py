@@ -16,10 +16,10 @@ from vescdoctor.sim.scenario import build_board, find_scenario
 pty = pytest.importorskip("pty", reason="a pseudo-terminal is Unix-only; Windows consoles are not ptys")
 
 
-def run_on_terminal(args: list[str], reply: str, timeout: float = 60.0) -> tuple[int, str]:
+def run_on_terminal(args: list[str], reply: str, timeout: float = 60.0, stderr=None) -> tuple[int, str]:
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "vescdoctor", *args], stdin=slave, stdout=slave, stderr=slave,
-                            close_fds=True)
+    proc = subprocess.Popen([sys.executable, "-m", "vescdoctor", *args], stdin=slave, stdout=slave,
+                            stderr=slave if stderr is None else stderr, close_fds=True)
     os.close(slave)
     seen, replied, deadline = b"", False, time.monotonic() + timeout
     try:
@@ -58,7 +58,7 @@ def test_terminal_consent(tmp_path):
 
     code, screen = run_on_terminal(args, "no")
     assert code == 1, screen[-2000:]  # declined: the fix did not run (2 is for bad input)
-    assert "Sectors erased: 11 (0x080E0000" in screen and str(backups) in screen
+    assert "Sectors to erase: 11 (0x080E0000" in screen and str(backups) in screen
     assert "not confirmed; nothing was changed" in screen and "Traceback" not in screen
     assert (board / "flash.bin").read_bytes() == before
     assert not backups.exists() or not any(backups.iterdir())
@@ -82,4 +82,22 @@ def test_restore_declined_on_a_terminal_is_exit_1_and_changes_nothing(tmp_path):
                                     str(tmp_path / "safety")], "no")
     assert code == 1, screen[-2000:]  # declined: the restore did not run (2 is for bad input)
     assert "not confirmed; nothing was changed" in screen and "Traceback" not in screen
+    assert (board / "flash.bin").read_bytes() == before
+
+
+@pytest.mark.slow
+def test_terminal_consent_with_stderr_redirected(tmp_path):
+    """`vescdoctor fix ... 2> log` on a terminal still asks (on stdout), and 'no' changes nothing."""
+    board, backups = tmp_path / "board", tmp_path / "backups"
+    build_board(find_scenario("bricked-update"), board)
+    (tmp_path / "bl.bin").write_bytes(imagegen.bootloader())
+    (tmp_path / "fw.bin").write_bytes(imagegen.firmware("410", "5.03", "release5"))
+    before = (board / "flash.bin").read_bytes()
+    with open(tmp_path / "log.txt", "wb") as log:
+        code, screen = run_on_terminal(["fix", "--sim", str(board), "--bootloader", str(tmp_path / "bl.bin"),
+                                        "--firmware", str(tmp_path / "fw.bin"), "--backup-dir", str(backups),
+                                        "--answer", "hw=410"], "no", stderr=log)
+    assert code == 1, (tmp_path / "log.txt").read_text()[-2000:]
+    assert "Type 'yes' to go ahead" in screen and "Sectors to erase: 11" in screen
+    assert "pass --yes" not in (tmp_path / "log.txt").read_text()
     assert (board / "flash.bin").read_bytes() == before

@@ -59,13 +59,74 @@ def test_readable_summary_of_an_old_bootloader(capsys):
     assert "6.00" in out  # says what the missing compression support means
 
 
-def test_random_bytes_say_unknown(capsys, tmp_path):
+def _not_an_image(capsys, path, *words):
+    """Exit 2, one line on stderr naming the file and saying what it looks like; --json still one document."""
+    assert main(["inspect", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert (doc["kind"], doc["hw"], doc["base"], doc["version"]) == ("unknown", None, None, None)
+    assert main(["inspect", str(path)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and all(w in lines[0] for w in words), lines
+    assert "kind:     unknown" in captured.out
+    return doc
+
+
+def test_random_bytes_exit_2_saying_what_they_look_like(capsys, tmp_path):
     path = tmp_path / "random.bin"
     path.write_bytes(os.urandom(20000))
+    assert "random" in _not_an_image(capsys, path, "no structure", "random")["looks_like"]
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("photo.bin", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, ("a PNG picture",)),
+    ("erased.bin", b"\xff" * 2 * 1024 * 1024, ("2097152 bytes all 0xFF", "erased flash")),
+    ("report.bin", b'{"format": "vescdoctor-report", "version": 1}\n', ("vescdoctor report", "report show")),
+    ("archive.bin", b"PK\x03\x04" + b"\x00" * 100, ("ZIP archive",)),
+])
+def test_files_that_are_no_image_exit_2(capsys, tmp_path, name, content, words):
+    path = tmp_path / name
+    path.write_bytes(content)
+    _not_an_image(capsys, path, *words)
+
+
+def test_a_report_json_is_told_as_a_report(capsys, tmp_path):
+    from vescdoctor.report.model import build_report, write_report
+
+    path = write_report(build_report({"facts": {"swd.connected": True}}), tmp_path / "vescdoctor-report.json")
+    _not_an_image(capsys, path, "vescdoctor report")
+
+
+@pytest.mark.parametrize("keep", [2000, 60000])
+def test_a_truncated_firmware_is_named_truncated(capsys, tmp_path, keep):
+    from vescdoctor.sim import imagegen
+
+    path = tmp_path / "cut.bin"
+    path.write_bytes(imagegen.firmware()[:keep])
+    assert main(["inspect", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["truncated"] is True
+    assert "truncated" in captured.err and "cut.bin" in captured.err and captured.err.count("\n") == 1
+
+
+def test_a_whole_firmware_is_not_truncated(capsys, tmp_path):
+    from vescdoctor.sim import imagegen
+
+    path = tmp_path / "fw.bin"
+    path.write_bytes(imagegen.firmware())
     doc = inspect_json(capsys, path)
-    assert (doc["kind"], doc["hw"], doc["base"], doc["version"]) == ("unknown", None, None, None)
-    assert main(["inspect", str(path)]) == 0
-    assert "kind:     unknown" in capsys.readouterr().out
+    assert doc["kind"] == "firmware" and doc["truncated"] is False and doc["looks_like"] is None
+
+
+def test_a_raw_bin_named_hex_is_told_as_such(capsys, tmp_path):
+    from vescdoctor.sim import imagegen
+
+    path = tmp_path / "fw.hex"
+    path.write_bytes(imagegen.firmware())
+    assert main(["inspect", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "raw .bin named .hex" in err and "rename it to .bin" in err and "non-ASCII" not in err
 
 
 @needs_firmware

@@ -45,7 +45,7 @@ def test_forum_report_validates_and_holds_the_verdict(forum_report_file):
 def test_forum_report_renders(forum_report_file, capsys):
     assert main(["report", "show", str(forum_report_file)]) == 0
     out = capsys.readouterr().out
-    assert "**`app-missing`**" in out and "## Flash map" in out and "## Facts" in out
+    assert "**`app-missing`**" in out and "## Flash map" in out and "## Evidence" in out and "## Raw facts" in out
 
 
 def test_forum_report_replays_to_the_same_verdict(forum_report_file, capsys):

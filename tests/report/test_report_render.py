@@ -23,9 +23,13 @@ def report_file(tmp_path):
 def test_markdown_has_headings_verdict_facts_table_path_flash_map_actions_next_steps(report_file, capsys):
     assert main(["report", "show", str(report_file)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("# vescdoctor report: No firmware at 0x08000000\n")
-    for heading in ("## Verdict", "### Next steps", "## Board", "## Answers", "## Path through the decision graph",
-                    "## Facts", "## Flash map", "## Fix plan", "## Actions", "## Backups", "## Probe transcripts"):
+    # a fix that failed (write-bootloader) leads with that, then the first diagnosis
+    assert out.startswith("# vescdoctor report: The repair did not complete: No firmware at 0x08000000\n")
+    assert "- Done: 1 of 2 repair steps completed (the repair did not complete)" in out
+    assert "2. Step write-bootloader FAILED: WRPERR on sector 11" in out and "Now: not known" in out
+    for heading in ("## First diagnosis", "### Next steps", "## Board", "## Answers",
+                    "## Path through the decision graph", "## Evidence", "## Flash map", "## Fix plan", "## Actions",
+                    "## Backups", "## Probe transcripts", "## Raw facts"):
         assert f"\n{heading}\n" in out, heading
     assert "**`app-missing`**: No firmware at 0x08000000" in out
     assert "1. Flash the bootloader at 0x080E0000." in out
@@ -41,7 +45,7 @@ def test_markdown_tables_keep_their_shape_with_hostile_strings():
     report = forum_report()
     report["facts"] = {"evil": EVIL, EVIL: 1}
     md = render_markdown(report)
-    facts = md.split("## Facts\n\n")[1].split("\n\n")[0].splitlines()
+    facts = md.split("## Raw facts\n\n")[1].split("\n\n")[1].splitlines()
     assert len(facts) == 4
     for row in facts:  # every row still has exactly two cells: no unescaped pipe
         assert len(re.findall(r"(?<!\\)\|", row)) == 3, row
@@ -49,6 +53,11 @@ def test_markdown_tables_keep_their_shape_with_hostile_strings():
     # Raw HTML only ever inside a code span, where every Markdown renderer shows it as text.
     evil_row = next(row for row in facts if row.startswith("| `evil` |"))
     assert evil_row.startswith("| `evil` | ````a") and evil_row.endswith("&amp;```` |")
+    evidence = md.split("## Evidence\n\n")[1].split("\n\n")[0].splitlines()
+    assert len(evidence) == 4
+    for row in evidence:  # words too: three cells, no unescaped pipe, no raw HTML
+        assert len(re.findall(r"(?<!\\)\|", row)) == 4, row
+        assert "<script>" not in row
     report["verdict"]["title"] = EVIL
     assert "<script>" not in render_markdown(report).splitlines()[0]
 

@@ -62,7 +62,7 @@ def test_forum_plan_bootloader_then_firmware_config_sectors_skipped():
     assert plan.step_names == ["backup", "write-bootloader", "write-firmware", "reset", "reprobe"]
     assert plan.erase_sectors == [0, 3, 4, 5, 6, 11] and plan.destructive
     assert [(a, w) for a, _, w in plan.writes][1:] == [(0x08000000, "firmware (sector 0)"), (0x0800C000, "firmware")]
-    assert any("Sectors erased: 0 (0x08000000" in line for line in plan.describe())
+    assert any("Sectors to erase: 0 (0x08000000" in line for line in plan.describe())
 
 
 def test_refusals():

@@ -9,13 +9,16 @@ import sys
 
 def run(args) -> int:
     from ..fixes.backup import backup_destination, read_backup
-    from .common import open_environment, quiet_pyocd
-    from .fix import StderrProgress
+    from .common import open_environment, progress, quiet_pyocd
 
     quiet_pyocd(args)
     backup_destination(args.out)  # a bad OUT is refused before the board is touched
     with open_environment(args) as env:
-        info = read_backup(env, args.out, on_event=StderrProgress())
+        shown = progress(args)
+        try:
+            info = read_backup(env, args.out, on_event=shown)
+        finally:
+            shown.close()
     print(f"backup: {info['file']} (sha256 {info['sha256']}), sidecar {info['sidecar']}", file=sys.stderr)
     print(info["file"])
     return 0

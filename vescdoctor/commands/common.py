@@ -37,6 +37,14 @@ def try_write_report(report: dict, args) -> str | None:
     return None
 
 
+def bench_measurement(env) -> dict | None:
+    """On the virtual bench: the report's `bench` block (what the run would have cost on the real chip and probe,
+    docs/bench.md); None on real hardware. Taken while the environment is still open."""
+    bench = getattr(env, "bench", None)
+    measure = getattr(bench, "measurement", None)
+    return measure() if measure is not None else None
+
+
 def open_environment(args):
     from ..environment import real_environment, sim_environment
 
@@ -52,3 +60,45 @@ def print_verdict(report: dict, out=None) -> None:
         print("Findings: " + ", ".join(report["findings"]), file=out)
     for step in verdict.get("next_steps") or []:
         print(f"  - {step}", file=out)
+
+
+def fix_command(*, sim=None, probe=None, bootloader=None, firmware=None, backup_dir=None, keep_config=True,
+                answers=()) -> str:
+    """The `vescdoctor fix ...` command line that repeats a repair on the same board with the same images, quoted
+    for this computer's shell: what a message says to run again (a bare `vescdoctor fix` would look for real
+    hardware, and on a simulated or demo board that is the wrong board)."""
+    import os
+    import shlex
+    import subprocess
+
+    argv = ["vescdoctor", "fix"]
+    for flag, value in (("--sim", sim), ("--probe", probe), ("--bootloader", bootloader), ("--firmware", firmware),
+                        ("--backup-dir", backup_dir)):
+        if value:
+            argv += [flag, str(value)]
+    argv += [f"--answer={a}" for a in answers]
+    if not keep_config:
+        argv.append("--no-keep-config")
+    return subprocess.list2cmdline(argv) if os.name == "nt" else shlex.join(argv)
+
+
+def with_own_command(message: str, command: str) -> str:
+    """The engine's "run `vescdoctor fix` again" with the command that repeats this very repair."""
+    return message.replace("`vescdoctor fix`", f"`{command}`")
+
+
+def progress(args):
+    """The fix engine's events on stderr (commands/progress.py): Rich bars on a terminal, plain lines otherwise;
+    --quiet keeps the phase lines only."""
+    from ..knowledge.flash import FLASH_SIZE
+    from .progress import ConsoleProgress
+
+    # the backup reads the whole flash: its rate is known (the engine's events carry fractions only)
+    return ConsoleProgress(quiet=bool(getattr(args, "quiet", False)), phase_bytes={"backup": FLASH_SIZE})
+
+
+def transcript(args):
+    """Where the diagnosis's transcript lines go: stderr, or nowhere with --quiet."""
+    if getattr(args, "quiet", False):
+        return lambda line: None
+    return lambda line: print(line, file=sys.stderr)

@@ -7,7 +7,15 @@ import sys
 from ..diagnosis import parse_answers, run_diagnosis
 from ..flows import diagnosis_exit, diagnosis_report
 from ..graph.check import load_checked_graph
-from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
+from .common import (
+    bench_measurement,
+    check_report_path,
+    open_environment,
+    print_verdict,
+    quiet_pyocd,
+    transcript,
+    try_write_report,
+)
 
 
 def run(args) -> int:
@@ -18,8 +26,11 @@ def run(args) -> int:
     answers = parse_answers(args.answer, graph)
     check_report_path(args)
     with open_environment(args) as env:
-        diagnosis = run_diagnosis(env, graph, answers=answers, emit=lambda line: print(line, file=sys.stderr))
+        diagnosis = run_diagnosis(env, graph, answers=answers, emit=transcript(args))
+        measured = bench_measurement(env)
     report = diagnosis_report(diagnosis, graph=graph, command="diagnose", keep_uid=args.keep_uid)
+    if measured is not None:
+        report["bench"] = measured
     report_error = try_write_report(report, args) if args.report else None
     if args.json:
         sys.stdout.write(to_json(report))

@@ -1,6 +1,7 @@
 """`vescdoctor fix`: diagnose, then run the verdict's fix plan (rules/plans.yaml) with consent.
 
-Progress goes to stderr as one line per phase plus a simple bar; with --json stdout holds only the report.
+Progress goes to stderr (commands/progress.py: Rich bars on a terminal, plain lines otherwise); with --json stdout
+holds only the report.
 Exit codes (spec/cli.md): 0 done and healthy after, 1 did not complete, 2 bad input or refused, 3 chip unreachable.
 """
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..diagnosis import Diagnosis
 from ..environment import Environment
@@ -19,43 +19,6 @@ from ..flows import INCONCLUSIVE, answered_hw, diagnosis_report, fix_exit, fixab
 from ..images import LoadedImage
 from ..report.text import action_state
 from .wording import error_text, notice_text, outcome_text
-
-
-class StderrProgress:
-    """FixEvents as lines on stderr: a header per phase, a 20-step bar that redraws on a TTY, log lines."""
-
-    def __init__(self, out=None, width: int = 30):
-        self.out, self.width = out or sys.stderr, width
-        self.tty = hasattr(self.out, "isatty") and self.out.isatty()
-        self.phase = None
-        self.last_step = -1
-
-    def __call__(self, event: Any) -> None:
-        if event.kind == "log":
-            self._end_bar()
-            print(f"  {event.message}", file=self.out)
-        elif event.kind == "phase":
-            self._end_bar()
-            print(f"[{event.phase}] {event.message}" + (" - do not unplug" if event.writing else ""), file=self.out)
-            self.phase, self.last_step = event.phase, -1
-        elif event.kind == "progress" and event.fraction is not None:
-            if event.phase != self.phase:
-                self._end_bar()
-                self.phase, self.last_step = event.phase, -1
-            step = int(event.fraction * self.width)
-            if step == self.last_step:
-                return
-            self.last_step = step
-            bar = f"  {event.phase:<8}[{'#' * step}{'.' * (self.width - step)}] {event.fraction * 100:5.1f}%"
-            if self.tty:
-                print("\r" + bar, end="", file=self.out, flush=True)
-            elif step in (0, self.width) or step % 10 == 0:
-                print(bar, file=self.out)
-
-    def _end_bar(self) -> None:
-        if self.tty and self.last_step >= 0:
-            print(file=self.out)
-        self.last_step = -1
 
 
 def confirm(plan, backup_dir: Path, *, stdin=None, out=None) -> bool:
@@ -90,7 +53,15 @@ def run(args) -> int:
     from ..graph.check import load_checked_graph
     from ..images import load_image
     from ..report.model import to_json
-    from .common import check_report_path, open_environment, print_verdict, quiet_pyocd, try_write_report
+    from .common import (
+        bench_measurement,
+        check_report_path,
+        open_environment,
+        print_verdict,
+        quiet_pyocd,
+        transcript,
+        try_write_report,
+    )
 
     quiet_pyocd(args)
     check_report_path(args)
@@ -102,10 +73,13 @@ def run(args) -> int:
     if not args.dry_run:
         check_backup_dir(backup_dir)  # bad input: said before the diagnosis, not after it as a failed backup
     with open_environment(args) as env:
-        diagnosis = run_diagnosis(env, graph, answers=answers, emit=lambda line: print(line, file=sys.stderr))
+        diagnosis = run_diagnosis(env, graph, answers=answers, emit=transcript(args))
         done = _act(args, env, diagnosis, answers, images, backup_dir)
+        measured = bench_measurement(env)
     report = diagnosis_report(diagnosis, graph=graph, command="fix", keep_uid=args.keep_uid, plan=done.plan,
                               outcome=done.outcome)
+    if measured is not None:
+        report["bench"] = measured
     if done.show_verdict:
         print_verdict(report, out=sys.stderr)
     if done.note:
@@ -121,7 +95,7 @@ def run(args) -> int:
 
 def _act(args, env: Environment, diagnosis: Diagnosis, answers: dict[str, str],
          images: dict[str, LoadedImage | None], backup_dir: Path) -> FixRun:
-    from ..fixes.plan import make_plan
+    from ..catalog.fetch import SourceUnavailable
 
     done = FixRun(diagnosis)
     verdict = diagnosis.verdict
@@ -133,18 +107,38 @@ def _act(args, env: Environment, diagnosis: Diagnosis, answers: dict[str, str],
         done.note = "vescdoctor: nothing to write to the chip for this verdict: follow the next steps above"
     else:
         try:
-            done.plan = make_plan(diagnosis, bootloader=images["bootloader"], firmware=images["firmware"],
-                                  keep_config=args.keep_config, board_hw=answered_hw(answers), backup_dir=backup_dir)
+            done.plan = _plan(args, diagnosis, answers, images, backup_dir)
             _apply(args, env, done, answers, backup_dir)
-        except (InputError, Declined) as exc:
+        except (InputError, Declined, SourceUnavailable) as exc:
             # Refused after the diagnosis (wrong-HW file, HW unknown, no consent): nothing was written, and a
             # script still gets the diagnosis (--json, --report) beside the one-line reason.
             done.refusal, done.exit_code = exc, exc.exit_code
     return done
 
 
+def _plan(args, diagnosis: Diagnosis, answers: dict[str, str], images: dict[str, LoadedImage | None],
+          backup_dir: Path) -> Plan:
+    """The plan, with the catalog's images for the board's HW where none were given (it asks before a download;
+    docs/catalog.md)."""
+    from ..catalog.resolve import ask_before_download, describe_taken, name_releases, resolve_images
+    from ..fixes.plan import make_plan
+
+    board_hw = answered_hw(answers)
+    bootloader, firmware, taken = resolve_images(
+        diagnosis, bootloader=images["bootloader"], firmware=images["firmware"], board_hw=board_hw,
+        version=args.firmware_version, backup_dir=backup_dir, mirror=args.mirror, offline=args.offline,
+        ask=ask_before_download(args.yes))
+    plan = make_plan(diagnosis, bootloader=bootloader, firmware=firmware, keep_config=args.keep_config,
+                     board_hw=board_hw, backup_dir=backup_dir)
+    name_releases(plan.images, taken)
+    for line in describe_taken(taken):
+        print(line, file=sys.stderr)
+    return plan
+
+
 def _apply(args, env: Environment, done: FixRun, answers: dict[str, str], backup_dir: Path) -> None:
     from ..fixes.execute import execute_plan
+    from .common import bench_measurement, progress
 
     plan = done.plan
     assert plan is not None
@@ -158,22 +152,30 @@ def _apply(args, env: Environment, done: FixRun, answers: dict[str, str], backup
         done.exit_code = ExitCode.OK
         return
     _consent(args, plan, backup_dir)
-    chip_before = env.chip_seconds()
-    done.outcome = execute_plan(plan, env, on_event=StderrProgress(), backup_dir=backup_dir, answers=answers)
+    before = bench_measurement(env)
+    shown = progress(args)
+    try:
+        done.outcome = execute_plan(plan, env, on_event=shown, backup_dir=backup_dir, answers=answers)
+    finally:
+        shown.close()
     done.exit_code = fix_exit(done.outcome)
-    chip_after = env.chip_seconds()
-    if chip_before is not None and chip_after is not None:
-        print(f"bench: a real STM32F405 would have spent {chip_after - chip_before:.2f} s erasing and programming "
-              "(datasheet typical times)", file=sys.stderr)
+    now = bench_measurement(env)
+    if before is not None and now is not None:
+        print(f"bench: on a real STM32F405 and {now['probe']} the fix would have taken "
+              f"{now['modelled_seconds'] - before['modelled_seconds']:.1f} s "
+              f"({now['chip_seconds'] - before['chip_seconds']:.2f} s erasing and programming, "
+              f"{now['link_seconds'] - before['link_seconds']:.1f} s on the probe link)", file=sys.stderr)
 
 
 def _consent(args, plan: Plan, backup_dir: Path) -> None:
     """Consent to a destructive plan (--yes, or 'yes' on a terminal); a plan that destroys nothing is shown."""
     if plan.destructive and not args.yes:
-        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        # ask on the terminal: stderr, or stdout when only stderr is redirected (`2> log`)
+        ask_on = sys.stderr if sys.stderr.isatty() else sys.stdout if sys.stdout.isatty() and not args.json else None
+        if not (sys.stdin.isatty() and ask_on is not None):
             raise InputError("the fix erases and writes flash: pass --yes (or run on a terminal to confirm); nothing "
                              "was changed")
-        if not confirm(plan, backup_dir):
+        if not confirm(plan, backup_dir, out=ask_on):
             raise Declined("not confirmed; nothing was changed")  # not bad input: a fix that did not run (exit 1)
     else:
         for line in plan.describe(notice_text):
@@ -189,6 +191,11 @@ def _say_outcome(done: FixRun, args) -> None:
         if outcome.ok:  # the result on stdout too, as diagnose's verdict (`fix ... > log.txt` keeps it)
             print(f"Fix {outcome.message}", file=sys.stderr if args.json else sys.stdout)
         else:
-            print(f"vescdoctor: fix did not complete: {outcome_text(outcome)}", file=sys.stderr)
+            from .common import fix_command, with_own_command
+
+            again = fix_command(sim=args.sim, probe=args.probe, bootloader=args.bootloader, firmware=args.firmware,
+                                backup_dir=args.backup_dir, keep_config=args.keep_config, answers=args.answer)
+            print(f"vescdoctor: fix did not complete: {with_own_command(outcome_text(outcome), again)}",
+                  file=sys.stderr)
     if done.refusal is not None:
         print(f"vescdoctor: {error_text(done.refusal)}", file=sys.stderr)

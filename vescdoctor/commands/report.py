@@ -1,4 +1,6 @@
-"""`vescdoctor report show FILE [--format markdown|html] [-o OUT]`: a report rendered for people.
+"""`vescdoctor report show FILE [--format markdown|html | --summary] [-o OUT]`: a report rendered for people.
+
+--summary: a short paste-ready text (verdict now, board, what was done, what is left), under 40 lines.
 
 The file is loaded with the safe loader first, so a bad report fails before anything is written.
 """
@@ -12,7 +14,10 @@ from ..report.load import load_report
 
 def run(args) -> int:
     report = load_report(args.file)
-    if args.format == "html":
+    if args.summary:
+        from ..report.summary import summary_text
+        out = summary_text(report)
+    elif args.format == "html":
         from ..report.render_html import render_html
         out = render_html(report)
     else:

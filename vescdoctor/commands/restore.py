@@ -15,8 +15,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..fixes.backup import check_backup_dir, default_backup_dir, load_backup, restore_backup
-    from .common import open_environment, quiet_pyocd
-    from .fix import StderrProgress
+    from .common import open_environment, progress, quiet_pyocd
 
     quiet_pyocd(args)
 
@@ -32,8 +31,12 @@ def run(args) -> int:
         if sys.stdin.readline().strip().lower() not in ("yes", "y"):
             raise Declined("not confirmed; nothing was changed")
     with open_environment(args) as env:
-        info = restore_backup(env, args.backup, config_only=args.config_only, on_event=StderrProgress(),
-                              backup_dir=backup_dir)
+        shown = progress(args)
+        try:
+            info = restore_backup(env, args.backup, config_only=args.config_only, on_event=shown,
+                                  backup_dir=backup_dir)
+        finally:
+            shown.close()
     print(f"restored {info['restored']} from {info['from']}; the flash before is in "
           f"{info['safety_backup']['file']}", file=sys.stderr)
     return 0

@@ -1,6 +1,7 @@
 """`vescdoctor`, `vescdoctor --sim BOARD` and `vescdoctor demo`: the guided triage and repair in the terminal."""
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -26,6 +27,15 @@ def make_demo(root: str | Path, *, firmware_size: str = "release5") -> dict[str,
             "backups": root / "backups", "report": root / "report.json"}
 
 
+def demo_again(demo: dict[str, Path]) -> str:
+    """The commands that go on with the demo's own board (its copy stays in the temporary directory)."""
+    from .common import fix_command
+
+    again = fix_command(sim=demo["board"], bootloader=demo["bootloader"], firmware=demo["firmware"],
+                        backup_dir=demo["backups"])
+    return f"{again}\n  (or the TUI on the same board: vescdoctor --sim {demo['board']})"
+
+
 def run(args) -> int:
     from ..errors import InputError
     from ..tui.app import VescDoctorApp
@@ -42,6 +52,10 @@ def run(args) -> int:
         demo = None
     code = app.run()
     summary = app.repair_summary()
+    if summary and demo is not None and "again" in summary:
+        # "run vescdoctor again" would look for real hardware: the demo's board needs the demo's own command
+        summary = re.sub(r"run (`vescdoctor fix`|vescdoctor) again", "run the command below", summary)
+        summary += "\n  " + demo_again(demo)
     if summary:
         print(f"vescdoctor: {summary}", file=sys.stderr)
     if demo is not None:

@@ -26,7 +26,7 @@ class Segment:
     what: str  # "bootloader" | "firmware"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ImageRecord:
     """An image file the plan writes, as the report names it (the sha256 is the file's, as `sha256sum` says)."""
 
@@ -38,6 +38,8 @@ class ImageRecord:
     hw: str | None = None
     version: str | None = None
     name: str | None = None  # a known bootloader's name
+    release: str | None = None  # the official release it is (the catalog names it, by sha256)
+    source: str | None = None  # where the catalog fetched it from
 
 
 @dataclass(frozen=True)
@@ -105,18 +107,18 @@ class Plan:
         for i, step in enumerate(self.steps, 1):
             mark = " [destructive]" if step.destructive else ""
             lines.append(f"  {i}. {step.title}{mark}" + (f": {step.detail}" if step.detail else ""))
-        lines.append("Sectors erased: " + (", ".join(_sector_text(n) for n in self.erase_sectors) or "none"))
+        lines.append("Sectors to erase: " + (", ".join(_sector_text(n) for n in self.erase_sectors) or "none"))
         if self.blank_written:
-            lines.append("Sectors written without an erase (blank now): "
+            lines.append("Sectors to write without an erase (already blank): "
                          + ", ".join(_sector_text(n) for n in self.blank_written))
         for addr, size, what in self.writes:
-            lines.append(f"Written: {what} at 0x{addr:08X}..0x{addr + size - 1:08X} ({size} bytes)")
+            lines.append(f"Will write: {what} at 0x{addr:08X}..0x{addr + size - 1:08X} ({size} bytes)")
         if "unlock-rdp" in self.step_names:
-            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): erased by the RDP regression with the rest; "
-                         "the configuration is lost (no backup is possible under RDP 1)")
+            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): will be erased by the RDP regression with the "
+                         "rest; the configuration will be lost (no backup is possible under RDP 1)")
         elif self.keep_config and "write-firmware" in self.step_names:
-            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): kept as they are")
-        lines.append(f"Backup: {self.backup_note}")
+            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): will be kept as they are")
+        lines.append(f"Backup first: {self.backup_note}")
         lines.extend(f"WARNING: {word(w)}" for w in self.warnings)
         return lines
 

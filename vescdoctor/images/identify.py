@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..knowledge.checksums import crc16_xmodem, stm32_crc32
 from ..knowledge.flash import (
@@ -53,6 +54,7 @@ class ImageInfo:
     hw_evidence: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     synthetic: bool = False
+    release: Any = None  # catalog.releases.ReleaseMatch: the official image this is (by sha256), else None
 
     def to_json(self) -> dict:
         """The `inspect --json` document of cli.md, plus the fields a script may want."""
@@ -63,7 +65,16 @@ class ImageInfo:
                 "crc_words": list(self.crc_words) if self.crc_words else None,
                 "app_max_size": self.app_max_size,
                 "config_fill": self.config_fill, "hw_evidence": list(self.hw_evidence), "notes": list(self.notes),
-                "synthetic": self.synthetic}
+                "synthetic": self.synthetic, "release": _release_json(self.release)}
+
+
+def _release_json(match) -> dict | None:
+    """cli.md: `"release": {"version", "hw_dir", "file"}` for an official image, else null (plus how it matched)."""
+    if match is None:
+        return None
+    r = match.release
+    return {"version": r.version, "hw_dir": r.hw_dir, "file": r.file, "kind": r.kind, "url": r.url,
+            "byte_identical": match.exact, "reset": list(match.reset), "description": match.describe()}
 
 
 def identify(data: bytes, base: int | None = None, ranges=None) -> ImageInfo:
@@ -92,7 +103,23 @@ def identify(data: bytes, base: int | None = None, ranges=None) -> ImageInfo:
         info.version = info.version or _str_or_none(marker.get("version"))
         if info.kind == "firmware" and info.hw is None:
             info.hw = _str_or_none(marker.get("hw"))
+    _name_release(info, data)
     return info
+
+
+def _name_release(info: ImageInfo, data: bytes) -> None:
+    """The official release the image is, from the catalog by sha256 (docs/catalog.md); its version is then the
+    release's. An image that is not one is said to be so."""
+    if info.kind not in ("firmware", "bootloader"):
+        return
+    from ..catalog.releases import match_release
+
+    match = match_release(data)
+    if match is None or match.release.kind != info.kind:
+        return  # `inspect` says "not an official image"; release stays None
+    info.release = match
+    if info.kind == "firmware":
+        info.version = match.release.version
 
 
 def _linked_region(sp: int, reset: int) -> int | None:

@@ -72,6 +72,18 @@ def _looks_like_hex(raw: bytes) -> bool:
     return head.startswith(b":") and all(32 <= c < 127 or c in b"\r\n\t" for c in head)
 
 
+def _raw_image(raw: bytes) -> bool:
+    """A raw image: a vector table (initial SP in RAM, odd reset vector in flash) at offset 0."""
+    import struct
+
+    from ..knowledge.flash import FLASH_BASE, FLASH_END, in_ram
+
+    if len(raw) < 8:
+        return False
+    sp, reset = struct.unpack_from("<II", raw)
+    return in_ram(sp) and bool(reset & 1) and FLASH_BASE <= reset & ~1 < FLASH_END
+
+
 def _load_hex(path: Path, raw: bytes) -> LoadedImage:
     import io
 
@@ -81,7 +93,11 @@ def _load_hex(path: Path, raw: bytes) -> LoadedImage:
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
-        raise InputError("not an Intel HEX file (non-ASCII bytes)", where) from None
+        from .sniff import looks_like
+
+        looks = "raw binary bytes" if _raw_image(raw) else looks_like(raw)
+        raise InputError(f"named .hex but not Intel HEX text: the file holds {looks}"
+                         + (" (a raw .bin named .hex: rename it to .bin)" if _raw_image(raw) else ""), where) from None
     ih = IntelHex()
     try:
         ih.loadhex(io.StringIO(text))

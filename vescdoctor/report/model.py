@@ -117,6 +117,18 @@ def flash_map_entries(flash_map: Any) -> list[dict]:
     return out
 
 
+def after_record(after: Any) -> dict:
+    """The report's `after` field from the fresh look after a repair (fixes.execute's `after`: verdict and the
+    session result): its verdict, findings and, when it read the flash, the flash map as it is now."""
+    result = _get(after, "result")
+    out: dict[str, Any] = {"verdict": str(_get(after, "verdict")), "findings": [str(_get(f, "code", f))
+                                                                               for f in _get(result, "findings") or ()]}
+    sectors = (_get(result, "facts") or {}).get("flash.sectors")
+    if sectors:
+        out["flash_map"] = flash_map_entries(_jsonable(sectors))
+    return out
+
+
 def _get(obj: Any, name: str, default: Any = None) -> Any:
     if obj is None:
         return default
@@ -196,7 +208,7 @@ def _image(image: Any) -> dict:
     out: dict[str, Any] = {"what": str(_get(image, "what")), "file": _clip(str(_get(image, "file")), schema.PATH_MAX),
            "sha256": str(_get(image, "sha256"))}
     for key, limit in (("format", schema.CODE_MAX), ("hw", schema.NAME_MAX), ("version", schema.CODE_MAX),
-                       ("name", schema.NAME_MAX)):
+                       ("name", schema.NAME_MAX), ("release", schema.LINE_MAX), ("source", schema.PATH_MAX)):
         value = _get(image, key)
         if value is not None:
             out[key] = _clip(str(value), limit)

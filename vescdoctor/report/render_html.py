@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from . import text
+from . import summary, text, words
 
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
@@ -47,17 +47,18 @@ def _table(head: tuple[str, ...] | None, rows: Sequence[tuple[str, ...]]) -> str
 
 def render_html(report: dict) -> str:
     verdict = report["verdict"]
-    title = verdict["title"] if verdict and verdict["title"] else (verdict or {}).get("code", "no verdict reached")
-    body: list[str] = [f"<h1>vescdoctor report: {_e(title)}</h1>",
+    title = summary.title(report)  # one title for <title> and <h1>
+    repaired = summary.state(report) in ("repaired", "fix-incomplete")
+    body: list[str] = [f"<h1>vescdoctor report: {_e(title)}</h1>", *_lead(report),
                        '<p class="meta">' + " · ".join(f"{_e(k)}: {_e(v)}" for k, v in text.summary(report))
-                       + "</p>", "<h2>Verdict</h2>"]
+                       + "</p>", "<h2>First diagnosis</h2>" if repaired else "<h2>Verdict</h2>"]
     if verdict is None:
         body.append("<p>The run stopped before it reached a verdict.</p>")
     else:
         body.append(f'<div class="verdict"><p><strong>{_code(verdict["code"])}</strong>: {_e(verdict["title"])}</p>')
         body += [f"<p>{_rich(par)}</p>" for par in text.clean(verdict["explanation"]).split("\n\n") if par.strip()]
         body.append("</div>")
-        if verdict.get("next_steps"):
+        if verdict.get("next_steps") and summary.state(report) != "repaired":
             body.append("<h3>Next steps</h3><ol>" + "".join(f"<li>{_rich(s)}</li>" for s in verdict["next_steps"])
                         + "</ol>")
     if report["findings"]:
@@ -75,13 +76,15 @@ def render_html(report: dict) -> str:
                     for s in report["path"])
     body.append("<h2>Path through the decision graph</h2>" + (f"<ol>{steps}</ol>" if steps else
                                                               "<p>(no steps recorded)</p>"))
-    known, unknown = text.fact_rows(report["facts"])
-    if known or unknown:
-        body.append("<h2>Facts</h2>" + (_table(("fact", "value"), [(_code(k), _code(v)) for k, v in known])
-                                        if known else ""))
-        if unknown:
-            body.append("<p>Not established: " + ", ".join(_code(k) for k in unknown) + "</p>")
-    body.append("<h2>Flash map</h2>" + _pre(text.flash_map_lines(report["flash_map"])))
+    evidence = words.evidence(report["facts"])
+    if evidence:
+        rows = [(_e(g), _e(label), _e(said, limit=300)) for g, label, said in evidence]
+        body.append("<h2>Evidence</h2>" + _table(("from", "fact", "what it says"), rows))
+    after_map = (report.get("after") or {}).get("flash_map") if isinstance(report.get("after"), dict) else None
+    body.append(f"<h2>Flash map{' before the repair' if after_map else ''}</h2>"
+                + _pre(text.flash_map_lines(report["flash_map"])))
+    if after_map:
+        body.append("<h2>Flash map after the repair</h2>" + _pre(text.flash_map_lines(after_map)))
     if report["plan"]:
         body.append("<h2>Fix plan</h2><ol>" + "".join(
             f"<li>{_code(p['step'])}" + (f": {_e(p['title'])}" if p.get("title") else "")
@@ -108,9 +111,9 @@ def render_html(report: dict) -> str:
                                                                     for b in report["backups"]]))
     after = text.after_rows(report)
     if after is not None:
-        code, title, findings = after
+        code, after_title, findings = after
         body.append("<h2>After the repair</h2><p>A fresh look at the board once the repair ran:</p>"
-                    f"<p><strong>{_code(code)}</strong>" + (f": {_e(title)}" if title else "") + "</p>")
+                    f"<p><strong>{_code(code)}</strong>" + (f": {_e(after_title)}" if after_title else "") + "</p>")
         if findings:
             body.append("<p><strong>Findings:</strong> " + ", ".join(_code(f) for f in findings) + "</p>")
     if report["probes"]:
@@ -119,9 +122,37 @@ def render_html(report: dict) -> str:
             state = "ok" if p["ok"] else "failed: " + (p.get("error") or "")
             body.append(f"<details><summary>{_e(p['name'])} ({_e(state, limit=200)})</summary>"
                         + _pre(p["transcript"] or ["(no transcript)"]) + "</details>")
+    body += _raw_facts(report)
     body.append(f'<hr><p class="meta"><em>{_e(text.redaction_line(report))}</em></p>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
             '<meta name="referrer" content="no-referrer">'
             f"<title>vescdoctor report: {_e(title)}</title><style>{_CSS}</style></head>\n<body>\n"
             + "\n".join(body) + "\n</body></html>\n")
+
+
+def _lead(report: dict) -> list[str]:
+    """Where the board is now, what was done and what is left: the first lines under the <h1>."""
+    out = ["<ul>" + "".join(f"<li>{_e(line)}</li>" for line in summary.lead_lines(report)) + "</ul>"]
+    # a diagnosis alone: its next steps follow at once under the verdict, not twice
+    repaired = summary.state(report) in ("repaired", "fix-incomplete")
+    done, left = summary.done_lines(report), summary.left_lines(report) if repaired else []
+    if done:
+        out.append("<p><strong>What was done:</strong></p><ol>" + "".join(f"<li>{_e(x)}</li>" for x in done)
+                   + "</ol>")
+    if left:
+        out.append("<p><strong>What is left:</strong></p><ul>" + "".join(f"<li>{_rich(x)}</li>" for x in left)
+                   + "</ul>")
+    return out
+
+
+def _raw_facts(report: dict) -> list[str]:
+    """Every fact as the probes recorded it, collapsed: for helpers (the Evidence section says them in words)."""
+    known, unknown = text.fact_rows(report["facts"])
+    if not (known or unknown):
+        return []
+    inner = _table(("fact", "value"), [(_code(k), _code(v)) for k, v in known]) if known else ""
+    if unknown:
+        inner += "<p>Not established: " + ", ".join(_code(k) for k in unknown) + "</p>"
+    return [f"<h2>Raw facts</h2><details><summary>the facts as recorded ({len(known)} established, "
+            f"{len(unknown)} not)</summary>{inner}</details>"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-from . import text
+from . import summary, text, words
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~#!])")
 _LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.MULTILINE)
@@ -47,18 +47,18 @@ def _table(head: tuple[str, str], rows: list[tuple[str, str]]) -> list[str]:
 def render_markdown(report: dict) -> str:
     out: list[str] = []
     verdict = report["verdict"]
-    title = verdict["title"] if verdict and verdict["title"] else (verdict or {}).get("code", "no verdict reached")
-    out += [f"# vescdoctor report: {md_text(title)}", ""]
+    out += [f"# vescdoctor report: {md_text(summary.title(report))}", ""]
+    out += _lead(report)
     out += [" · ".join(f"{label}: {md_text(v)}" for label, v in text.summary(report)), ""]
 
-    out += ["## Verdict", ""]
+    out += ["## First diagnosis" if summary.state(report) in ("repaired", "fix-incomplete") else "## Verdict", ""]
     if verdict is None:
         out += ["The run stopped before it reached a verdict.", ""]
     else:
         out += [f"**{code(verdict['code'])}**: {md_text(verdict['title'])}", ""]
         if verdict["explanation"]:
             out += [md_rich(verdict["explanation"], single_line=False), ""]
-        if verdict.get("next_steps"):
+        if verdict.get("next_steps") and summary.state(report) != "repaired":  # done: "What is left" says what is
             out += ["### Next steps", ""]
             out += [f"{i}. {md_rich(step)}" for i, step in enumerate(verdict["next_steps"], 1)] + [""]
     if report["findings"]:
@@ -80,13 +80,18 @@ def render_markdown(report: dict) -> str:
     out += [] if report["path"] else ["(no steps recorded)"]
     out.append("")
 
-    known, unknown = text.fact_rows(report["facts"])
-    if known or unknown:
-        out += ["## Facts", ""]
-        out += _table(("fact", "value"), [(code(k), code(v)) for k, v in known]) + [""] if known else []
-        out += ["Not established: " + ", ".join(code(k) for k in unknown), ""] if unknown else []
+    evidence = words.evidence(report["facts"])
+    if evidence:
+        out += ["## Evidence", "", "| from | fact | what it says |", "|---|---|---|"]
+        out += [f"| {md_text(g)} | {md_text(label)} | {md_text(text.clip(said, 300))} |"
+                for g, label, said in evidence]
+        out += [""]
 
-    out += ["## Flash map", ""] + code_block(text.flash_map_lines(report["flash_map"])) + [""]
+    after_map = (report.get("after") or {}).get("flash_map") if isinstance(report.get("after"), dict) else None
+    out += ["## Flash map" + (" before the repair" if after_map else ""), ""]
+    out += code_block(text.flash_map_lines(report["flash_map"])) + [""]
+    if after_map:
+        out += ["## Flash map after the repair", ""] + code_block(text.flash_map_lines(after_map)) + [""]
 
     if report["plan"]:
         out += ["## Fix plan", ""]
@@ -101,6 +106,11 @@ def render_markdown(report: dict) -> str:
             out.append(f"| {md_text(i['what'])} | {code(i['file'], 300)} | {code(i.get('hw') or '-')} | "
                        f"{code(i.get('version') or i.get('name') or '-')} | {code(i['sha256'])} |")
         out.append("")
+        out += [f"- {md_text(i['what'])}: {md_text(i['release'])}" + (f", from {code(i['source'], 300)}"
+                                                                       if i.get("source") else "")
+                for i in report["images"] if i.get("release")]
+        if any(i.get("release") for i in report["images"]):
+            out.append("")
     if report["actions"]:
         out += ["## Actions", "", "| step | outcome | detail |", "|---|---|---|"]
         for a in report["actions"]:
@@ -128,9 +138,35 @@ def render_markdown(report: dict) -> str:
         for p in report["probes"]:
             # Inside an HTML block Markdown escapes don't apply: HTML-escape instead.
             state = "ok" if p["ok"] else "failed: " + (p.get("error") or "")
-            summary = html.escape(text.clip(text.clean(f"{p['name']} ({state})", single_line=True)))
-            out += [f"<details><summary>{summary}</summary>", ""]
+            head = html.escape(text.clip(text.clean(f"{p['name']} ({state})", single_line=True)))
+            out += [f"<details><summary>{head}</summary>", ""]
             out += code_block(p["transcript"] or ["(no transcript)"]) + ["", "</details>", ""]
 
+    out += _raw_facts(report)
     out += ["---", "", f"*{md_text(text.redaction_line(report))}*", ""]
     return "\n".join(out)
+
+
+def _lead(report: dict) -> list[str]:
+    """Where the board is now, what was done and what is left: the first lines under the title."""
+    out = [f"- {md_text(line)}" for line in summary.lead_lines(report)] + [""]
+    # a diagnosis alone: its next steps follow at once under the verdict, not twice
+    repaired = summary.state(report) in ("repaired", "fix-incomplete")
+    done, left = summary.done_lines(report), summary.left_lines(report) if repaired else []
+    if done:
+        out += ["**What was done:**", ""] + [f"{i}. {md_text(line)}" for i, line in enumerate(done, 1)] + [""]
+    if left:
+        out += ["**What is left:**", ""] + [f"- {md_rich(line)}" for line in left] + [""]
+    return out
+
+
+def _raw_facts(report: dict) -> list[str]:
+    """The appendix: every fact as the probes recorded it (the JSON has them too)."""
+    known, unknown = text.fact_rows(report["facts"])
+    if not (known or unknown):
+        return []
+    out = ["## Raw facts", "", "As the probes recorded them (for helpers; the Evidence section says them in words).",
+           ""]
+    out += _table(("fact", "value"), [(code(k), code(v)) for k, v in known]) + [""] if known else []
+    out += ["Not established: " + ", ".join(code(k) for k in unknown), ""] if unknown else []
+    return out

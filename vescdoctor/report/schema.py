@@ -31,6 +31,8 @@ _LINE = {"type": "string", "maxLength": LINE_MAX}
 _TEXT = {"type": "string", "maxLength": TEXT_MAX}
 _OPT_LINE = {"type": ["string", "null"], "maxLength": LINE_MAX}
 _OPT_PATH = {"type": ["string", "null"], "maxLength": PATH_MAX}
+_SECONDS = {"type": "number", "minimum": 0}
+_COUNT = {"type": "integer", "minimum": 0}
 _SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 
 
@@ -45,6 +47,18 @@ def _obj(required: dict[str, Any], optional: dict[str, Any] | None = None, *, ex
         out["additionalProperties"] = False
     return out
 
+
+# The 12 sectors with their role and state: the report's flash_map, and after.flash_map (the fresh look).
+_FLASH_MAP = {"type": "array", "maxItems": 12,
+    "items": _obj({"sector": {"type": "integer", "minimum": 0, "maximum": 11},
+                   "address": {"type": "integer", "minimum": 0},
+                   "size": {"type": "integer", "minimum": 0},
+                   "role": {"enum": list(SECTOR_ROLES)},
+                   "state": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$",
+                             "maxLength": CODE_MAX,
+                             "description": "blank | data | unreadable (flashmap.analyze) | "
+                                            "unknown (not looked at)"}},
+                  {"detail": _OPT_LINE})}
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -87,16 +101,7 @@ SCHEMA: dict[str, Any] = {
                            {"next_steps": {"type": "array", "maxItems": 50, "items": _TEXT}},
                            description="null when the run stopped before a verdict (e.g. the TUI was left)"),
                     "type": ["object", "null"]},
-        "flash_map": {"type": "array", "maxItems": 12,
-                      "items": _obj({"sector": {"type": "integer", "minimum": 0, "maximum": 11},
-                                     "address": {"type": "integer", "minimum": 0},
-                                     "size": {"type": "integer", "minimum": 0},
-                                     "role": {"enum": list(SECTOR_ROLES)},
-                                     "state": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$",
-                                               "maxLength": CODE_MAX,
-                                               "description": "blank | data | unreadable (flashmap.analyze) | "
-                                                              "unknown (not looked at)"}},
-                                    {"detail": _OPT_LINE})},
+        "flash_map": _FLASH_MAP,
         "plan": {"type": "array", "maxItems": 100,
                  "items": _obj({"step": _NAME},
                                {"title": _OPT_LINE, "destructive": {"type": "boolean"}})},
@@ -125,12 +130,26 @@ SCHEMA: dict[str, Any] = {
                                   "hw": {"type": ["string", "null"], "maxLength": NAME_MAX},
                                   "version": {"type": ["string", "null"], "maxLength": CODE_MAX},
                                   "name": {"type": ["string", "null"], "maxLength": NAME_MAX,
-                                           "description": "a known bootloader's name"}})},
+                                           "description": "a known bootloader's name"},
+                                  "release": {"type": ["string", "null"], "maxLength": LINE_MAX,
+                                              "description": "the official release the file is (catalog, by "
+                                                             "sha256)"},
+                                  "source": {"type": ["string", "null"], "maxLength": PATH_MAX,
+                                             "description": "where a fix took the catalog's image from (URL, "
+                                                            "mirror, cache)"}})},
         "after": {"type": ["object", "null"],
-                  "description": "the fresh look after the repair (fix, tui): its verdict code and findings; absent "
-                                 "or null when no repair ran or it stopped before looking again",
-                  "properties": {"verdict": _CODE, "findings": {"type": "array", "maxItems": 100, "items": _CODE}},
+                  "description": "the fresh look after the repair (fix, tui): its verdict code, findings and (when it "
+                                 "read the flash) flash map; absent or null when no repair ran or it stopped before "
+                                 "looking again",
+                  "properties": {"verdict": _CODE, "findings": {"type": "array", "maxItems": 100, "items": _CODE},
+                                 "flash_map": _FLASH_MAP},
                   "required": ["verdict"]},
+        "bench": _obj({"chip_seconds": _SECONDS, "link_seconds": _SECONDS, "modelled_seconds": _SECONDS,
+                       "bytes_read": _COUNT, "bytes_written": _COUNT, "transfers": _COUNT,
+                       "swd_khz": {"type": ["integer", "null"], "minimum": 0},
+                       "probe": {"type": "string", "maxLength": CODE_MAX}},
+                      description="a run on the virtual bench: what it would have cost on the real chip and probe "
+                                  "(docs/bench.md); absent on real hardware"),
     }),
 }
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from . import chip_state
 from .board import Board
 from .boot import evaluate
 from .chip import Chip
@@ -73,6 +74,9 @@ class Bench:
             self._registry.pop(self.path, None)
             for hook in self.stop_hooks:
                 hook(self)
+            measured = self.measurement()  # this command's cost, added to the board's totals
+            self.board.config.link_seconds += measured["link_seconds"]
+            self.board.config.modelled_seconds += measured["modelled_seconds"]
             self.save()
 
     def save(self) -> None:
@@ -81,6 +85,7 @@ class Bench:
         with self._lock:
             try:
                 self.board.save()
+                chip_state.save(self.chip, self.path)
             except OSError as exc:
                 LOG.debug("saving board %s: %s", self.path, exc)
                 if not self._save_failed:
@@ -106,6 +111,32 @@ class Bench:
     def replug_probe(self) -> None:
         self.chip.probe_unplugged = False
 
+    # -- what the run cost ---------------------------------------------------------------------------------------------
+    @property
+    def link(self):
+        """The probe's LinkTimer (sim/linktime.py), None without a probe."""
+        probe = self.stlink or self.cmsis_dap
+        return probe.link if probe is not None else None
+
+    def measurement(self) -> dict[str, Any]:
+        """The `bench` block of a report (board.md, "What the bench measures"): what this run would have cost on
+        the real chip and probe, since this Bench was made (one command)."""
+        with self._lock:
+            link = self.link
+            if link is not None:
+                link.settle()
+            timeline = self.chip.clock.timeline
+            return {
+                "chip_seconds": round(self.chip.clock.now, 6),
+                "link_seconds": round(link.seconds if link else 0.0, 6),
+                "modelled_seconds": round(timeline.total, 6),
+                "bytes_read": link.bytes_read if link else 0,
+                "bytes_written": link.bytes_written if link else 0,
+                "transfers": link.transfers if link else 0,
+                "swd_khz": link.swd_hz // 1000 if link else None,
+                "probe": self.board.config.probe,
+            }
+
     # -- USB ------------------------------------------------------------------------------------------------------------
     def usb_devices(self) -> list[UsbDeviceSpec]:
         """What a computer sees on USB now: the probe (whatever the target does) and the board's own device."""
@@ -116,6 +147,9 @@ class Bench:
             state = evaluate(self.board)
             for spec in getattr(state, "usb_devices", None) or []:
                 devices.append(self._firmware_device(spec))
+            if len(devices) > (self._probe_device is not None and not self.chip.probe_unplugged):
+                # the host sees the firmware's device only once it has enumerated after the last reset
+                self.chip.clock.timeline.wait_until("usb_enumeration", self.chip.usb_ready_at)
         return devices
 
     def device_present(self, device: UsbDeviceSpec) -> bool:

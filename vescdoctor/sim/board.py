@@ -6,6 +6,7 @@ Loading validates every key and value (errors name the key, the value and what i
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from ..yamlfile import Located, load_file, where
 
 BOARD_FILE = "board.yaml"
 FLASH_FILE = "flash.bin"
+STATE_FILE = "chip-state.bin"  # what the powered chip keeps between commands (sim/chip_state.py)
 
 CHOICES = {
     "power": ("on", "off"),
@@ -27,7 +29,11 @@ CHOICES = {
     "usb": ("data", "charge-only", "unplugged"),
     "host": ("ok", "no-permission", "port-busy"),
     "boot0": ("low", "high"),
+    "firmware_run": ("runs", "hardfault", "lockup", "watchdog-loop", "hang"),
+    "run_cause": ("config", "lisp", "code"),
 }
+CHIP_DEFAULT = {"dev_id": 0x413, "rev_id": 0x1007, "flash_kib": 1024}  # STM32F405RG rev 2 (RM0090 38.6.1)
+PROBE_FIRMWARE_RE = re.compile(r"^V[1-3]J\d{1,3}([SMBP]\d{1,3}){0,3}$")  # ST-Link: V2J45S7, V2J40M27, V3J13M4
 FAULT_KEYS = ("probe_unplug_after_bytes", "power_loss_after_erases", "stuck_bits", "swd_error_rate")
 
 
@@ -60,6 +66,16 @@ class BoardConfig:
     # Seconds the real chip would have spent erasing and programming, summed over this board's life (the bench's
     # simulated clock). Written back by the bench; benchmarks read it.
     chip_seconds: float = 0.0
+    # Probe-link and modelled seconds (chip and link overlapped, plus modelled waits), summed the same way: what
+    # every command run on this board would have cost on the real pair (docs/bench.md, "Time").
+    link_seconds: float = 0.0
+    modelled_seconds: float = 0.0
+    firmware_run: str = "runs"  # what a runnable VESC image does when started (board.md, "More board fields")
+    run_cause: str = "code"  # what makes it crash: config | lisp | code
+    fault_code: int = 0  # the active fault code a running firmware reports
+    probe_firmware: str | None = None  # the probe's firmware version string; None: the probe model's own
+    chip: dict[str, int] = field(default_factory=lambda: dict(CHIP_DEFAULT))
+    firmware_run_image: str | None = None  # sha256 of the image firmware_run applies to (sim/firmware_run.py)
 
     def to_yaml_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -71,8 +87,19 @@ class BoardConfig:
         }
         if self.answers:
             out["answers"] = dict(self.answers)
-        if self.chip_seconds:
-            out["chip_seconds"] = round(self.chip_seconds, 6)
+        for key in ("chip_seconds", "link_seconds", "modelled_seconds"):
+            if getattr(self, key):
+                out[key] = round(getattr(self, key), 6)
+        if self.firmware_run != "runs" or self.run_cause != "code":
+            out["firmware_run"], out["run_cause"] = self.firmware_run, self.run_cause
+        if self.firmware_run_image is not None:
+            out["firmware_run_image"] = self.firmware_run_image
+        if self.fault_code:
+            out["fault_code"] = self.fault_code
+        if self.probe_firmware is not None:
+            out["probe_firmware"] = self.probe_firmware
+        if self.chip != CHIP_DEFAULT:
+            out["chip"] = dict(self.chip)
         return out
 
 
@@ -89,7 +116,8 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
     if not isinstance(data, dict):
         raise InputError(f"expected a mapping of board fields, got {type(data).__name__}", where(name, data))
     config = BoardConfig()
-    known = set(CHOICES) | {"hw", "nrst_wired", "option_bytes", "faults", "answers", "chip_seconds"}
+    known = set(CHOICES) | {"hw", "nrst_wired", "option_bytes", "faults", "answers", "chip_seconds", "fault_code",
+                            "probe_firmware", "chip", "firmware_run_image", "link_seconds", "modelled_seconds"}
     for key, value in data.items():
         at = where(name, data, key)
         if key not in known:
@@ -123,10 +151,24 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
                 raise InputError("key 'answers': expected a mapping of question id to answer code", at)
             config.answers = {k: str(v) for k, v in value.items()}
             _check_answers(config.answers, value, name)
-        elif key == "chip_seconds":
+        elif key == "fault_code":
+            config.fault_code = _int(value, "fault_code", at, 0, 33)
+        elif key == "probe_firmware":
+            if not isinstance(value, str) or not PROBE_FIRMWARE_RE.match(value):
+                raise InputError(f"key 'probe_firmware': value {value!r} is not allowed (expected an ST-Link "
+                                 "version string such as V2J45S7)", at)
+            config.probe_firmware = value
+        elif key == "chip":
+            config.chip = _parse_chip(value, name)
+        elif key == "firmware_run_image":
+            if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+                raise InputError(f"key 'firmware_run_image': value {value!r} is not allowed (expected a sha256 in "
+                                 "hex)", at)
+            config.firmware_run_image = value
+        elif key in ("chip_seconds", "link_seconds", "modelled_seconds"):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise InputError(f"key 'chip_seconds': value {value!r} is not allowed (expected a number >= 0)", at)
-            config.chip_seconds = float(value)
+                raise InputError(f"key '{key}': value {value!r} is not allowed (expected a number >= 0)", at)
+            setattr(config, key, float(value))
     return config
 
 
@@ -138,6 +180,18 @@ def _check_answers(answers: dict[str, str], raw: Any, name: str) -> None:
         expected = answer_error(qid, code)
         if expected:
             raise InputError(f"key 'answers.{qid}': value {code!r} is not allowed ({expected})", where(name, raw, qid))
+
+
+def _parse_chip(data: Any, name: str) -> dict[str, int]:
+    if not isinstance(data, dict):
+        raise InputError("key 'chip': expected a mapping with dev_id, rev_id, flash_kib", where(name, data))
+    chip = dict(CHIP_DEFAULT)
+    limits = {"dev_id": 0xFFF, "rev_id": 0xFFFF, "flash_kib": 0xFFFF}
+    for key, value in data.items():
+        if key not in limits:
+            raise InputError(f"unknown key 'chip.{key}' (allowed: dev_id, flash_kib, rev_id)", where(name, data, key))
+        chip[key] = _int(value, f"chip.{key}", where(name, data, key), 0, limits[key])
+    return chip
 
 
 def _parse_option_bytes(data: Any, name: str) -> OptionBytes:
@@ -243,6 +297,7 @@ class Board:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         board = cls(path, config, bytearray(flash))
+        (path / STATE_FILE).unlink(missing_ok=True)  # a new board: its chip has not run yet
         board.save()
         return board
 

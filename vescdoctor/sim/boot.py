@@ -30,9 +30,10 @@ from ..knowledge.flash import (
     sector_of,
 )
 from ..knowledge.synthetic import parse_marker
+from . import firmware_run
 from .board import Board
 
-RUNNING = ("off", "dfu", "vesc", "crc-fault", "other-app", "not-runnable")
+RUNNING = ("off", "dfu", "vesc", "crc-fault", "other-app", "not-runnable", "firmware-crash")
 
 VESC_VID, VESC_PID = 0x0483, 0x5740
 DFU_VID, DFU_PID = 0x0483, 0xDF11
@@ -267,6 +268,11 @@ def _boot(board: Board, *, apply: bool) -> BootState:
             if residue != 0:
                 return _crc_fault(hw, own_hw, flag_addr, f"app CRC check failed at boot (residue 0x{residue:08X})")
 
+    crashed = firmware_run.crash(board, flash)
+    if crashed is not None:  # board.md "More board fields": no VESC on USB, LEDs blue-only
+        return BootState("firmware-crash", "blue-only", None,
+                         reason=f"VESC firmware for HW {hw} does not run: {crashed} ({config.run_cause})",
+                         app_hw=hw, crc_flag_addr=flag_addr)
     answered = version or _assumed_version(flag_addr)
     identity = VescIdentity(hw, answered[0], answered[1], unique_id(board))
     devices = [_usb_vesc(answered)] if usb_data else []

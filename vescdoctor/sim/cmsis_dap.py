@@ -31,6 +31,7 @@ from collections import Counter, deque
 
 from .chip import BusAccessError, Chip
 from .dap import STICKYCMP, STICKYERR, STICKYORUN, WDATAERR, Dap
+from .linktime import LinkTimer
 from .stlink import ProbeGone
 
 # Commands (CMSIS-DAP spec; pyocd/probe/pydapaccess/cmsis_dap_core.py Command)
@@ -76,6 +77,7 @@ class CmsisDapEmulator:
         self.chip = chip
         self.serial = serial
         self.dap = Dap(chip)
+        self.link = LinkTimer("cmsis-dap", chip.clock.timeline, 1_000_000)
         self.commands: Counter[str] = Counter()
         self.stall_transfers = 0  # the AHB-AP answers WAIT to this many AP transfer attempts (tests)
         self._cond = threading.Condition(threading.Lock())
@@ -100,6 +102,7 @@ class CmsisDapEmulator:
         if not data:
             return 0  # zero-length packet ending a transfer
         with self._cond:
+            self.link.usb_out(len(data))
             response = self.execute(bytes(data))
             if not self.present:  # unplugged by this command (injected fault): no answer, the transfer fails
                 self._cond.notify_all()
@@ -123,7 +126,9 @@ class CmsisDapEmulator:
                 if not self.present:
                     raise ProbeGone()
                 if self._responses:
-                    return self._responses.popleft()[:size]
+                    response = self._responses.popleft()[:size]
+                    self.link.usb_in(len(response))
+                    return response
                 if timeout_ms is None:
                     return b""
                 left = POLL_S if deadline is None else min(POLL_S, deadline - time.monotonic())
@@ -211,11 +216,12 @@ class CmsisDapEmulator:
     def _swj_clock(self, cmd: bytes, pos: int) -> tuple[bytes, int]:
         clock = struct.unpack_from("<I", cmd, pos)[0]
         if clock:
-            self.clock_hz = clock
+            self.clock_hz = self.link.swd_hz = clock
         return bytes([DAP_SWJ_CLOCK, DAP_OK if clock else DAP_ERROR]), pos + 4
 
     def _swj_sequence(self, cmd: bytes, pos: int) -> tuple[bytes, int]:
         count = cmd[pos] or 256
+        self.link.swd(0, extra_bits=count)
         nbytes = (count + 7) // 8
         bits = int.from_bytes(cmd[pos + 1:pos + 1 + nbytes], "little")
         run = longest = 0
@@ -317,6 +323,7 @@ class CmsisDapEmulator:
                 or self.stall_transfers or chip.board.config.faults.get("swd_error_rate") \
                 or dap.ctrl_stat & (STICKYERR | STICKYCMP | STICKYORUN | WDATAERR) or not chip.swd_answers():
             return None
+        self.link.memory(4 * count, 4, write=not reads)
         data = bytearray()
         done = 0
         while done < count:
@@ -344,6 +351,9 @@ class CmsisDapEmulator:
         """One SWD transfer: (ACK or DAP_TRANSFER_ERROR, data read)."""
         if self.port != PORT_SWD:
             return 0, 0  # DAP_Dummy_Transfer: nothing happened on the wire
+        self.link.swd(1, extra_bits=self.idle_cycles)
+        if request & (REQ_APNDP | REQ_A32) == REQ_APNDP | 0xC:  # DRW: a memory word
+            self.link.count_memory(4, write=value is not None)
         chip = self.chip
         if not chip.swd_answers():
             return ACK_NONE, 0

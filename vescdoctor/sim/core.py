@@ -27,16 +27,21 @@ from unicorn import (
     UC_PROT_EXEC,
     UC_PROT_NONE,
     UC_PROT_READ,
+    UC_PROT_WRITE,
     Uc,
     UcError,
 )
 from unicorn import arm_const as A
+from unicorn.unicorn_const import UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID
 
 from ..knowledge.flash import CCM_BASE, CCM_SIZE, FLASH_BASE, FLASH_SIZE, SRAM_BASE, SRAM_SIZE
+from . import exceptions, firmware_run
 from . import ppb as P
 
 SLICE_INSTRUCTIONS = 4_000_000
-EXCP_BKPT = 7
+MAX_RESTARTS = 8  # faults and exception returns handled within one slice
+EXCP_UDEF, EXCP_PREFETCH_ABORT, EXCP_BKPT, EXCP_EXCEPTION_EXIT = 1, 3, 7, 8  # QEMU's exception numbers
+FETCH_ERRORS = (UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED)
 
 C_DEBUGEN, C_HALT, C_STEP, C_MASKINTS = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 S_REGRDY, S_HALT, S_LOCKUP, S_RETIRE_ST, S_RESET_ST = 1 << 16, 1 << 17, 1 << 19, 1 << 24, 1 << 25
@@ -67,10 +72,6 @@ class State(enum.Enum):
     OFF = "unpowered"
 
 
-def _in_ram(addr: int) -> bool:
-    return SRAM_BASE <= addr < SRAM_BASE + SRAM_SIZE or CCM_BASE <= addr < CCM_BASE + CCM_SIZE
-
-
 class Core:
     def __init__(self, chip):
         self.chip = chip
@@ -83,6 +84,7 @@ class Core:
         self.demcr = 0
         self.dfsr = 0
         self.dcrdr = 0
+        self.tbit = 1  # EPSR.T, kept here: Unicorn always executes Thumb
         self.slices = 0  # emu_start calls, for benchmarks
         self._fixups: list[tuple[int, bytes]] = []
         self._stop_reason: str | None = None
@@ -102,14 +104,19 @@ class Core:
         uc.ctl_set_cpu_model(A.UC_CPU_ARM_CORTEX_M4)
         flash_ptr = self._ptr(chip.board.flash)
         uc.mem_map_ptr(FLASH_BASE, FLASH_SIZE, UC_PROT_READ | UC_PROT_EXEC, flash_ptr)
-        uc.mem_map_ptr(0, FLASH_SIZE, UC_PROT_READ | UC_PROT_EXEC, flash_ptr)  # boot alias
+        self._flash_ptr = flash_ptr
+        self._alias = (FLASH_SIZE, flash_ptr, False)  # boot alias at 0: flash (BOOT0 low) or system memory
+        uc.mem_map_ptr(0, FLASH_SIZE, UC_PROT_READ | UC_PROT_EXEC, flash_ptr)
+        self._sysmem_ptr = None
         uc.mem_map_ptr(SRAM_BASE, SRAM_SIZE, UC_PROT_ALL, self._ptr(chip.sram))
-        uc.mem_map_ptr(CCM_BASE, CCM_SIZE, UC_PROT_ALL, self._ptr(chip.ccm))
-        uc.mem_map_ptr(SYSMEM_BASE, SYSMEM_SIZE, UC_PROT_READ | UC_PROT_EXEC, self._ptr(chip.sysmem))
-        uc.mem_map(0x40000000, PERIPH_PAGE - 0x40000000)
+        # CCM: data only (RM0090 2.1: no I-bus path); peripherals: execute-never (ARMv7-M B3.1, table B3-1)
+        uc.mem_map_ptr(CCM_BASE, CCM_SIZE, UC_PROT_READ | UC_PROT_WRITE, self._ptr(chip.ccm))
+        self._sysmem_ptr = self._ptr(chip.sysmem)
+        uc.mem_map_ptr(SYSMEM_BASE, SYSMEM_SIZE, UC_PROT_READ | UC_PROT_EXEC, self._sysmem_ptr)
+        uc.mem_map(0x40000000, PERIPH_PAGE - 0x40000000, UC_PROT_READ | UC_PROT_WRITE)
         uc.mmio_map(PERIPH_PAGE, 0x1000, self._mmio_read, None, self._mmio_write, None)
-        uc.mem_map(PERIPH_PAGE + 0x1000, 0x40080000 - PERIPH_PAGE - 0x1000)
-        uc.mem_map(0x50000000, 0x61000)
+        uc.mem_map(PERIPH_PAGE + 0x1000, 0x40080000 - PERIPH_PAGE - 0x1000, UC_PROT_READ | UC_PROT_WRITE)
+        uc.mem_map(0x50000000, 0x61000, UC_PROT_READ | UC_PROT_WRITE)
         uc.mmio_map(PPB_BASE, PPB_SIZE, self._ppb_read, None, self._ppb_write, None)
         uc.hook_add(UC_HOOK_MEM_WRITE_PROT, self._on_flash_store, begin=0, end=FLASH_BASE + FLASH_SIZE - 1)
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
@@ -119,7 +126,19 @@ class Core:
         """RDP level 1 in effect: the core's flash accesses fault too (the debugger is connected)."""
         perms = UC_PROT_READ | UC_PROT_EXEC if allowed else UC_PROT_NONE
         self.uc.mem_protect(FLASH_BASE, FLASH_SIZE, perms)
-        self.uc.mem_protect(0, FLASH_SIZE, perms)
+        size, _, system = self._alias
+        self.uc.mem_protect(0, size, UC_PROT_READ | UC_PROT_EXEC if system else perms)
+
+    def map_boot_alias(self, system: bool) -> None:
+        """What address 0 shows, as the BOOT pins select at reset (RM0090 2.4, table 2): flash, or system memory
+        when BOOT0 is high."""
+        if system == self._alias[2]:
+            return
+        self.uc.mem_unmap(0, self._alias[0])
+        self._alias = (SYSMEM_SIZE, self._sysmem_ptr, True) if system else \
+            (FLASH_SIZE, self._flash_ptr, False)
+        self.uc.mem_map_ptr(0, self._alias[0], UC_PROT_READ | UC_PROT_EXEC, self._alias[1])
+        self.uc.ctl_flush_tb()
 
     # -- hooks (called from inside emu_start) ---------------------------------------------------------------------------
     def _apply_fixups(self) -> None:
@@ -162,7 +181,8 @@ class Core:
         self._check_power(uc)
 
     def _on_interrupt(self, uc, intno, user_data) -> None:
-        self._stop_reason = "bkpt" if intno == EXCP_BKPT else f"exception {intno}"
+        self._stop_reason = "bkpt" if intno == EXCP_BKPT else "excret" if intno == EXCP_EXCEPTION_EXIT \
+            else f"exception {intno}"
         uc.emu_stop()
 
     def _check_power(self, uc) -> None:
@@ -171,25 +191,55 @@ class Core:
 
     # -- execution ----------------------------------------------------------------------------------------------------
     def _execute(self, count: int) -> None:
+        """Run up to `count` instructions; faults enter HardFault (exceptions.py) and execution goes on in the
+        handler, except in a single step, which halts on the handler's first instruction (ARMv7-M ARM C1.5)."""
+        for _ in range(MAX_RESTARTS):
+            fault = self._execute_once(count)
+            self.retired = True
+            self.slices += 1
+            if self.state is not State.EMULATING or fault is None:
+                return
+            if not fault() or count == 1:
+                return
+
+    def _execute_once(self, count: int):
+        """One emu_start; returns what must happen next (a callable taking the fault or exception return) or None."""
         pc = self.uc.reg_read(A.UC_ARM_REG_PC)
+        if not self.tbit:  # EPSR.T clear: the first instruction faults with INVSTATE (ARMv7-M ARM A7.3.1)
+            return lambda: exceptions.take_fault(self, exceptions.INVSTATE, pc)
         self._stop_reason = None
         self._running_uc = True
+        error = None
         try:
             self.uc.emu_start(pc | 1, 0xFFFFFFFE, count=count)
         except UcError as exc:
-            self._stop_reason = self._stop_reason or f"fault: {exc}"
+            error = exc.errno
         finally:
             self._running_uc = False
             self._apply_fixups()
-        self.retired = True
-        self.slices += 1
         if self.state in (State.OFF, State.RESET):
-            return
+            return None
+        here = self.uc.reg_read(A.UC_ARM_REG_PC)
         reason = self._stop_reason
         if reason == "bkpt":
             self._halt(DFSR_BKPT)
-        elif reason is not None:
-            self.state = State.LOCKUP
+            return None
+        if reason == "excret":
+            return lambda: exceptions.exception_return(self, here | 1) or True
+        if error in FETCH_ERRORS or reason == f"exception {EXCP_PREFETCH_ABORT}":
+            return lambda: exceptions.take_fault(self, exceptions.instruction_fetch_fault(here), here)
+        if error == UC_ERR_INSN_INVALID or reason == f"exception {EXCP_UDEF}":
+            thumb = self.uc.reg_read(A.UC_ARM_REG_XPSR) >> 24 & 1
+            return lambda: exceptions.take_fault(self, exceptions.UNDEFINSTR if thumb else exceptions.INVSTATE, here)
+        if error is not None or reason is not None:  # a data access the bus refused: a precise BusFault
+            return lambda: exceptions.take_fault(self, exceptions.PRECISERR, here)
+        return None
+
+    def lock_up(self, pc: int) -> bool:
+        """Lockup (ARMv7-M ARM B1.5.15): the core stops executing; DHCSR.S_LOCKUP until a reset or a halt."""
+        self.state = State.LOCKUP
+        self.uc.reg_write(A.UC_ARM_REG_PC, pc & ~1)
+        return False
 
     def _run_slice(self) -> None:
         self._execute(SLICE_INSTRUCTIONS)
@@ -201,20 +251,28 @@ class Core:
     def resume(self) -> None:
         self._apply_fixups()
         self.uc.ctl_flush_tb()
-        pc = self.uc.reg_read(A.UC_ARM_REG_PC)
-        if _in_ram(pc):
+        if self._executes_here():
             self.state = State.EMULATING
             self._run_slice()
         else:
-            self.state = State.FIRMWARE
+            self.state = self.chip.running_state()
             self.chip.firmware_started()
+
+    def _executes_here(self) -> bool:
+        """Whether the bench executes the core's code from here on, rather than let the boot model say what the
+        firmware does: code in RAM (the debugger's), an exception handler, a T bit clear, anything outside a
+        runnable image's flash."""
+        pc = self.uc.reg_read(A.UC_ARM_REG_PC)
+        ipsr = self.uc.reg_read(A.UC_ARM_REG_XPSR) & 0x1FF
+        in_flash = FLASH_BASE <= pc < FLASH_BASE + FLASH_SIZE or pc < FLASH_SIZE
+        return not in_flash or ipsr != 0 or not self.tbit or not self.chip.image_runnable()
 
     def step(self) -> None:
         self.uc.ctl_flush_tb()
         self.state = State.EMULATING
         self._execute(1)
-        if self.state is State.EMULATING:
-            self._halt(DFSR_HALTED)
+        if self.state in (State.EMULATING, State.LOCKUP):
+            self._halt(DFSR_HALTED)  # a step always ends halted, on the handler's first instruction if it faulted
 
     # -- reset and power ------------------------------------------------------------------------------------------------
     def load_reset_registers(self) -> None:
@@ -227,6 +285,7 @@ class Core:
         self.uc.reg_write(A.UC_ARM_REG_LR, 0xFFFFFFFF)
         self.uc.reg_write(A.UC_ARM_REG_PC, pc & ~1)
         self.uc.reg_write(A.UC_ARM_REG_XPSR, 0x01000000 if pc & 1 else 0)
+        self.tbit = pc & 1  # EPSR.T from bit 0 of the reset vector (ARMv7-M ARM B1.5.5 TakeReset)
         for reg, _ in CFBP_PARTS:
             self.uc.reg_write(reg, 0)
         self.reset_sticky = True
@@ -242,9 +301,13 @@ class Core:
         if self.debugen and (self.demcr & DEMCR_VC_CORERESET or self.halt_requested):
             self.halt_requested = False
             self._halt(DFSR_VCATCH if self.demcr & DEMCR_VC_CORERESET else DFSR_HALTED)
-        else:
-            self.state = State.FIRMWARE
+        elif self.chip.image_runnable():
+            self.state = self.chip.running_state()
             self.chip.firmware_started()
+        else:  # no runnable image: the core executes what is there, and faults as the architecture says
+            self.state = State.EMULATING
+            self.chip.firmware_started()
+            self._run_slice()
 
     def power_off(self) -> None:
         self.state = State.OFF
@@ -255,6 +318,21 @@ class Core:
         """Power-on reset also clears the debug logic (DHCSR, DEMCR, DFSR)."""
         self.debugen = self.maskints = self.halt_requested = False
         self.demcr = self.dfsr = 0
+
+    # -- what a powered chip keeps (chip_state.py) ---------------------------------------------------------------------
+    PERSISTENT = ("tbit", "debugen", "maskints", "halt_requested", "reset_sticky", "demcr", "dfsr", "dcrdr")
+    SAVED_REGS = (*range(19), 33, CFBP, *range(64, 96))
+
+    def persistent_state(self) -> dict:
+        regs = {str(r): self.read_raw_register(r) for r in self.SAVED_REGS}
+        return {"state": self.state.value, "regs": regs, **{k: getattr(self, k) for k in self.PERSISTENT}}
+
+    def restore_state(self, saved: dict) -> None:
+        for key in self.PERSISTENT:
+            setattr(self, key, type(getattr(self, key))(saved[key]))
+        for regsel, value in saved["regs"].items():
+            self.write_register(int(regsel), int(value))
+        self.state = State(saved["state"])
 
     # -- debug registers ------------------------------------------------------------------------------------------------
     def read_debug_reg(self, addr: int) -> int:
@@ -273,6 +351,8 @@ class Core:
     def _read_dhcsr(self) -> int:
         if self.state is State.EMULATING:
             self._run_slice()
+        if self.state is State.HALTED:
+            self.chip.clock.timeline.sync()  # the flash algorithm halts only after the flash finished
         value = S_REGRDY
         if self.debugen:
             value |= C_DEBUGEN
@@ -321,6 +401,8 @@ class Core:
                 self.resume()
             return
         if value & C_HALT:
+            if self.state is State.FIRMWARE:  # the firmware is not executed: a halt finds it where it would be
+                firmware_run.halt_in_firmware(self, self.chip.firmware_crash())
             if self.state is not State.HALTED:
                 self._halt(DFSR_HALTED)
         elif self.state is State.HALTED:
@@ -335,6 +417,12 @@ class Core:
         else:
             self.dcrdr = self.read_register(regsel)
 
+    def read_raw_register(self, regsel: int) -> int:
+        """A register as Unicorn holds it (xPSR without the Thumb bit Unicorn keeps apart)."""
+        if regsel == CFBP:
+            return self.read_register(CFBP)
+        return self.uc.reg_read(REGS[regsel]) & 0xFFFFFFFF
+
     def read_register(self, regsel: int) -> int:
         if regsel == CFBP:
             return sum((self.uc.reg_read(reg) & 0xFF) << shift for reg, shift in CFBP_PARTS)
@@ -342,7 +430,7 @@ class Core:
             return 0
         value = self.uc.reg_read(REGS[regsel]) & 0xFFFFFFFF
         if regsel == 16:
-            value |= 0x01000000  # Unicorn keeps the Thumb state apart from xPSR; an M-profile core is always Thumb
+            value = value & ~(1 << 24) | (self.tbit << 24)  # EPSR.T as the core holds it, never forced
         return value
 
     def write_register(self, regsel: int, value: int) -> None:
@@ -351,5 +439,8 @@ class Core:
                 self.uc.reg_write(reg, (value >> shift) & 0xFF)
         elif regsel == 15:
             self.uc.reg_write(A.UC_ARM_REG_PC, value & ~1)
+        elif regsel == 16:
+            self.tbit = value >> 24 & 1
+            self.uc.reg_write(A.UC_ARM_REG_XPSR, value & 0xFFFFFFFF)
         elif regsel in REGS:
             self.uc.reg_write(REGS[regsel], value & 0xFFFFFFFF)

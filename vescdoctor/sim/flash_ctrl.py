@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from ..knowledge.flash import FLASH_BASE, FLASH_SIZE, SECTORS
 from ..target import flash_regs as F
-from .clock import SimClock
+from .clock import OPTION_BYTES_S, SimClock
 from .faults import Faults
 
 PSIZE_BYTES = {0: 1, 1: 2, 2: 4, 3: 8}
@@ -138,7 +138,7 @@ class FlashController:
             if wrp:
                 return self._finish(F.SR_WRPERR)
             self._erase(0, FLASH_SIZE)
-            self.clock.mass_erase()
+            self.clock.mass_erase(self._parallelism())
             return self._finish(0)
         snb = (self.cr & F.CR_SNB_MASK) >> F.CR_SNB_SHIFT
         if snb >= len(SECTORS):
@@ -147,14 +147,22 @@ class FlashController:
             return self._finish(F.SR_WRPERR)
         sector = SECTORS[snb]
         self._erase(sector.address - FLASH_BASE, sector.size)
-        self.clock.sector_erase(sector.size)
+        self.clock.sector_erase(sector.size, self._parallelism())
         self._finish(0)
         if self.faults.count_erase():
             self._on_power_loss()
 
+    def _parallelism(self) -> int:
+        """Bytes per erase step from CR.PSIZE (RM0090 3.6.3: erase time depends on the parallelism)."""
+        return PSIZE_BYTES[(self.cr & F.CR_PSIZE_MASK) >> F.CR_PSIZE_SHIFT]
+
     def _erase(self, offset: int, size: int) -> None:
         self.board.flash[offset:offset + size] = b"\xff" * size
         self._apply_stuck_bits(offset, size)
+
+    def apply_stuck_bits(self) -> None:
+        """Stuck cells over the whole flash: they hold their value whatever was laid out or written."""
+        self._apply_stuck_bits(0, FLASH_SIZE)
 
     def _apply_stuck_bits(self, offset: int, size: int) -> None:
         for addr, value in self.faults.stuck_bits.items():
@@ -170,13 +178,17 @@ class FlashController:
         if addr % size:
             return self._finish(F.SR_PGAERR)
         offset = addr - FLASH_BASE
-        if self._rdp_level() != 0 or any(s.number in self.board.config.option_bytes.wrp
-                                         for s in SECTORS if addr in s):
+        wrp = self.board.config.option_bytes.wrp
+        if self._rdp_level() != 0 or wrp and any(s.number in wrp for s in SECTORS if addr in s):
             return self._finish(F.SR_WRPERR)
         flash = self.board.flash
-        new = bytes(old & byte for old, byte in zip(flash[offset:offset + size], value.to_bytes(size, "little")))
-        flash[offset:offset + size] = new  # programming only clears bits
-        self._apply_stuck_bits(offset, size)
+        if size == 1:  # the common case (pyOCD's algorithm programs bytes): no byte-wise generator
+            flash[offset] &= value
+        else:
+            old = int.from_bytes(flash[offset:offset + size], "little")
+            flash[offset:offset + size] = (old & value).to_bytes(size, "little")  # programming only clears bits
+        if self.board.config.faults.get("stuck_bits"):
+            self._apply_stuck_bits(offset, size)
         self.clock.program()
         self._finish(0)
         if self.faults.count_programmed(size):
@@ -195,5 +207,5 @@ class FlashController:
         ob.rdp = new_rdp
         ob.wrp = [s for s in range(F.SECTOR_COUNT) if not nwrp & (1 << s)]
         ob.bor = (self.optcr & F.OPTCR_BOR_MASK) >> F.OPTCR_BOR_SHIFT
-        self.clock.charge("option_bytes", 0.02)
+        self.clock.charge("option_bytes", OPTION_BYTES_S)
         self._finish(0)

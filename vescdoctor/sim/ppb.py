@@ -68,6 +68,7 @@ ID_REGISTERS = _id_registers()
 class PrivatePeripheralBus:
     def __init__(self, core: CoreDebug):
         self.core = core
+        self.idcode = DBGMCU_IDCODE_VALUE
         self._regs: dict[int, int] = {}  # everything plain: VTOR, CPACR, DEMCR-enabled blocks, FPB comparators ...
 
     def reset(self) -> None:
@@ -78,6 +79,8 @@ class PrivatePeripheralBus:
         addr &= ~3
         if addr in CORE_REGS:
             return self.core.read_debug_reg(addr)
+        if addr == 0xE0042000:  # DBGMCU_IDCODE: REV_ID[31:16], DEV_ID[11:0] (RM0090 38.6.1), as the board says
+            return self.idcode
         if addr in CONSTANTS:
             return CONSTANTS[addr]
         if addr in ID_REGISTERS:

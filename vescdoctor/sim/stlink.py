@@ -9,14 +9,16 @@ transfers with "DP error", a bus fault answers with "AP fault" and its address, 
 from __future__ import annotations
 
 import errno
+import re
 import struct
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import usb.core
 
 from .chip import BusAccessError, Chip
 from .dap import Dap
+from .linktime import LinkTimer
 
 # Commands (pyocd/probe/stlink/constants.py)
 GET_VERSION, JTAG_COMMAND, DFU_COMMAND, SWIM_COMMAND = 0xF1, 0xF2, 0xF3, 0xF4
@@ -37,6 +39,12 @@ GET_IDCODE_ERROR = 0x09
 SWD_AP_FAULT, SWD_AP_PARITY_ERROR = 0x11, 0x13
 SWD_DP_ERROR, SWD_DP_PARITY_ERROR = 0x16, 0x17
 BAD_AP, UNKNOWN_CMD = 0x1D, 0x42
+
+# SWD_SET_FREQ delay count -> SWD clock of an ST-Link/V2 (pyocd/probe/stlink/constants.py SWD_FREQ_MAP)
+V2_SWD_HZ = {0: 4_600_000, 1: 1_800_000, 2: 1_200_000, 3: 950_000, 5: 650_000, 7: 480_000, 9: 400_000,
+             10: 360_000, 15: 240_000, 25: 150_000, 31: 125_000, 40: 100_000}
+V3_SWD_KHZ = (24000, 8000, 3300, 1000, 200, 50, 5)  # STLINK-V3 SWD clocks (GET_COM_FREQ)
+DEFAULT_SWD_HZ = 1_800_000  # the ST-Link firmware's own default until the host sets one
 
 MEM_SIZES = {READMEM_32: 4, WRITEMEM_32: 4, READMEM_16: 2, WRITEMEM_16: 2, READMEM_8: 1, WRITEMEM_8: 1}
 ADC_REF = 1638  # GET_TARGET_VOLTAGE: volts = 2 * a1 * 1.2 / a0
@@ -61,6 +69,16 @@ MODELS = {
 }
 
 
+def with_firmware(model: StlinkModel, version: str | None) -> StlinkModel:
+    """The model as its firmware version string says (VxJyySz / VxJyyMz: hardware, JTAG/SWD API, SWIM or MSC
+    version, as GET_VERSION reports them); pyOCD refuses a V2 below J24 (pyocd/probe/stlink/stlink.py)."""
+    if version is None:
+        return model
+    match = re.match(r"V(\d)J(\d+)(?:[SMBP](\d+))?", version)
+    hw, jtag, other = int(match[1]), int(match[2]), int(match[3] or 0)
+    return replace(model, hw=hw, jtag=jtag, swim_or_msc=other)
+
+
 class ProbeGone(usb.core.USBError):
     """The probe was unplugged (injected fault): every transfer fails like a vanished USB device, with the error
     pyusb raises for one (libusb's LIBUSB_ERROR_NO_DEVICE, errno ENODEV)."""
@@ -72,7 +90,8 @@ class ProbeGone(usb.core.USBError):
 class StlinkEmulator:
     def __init__(self, chip: Chip, model: str):
         self.chip = chip
-        self.model = MODELS[model]
+        self.model = with_firmware(MODELS[model], chip.board.config.probe_firmware)
+        self.link = LinkTimer(model, chip.clock.timeline, DEFAULT_SWD_HZ)
         self.dap = Dap(chip)
         self.mode = MODE_MASS
         self.commands: Counter[str] = Counter()
@@ -89,6 +108,7 @@ class StlinkEmulator:
     def bulk_out(self, endpoint: int, data: bytes) -> int:
         if not self.present:
             raise ProbeGone()
+        self.link.usb_out(len(data))
         if self._pending_write is not None:
             self._write_buf += data
             cmd, addr, length, apsel = self._pending_write
@@ -104,6 +124,7 @@ class StlinkEmulator:
             raise ProbeGone()
         out = bytes(self._reply[:size])
         del self._reply[:size]
+        self.link.usb_in(len(out))
         return out
 
     # -- commands ------------------------------------------------------------------------------------------------
@@ -175,7 +196,10 @@ class StlinkEmulator:
             else:
                 chip.drive_nrst(cmd[2] == 0)
             self._reply_status(OK)
-        elif sub in (SWD_SET_FREQ, JTAG_SET_FREQ, CLOSE_AP_DBG, SWV_START, SWV_STOP):
+        elif sub == SWD_SET_FREQ:
+            self.link.swd_hz = V2_SWD_HZ.get(cmd[2], self.link.swd_hz)
+            self._reply_status(OK)
+        elif sub in (JTAG_SET_FREQ, CLOSE_AP_DBG, SWV_START, SWV_STOP):
             self._reply_status(OK)
         elif sub == INIT_AP:
             self._reply_status(OK if cmd[2] == 0 else BAD_AP)
@@ -184,10 +208,14 @@ class StlinkEmulator:
         elif sub == GET_BOARD_IDS:
             self._reply_status(OK, bytes(126))  # board ID 0000: not an Mbed board
         elif sub == SET_COM_FREQ:
-            self._reply_status(OK, struct.pack("<HI", 0, struct.unpack_from("<I", cmd, 4)[0]))
+            asked = struct.unpack_from("<I", cmd, 4)[0]
+            khz = next((f for f in V3_SWD_KHZ if f <= asked), V3_SWD_KHZ[-1])  # the nearest clock not above
+            self.link.swd_hz = khz * 1000
+            self._reply_status(OK, struct.pack("<HI", 0, khz))
         elif sub == GET_COM_FREQ:
-            freqs = [24000, 8000, 3300, 1000, 200, 50, 5]
-            body = struct.pack("<HII", 0, freqs[0], len(freqs)) + struct.pack(f"<{len(freqs)}I", *freqs)
+            freqs = list(V3_SWD_KHZ)
+            body = struct.pack("<HII", 0, self.link.swd_hz // 1000, len(freqs))
+            body += struct.pack(f"<{len(freqs)}I", *freqs)
             self._reply_status(OK, body.ljust(50, b"\0"))
         elif sub == SWITCH_STLINK_FREQ:
             self._reply_status(OK, bytes(6))
@@ -208,6 +236,7 @@ class StlinkEmulator:
 
     def _dap_access(self, port: int, addr: int, value: int | None) -> tuple[int, int]:
         self.commands["dap"] += 1
+        self.link.swd(2 if value is None and port != DP_PORT else 1)  # an AP read is posted: RDBUFF fetches it
         status = self._gate(SWD_DP_PARITY_ERROR if port == DP_PORT else SWD_AP_PARITY_ERROR)
         if status != OK:
             return status, 0
@@ -227,6 +256,7 @@ class StlinkEmulator:
 
     def _read_mem(self, sub: int, addr: int, length: int) -> None:
         self.commands["read"] += 1
+        self.link.memory(length, MEM_SIZES[sub], write=False)
         status, fault_addr, data = self._gate(), 0, b""
         if status == OK:
             try:
@@ -240,6 +270,7 @@ class StlinkEmulator:
 
     def _write_mem(self, sub: int, addr: int, data: bytes) -> None:
         self.commands["write"] += 1
+        self.link.memory(len(data), MEM_SIZES[sub], write=True)
         status, fault_addr = self._gate(), 0
         if status == OK:
             try:

@@ -39,7 +39,9 @@ class STM32F405RG(CoreSightTarget):
         FlashRegion(start=0x08020000, length=0xE0000, sector_size=0x20000, page_size=0x1000,
                     algo=FLASH_ALGO, name="flash_128k"),
         RamRegion(start=0x20000000, length=0x20000, name="sram"),
-        RamRegion(start=0x10000000, length=0x10000, name="ccm"),
+        # CCM is data-only (RM0090 2.1: no I-bus path): never pyOCD's default RAM, where it runs flash
+        # algorithms and test code; its sorted map would otherwise pick CCM, the lowest address.
+        RamRegion(start=0x10000000, length=0x10000, name="ccm", is_default=False),
     )
 
     def __init__(self, session):

@@ -165,17 +165,30 @@ class VescDoctorApp(App[int]):
         from ..images import load_image
         from .wording import error_text
 
+        self.catalog_offer: list = []  # images the catalog would give, not at hand: ctrl+g on the verdict screen
         try:
             bl = load_image(image_path(bootloader)) if bootloader.strip() else None
             fw = load_image(image_path(firmware)) if firmware.strip() else None
+            taken: list = []
             # A name in the Board hardware field is the user's answer: they typed it, or went on with what a strong
             # source put there (a hint is never put there; a strong source's name: the engine names the source).
             strong = self.known_board_hw()[0] if board_hw and board_hw != "unsure" else None
             board_hw = chosen_hw(board_hw, self.session.answers if self.session else {}, strong)
-            # earlier backups in the backup directory can tell the hardware
-            return make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
-                             board_hw=board_hw, backup_dir=self.effective_backup_dir()), None
+            backup_dir = self.effective_backup_dir()  # earlier backups there can tell the hardware
+            if bl is None or fw is None:  # the catalog's official images when at hand (docs/catalog.md)
+                from ..catalog.resolve import images_at_hand, name_releases
+
+                bl, fw, taken, self.catalog_offer = images_at_hand(
+                    self.diagnosis(), bootloader=bl, firmware=fw, board_hw=board_hw, backup_dir=backup_dir)
+            plan = make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
+                             board_hw=board_hw, backup_dir=backup_dir)
+            if taken:
+                name_releases(plan.images, taken)
+            return plan, None
         except VescDoctorError as exc:
+            if self.catalog_offer:  # the catalog has them: one key gets them (verdict screen, ctrl+g)
+                return None, error_text(exc) + "; or press Ctrl+G to download the " + " and the ".join(
+                    release.describe() for _, release in self.catalog_offer)
             return None, error_text(exc)
         except Exception as exc:  # not ours to crash on: show it
             return None, f"{type(exc).__name__}: {exc}"
@@ -273,10 +286,14 @@ class VescDoctorApp(App[int]):
         summary = env_summary(self.env) if self.env else {"simulated": self.board_dir is not None,
                                                           "sim_board": self.board_label}
         journal = self.journal if self.outcome is None else None  # cut short: what the events said so far
-        return run_report(self.session.result(), env_summary=summary, graph=self.graph, command="tui",
-                          plan=self.plan, outcome=self.outcome,
-                          actions=journal.actions() if journal is not None else None,
-                          backups=journal.backups() if journal is not None else None)
+        report = run_report(self.session.result(), env_summary=summary, graph=self.graph, command="tui",
+                            plan=self.plan, outcome=self.outcome,
+                            actions=journal.actions() if journal is not None else None,
+                            backups=journal.backups() if journal is not None else None)
+        measure = getattr(getattr(self.env, "bench", None), "measurement", None)
+        if measure is not None:  # on the bench: what the run would have cost on the real pair (docs/bench.md)
+            report["bench"] = measure()
+        return report
 
     def save_report(self, path: str | Path | None = None) -> Path | None:
         """Write the report (`~` expanded); None when there is none yet or, while the app runs, when it could not be

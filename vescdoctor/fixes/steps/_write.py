@@ -28,5 +28,5 @@ def write_image(ctx: StepContext, what: str) -> StepResult:
     if boot_hash is not None:
         if sha256_range(target, *BOOTLOADER_RANGE) != boot_hash:
             raise FixError("sector 11 (the bootloader) changed during the firmware write")
-        detail += "; sector 11 unchanged (sha256 before = after)"
+        detail += "; bootloader unchanged (sector 11: sha256 before = after)"
     return StepResult(detail)

@@ -11,8 +11,8 @@ def run(ctx: StepContext) -> StepResult:
 
 def describe(plan) -> str:
     seg = next(s for s in plan.segments if s.what == "bootloader")
-    return f"{len(seg.data)} bytes into sector 11 only"
+    return f"{len(seg.data)} bytes, into sector 11 only"
 
 
-STEP = Step("write-bootloader", "Erase sector 11 and write the bootloader at 0x080E0000", destructive=True,
+STEP = Step("write-bootloader", "Write the bootloader at 0x080E0000 (sector 11, erased first)", destructive=True,
             phases=WRITE_PHASES, run=run, needs="bootloader", describe=describe)

@@ -19,11 +19,21 @@ def describe(plan) -> str:
     hw = f"HW {image.hw}" + (f", FW {image.version}" if image.version else "") if image else ""
     erased = [n for n in secs if n not in plan.blank_written]
     blank = [n for n in secs if n in plan.blank_written]
-    how = f"sector erase of {', '.join(map(str, erased))} only" if erased else "no erase"
-    if blank:
-        how += f"; {', '.join(map(str, blank))} blank, written without an erase"
-    return f"{hw}; {total} bytes, {how}"
+    into = f"{total} bytes into sector{'s' if len(secs) > 1 else ''} {_numbers(secs)}"
+    if not erased:
+        how = "all blank already, so nothing needs erasing"
+    elif not blank:
+        how = "erased first"
+    else:
+        how = f"{_numbers(erased)} erased first, {_numbers(blank)} blank already"
+    return f"{hw}; {into}: {how}" if hw else f"{into}: {how}"
 
 
-STEP = Step("write-firmware", "Erase the app sectors the image needs and write the firmware at 0x08000000",
+def _numbers(ns: list[int]) -> str:
+    """[0, 3, 4] -> 0, 3 and 4"""
+    words = [str(n) for n in ns]
+    return ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else "".join(words)
+
+
+STEP = Step("write-firmware", "Write the firmware at 0x08000000 (erasing only the app sectors it needs)",
             destructive=True, phases=WRITE_PHASES, run=run, needs="firmware", describe=describe)

@@ -6,6 +6,7 @@ from pathlib import Path
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
@@ -36,6 +37,9 @@ def plans():
 
 
 class VerdictScreen(Screen):
+    # Not in the footer: the plan's message offers it when the catalog has the images the repair needs.
+    BINDINGS = [Binding("ctrl+g", "get_images", "Get the official images", show=False)]
+
     def __init__(self) -> None:
         super().__init__(id="verdict")
         self.plan = None
@@ -126,6 +130,39 @@ class VerdictScreen(Screen):
         self.query_one("#fix-plan", Static).update(text)
         go = self.query_one("#fix-go", Button)
         go.disabled = self.plan is None
+
+    def action_get_images(self) -> None:
+        """Ctrl+G: download the catalog's images the plan asked for (the key is the consent the message asked for),
+        checked against their sha256, then put their paths in the image fields."""
+        offer = list(getattr(self.app, "catalog_offer", None) or ())
+        if not offer:
+            self.notify("No official image to get for this repair (or the board hardware is not known yet).",
+                        title="Official images")
+            return
+        self.notify("Downloading " + " and ".join(r.describe() for _, r in offer) + " ...", title="Official images")
+        self.run_worker(lambda: self._fetch(offer), thread=True, exclusive=True, group="catalog")
+
+    def _fetch(self, offer) -> None:
+        from ...catalog.resolve import fetch_offered
+        from ...errors import VescDoctorError
+
+        try:
+            taken = fetch_offered(offer)
+        except VescDoctorError as exc:
+            self.app.call_from_thread(self.notify, " ".join(str(exc).split()), title="Official images",
+                                      severity="error", timeout=20)
+            return
+        self.app.call_from_thread(self._fill, taken)
+
+    def _fill(self, taken) -> None:
+        for image in taken:
+            self.query_one(f"#fix-{image.what}", Input).value = str(image.fetched.path)
+        self.notify("Checked (sha256): " + "; ".join(i.fetched.release.describe() for i in taken),
+                    title="Official images")
+        self.update_plan()
+        go = self.query_one("#fix-go", Button)
+        if not go.disabled:
+            go.focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

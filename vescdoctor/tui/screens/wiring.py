@@ -10,24 +10,23 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static
 
-# VESC 4.x header pin -> (signal, ST-Link/V2 20-pin pin, note); shared/reference/vesc-stm32.md "SWD wiring and power"
-PINS = (
-    ("1", "3.3 V", "1 VAPP", "sense only (measures the board)"),
-    ("2", "SWCLK", "9 SWCLK", ""),
-    ("3", "GND", "4 GND", "any even pin"),
-    ("4", "SWDIO", "7 SWDIO", ""),
-    ("5", "NRST", "15 NRST", "lets vescdoctor connect under reset"),
-    ("6", "n.c.", "-", "leave free"),
-)
+from ...knowledge.wiring import SAFETY_RULES, STLINK_V2, VESC4
 
-RULES = (
-    ("Power the VESC from its battery input.", " USB does not power a VESC 4.x; a current-limited supply is best."),
-    ("Never feed 3.3 V from the probe", " (ST-Link pin 19 / a dongle's 3.3 V pin) into the VESC: it can kill its "
-                                        "regulator. Pin 1 only senses."),
-    ("Wire NRST", " so the chip can be reached under reset when its firmware sleeps or takes the SWD pins."),
-    ("Disconnect the motor", " and keep the SWD wires short (under 20 cm)."),
-    ("Don't unplug anything while a write runs.", ""),
-)
+RULES = tuple((bold, " " + why) for bold, why in SAFETY_RULES)  # knowledge/wiring.py: one home with the CLI
+
+
+def _pins() -> tuple[tuple[str, str, str, str], ...]:
+    """VESC 4.x header pin -> (signal, ST-Link/V2 20-pin pin, note), from knowledge/wiring.py."""
+    layout = STLINK_V2.layouts[0]
+    labels, wires = dict(layout.labels), {signal: (pin, note) for signal, pin, note in layout.wires}
+    rows = []
+    for pin, signal in VESC4.pins:
+        probe_pin, note = wires.get(signal, ("-", "leave free"))
+        rows.append((pin, signal, f"{probe_pin} {labels.get(probe_pin, '')}".strip(), note))
+    return tuple(rows)
+
+
+PINS = _pins()
 
 
 def pin_table() -> Table:
@@ -48,7 +47,7 @@ def rules_text() -> Text:
         text.append("• ")
         text.append(bold, style="bold")
         text.append(rest + "\n")
-    text.append("10-pin clone dongles come in two layouts: follow the label; their RST pin often does not reset.",
+    text.append("10-pin clone dongles, ST-Link V3, CMSIS-DAP: `vescdoctor wiring --probe KIND` prints their pins.",
                 style="dim")
     return text
 

@@ -1,0 +1,88 @@
+"""What a running VESC firmware looks like to a debugger that halts it (board.md, "More board fields").
+
+The bench does not execute the VESC firmware (docs/bench.md, "Running firmware" says why); it models where a
+halt finds the core, from the image itself, for each `firmware_run`:
+- runs: in the firmware's idle loop, thread mode: the first WFI instruction of the image's code (ChibiOS's idle
+  thread sleeps there between interrupts, so a halt lands there nearly always), else an address past the reset
+  handler;
+- hardfault: in the image's own HardFault handler (its vector 3), IPSR 3, HFSR.FORCED and a precise bus fault in
+  CFSR; the firmware spins there;
+- lockup: the core locked up (DHCSR.S_LOCKUP), PC 0xFFFFFFFE;
+- watchdog-loop: restarting: RCC_CSR.IWDGRSTF set, the core found at its reset handler;
+- hang: in a loop of its own code (the first `b .` in the image, else past the reset handler) with PRIMASK set.
+A board's crash applies to the image it was made with (its digest is kept in board.yaml as firmware_run_image):
+other firmware runs; with run_cause `config`, erasing the config sectors (1-2) cures it too.
+"""
+from __future__ import annotations
+
+import hashlib
+import struct
+
+from unicorn import arm_const as A
+
+from ..knowledge.flash import BUFFER_BASE, FLASH_BASE, SECTORS
+from . import exceptions
+
+RCC_CSR = 0x40023874
+RCC_CSR_RESET = 0x0E000000  # PORRSTF | PINRSTF | BORRSTF after a power-on (RM0090 7.3.21)
+IWDGRSTF = 1 << 29
+WFI, LOOP = b"\x30\xbf", b"\xfe\xe7"
+CODE_SCAN = 0x40000  # look for the idle loop in the first 256 KiB of the image
+
+
+def app_digest(flash: bytes | bytearray) -> str:
+    """The application image's identity, blind to the CRC words its first boot writes (both release layouts)."""
+    app = bytearray(flash[:BUFFER_BASE - FLASH_BASE])
+    for words in (0x0805FFF0, 0x0807FFF0):
+        app[words - FLASH_BASE:words - FLASH_BASE + 16] = bytes(16)
+    return hashlib.sha256(app).hexdigest()
+
+
+def crash(board, flash: bytes | bytearray) -> str | None:
+    """The board's `firmware_run` when it applies to the image in `flash`, else None (the firmware runs)."""
+    config = board.config
+    if config.firmware_run == "runs":
+        return None
+    if config.firmware_run_image is not None and config.firmware_run_image != app_digest(flash):
+        return None  # other firmware: it runs
+    if config.run_cause == "config":
+        config_sectors = [s for s in SECTORS if s.role == "config"]
+        if all(flash[s.address - FLASH_BASE:s.end - FLASH_BASE].count(0xFF) == s.size for s in config_sectors):
+            return None
+    return config.firmware_run
+
+
+def _find(flash: bytes | bytearray, pattern: bytes, start: int) -> int | None:
+    at = bytes(flash[:CODE_SCAN]).find(pattern, start - FLASH_BASE)
+    while at >= 0 and at % 2:
+        at = bytes(flash[:CODE_SCAN]).find(pattern, at + 1)
+    return FLASH_BASE + at if at >= 0 else None
+
+
+def halt_in_firmware(core, how: str | None) -> None:
+    """Registers as a halt finds the running firmware (`how`: None when it runs, else its firmware_run)."""
+    flash = core.chip.board.flash
+    sp, reset = struct.unpack_from("<II", flash, 0)
+    code = (reset & ~1) + 0x20
+    uc = core.uc
+    thread_sp = (sp - 0x100) & ~7
+    pc, xpsr, primask = code, 0x01000000, 0
+    if how is None:
+        pc = _find(flash, WFI, code) or code
+    elif how == "hardfault":
+        pc = struct.unpack_from("<I", flash, 12)[0] & ~1
+        xpsr = 0x01000000 | exceptions.HARDFAULT
+        thread_sp -= 32
+        uc.reg_write(A.UC_ARM_REG_LR, exceptions.EXC_RETURN_THREAD_MSP)
+        core.chip.ppb.write32(exceptions.CFSR, exceptions.PRECISERR | 1 << 15)  # PRECISERR, BFARVALID
+        core.chip.ppb.write32(exceptions.HFSR, exceptions.HFSR_FORCED)
+    elif how == "hang":
+        pc, primask = _find(flash, LOOP, code) or code, 1
+    elif how == "watchdog-loop":
+        pc, thread_sp = reset & ~1, sp
+    uc.reg_write(A.UC_ARM_REG_MSP, thread_sp)
+    uc.reg_write(A.UC_ARM_REG_SP, thread_sp)
+    uc.reg_write(A.UC_ARM_REG_PRIMASK, primask)
+    uc.reg_write(A.UC_ARM_REG_XPSR, xpsr)
+    uc.reg_write(A.UC_ARM_REG_PC, pc)
+    core.tbit = 1
