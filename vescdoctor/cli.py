@@ -24,6 +24,8 @@ def _add_report(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the report as one JSON document on stdout")
     p.add_argument("--keep-uid", action="store_true",
                    help="keep the board's full unique ID in the report (shortened otherwise, for sharing)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --report file (never an input, a backup or a board's flash.bin)")
 
 
 def _debug_parent() -> argparse.ArgumentParser:
@@ -124,6 +126,9 @@ def _add_diagnose_and_fix(sub) -> None:
     p.add_argument("--yes", action="store_true", help="consent to the destructive steps without asking")
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--backup-dir", metavar="DIR", help="where backups go (default: the user data directory)")
+    p.add_argument("--via", choices=("swd", "usb"), default=None,
+                   help="repair through a debug probe (swd) or over the VESC protocol (usb, while the firmware "
+                        "runs); default: usb when no probe is connected and the firmware answers")
     p.add_argument("--firmware-version", metavar="V", help="without --firmware: this release from the catalog "
                    "(default: the newest for the board's HW)")
     _add_mirror(p)
@@ -198,6 +203,8 @@ def _add_offline_commands(sub) -> None:
     p.add_argument("--summary", action="store_true",
                    help="a short paste-ready summary (verdict, board, what was done, what is left), under 40 lines")
     p.add_argument("--output", "-o", metavar="OUT", help="write to OUT instead of stdout")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing OUT (never the report itself, a backup or a board's flash.bin)")
 
     p = _command(sub, "replay", help="walk the current graph again with the facts recorded in a report")
     p.add_argument("file", metavar="FILE")
@@ -332,7 +339,9 @@ def _verbose_log(on: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .errors import InputError, VescDoctorError
+    from .fileguard import new_run
 
+    new_run()
     try:
         _merge_board_options(args)
         if args.verbose and args.quiet:
@@ -348,11 +357,16 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(args) or 0)
     except VescDoctorError as exc:
         from .commands.wording import error_text
+        from .textsafe import escaped  # a message may quote a file's text: nothing in it acts on the terminal
 
-        print(f"vescdoctor: {error_text(exc)}", file=sys.stderr)
+        print(f"vescdoctor: {escaped(error_text(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("vescdoctor: interrupted", file=sys.stderr)
+        from .fileguard import backups_made
+
+        saved = f"; the flash as it was is backed up in {backups_made[0]}" if backups_made else ""
+        again = "; run the same command again to finish" if args.command in ("fix", "restore") else ""
+        print(f"vescdoctor: interrupted{saved}{again}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

@@ -113,5 +113,12 @@ class FixError(VescDoctorError):
         self.resume = resume
 
 
+class WrongChip(VescDoctorError):
+    """The debugger sees a chip that is not a VESC's STM32F405/407 with 1 MiB of flash (a clone, another MCU, a
+    misread): nothing is ever erased or written on it (verdict wrong-chip; exit 1)."""
+
+    exit_code = ExitCode.PROBLEM
+
+
 class ChipChanged(FixError):
     """The chip is not what the plan was made for (found at a step, before it writes): the message is the line."""

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from .images import find_hw_name, identify_bootloader
+from .images.version import version_from_code
 from .knowledge.checksums import crc16_xmodem, stm32_crc32
 from .knowledge.flash import (
     APP_MAX_SIZE_5,
@@ -26,6 +27,7 @@ from .knowledge.flash import (
     UPDATE_MAX_SIZE,
     in_ram,
 )
+from .knowledge.generations import BY_KEY, LBM_IMAGE_INITIALIZED, Generation, generation_of, generation_of_app_size
 from .knowledge.synthetic import parse_marker
 
 BOOTLOADER_READ = 0x2000  # the largest known bootloader is 5776 bytes
@@ -58,7 +60,7 @@ class SectorState:
     number: int
     address: int
     size: int
-    role: str  # app | config | buffer | bootloader
+    role: str  # knowledge.generations.ROLES: app | config | buffer | bootloader | qml | lispbm | free
     state: str  # blank | data | unreadable
     detail: str = ""
 
@@ -97,6 +99,8 @@ class BootloaderState:
     name: str | None = None
     date: str | None = None
     compression: bool | None = None
+    size: int | None = None  # bytes of the known image
+    packages: str | None = None  # 6.06+ package storage in sector 11: "after-bootloader" | "alone" | None
 
 
 @dataclass
@@ -106,6 +110,8 @@ class FlashMap:
     config: dict[int, str]  # sector -> erased | receiving | valid | unknown
     buffer: BufferState
     bootloader: BootloaderState
+    generation: Generation | None = None  # the firmware generation whose flash map applies (None: unknown)
+    lispbm_image: bool = False  # sector 8 holds a LispBM image (6.06+), not an update
     bytes_read: int = 0
     app_image: bytes = field(default=b"", repr=False)  # what was read of the app area (config sectors as 0xFF)
     buffer_image: bytes = field(default=b"", repr=False)
@@ -135,6 +141,9 @@ class FlashMap:
             "flash.bootloader_state": self.bootloader.state,
             "flash.bootloader_name": self.bootloader.name,
             "flash.bootloader_compression": self.bootloader.compression,
+            "flash.packages": self.bootloader.packages,
+            "flash.generation": self.generation.key if self.generation else None,
+            "flash.lispbm_image": self.lispbm_image,
             "flash.bytes_read": self.bytes_read,
         }
 
@@ -146,7 +155,9 @@ def _u32(data: bytes, offset: int = 0) -> int:
     return struct.unpack_from("<I", data, offset)[0]
 
 
-def analyze(reader: FlashReader) -> FlashMap:
+def analyze(reader: FlashReader, fw_version: str | None = None) -> FlashMap:
+    """What the flash holds. `fw_version`: the version the running firmware reported (COMM_FW_VERSION), used for
+    the generation's flash map when the image in flash does not tell it."""
     states: dict[int, str] = {}
     app, app_image = _analyze_app(reader, states)
     config = {}
@@ -157,20 +168,31 @@ def analyze(reader: FlashReader) -> FlashMap:
         if status != 0xFFFF:
             states[number] = "data"
     buffer, buffer_image = _analyze_buffer(reader, states)
+    # A LispBM image (6.06+) ends sector 8 with its mark; the constant heap at 0x08080000 is then no update unless
+    # the header's CRC checks (an update whose image fills sector 8 was read and checked already).
+    lispbm = not buffer.crc_ok and _u32(reader.read(SECTORS[8].end - 4, 4)) == LBM_IMAGE_INITIALIZED
+    if lispbm and buffer.present and not _buffer_crc_ok(reader, buffer):
+        buffer, buffer_image = BufferState(), b""
+    generation = _generation(app, fw_version, lispbm)
     bootloader = _analyze_bootloader(reader, states)
+    if generation is not None and generation.package_sector == 11:
+        _packages_in_sector_11(reader, bootloader)
+    roles = _roles(generation, buffer)
     sectors = []
     for sector in SECTORS:
         state = states.get(sector.number)
         if state is None:
             state = "blank" if reader.is_blank(sector.address, sector.size) else "data"
-        sectors.append(SectorState(sector.number, sector.address, sector.size, sector.role, state,
-                                   _detail(sector.number, app, config, buffer, bootloader, state)))
+        sectors.append(SectorState(sector.number, sector.address, sector.size, roles[sector.number], state,
+                                   _detail(sector.number, app, config, buffer, bootloader, state, generation,
+                                           lispbm and not buffer.present)))
     # The VESC layout: code from 0x0800C000 fills sectors 3 and 4 in every release (>= 199 KB). A valid vector
     # table in front of a blank one is an update cut short, not a firmware.
     if app.vector_valid and app.reset is not None and app.reset >= SECTORS[3].address \
             and any(s.state == "blank" for s in sectors if s.number in (3, 4)):
         app.partial = True
-    fmap = FlashMap(sectors, app, config, buffer, bootloader, app_image=app_image, buffer_image=buffer_image)
+    fmap = FlashMap(sectors, app, config, buffer, bootloader, generation, lispbm and not buffer.present,
+                    app_image=app_image, buffer_image=buffer_image)
     fmap.bytes_read = getattr(reader, "bytes_read", 0)
     return fmap
 
@@ -204,6 +226,8 @@ def _analyze_app(reader: FlashReader, states: dict[int, str]) -> tuple[AppState,
     marker = parse_marker(bytes(data))
     if marker and marker.get("version"):
         app.version = str(marker["version"])
+    elif app.hw:
+        app.version = version_from_code(data)
     app.kind = "vesc" if app.hw else "other"
     app.crc_state, app.crc_layout = _crc_state(bytes(image), states)
     _name_release(app, data)
@@ -249,6 +273,43 @@ def _crc_state(image: bytes, states: dict[int, str]) -> tuple[str, int | None]:
     return "none", None
 
 
+def _generation(app: AppState, fw_version: str | None, lispbm: bool) -> Generation | None:
+    """The generation whose flash map applies: the app's version, else the VESC's reply, else the app's layout;
+    a LispBM image in sector 8 exists only from 6.06 on."""
+    generation = generation_of(app.version) or generation_of(fw_version) or generation_of_app_size(app.crc_layout)
+    if lispbm and (generation is None or generation.key == "6.00-6.05"):
+        generation = BY_KEY["6.06+"]
+    return generation
+
+
+def _roles(generation: Generation | None, buffer: BufferState) -> list[str]:
+    """Each sector's role: the generation's (the plain VESC map when unknown); an update present takes the sectors
+    it covers back as the buffer."""
+    roles = list(generation.roles) if generation else [s.role for s in SECTORS]
+    if buffer.present and buffer.size:
+        for number in (8, 9, 10):
+            if SECTORS[number].address < BUFFER_BASE + 6 + buffer.size:
+                roles[number] = "buffer"
+    return roles
+
+
+def _packages_in_sector_11(reader: FlashReader, boot: BootloaderState) -> None:
+    """6.06+: the package storage writes into sector 11 (release_6_06 flash_helper.c:492-533). Tell a bootloader
+    with package data after it from package data alone (its wipe erases the whole sector, bootloader included)."""
+    if boot.state == "known":
+        end = BOOTLOADER_BASE + ((boot.size or BOOTLOADER_READ) + 3 & ~3)
+        if not reader.is_blank(end, FLASH_END - end):
+            boot.packages = "after-bootloader"
+    elif boot.state == "garbage":
+        boot.packages = "alone"
+
+
+def _buffer_crc_ok(reader: FlashReader, buffer: BufferState) -> bool:
+    """Whether the buffer's header CRC covers the bytes behind it (compressed ones included)."""
+    header = reader.read(BUFFER_BASE, 6)
+    return crc16_xmodem(reader.read(BUFFER_BASE + 6, buffer.size or 0)) == struct.unpack(">IH", header)[1]
+
+
 def _analyze_buffer(reader: FlashReader, states: dict[int, str]) -> tuple[BufferState, bytes]:
     header = reader.read(BUFFER_BASE, 6)
     buffer = BufferState()
@@ -279,6 +340,7 @@ def _analyze_bootloader(reader: FlashReader, states: dict[int, str]) -> Bootload
     if known:
         boot.present, boot.state, boot.name, boot.date, boot.compression = (True, "known", known.name, known.date,
                                                                              known.compression)
+        boot.size = known.size
         return boot
     sp, reset = _u32(head), _u32(head, 4)
     if in_ram(sp) and reset & 1 and BOOTLOADER_BASE <= reset < FLASH_END \
@@ -289,9 +351,12 @@ def _analyze_bootloader(reader: FlashReader, states: dict[int, str]) -> Bootload
     return boot
 
 
-def _detail(number: int, app: AppState, config, buffer: BufferState, boot: BootloaderState, state: str) -> str:
+def _detail(number: int, app: AppState, config, buffer: BufferState, boot: BootloaderState, state: str,
+            generation: Generation | None = None, lispbm: bool = False) -> str:
     if state == "blank":
         return "erased"
+    if number == 8 and lispbm:
+        return "LispBM image (6.06+ constant heap), not an update"
     if number == 0:
         if not app.vector_valid:
             return "no valid vector table"
@@ -303,6 +368,12 @@ def _detail(number: int, app: AppState, config, buffer: BufferState, boot: Bootl
         return f"update image {buffer.size} bytes" + (" (compressed)" if buffer.compressed else "")
     if number == 11:
         known = f"bootloader {boot.name}" + (f" ({boot.date})" if boot.date else "")
+        if boot.packages == "after-bootloader":
+            known += " + package data after it"
+        if boot.packages == "alone":
+            return "package data, no bootloader (the 6.06+ package storage shares sector 11)"
         return {"known": known, "unknown-valid": "a bootloader (not a known image)",
                 "garbage": "not a bootloader (invalid vector table)"}.get(boot.state, boot.state)
+    if generation is not None and number in generation.notes and not buffer.present:
+        return generation.notes[number]
     return ""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .fixes.records import Plan
     from .graph.model import Graph
     from .graph.session import SessionResult
+    from .usbrepair.plan import UsbPlan
 
 # Verdicts where the chip could not be reached: exit code 3 (spec/cli.md), the user must act first.
 INCONCLUSIVE = frozenset({"no-probe", "target-unpowered", "swd-no-response"})
@@ -71,7 +72,7 @@ def chosen_hw(field: str | None, answers: Mapping[str, str], strong: str | None)
 
 
 def run_report(result: SessionResult, *, env_summary: Mapping[str, Any], graph: Graph, command: str,
-               keep_uid: bool = False, plan: Plan | None = None, outcome: FixOutcome | None = None,
+               keep_uid: bool = False, plan: Plan | UsbPlan | None = None, outcome: FixOutcome | None = None,
                actions: list[dict[str, Any]] | None = None,
                backups: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The report of a run, built once at its end: the diagnosis, the plan and what the fix did (the outcome's
@@ -90,6 +91,6 @@ def run_report(result: SessionResult, *, env_summary: Mapping[str, Any], graph: 
 
 
 def diagnosis_report(diagnosis: Diagnosis, *, graph: Graph, command: str, keep_uid: bool = False,
-                     plan: Plan | None = None, outcome: FixOutcome | None = None) -> dict[str, Any]:
+                     plan: Plan | UsbPlan | None = None, outcome: FixOutcome | None = None) -> dict[str, Any]:
     return run_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command=command,
                       keep_uid=keep_uid, plan=plan, outcome=outcome)

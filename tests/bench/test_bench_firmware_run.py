@@ -14,7 +14,7 @@ from vescdoctor.errors import InputError
 from vescdoctor.knowledge.flash import FLASH_SIZE
 from vescdoctor.sim import boot, imagegen
 from vescdoctor.sim.bench import Bench
-from vescdoctor.sim.board import Board, BoardConfig, parse_config
+from vescdoctor.sim.board import Board, BoardConfig, ChipIdentity, parse_config
 from vescdoctor.target.chip_id import read_chip_identity
 from vescdoctor.target.session import open_session
 
@@ -104,7 +104,7 @@ def test_config_cause_is_cured_by_erasing_the_config_sectors_and_code_cause_by_o
 
 
 def test_chip_fields_are_what_the_debugger_reads(tmp_path):
-    board = vesc_board(tmp_path / "b", chip={"dev_id": 0x419, "rev_id": 0x1003, "flash_kib": 2048})
+    board = vesc_board(tmp_path / "b", chip=ChipIdentity(dev_id=0x419, rev_id=0x1003, flash_kib=2048))
     with halted(board) as session:
         ident = read_chip_identity(session.target)
         assert ident.idcode == 0x10036419

@@ -28,6 +28,9 @@ BUILTIN_STATE = {
     "wrong-hw-firmware": ("vesc", "blue-only"), "unknown-firmware": ("other-app", "blue-only"),
     "charge-only-cable": ("vesc", "green"), "no-permission": ("vesc", "green"), "port-busy": ("vesc", "green"),
     "dfu-mode": ("dfu", "blue-only"),
+    "healthy-fw606-lispbm": ("vesc", "green"), "fw606-packages-wiped-bootloader": ("vesc", "green"),
+    "wrong-chip": ("not-runnable", "blue-only"),
+    "usb-no-bootloader": ("vesc", "green"), "usb-broken-bootloader": ("vesc", "green"),
 }
 
 

@@ -27,7 +27,7 @@ def read_protected_plan(tmp_path: Path, images):
         diagnosis = run_diagnosis(env, load_graph(), answers={"hw": "410"}, emit=lambda line: None)
     plan = make_plan(diagnosis, bootloader=load_image(str(images["bl"])), firmware=load_image(str(images["fw"])),
                      board_hw="410")
-    assert plan.step_names[0] == "unlock-rdp" and "backup" not in plan.step_names
+    assert plan.step_names[:2] == ["warn-no-backup", "unlock-rdp"] and "backup" not in plan.step_names
     return board, plan
 
 
@@ -59,8 +59,9 @@ def test_a_stop_during_the_unlock_lands_after_it(tmp_path, images, strict):
     outcome = run_plan(board, plan, tmp_path, on_event=on_event, should_stop=lambda: bool(asked))
     assert outcome.stopped and not outcome.ok
     assert all(e.writing for e in seen if e.phase == "unlock")
-    assert outcome.actions[0]["step"] == "unlock-rdp" and outcome.actions[0]["ok"]
-    assert outcome.actions[1] == {"step": "write-bootloader", "ok": False, "error": "stopped by the user",
+    assert outcome.actions[0]["step"] == "warn-no-backup" and outcome.actions[0]["ok"]
+    assert outcome.actions[1]["step"] == "unlock-rdp" and outcome.actions[1]["ok"]
+    assert outcome.actions[2] == {"step": "write-bootloader", "ok": False, "error": "stopped by the user",
                                   "detail": "not run: stopped by the user"}
     assert "after unlock-rdp" in outcome.message and "before any step" not in outcome.message
     assert flash(board) == b"\xff" * 0x100000  # the regression's mass erase happened: the report must say so
@@ -75,7 +76,8 @@ def test_a_chip_unlocked_since_the_diagnosis_is_not_erased(tmp_path, images):
     assert not outcome.ok and not outcome.stopped
     assert outcome.message.startswith("the chip changed since the diagnosis") and "\n" not in outcome.message
     assert "run `vescdoctor fix` again" in outcome_text(outcome)
-    assert [a["step"] for a in outcome.actions] == ["unlock-rdp"] and not outcome.actions[0]["ok"]
+    assert [a["step"] for a in outcome.actions] == ["warn-no-backup", "unlock-rdp"]
+    assert not outcome.actions[1]["ok"]
     assert flash(board) == before and not backups(tmp_path)
 
 

@@ -91,7 +91,7 @@ def test_a_diagnosis_leads_with_its_verdict():
 @pytest.mark.parametrize("name, value, said", [
     ("flash.app_reset", 4294967295, "0xFFFFFFFF (erased)"),
     ("flash.app_reset", 0x0800C001, "0x0800C001"),
-    ("swd.idcode", 268919827, "IDCODE 0x10076413: STM32F405/407/415/417, revision 1"),
+    ("swd.idcode", 268919827, "IDCODE 0x10076413: STM32F405/407/415/417, revision 2"),
     ("swd.target_voltage", 3.2996, "3.30 V"),
     ("swd.rdp_byte", 0xAA, "0xAA (level 0, no read protection)"),
     ("swd.optcr", 268413677, "0x0FFFAAED (factory-clean)"),

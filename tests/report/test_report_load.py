@@ -54,6 +54,7 @@ HOSTILE = {
     "wrong-type-probe-ok": (_with(probes__0__ok="yes"), "field probes[0].ok: expected boolean"),
     "wrong-kind": (_with(path__2__kind="shell"), "field path[2].kind: expected one of"),
     "bad-sector": (_with(flash_map__3__sector=99), "field flash_map[3].sector: out of range"),
+    "float-sector": (_with(flash_map__3__sector=3.0), "field flash_map[3].sector: expected integer, found a number"),
     "missing-verdict": ('{"format": "vescdoctor-report", "version": 1}', "missing"),
     "nan": (GOOD_TEXT.replace('"swd.rdp_level": 0', '"swd.rdp_level": NaN'), "NaN is not a JSON number"),
     "duplicate-key": (GOOD_TEXT.replace('"version": 1,', '"version": 1, "version": 1,'), "duplicate key"),

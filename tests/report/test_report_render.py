@@ -1,6 +1,7 @@
 """`vescdoctor report show`: Markdown for a forum post, a self-contained HTML page; hostile strings stay inert."""
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -118,3 +119,20 @@ def test_unknown_facts_are_listed_apart_and_flash_sectors_left_to_the_flash_map(
     md = render_markdown(report)
     assert "Not established: `vesc.fw_major`, `vesc.hw_name`" in md
     assert "| `vesc.hw_name` |" not in md and "`flash.sectors`" not in md
+
+
+def test_html_page_title_is_the_reports_verdict_even_with_an_after_section():
+    """The page title and the <h1> come from one place (summary.title, through the section model)."""
+    report = fix_report()
+    report["after"] = {"verdict": "some-future-code", "findings": []}
+    page = render_html(report)
+    title = re.search(r"<title>(.*?)</title>", page).group(1)
+    assert f"<h1>{title}</h1>" in page and title.startswith("vescdoctor report: ")
+
+
+def test_markdown_and_html_show_the_same_sections_in_the_same_order():
+    report = fix_report()
+    report["after"] = {"verdict": "healthy", "findings": []}
+    md = [line[3:] for line in render_markdown(report).splitlines() if line.startswith("## ")]
+    page = [html.unescape(h) for h in re.findall(r"<h2>(.*?)</h2>", render_html(report))]
+    assert md == page and len(md) >= 10, (md, page)

@@ -101,7 +101,7 @@ async def _repair(tmp_path):
     firmware = demo["firmware"].read_bytes()
     async with app.run_test(size=SIZE) as pilot:
         await _consent(pilot, yes=True)
-        await wait_for(pilot, lambda: screen_name(app) == "EndScreen", timeout=40, what="the end of the repair")
+        await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end of the repair")
         assert app.fix_error is None, app.fix_error
         assert app.outcome.ok, app.outcome.message
         assert "healthy" in str(app.screen.query_one("#end-text").render())
@@ -140,7 +140,7 @@ async def _unplug(tmp_path):
     board_yaml.write_text(yaml.safe_dump(config))
     async with app.run_test(size=SIZE) as pilot:
         await _consent(pilot, yes=True)
-        await wait_for(pilot, lambda: screen_name(app) == "EndScreen", timeout=40, what="the end of the repair")
+        await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end of the repair")
         assert app.writing is False
         text = str(app.screen.query_one("#end-text").render())
         assert "did not complete" in text

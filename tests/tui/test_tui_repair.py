@@ -166,7 +166,8 @@ async def _board_hw(tmp_path):
         await pilot.pause(0.1)
         assert screen.plan is not None, str(screen.query_one("#fix-plan").render())
         assert screen.plan.board_hw == "410"
-        assert [s.name for s in screen.plan.steps][:3] == ["unlock-rdp", "write-bootloader", "write-firmware"]
+        assert [s.name for s in screen.plan.steps][:4] == ["warn-no-backup", "unlock-rdp", "write-bootloader",
+                                                           "write-firmware"]
         assert not screen.query_one("#fix-go").disabled
         # typing 410 straight in works as well, without Enter
         hw.value = ""
@@ -426,7 +427,7 @@ async def _quit_on_the_bench(app, in_write, go_on):
         await wait_for(pilot, lambda: app.stop_requested.is_set(), what="the stop request")
         assert app.return_code is None
         go_on.set()
-        await wait_for(pilot, lambda: app.return_code is not None, timeout=60, what="the app to leave")
+        await wait_for(pilot, lambda: app.return_code is not None, what="the app to leave")
 
 
 @pytest.mark.parametrize("how", ["q", "button"])

@@ -68,7 +68,8 @@ def test_fw6_release_layout_keeps_crc_words_at_0x0807FFF0():
     assert state.vesc.version == "6.05"
     reply = state.vesc.version_reply()
     assert reply[:3] == bytes([0, 6, 5]) and reply[3:6] == b"60\x00" and reply[6:18] == unique_id(board)
-    assert reply.endswith(b"\x00") and len(reply) == 3 + 3 + 12 + 1 + 1 + 2 + 4 + 1  # FW name "" at the end
+    # FW name "" then the u32 HW config CRC that 6.05+ appends (release_6_05 comm/commands.c:291)
+    assert reply[-5:-4] == b"\x00" and len(reply) == 3 + 3 + 12 + 1 + 1 + 2 + 4 + 1 + 4
 
 
 def test_small_image_has_no_crc_check():
@@ -199,7 +200,20 @@ def test_version_reply_fields_follow_the_generation():
     uid = bytes(range(12))
     # no pairing byte before 3.48
     assert VescIdentity("410", 3, 40, uid).version_reply() == b"\x00\x03\x28410\x00" + uid
-    assert VescIdentity("410", 5, 3, uid).version_reply() == b"\x00\x05\x03410\x00" + uid + b"\x00\x00\x00\x00"
+    # 5.03: pairing, test, hw type, custom configs, then phase filters and both QML flags (release_5_03 commands.c)
+    assert VescIdentity("410", 5, 3, uid).version_reply() == b"\x00\x05\x03410\x00" + uid + bytes(7)
+    assert VescIdentity("410", 5, 2, uid).version_reply() == b"\x00\x05\x02410\x00" + uid + bytes(4)
+    six = VescIdentity("60", 6, 2, uid, fw_name="X").version_reply()
+    assert six.endswith(b"X\x00") and len(six) == 3 + 3 + 12 + 8 + 2
+    seven = VescIdentity("60", 7, 0, uid, hw_config_crc=0x01020304).version_reply()
+    assert seven.endswith(b"\x00\x01\x02\x03\x04")
+
+
+@pytest.mark.parametrize("version,serial", [((3, 40), "301"), ((4, 2), "301"), ((5, 1), "304"), ((7, 0), "304")])
+def test_usb_serial_is_the_chibios_version_of_the_firmware(version, serial):
+    from vescdoctor.sim.boot import _usb_vesc
+
+    assert _usb_vesc(version).serial == serial
 
 
 @needs_firmware

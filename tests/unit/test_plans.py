@@ -28,11 +28,13 @@ def test_builtin_plans_load_and_cover_every_fixable_verdict():
 
 @pytest.mark.parametrize("text,needle,line", [
     ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup]\n", "lacks the steps", 3),
-    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup, unlock-rdp, clear-wrp, write-bootloader, "
-     "write-firmware, reset, reprobe]\nverdicts:\n  app-missing: {why: x, steps: [backup, flash-it]}\n",
+    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, "
+     "write-bootloader, write-firmware, reset, reprobe]\nverdicts:\n"
+     "  app-missing: {why: x, steps: [backup, flash-it]}\n",
      "unknown step 'flash-it'", 5),
-    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup, unlock-rdp, clear-wrp, write-bootloader, "
-     "write-firmware, reset, reprobe]\nverdicts:\n  app-gone: {why: x, steps: [backup]}\n", "not a verdict", 5),
+    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, "
+     "write-bootloader, write-firmware, reset, reprobe]\nverdicts:\n  app-gone: {why: x, steps: [backup]}\n",
+     "not a verdict", 5),
 ])
 def test_bad_plans_file_names_file_and_line(tmp_path, text, needle, line):
     path = tmp_path / "plans.yaml"
@@ -87,7 +89,7 @@ def test_refusals():
 def test_read_protected_plan_warns_and_erases_everything():
     plan = make_plan(diagnosis("read-protected", facts={"swd.rdp_level": 1}), bootloader=BL, firmware=FW,
                      board_hw="410")
-    assert plan.step_names[0] == "unlock-rdp" and "backup" not in plan.step_names
+    assert plan.step_names[:2] == ["warn-no-backup", "unlock-rdp"] and "backup" not in plan.step_names
     assert plan.erase_sectors == list(range(12)) and "none possible" in plan.backup_note
     assert "ERASES THE WHOLE FLASH" in plan.warnings[0]
 
@@ -124,3 +126,65 @@ def test_rules_check_validates_the_plans_beside_the_graph(tmp_path, capsys):
     assert main(["rules", "check", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert f"{plans}:" in err and "unknown step 'write-bootlaoder'" in err
+
+
+# -- issue 12, item 1: `rules check` proves every plan safe ---------------------------------------------------------
+ORDER = "order: [warn-no-backup, backup, unlock-rdp, clear-wrp, write-bootloader, write-firmware, reset, reprobe]\n"
+
+
+def _rules_dir(tmp_path, plans_text):
+    import shutil
+
+    from vescdoctor.graph.loader import builtin_rules_path
+
+    shutil.copy(builtin_rules_path() / "triage.yaml", tmp_path / "triage.yaml")
+    (tmp_path / "plans.yaml").write_text("plans: vescdoctor-fix-plans\nversion: 1\n" + plans_text)
+    return tmp_path
+
+
+@pytest.mark.parametrize("text,needle", [
+    (ORDER + "verdicts:\n  app-missing: {why: x, steps: [write-firmware, reset, reprobe]}\n",
+     "destroys data but no 'backup'"),
+    ("order: [warn-no-backup, unlock-rdp, clear-wrp, write-bootloader, write-firmware, backup, reset, reprobe]\n"
+     "verdicts:\n  app-missing: {why: x, steps: [backup, write-firmware, reset, reprobe]}\n",
+     "comes before 'backup'/'warn-no-backup' in order"),
+    (ORDER + "verdicts:\n  app-missing: {why: x, steps: [backup, write-firmware]}\n"
+     "  healthy: {why: x, steps: [backup, write-firmware]}\n", "nothing may be erased on a healthy board"),
+    (ORDER + "verdicts:\n  bootloader-missing: {why: x, steps: [reset, reprobe]}\n"
+     "findings:\n  app-missing: {steps: [write-firmware], if_missing: refuse}\n", "with the steps findings may add"),
+    (ORDER + "verdicts:\n  app-missing: {why: x, steps: [warn-no-backup, write-firmware]}\n",
+     "must lift it ('unlock-rdp')"),
+    (ORDER + "verdicts:\n  read-protected: {why: x, steps: [unlock-rdp, write-firmware]}\n",
+     "'unlock-rdp' destroys data but no 'backup'"),
+])
+def test_rules_check_refuses_a_plan_that_destroys_before_a_backup(tmp_path, capsys, text, needle):
+    from vescdoctor.cli import main
+
+    rules = _rules_dir(tmp_path, text)
+    assert main(["rules", "check", str(rules)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and f"{rules / 'plans.yaml'}" in err, err
+    with pytest.raises(InputError, match="unsafe fix plan"):  # and no fix ever runs it
+        load_plans(rules / "plans.yaml")
+
+
+def test_make_plan_refuses_an_unsafe_book_built_in_code():
+    from vescdoctor.fixes.plans_file import PlanBook, VerdictPlan
+
+    book = load_plans()
+    unsafe = PlanBook(order=book.order, verdicts={"app-missing": VerdictPlan("app-missing", "x", (
+        "write-firmware", "reset"), "here")}, path="code")
+    with pytest.raises(InputError, match="unsafe fix plan"):
+        make_plan(diagnosis("app-missing"), bootloader=None, firmware=FW, board_hw="410", book=unsafe)
+
+
+def test_wrong_chip_has_a_manual_plan_that_writes_nothing(tmp_path):
+    from vescdoctor.errors import InputError
+    from vescdoctor.fixes.plans_file import load_plans, plans_path
+
+    book = load_plans()
+    assert "wrong-chip" in book.manual and "wrong-chip" not in book.verdicts
+    bad = tmp_path / "plans.yaml"
+    bad.write_text(plans_path().read_text().replace("    manual: true", "    manual: true\n    steps: [backup]"))
+    with pytest.raises(InputError, match="takes no steps"):
+        load_plans(bad)

@@ -3,6 +3,8 @@ text. Each command module stays about its own command."""
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 
 from ..errors import VescDoctorError
 
@@ -16,12 +18,38 @@ def quiet_pyocd(args) -> None:
         logging.getLogger("pyocd").setLevel(logging.CRITICAL)
 
 
+def is_terminal(stream) -> bool:
+    """Whether `stream` is an open terminal. A closed stdin (`<&-`: Python makes sys.stdin None) or a closed stream
+    is no terminal, as a pipe is (issue 12, item 7)."""
+    try:
+        return stream is not None and not stream.closed and stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def on_a_terminal() -> bool:
+    """Whether a person can be asked here: stdin and stderr are open terminals."""
+    return is_terminal(sys.stdin) and is_terminal(sys.stderr)
+
+
+def print_hw_answer(answers: dict) -> None:
+    """Say on stderr what an `--answer hw=` was read as, and which VESC Tool firmware folders fit it."""
+    if answers.get("hw") and answers["hw"] != "unsure":
+        from ..knowledge.hw_names import resolve_hw
+
+        print(resolve_hw(answers["hw"]).note(), file=sys.stderr)
+
+
 def check_report_path(args) -> None:
     """--report FILE that cannot be written is refused (InputError, exit 2) before the board is touched."""
     if getattr(args, "report", None):
+        from ..fileguard import note_input
         from ..report.files import check_writable
 
-        check_writable(args.report)
+        for given in (getattr(args, "firmware", None), getattr(args, "bootloader", None)):
+            if given:  # read later; never the report's place
+                note_input(Path(given))
+        check_writable(args.report, force=getattr(args, "force", False))
 
 
 def try_write_report(report: dict, args) -> str | None:
@@ -30,7 +58,7 @@ def try_write_report(report: dict, args) -> str | None:
     from ..report.model import write_report
 
     try:
-        path = write_report(report, args.report, keep_uid=args.keep_uid)
+        path = write_report(report, args.report, keep_uid=args.keep_uid, force=getattr(args, "force", False))
     except (VescDoctorError, OSError, ValueError) as exc:
         return f"vescdoctor: the report could not be written: {exc}"
     print(f"report written to {path}", file=sys.stderr)
@@ -45,10 +73,17 @@ def bench_measurement(env) -> dict | None:
     return measure() if measure is not None else None
 
 
+@contextmanager
 def open_environment(args):
+    """The board's environment, held by this command alone for the `with` block (boardlock: a second command on the
+    same board is refused before it touches the chip, exit 3)."""
+    from ..boardlock import board_lock
     from ..environment import real_environment, sim_environment
 
-    return sim_environment(args.sim) if args.sim else real_environment(getattr(args, "probe", None))
+    with board_lock(sim=args.sim, probe=getattr(args, "probe", None), command=args.command or "tui"):
+        env = sim_environment(args.sim) if args.sim else real_environment(getattr(args, "probe", None))
+        with env:
+            yield env
 
 
 def print_verdict(report: dict, out=None) -> None:

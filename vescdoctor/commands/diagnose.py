@@ -11,6 +11,7 @@ from .common import (
     bench_measurement,
     check_report_path,
     open_environment,
+    print_hw_answer,
     print_verdict,
     quiet_pyocd,
     transcript,
@@ -25,6 +26,7 @@ def run(args) -> int:
     graph = load_checked_graph()
     answers = parse_answers(args.answer, graph)
     check_report_path(args)
+    print_hw_answer(answers)  # after every refusal of bad input: a refusal stays one line
     with open_environment(args) as env:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=transcript(args))
         measured = bench_measurement(env)

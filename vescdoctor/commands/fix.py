@@ -18,6 +18,7 @@ from ..fixes.records import Plan
 from ..flows import INCONCLUSIVE, answered_hw, diagnosis_report, fix_exit, fixable
 from ..images import LoadedImage
 from ..report.text import action_state
+from ..usbrepair.plan import UsbPlan
 from .wording import error_text, notice_text, outcome_text
 
 
@@ -39,7 +40,7 @@ class FixRun:
     """What `fix` did after the diagnosis: the plan, the fix's outcome, or why nothing was written."""
 
     diagnosis: Diagnosis
-    plan: Plan | None = None
+    plan: Plan | UsbPlan | None = None
     outcome: FixOutcome | None = None
     refusal: VescDoctorError | None = None
     exit_code: int = ExitCode.OK
@@ -57,6 +58,7 @@ def run(args) -> int:
         bench_measurement,
         check_report_path,
         open_environment,
+        print_hw_answer,
         print_verdict,
         quiet_pyocd,
         transcript,
@@ -72,6 +74,7 @@ def run(args) -> int:
     backup_dir = Path(args.backup_dir) if args.backup_dir else default_backup_dir()
     if not args.dry_run:
         check_backup_dir(backup_dir)  # bad input: said before the diagnosis, not after it as a failed backup
+    print_hw_answer(answers)  # after every refusal of bad input: a refusal stays one line
     with open_environment(args) as env:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=transcript(args))
         done = _act(args, env, diagnosis, answers, images, backup_dir)
@@ -96,11 +99,16 @@ def run(args) -> int:
 def _act(args, env: Environment, diagnosis: Diagnosis, answers: dict[str, str],
          images: dict[str, LoadedImage | None], backup_dir: Path) -> FixRun:
     from ..catalog.fetch import SourceUnavailable
+    from .fix_usb import choose_via, interrupted_notice, run_usb_fix
 
     done = FixRun(diagnosis)
     verdict = diagnosis.verdict
-    if verdict in INCONCLUSIVE:
+    if choose_via(args.via, diagnosis.result.facts or {}) == "usb":
+        done.exit_code, done.plan, done.outcome, done.refusal = run_usb_fix(
+            args, diagnosis, env, images["bootloader"], images["firmware"], backup_dir)
+    elif verdict in INCONCLUSIVE:
         done.show_verdict, done.exit_code = True, ExitCode.INCONCLUSIVE
+        done.note = "\n".join(interrupted_notice(backup_dir)) or None  # a USB repair cut off: only SWD goes on
     elif verdict != "healthy" and not fixable(verdict):
         # A cable, a permission, BOOT0: the rider fixes it, not a flash write. Not bad input: a problem found.
         done.show_verdict, done.exit_code = True, ExitCode.PROBLEM
@@ -141,7 +149,7 @@ def _apply(args, env: Environment, done: FixRun, answers: dict[str, str], backup
     from .common import bench_measurement, progress
 
     plan = done.plan
-    assert plan is not None
+    assert isinstance(plan, Plan)  # the SWD path's plan (the USB path has its own, commands/fix_usb.py)
     text_out = sys.stderr if args.json else sys.stdout
     print(f"\nVerdict: {done.diagnosis.verdict}", file=sys.stderr)
     if args.dry_run or not plan.steps:
@@ -170,9 +178,13 @@ def _apply(args, env: Environment, done: FixRun, answers: dict[str, str], backup
 def _consent(args, plan: Plan, backup_dir: Path) -> None:
     """Consent to a destructive plan (--yes, or 'yes' on a terminal); a plan that destroys nothing is shown."""
     if plan.destructive and not args.yes:
-        # ask on the terminal: stderr, or stdout when only stderr is redirected (`2> log`)
-        ask_on = sys.stderr if sys.stderr.isatty() else sys.stdout if sys.stdout.isatty() and not args.json else None
-        if not (sys.stdin.isatty() and ask_on is not None):
+        from .common import is_terminal
+
+        # ask on the terminal: stderr, or stdout when only stderr is redirected (`2> log`); a closed stdin or
+        # stream is no terminal (common.is_terminal)
+        ask_on = sys.stderr if is_terminal(sys.stderr) else \
+            sys.stdout if is_terminal(sys.stdout) and not args.json else None
+        if not (is_terminal(sys.stdin) and ask_on is not None):
             raise InputError("the fix erases and writes flash: pass --yes (or run on a terminal to confirm); nothing "
                              "was changed")
         if not confirm(plan, backup_dir, out=ask_on):

@@ -31,8 +31,11 @@ def run(args) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render(info, image.format, str(image.path)))
-    if cut or looks:
-        what = "a firmware image cut short (" + cut + ")" if cut else looks
+    # images/completeness.py: code that refers past the file's end, or a release short of its CRC words
+    incomplete = next((p for p in info.problems if p.startswith("incomplete: ")), None)
+    if cut or looks or incomplete:
+        what = ("a firmware image cut short (" + cut + ")" if cut else
+                incomplete.removeprefix("incomplete: ") if incomplete else looks)
         print(f"vescdoctor: {image.path}: not a usable firmware or bootloader image: {what}", file=sys.stderr)
         return EXIT_INPUT
     return EXIT_OK

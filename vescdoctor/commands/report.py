@@ -24,7 +24,7 @@ def run(args) -> int:
         from ..report.render_md import render_markdown
         out = render_markdown(report)
     if args.output:
-        write_text_atomic(args.output, out)
+        write_text_atomic(args.output, out, force=args.force)
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(out)

@@ -15,7 +15,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..fixes.backup import check_backup_dir, default_backup_dir, load_backup, restore_backup
-    from .common import open_environment, progress, quiet_pyocd
+    from .common import on_a_terminal, open_environment, progress, quiet_pyocd
 
     quiet_pyocd(args)
 
@@ -24,7 +24,7 @@ def run(args) -> int:
     backup_dir = check_backup_dir(Path(backup_dir) if backup_dir else default_backup_dir())
     what = "the config sectors 1-2 (0x08004000..0x0800BFFF)" if args.config_only else "the whole flash (sectors 0-11)"
     if not args.yes:
-        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        if not on_a_terminal():
             raise InputError(f"restoring erases and rewrites {what}: pass --yes; nothing was changed")
         print(f"This erases and rewrites {what} from {args.backup} (the flash is backed up first). "
               "Type 'yes' to go ahead: ", end="", file=sys.stderr, flush=True)

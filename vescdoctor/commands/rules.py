@@ -19,7 +19,15 @@ def _check_plans(path) -> str | None:
     plans = plans_path() if path is None else Path(path) / "plans.yaml" if Path(path).is_dir() else None
     if plans is None or not plans.exists():
         return None
-    book = load_plans(plans)
+    from ..fixes.plan_safety import plan_problems
+
+    book = load_plans(plans, prove=False)
+    problems = plan_problems(book)
+    for problem in problems:
+        print(f"vescdoctor: {problem}", file=sys.stderr)
+    if problems:
+        raise InputError(f"{len(problems)} unsafe fix plan(s) in {plans}: a destructive step could run before "
+                         "the backup")
     return f"fix plans: {len(book.verdicts)} verdicts with a plan, {len(book.findings)} findings that add steps"
 
 

@@ -50,7 +50,11 @@ def run(args) -> int:
             raise InputError(f"--sim {args.sim}: no such board directory (make one with `vescdoctor sim create`)")
         app = VescDoctorApp(board_dir=args.sim, probe_uid=getattr(args, "probe", None))
         demo = None
-    code = app.run()
+    from ..boardlock import board_lock
+
+    with board_lock(sim=str(demo["board"]) if demo else args.sim, probe=getattr(args, "probe", None),
+                    command=args.command or "tui"):  # the TUI holds its board for as long as it runs
+        code = app.run()
     summary = app.repair_summary()
     if summary and demo is not None and "again" in summary:
         # "run vescdoctor again" would look for real hardware: the demo's board needs the demo's own command

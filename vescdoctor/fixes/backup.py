@@ -2,7 +2,9 @@
 
 Sidecar (`<name>.json`): {"format": "vescdoctor-backup", "version": 1, "file", "sha256", "size", "base",
 "created", "tool_version", "board_uid", "idcode", "option_bytes": {"optcr", "rdp", "rdp_level", "wrp_sectors",
-"bor_level"}, "verdict"}.
+"bor_level"}, "verdict", "contents": {"generation", "sectors": [{"number", "role", "state", "detail"}]}}: what each
+sector held when the backup was taken, in the flash map of the firmware generation found in it
+(vescdoctor.flash_analysis).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -18,6 +21,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import FixError, InputError
+from ..fileguard import note_backup
 from ..knowledge.flash import FLASH_BASE, FLASH_SIZE, SECTORS
 from .events import FixEvent, Phase
 
@@ -131,24 +135,86 @@ def hw_from_backups(directory: Path, uid: str | None
     return None, hint
 
 
+AUTO_NAME = re.compile(r"^vesc-[0-9a-z]+-\d{8}-\d{6}(-\d+)?$")  # the names unique_backup_path gives
+
+
 def save_backup(flash: bytes, path: Path, meta: dict[str, Any]) -> dict[str, Any]:
-    """Write flash + sidecar at `path` (must not exist). Returns {file, sha256, size, sidecar}."""
+    """Write flash + sidecar at `path` (must not exist). Returns {file, sha256, size, sidecar}.
+
+    Both are written in full under temporary names first, then put in place without replacing anything: the
+    sidecar, then the .bin. A run cut short (a full disk, power, Ctrl+C) leaves no `.bin` without its sidecar, so a
+    partial backup never looks like one. A name vescdoctor chose that another run took meanwhile (two identical
+    fixes in the same second) moves on to the next free one; a name the user chose is refused."""
     sha = hashlib.sha256(flash).hexdigest()
-    sidecar = path.with_suffix(".json")
-    if path.exists() or sidecar.exists():
+    if (path.exists() or path.with_suffix(".json").exists()) and not AUTO_NAME.match(path.stem):
         raise InputError("a backup with this name exists already; backups are never overwritten", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"format": SIDECAR_FORMAT, "version": 1, "file": path.name, "sha256": sha, "size": len(flash),
            "base": FLASH_BASE, "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
            "tool_version": __version__, **meta}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        _write_new(path, flash)
-        _write_new(sidecar, (json.dumps(doc, indent=2) + "\n").encode())
-    except FileExistsError:
-        raise InputError("a backup with this name exists already; backups are never overwritten", str(path)) from None
+        _write_new(tmp, flash)
+        for candidate in _candidates(path):
+            doc["file"] = candidate.name
+            if _place(tmp, candidate, (json.dumps(doc, indent=2) + "\n").encode()):
+                path = candidate
+                break
+        else:
+            raise InputError("a backup with this name exists already; backups are never overwritten", str(path))
     except OSError as exc:
-        raise FixError(f"cannot write the backup {path}: {exc.strerror or exc}") from None
+        raise FixError(f"cannot write the backup {path}: {exc.strerror or exc}; no backup was kept") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    sidecar = path.with_suffix(".json")
+    note_backup(path)
+    note_backup(sidecar)
     return {"file": str(path), "sha256": sha, "size": len(flash), "sidecar": str(sidecar)}
+
+
+def _candidates(path: Path):
+    yield path
+    if AUTO_NAME.match(path.stem):
+        stem = re.sub(r"-\d+$", "", path.stem) if path.stem.count("-") == 4 else path.stem
+        for i in range(1, 1000):
+            yield path.with_name(f"{stem}-{i}.bin")
+
+
+def _link_new(source: Path, target: Path) -> bool:
+    """Give `source`'s bytes the name `target` if that name is free (atomic). False when it is taken."""
+    try:
+        os.link(source, target)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links (FAT): claim the name, then move the file over the claim
+        try:
+            os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            return False
+        os.replace(source, target)
+        return True
+
+
+def _place(tmp_bin: Path, path: Path, sidecar_bytes: bytes) -> bool:
+    """Put a fully written backup in place at `path`: its sidecar first, then the .bin. False if the name is taken
+    (nothing left behind)."""
+    sidecar = path.with_suffix(".json")
+    tmp_json = path.with_name(f".{sidecar.name}.{os.getpid()}.partial")
+    claimed = False
+    try:
+        _write_new(tmp_json, sidecar_bytes)
+        if not _link_new(tmp_json, sidecar):
+            return False
+        claimed = True
+        if path.exists() or not _link_new(tmp_bin, path):
+            return False
+        claimed = False  # placed: the backup is whole
+        return True
+    finally:
+        if claimed:  # the sidecar is ours but its .bin could not follow: take it back
+            sidecar.unlink(missing_ok=True)
+        tmp_json.unlink(missing_ok=True)
 
 
 def chip_meta(target) -> dict[str, Any]:
@@ -163,24 +229,52 @@ def chip_meta(target) -> dict[str, Any]:
 
 
 def backup_target(target, path: Path, *, verdict: str | None = None, board_hw: str | None = None,
-                  board_hw_source: str | None = None,
-                  progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+                  board_hw_source: str | None = None, progress: Callable[[float], None] | None = None,
+                  may_run_code: bool = False, known: dict[int, bytes] | None = None) -> dict[str, Any]:
     """Read the whole flash of a connected target into a new backup at `path`. `board_hw`, when the fix knows it
     from a strong source (`board_hw_source`: answer, vesc, flash), goes into the sidecar with that source: a later
-    run may need it once the chip no longer shows it. A HW without a strong source is not recorded."""
-    from .flashops import read_flash
+    run may need it once the chip no longer shows it. A HW without a strong source is not recorded.
+    The flash is read once and proven by the chip's own CRCs when the caller lets code run on the halted core
+    (`may_run_code`: a fix, which resets afterwards), else read twice (target.flash_reader.read_proven); blocks in
+    `known` (what the fix's diagnosis read) that the chip's CRCs confirm are not read again."""
+    from pyocd.core import exceptions
+
+    from ..target.flash_reader import read_proven
+    from .flashops import read_range
 
     meta = chip_meta(target)
     if meta["option_bytes"]["rdp_level"] != 0:
         raise FixError("the flash is read-protected (RDP level 1): no backup is possible")
-    flash = read_flash(target, progress)
-    again = read_flash(target)  # two reads that agree: a noisy wire does not make a wrong backup
-    if again != flash:
-        raise FixError("two reads of the flash differ: the SWD connection is unreliable (shorter wires?)")
+    done = [0]
+
+    def read(addr: int, size: int) -> bytes:
+        start = done[0]
+        data = read_range(target, addr, size,
+                          (lambda f: progress(min(1.0, (start + f * size) / FLASH_SIZE))) if progress else None)
+        done[0] += size
+        return data
+    try:
+        flash = read_proven(target, FLASH_BASE, FLASH_SIZE, read, chip_ok=may_run_code, known=known)
+    except exceptions.TransferFaultError:
+        raise
+    except exceptions.TransferError as exc:
+        raise FixError(f"{exc} (shorter wires?)") from exc
     meta["verdict"] = verdict
+    meta["contents"] = backup_contents(flash)
     if board_hw and board_hw_source in HW_SOURCE_WORDS:
         meta["board_hw"], meta["board_hw_source"] = board_hw, board_hw_source
     return save_backup(flash, path, meta)
+
+
+def backup_contents(flash: bytes) -> dict[str, Any]:
+    """What a whole-flash backup holds, sector by sector, in its firmware generation's flash map (LispBM, QML and
+    package data are the rider's too: a restore puts them back with the configuration)."""
+    from ..flash_analysis import BytesReader, analyze
+
+    fmap = analyze(BytesReader(flash))
+    return {"generation": fmap.generation.key if fmap.generation else None,
+            "sectors": [{"number": s.number, "role": s.role, "state": s.state, "detail": s.detail}
+                        for s in fmap.sectors]}
 
 
 def _connect(env):
@@ -226,11 +320,10 @@ def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str,
 def load_backup(path) -> tuple[bytes, dict[str, Any]]:
     """A backup and its sidecar, both checked: 1 MiB, a vescdoctor sidecar beside it with the board UID, and the
     sha256 the sidecar records. Without a valid sidecar nothing says the file is a backup, or of which board."""
+    from ..safeio import read_bounded
+
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the backup: {exc.strerror or exc}", str(path)) from None
+    data = read_bounded(path, FLASH_SIZE, "a whole-flash backup (1 MiB .bin)")
     if len(data) != FLASH_SIZE:
         raise InputError(f"not a vescdoctor backup: {len(data)} bytes, a whole-flash backup has {FLASH_SIZE}",
                          str(path))
@@ -242,8 +335,10 @@ def load_backup(path) -> tuple[bytes, dict[str, Any]]:
     if not sidecar.is_file():
         raise refuse("there is none")
     try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = json.loads(read_bounded(sidecar, 1024 * 1024, "a backup sidecar (JSON)"))
+    except InputError as exc:
+        raise refuse(exc.message) from None
+    except ValueError:
         raise refuse("not readable JSON") from None
     if not isinstance(meta, dict) or meta.get("format") != SIDECAR_FORMAT:
         raise refuse("not a vescdoctor backup sidecar")

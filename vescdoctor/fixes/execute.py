@@ -15,8 +15,10 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ChipChanged, FixError
+from ..errors import ChipChanged, FixError, WrongChip
 from ..report.text import STOPPED_BY_USER
+from ..target import proven_flash
+from ..target.chip_id import require_vesc_chip
 from .backup import chip_meta
 from .events import FixEvent, StopRequested
 from .failures import describe_failure
@@ -109,6 +111,7 @@ def execute_plan(plan: Plan, env: Environment, *, on_event: Callable[[FixEvent],
     ctx = StepContext(plan, env, link, stops.emit, outcome, Path(backup_dir), dict(answers or {}))
     step_name, begun = "connect", True
     try:
+        require_vesc_chip(link.target)  # the chip identity gate (wrong-chip): before any step, backup included
         if plan.board_uid and chip_meta(link.target)["board_uid"] != plan.board_uid:
             raise FixError("this is not the board that was diagnosed (another UID); nothing was changed")
         stops.announce(FixEvent.announce(plan_phases(plan.step_names)))
@@ -126,6 +129,9 @@ def execute_plan(plan: Plan, env: Environment, *, on_event: Callable[[FixEvent],
             outcome.actions.append(action)
     except StopRequested:
         _stopped(outcome, plan, step_name, begun)
+    except WrongChip as exc:
+        outcome.actions.append({"step": step_name, "ok": False, "detail": str(exc), "error": str(exc)})
+        outcome.message = str(exc)
     except ChipChanged as exc:
         outcome.actions.append({"step": step_name, "ok": False, "detail": str(exc), "error": str(exc)})
         outcome.message = str(exc) + outcome.backup_note
@@ -139,6 +145,7 @@ def execute_plan(plan: Plan, env: Environment, *, on_event: Callable[[FixEvent],
     else:
         _judge(outcome)
     finally:
+        proven_flash.remember(env, None)  # what the fix proved of the flash goes with its session
         link.close()
     return outcome
 

@@ -7,7 +7,8 @@ word the very last: until then the SP reads 0xFFFFFFFF, which no image starts wi
 verify at any moment leaves no valid vector table in front of half-written code, so the next diagnosis sees
 `app-missing` (or `bootloader-missing`) and the next `fix` writes it again.
 
-Reads retry transient SWD transfer errors (target.flash_reader.read_block); writes are never repeated blindly.
+Reads and writes retry transient SWD transfer errors, bounded (retry.py): a write is redone whole, and pyOCD's smart
+flash then erases and programs only the sectors that do not hold the image yet.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, FLASH_SIZE
+from ..target.chip_id import require_vesc_chip
 
 Progress = Callable[[float], None]
 READ_CHUNK = 0x10000
@@ -30,13 +32,23 @@ class VerifyError(Exception):
 
 
 def read_range(target, address: int, size: int, progress: Progress | None = None) -> bytes:
-    """Read flash; a transient SWD transfer error is retried (a few times per chunk, then it is raised)."""
+    """Read flash; a transient SWD transfer error is retried (a few times per chunk by read_block, then in smaller
+    chunks, as often as the error rate needs: retry.ReadPacer) before the read gives up (retry.GaveUp)."""
     from ..target.flash_reader import read_block
+    from .retry import ReadPacer, transient
 
     out = bytearray()
+    pacer = ReadPacer()
     while len(out) < size:
-        n = min(READ_CHUNK, size - len(out))
-        out += read_block(target, address + len(out), n)
+        n = min(pacer.chunk, size - len(out))
+        try:
+            out += read_block(target, address + len(out), n)
+        except Exception as exc:  # noqa: BLE001 - transient transfer errors are paced, the rest raised
+            if not transient(exc):
+                raise
+            pacer.failed(address + len(out), exc)
+            continue
+        pacer.ok()
         if progress:
             progress(len(out) / size)
     return bytes(out)
@@ -48,6 +60,20 @@ def read_flash(target, progress: Progress | None = None) -> bytes:
 
 def sha256_range(target, address: int, size: int) -> str:
     return hashlib.sha256(read_range(target, address, size)).hexdigest()
+
+
+def sector_proof(target, address: int, size: int) -> tuple[str, object]:
+    """What a range holds, to tell later whether it changed: ("on-chip CRC32 per 16 KB", [crc, ...]) computed by the
+    chip on a halted core (target.onchip_checksum), else ("sha256", hexdigest) of the bytes read."""
+    from ..target.onchip_checksum import OnChipChecksum, OnChipUnavailable
+
+    halted = getattr(target, "is_halted", None)
+    if halted is not None and halted():
+        try:
+            return "on-chip CRC32 per 16 KB", [crc for _, _, crc in OnChipChecksum(target).crc_of(address, size)]
+        except (OnChipUnavailable, ValueError):
+            pass
+    return "sha256", sha256_range(target, address, size)
 
 
 def _regions(target, address: int, data: bytes):
@@ -88,6 +114,7 @@ def _program(target, writes: list[tuple[int, bytes]]) -> int:
     writes = [(addr, data + b"\xff" * (-len(data) % 4)) for addr, data in writes if data]
     if not writes:
         return 0
+    require_vesc_chip(target)  # the chip identity gate: never program anything but a VESC's F405/407
     flash = target.memory_map.get_region_for_address(writes[0][0]).flash
     flash.init(flash.Operation.PROGRAM)
     try:
@@ -165,6 +192,7 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
 
     if not segments:
         return []
+    require_vesc_chip(target)  # the chip identity gate: nothing is erased on another chip
     held = held_back(target, segments)
     blanked = _cut(segments, held, fill=True)
 
@@ -251,12 +279,24 @@ def _runs(cells: dict[int, int]):
 
 def write_verified(target, segments: list[tuple[int, bytes]], what: str, *, on_erase: Progress,
                    on_program: Progress, on_verify: Progress | None = None,
-                   on_vector_page: Callable[[], None] | None = None) -> int:
+                   on_vector_page: Callable[[], None] | None = None,
+                   on_retry: Callable[[str], None] | None = None) -> int:
     """Write `segments` and verify every byte, the vector tables last: everything else is written and verified
     before their pages are programmed (write_vector_page: the SP word the very last), so a mismatch (or an
     interruption) leaves no valid vector table and the chip cannot start an image that is not the one given.
-    Every image base a segment holds is protected so (a restore's sector 0 and sector 11 alike). Returns the bytes
-    verified; VerifyError otherwise."""
+    Every image base a segment holds is protected so (a restore's sector 0 and sector 11 alike). A write cut by a
+    transient SWD transfer error is redone, bounded (retry.retry_write); GaveUp when the tries are used up. Returns
+    the bytes verified; VerifyError otherwise."""
+    from .retry import retry_write
+
+    return retry_write(target, what, lambda: _write_verified_once(
+        target, segments, what, on_erase=on_erase, on_program=on_program, on_verify=on_verify,
+        on_vector_page=on_vector_page), on_retry)
+
+
+def _write_verified_once(target, segments: list[tuple[int, bytes]], what: str, *, on_erase: Progress,
+                         on_program: Progress, on_verify: Progress | None,
+                         on_vector_page: Callable[[], None] | None) -> int:
     held = write_segments(target, segments, on_erase=on_erase, on_program=on_program)
     checked = verify_segments(target, [(address, data, what) for address, data in _cut(segments, held, fill=False)],
                               on_verify)
@@ -270,15 +310,26 @@ def write_verified(target, segments: list[tuple[int, bytes]], what: str, *, on_e
 
 
 def verify_segments(target, segments: list[tuple[int, bytes, str]], progress: Progress | None = None) -> int:
-    """Read back every written byte; VerifyError with the first mismatch and the count. Returns bytes checked."""
+    """Check every written byte; VerifyError with the first mismatch and the count. Returns bytes checked.
+
+    On a halted core the chip computes CRCs of the written ranges (target.flash_reader.differing_by_chip) and only
+    the blocks it does not confirm are read back and compared byte for byte; otherwise everything is read back."""
+    from ..target.flash_reader import differing_by_chip
+
     total = sum(len(d) for _, d, _ in segments) or 1
     checked = 0
     for addr, data, what in segments:
-        got = read_range(target, addr, len(data), _share(progress, checked, len(data), total) if progress else None)
-        if got != data:
-            diffs = [i for i in range(len(data)) if got[i] != data[i]]
-            raise VerifyError(addr + diffs[0], len(diffs), what)
+        pieces = differing_by_chip(target, [(addr, data)])
+        if pieces is None:
+            pieces = [(addr, len(data))]
+        for at, n in pieces:
+            got, want = read_range(target, at, n), data[at - addr:at - addr + n]
+            if got != want:
+                diffs = [i for i in range(n) if got[i] != want[i]]
+                raise VerifyError(at + diffs[0], len(diffs), what)
         checked += len(data)
+        if progress:
+            progress(checked / total)
     return checked
 
 

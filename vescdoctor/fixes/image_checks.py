@@ -10,9 +10,31 @@ from .board_hw import BoardHw
 BOOTLOADER_SIZE = SECTORS[11].size
 
 
+def placement_problem(image: LoadedImage) -> str | None:
+    """Why the places a .hex/.elf puts its bytes cannot be flash writes at all: RAM, or outside the 1 MiB flash."""
+    base = image.base if image.base is not None else FLASH_BASE
+    for start, stop in image.ranges or [(base, base + len(image.data))]:
+        if 0x20000000 <= start < 0x20030000 or 0x10000000 <= start < 0x10010000:
+            return (f"refused: the file places data at 0x{start:08X}, in RAM, not flash: it is a program to load "
+                    "into RAM with a debugger (or a build's RAM section), not an image to write to the chip")
+        if not FLASH_BASE <= start or stop > FLASH_BASE + 0x100000:
+            return (f"refused: the file places data at 0x{start:08X}..0x{stop - 1:08X}, outside the flash "
+                    f"(0x{FLASH_BASE:08X}..0x{FLASH_BASE + 0x100000 - 1:08X}): not an image for this chip")
+    return None
+
+
+def _check_placement(image: LoadedImage, where: str) -> None:
+    placement = placement_problem(image)
+    if placement:
+        raise InputError(placement, where)
+
+
 def _check_firmware_layout(image: LoadedImage, where: str) -> None:
     base = image.base if image.base is not None else FLASH_BASE
     end = base + len(image.data)
+    _check_placement(image, where)
+    if base == BOOTLOADER_BASE or identify(image.data, image.base, image.ranges).kind == "bootloader":
+        raise WrongImageKind("firmware", "bootloader", where)  # linked for sector 11: before the overlap refusal
     if end > BOOTLOADER_BASE:
         raise InputError(f"refused: the image ends at 0x{end - 1:08X} and overlaps sector 11 (the bootloader at "
                          f"0x{BOOTLOADER_BASE:08X}); a firmware image is at most {APP_MAX_SIZE_6} bytes", where)
@@ -34,7 +56,8 @@ def check_firmware(image: LoadedImage, strong: BoardHw | None, hint: BoardHw | N
     if info.kind != "firmware":
         reason = info.problems[0] if info.problems else "no VESC firmware identity"
         raise InputError(f"refused: not a VESC firmware image: {reason}", where)
-    fatal = [p for p in info.problems if p.startswith(("vector table invalid", "the .bin does not start"))]
+    fatal = [p for p in info.problems if p.startswith(("vector table invalid", "the .bin does not start",
+                                                       "incomplete:"))]
     if fatal:
         raise InputError(f"refused: {fatal[0]}", where)
     if info.hw is None:
@@ -70,6 +93,7 @@ def check_bootloader_hardware(info: ImageInfo, board_hw: str | None, where: str,
 
 def check_bootloader(image: LoadedImage, verdict: str) -> ImageInfo:
     where = str(image.path)
+    _check_placement(image, where)
     info = identify(image.data, image.base, image.ranges)
     if info.kind != "bootloader":
         what = "a firmware image" if info.kind == "firmware" else "not an image VESC can boot"

@@ -16,6 +16,7 @@ from ..images import ImageInfo, LoadedImage
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, SECTORS, sectors_touched
 from .board_hw import BoardHw, board_hw_sources
 from .image_checks import check_bootloader, check_bootloader_hardware, check_firmware
+from .plan_safety import steps_problem
 from .plans_file import PlanBook, load_plans
 from .records import ImageRecord, Notice, Plan, PlanStep, Segment
 from .steps import STEPS
@@ -65,16 +66,31 @@ def make_plan(diagnosis: Diagnosis, *, bootloader: LoadedImage | None, firmware:
     plan = Plan(verdict, warnings=draft.warnings, findings=findings, segments=draft.segments,
                 board_hw=strong.name if strong else None, board_uid=facts.get("swd.uid"), keep_config=keep_config,
                 board_hw_source=strong.kind if strong else None, images=draft.images,
-                wrp_sectors=list(facts.get("swd.wrp_sectors") or []))
+                wrp_sectors=list(facts.get("swd.wrp_sectors") or []), rider_data=rider_data(facts))
     _lay_out_flash(plan, draft, facts)
     order = {name: i for i, name in enumerate(book.order)}
     draft.steps.sort(key=lambda s: order[s])
+    unsafe = steps_problem(draft.steps)
+    if unsafe:  # the plans file is proven at load; this guards a book built in code, and the steps added above
+        raise InputError(f"refused: unsafe fix plan for {verdict}: {unsafe}")
     plan.steps = [PlanStep(name, STEPS[name].title, STEPS[name].destructive) for name in draft.steps]
     for planned in plan.steps:
         planned.detail = STEPS[planned.name].detail(plan)
     plan.writes = [(s.address, len(s.data), s.what + _part(s)) for s in plan.segments]
     plan.bootloader_sector_hash_check = "write-firmware" in draft.steps and "write-bootloader" not in draft.steps
     return plan
+
+
+def rider_data(facts: dict[str, Any]) -> dict[int, str]:
+    """The sectors outside app and config that hold data of the rider's (LispBM, QML, packages), from the flash map
+    the diagnosis read in its firmware generation's roles."""
+    out = {}
+    for s in facts.get("flash.sectors") or ():
+        if isinstance(s, dict) and s.get("state") == "data" and s.get("role") in ("qml", "lispbm"):
+            out[int(s["number"])] = str(s.get("detail") or s["role"])
+    if facts.get("flash.packages") == "after-bootloader":
+        out[11] = "bootloader and package data"
+    return out
 
 
 def _choose_steps(draft: _Draft, book: PlanBook, findings: list[str]) -> None:

@@ -7,10 +7,12 @@ from typing import Any
 
 from ..errors import InputError
 from ..knowledge.verdicts import VERDICT_CODES
-from ..yamlfile import Located, load_file, where
+from ..yamlfile import ANY, Field, Located, is_text, load_file, read_mapping, where
 
 PLANS_FILE = "plans.yaml"
-TOP_KEYS = ("plans", "version", "order", "verdicts", "findings")
+TOP_KEYS = ("plans", "version", "order", "verdicts", "findings", "usb")
+# The steps of a repair over USB (vescdoctor/usbrepair), in the order they run.
+USB_STEPS = ("save-config", "usb-write-bootloader", "usb-update-firmware", "reprobe")
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,11 @@ class FindingSteps:
 class PlanBook:
     order: tuple[str, ...]
     verdicts: dict[str, VerdictPlan] = field(default_factory=dict)
+    # Verdicts whose plan is manual (`manual: true`, no steps): the rider acts, vescdoctor never writes (wrong-chip)
+    manual: dict[str, str] = field(default_factory=dict)
     findings: dict[str, FindingSteps] = field(default_factory=dict)
     path: str = ""
+    usb: dict[str, VerdictPlan] = field(default_factory=dict)  # repairs over USB (usbrepair), by verdict
 
 
 def plans_path() -> Path:
@@ -43,86 +48,125 @@ def plans_path() -> Path:
     return builtin_rules_path() / PLANS_FILE
 
 
-def load_plans(path: str | Path | None = None) -> PlanBook:
-    path = Path(path) if path is not None else plans_path()
-    name = str(path)
-    data = load_file(path)
-    _check_top(data, name)
-    order = _steps_of(data.get("order"), where(name, data, "order"))
-    missing = [s for s in _steps() if s not in order]
-    if missing:
-        raise InputError(f"order: lacks the steps {', '.join(missing)}", where(name, data, "order"))
-    book = PlanBook(order=order, path=name)
-    verdicts = data.get("verdicts")
-    if not isinstance(verdicts, Located) or not verdicts:
-        raise InputError("verdicts: a mapping of verdict code -> plan expected", where(name, data, "verdicts"))
-    for code, plan in verdicts.items():
-        book.verdicts[code] = _verdict_plan(name, verdicts, code, plan)
-    findings = data.get("findings") or Located()
-    if not isinstance(findings, dict):
-        raise InputError("findings: a mapping of finding code -> steps expected", where(name, data, "findings"))
-    for code, item in findings.items():
-        book.findings[code] = _finding_steps(name, findings, code, item)
-    return book
+# What plans.yaml holds (docs/fixes.md), declared for yamlfile.read_mapping; step lists are checked by _steps.
+_TOP = {
+    "plans": Field(lambda v: v == "vescdoctor-fix-plans", "'plans: vescdoctor-fix-plans' expected", required=True),
+    "version": Field(lambda v: v == 1, lambda v: f"version {v!r} not supported (expected 1)", required=True),
+    "order": ANY,  # these three after the order's steps: _steps, _verdicts, _findings
+    "verdicts": ANY,
+    "findings": ANY,
+    "usb": ANY,  # repairs over USB: _usb_plans
+}
 
 
-def _steps() -> dict[str, Any]:
+def _plan_fields(code: str) -> dict[str, Field]:
+    return {"why": Field(is_text, f"plan of '{code}': 'why' (a sentence) expected", required=True, at_key=False),
+            "steps": ANY, "manual": ANY}
+
+
+def _finding_fields(code: str) -> dict[str, Field]:
+    return {"if_missing": Field(lambda v: v in ("refuse", "skip"),
+                                lambda v: f"finding '{code}': if_missing must be refuse or skip, not {v!r}",
+                                default="refuse"),
+            "steps": ANY}
+
+
+def _fail(name: str, mapping: Located, at: str | None = None):
+    """read_mapping's errors for one mapping of plans.yaml: at the key, or at `at` (default: the mapping)."""
+    return lambda message, key: InputError(message, where(name, mapping, key) if key is not None or at is None
+                                           else at)
+
+
+def _registered() -> dict[str, Any]:
+    """The fix steps (fixes/steps/), imported late: the steps' package imports the plan records."""
     from .steps import STEPS
 
     return STEPS
 
 
-def _check_top(data: Any, name: str) -> None:
-    if not isinstance(data, Located):
-        raise InputError("expected a mapping with 'plans:', 'order:' and 'verdicts:'", name)
-    for key in data:
-        if key not in TOP_KEYS:
-            raise InputError(f"unknown key '{key}' (allowed: {', '.join(TOP_KEYS)})", where(name, data, key))
-    if data.get("plans") != "vescdoctor-fix-plans":
-        raise InputError("'plans: vescdoctor-fix-plans' expected", where(name, data, "plans"))
-    if data.get("version") != 1:
-        raise InputError(f"version {data.get('version')!r} not supported (expected 1)", where(name, data, "version"))
-
-
-def _steps_of(raw: Any, at: str) -> tuple[str, ...]:
-    steps = _steps()
+def _steps(raw: Any, at: str) -> tuple[str, ...]:
+    registered = _registered()
     if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
         raise InputError("steps: a non-empty list of step names expected", at)
     for step in raw:
-        if step not in steps:
-            raise InputError(f"unknown step '{step}' (registered: {', '.join(steps)})", at)
+        if step not in registered:
+            raise InputError(f"unknown step '{step}' (registered: {', '.join(registered)})", at)
     if len(set(raw)) != len(raw):
         raise InputError("a step is listed twice", at)
     return tuple(raw)
 
 
-def _verdict_plan(name: str, verdicts: Located, code: str, plan: Any) -> VerdictPlan:
-    at = where(name, verdicts, code)
-    if code not in VERDICT_CODES:
-        raise InputError(f"'{code}' is not a verdict code (spec/verdicts.md)", at)
-    if not isinstance(plan, Located):
-        raise InputError(f"plan of '{code}': a mapping with 'why' and 'steps' expected", at)
-    for key in plan:
-        if key not in ("why", "steps"):
-            raise InputError(f"unknown key '{key}' in the plan of '{code}' (allowed: why, steps)",
-                             where(name, plan, key))
-    if not isinstance(plan.get("why"), str):
-        raise InputError(f"plan of '{code}': 'why' (a sentence) expected", at)
-    return VerdictPlan(code, plan["why"], _steps_of(plan.get("steps"), where(name, plan, "steps")), at)
+def load_plans(path: str | Path | None = None, *, prove: bool = True) -> PlanBook:
+    """The plans at `path` (default: the built-in ones). With prove (what every fix uses), a plan that could
+    destroy data before a backup is bad input naming the first problem; `rules check` lists them all."""
+    path = Path(path) if path is not None else plans_path()
+    name = str(path)
+    data = load_file(path)
+    if not isinstance(data, Located):
+        raise InputError("expected a mapping with 'plans:', 'order:' and 'verdicts:'", name)
+    top = read_mapping(data, _TOP, f"unknown key '{{key}}' (allowed: {', '.join(TOP_KEYS)})", _fail(name, data))
+    order = _steps(top["order"], where(name, data, "order"))
+    missing = [s for s in _registered() if s not in order]
+    if missing:
+        raise InputError(f"order: lacks the steps {', '.join(missing)}", where(name, data, "order"))
+    book = PlanBook(order=order, path=name)
+    verdicts = top["verdicts"]
+    if not isinstance(verdicts, Located) or not verdicts:
+        raise InputError("verdicts: a mapping of verdict code -> plan expected", where(name, data, "verdicts"))
+    for code, plan in verdicts.items():
+        at = where(name, verdicts, code)
+        if code not in VERDICT_CODES:
+            raise InputError(f"'{code}' is not a verdict code (spec/verdicts.md)", at)
+        if not isinstance(plan, Located):
+            raise InputError(f"plan of '{code}': a mapping with 'why' and 'steps' expected", at)
+        values = read_mapping(plan, _plan_fields(code), f"unknown key '{{key}}' in the plan of '{code}' (allowed: "
+                              "why, steps, manual)", _fail(name, plan, at))
+        if values["manual"] is not None:
+            if values["manual"] is not True or values["steps"]:
+                raise InputError(f"plan of '{code}': 'manual: true' takes no steps (nothing is written)",
+                                 where(name, plan, "manual"))
+            book.manual[code] = values["why"]
+            continue
+        book.verdicts[code] = VerdictPlan(code, values["why"], _steps(values["steps"], where(name, plan, "steps")),
+                                          at)
+    findings = top["findings"] or Located()
+    if not isinstance(findings, dict):
+        raise InputError("findings: a mapping of finding code -> steps expected", where(name, data, "findings"))
+    for code, item in findings.items():
+        at = where(name, findings, code)
+        if code not in VERDICT_CODES:
+            raise InputError(f"'{code}' is not a finding code (spec/verdicts.md)", at)
+        if not isinstance(item, Located):
+            raise InputError(f"finding '{code}': a mapping with 'steps' and 'if_missing' expected", at)
+        values = read_mapping(item, _finding_fields(code), f"unknown key '{{key}}' in finding '{code}' (allowed: "
+                              "steps, if_missing)", _fail(name, item))
+        book.findings[code] = FindingSteps(code, _steps(values["steps"], where(name, item, "steps")),
+                                           values["if_missing"], at)
+    book.usb = _usb_plans(data, name)
+    if prove:
+        from .plan_safety import plan_problems
+
+        problems = plan_problems(book)
+        if problems:
+            more = f" (and {len(problems) - 1} more: run `vescdoctor rules check`)" if len(problems) > 1 else ""
+            raise InputError(f"unsafe fix plan: {problems[0].message}{more}", problems[0].where)
+    return book
 
 
-def _finding_steps(name: str, findings: Any, code: str, item: Any) -> FindingSteps:
-    at = where(name, findings, code)
-    if code not in VERDICT_CODES:
-        raise InputError(f"'{code}' is not a finding code (spec/verdicts.md)", at)
-    if not isinstance(item, dict):
-        raise InputError(f"finding '{code}': a mapping with 'steps' and 'if_missing' expected", at)
-    for key in item:
-        if key not in ("steps", "if_missing"):
-            raise InputError(f"unknown key '{key}' in finding '{code}' (allowed: steps, if_missing)",
-                             where(name, item, key))
-    if_missing = item.get("if_missing", "refuse")
-    if if_missing not in ("refuse", "skip"):
-        raise InputError(f"finding '{code}': if_missing must be refuse or skip, not {if_missing!r}",
-                         where(name, item, "if_missing"))
-    return FindingSteps(code, _steps_of(item.get("steps"), where(name, item, "steps")), if_missing, at)
+def _usb_plans(data: Located, name: str) -> dict[str, VerdictPlan]:
+    """The `usb:` section: verdict -> {why, steps} with the steps of USB_STEPS."""
+    usb = data.get("usb") or Located()
+    if not isinstance(usb, dict):
+        raise InputError("usb: a mapping of verdict code -> plan expected", where(name, data, "usb"))
+    out: dict[str, VerdictPlan] = {}
+    for code, plan in usb.items():
+        at = where(name, usb, code)
+        if code not in VERDICT_CODES:
+            raise InputError(f"'{code}' is not a verdict code (spec/verdicts.md)", at)
+        if not isinstance(plan, dict) or set(plan) - {"why", "steps"} or not isinstance(plan.get("why"), str):
+            raise InputError(f"usb plan of '{code}': expected {{why: TEXT, steps: [...]}}", at)
+        steps = plan.get("steps")
+        if not isinstance(steps, list) or not steps or any(s not in USB_STEPS for s in steps):
+            raise InputError(f"usb plan of '{code}': steps are a list of {', '.join(USB_STEPS)}", at)
+        out[code] = VerdictPlan(code, plan["why"], tuple(steps), at)
+    return out

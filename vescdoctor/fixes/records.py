@@ -83,6 +83,8 @@ class Plan:
     board_hw_source: str | None = None
     images: list[ImageRecord] = field(default_factory=list)
     wrp_sectors: list[int] = field(default_factory=list)  # write-protected when diagnosed
+    # Sectors holding LispBM / QML / package data (knowledge.generations): what "keep the configuration" keeps too.
+    rider_data: dict[int, str] = field(default_factory=dict)
 
     @property
     def destructive(self) -> bool:
@@ -118,8 +120,23 @@ class Plan:
                          "rest; the configuration will be lost (no backup is possible under RDP 1)")
         elif self.keep_config and "write-firmware" in self.step_names:
             lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): will be kept as they are")
+        lines.extend(self._rider_data_lines())
         lines.append(f"Backup first: {self.backup_note}")
         lines.extend(f"WARNING: {word(w)}" for w in self.warnings)
+        return lines
+
+    def _rider_data_lines(self) -> list[str]:
+        """LispBM, QML and package data of the firmware generation in flash: kept, or lost with the sectors erased."""
+        if not self.rider_data:
+            return []
+        touched = set(self.erase_sectors) | set(self.blank_written)
+        kept = [f"{n} ({what})" for n, what in sorted(self.rider_data.items()) if n not in touched]
+        lost = [f"{n} ({what})" for n, what in sorted(self.rider_data.items()) if n in touched]
+        lines = []
+        if kept:
+            lines.append("Scripts and data kept: sector " + ", ".join(kept))
+        if lost:
+            lines.append("Scripts and data erased (the backup keeps them): sector " + ", ".join(lost))
         return lines
 
 

@@ -29,6 +29,11 @@ _TOKEN = re.compile(r"""
   | (?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)
 """, re.VERBOSE)
 _KEYWORDS = {"and", "or", "not", "in", "true", "false", "null"}
+# Bounds that keep a hostile graph from exhausting the stack or the CPU (issue 12, item 5): no real condition comes
+# near them. The trees are walked recursively, so a long `a and b and ...` chain counts as well as `((((`.
+MAX_TOKENS = 500
+MAX_DEPTH = 32
+MAX_DIGITS = 20
 
 
 class ConditionError(ValueError):
@@ -77,7 +82,15 @@ class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.tokens = _tokenize(text)
+        if len(self.tokens) > MAX_TOKENS:
+            raise ConditionError(f"too long: {len(self.tokens) - 1} tokens (at most {MAX_TOKENS})")
         self.i = 0
+        self.depth = 0
+
+    def deeper(self, pos: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(f"nested more than {MAX_DEPTH} deep at column {pos + 1}")
 
     def peek(self) -> tuple[str, str, int]:
         return self.tokens[self.i]
@@ -118,8 +131,12 @@ class _Parser:
         return left
 
     def not_expr(self) -> tuple:
+        pos = self.peek()[2]
         if self.accept("kw", "not"):
-            return ("not", self.not_expr())
+            self.deeper(pos)
+            tree = ("not", self.not_expr())
+            self.depth -= 1
+            return tree
         return self.compare()
 
     def compare(self) -> tuple:
@@ -138,6 +155,9 @@ class _Parser:
     def term(self) -> tuple:
         kind, value, pos = self.peek()
         if kind == "num":
+            if len(value.lstrip("-")) > MAX_DIGITS:
+                raise ConditionError(f"a number of {len(value.lstrip('-'))} digits at column {pos + 1} (at most "
+                                     f"{MAX_DIGITS})")
             self.i += 1
             return ("lit", int(value, 0) if "." not in value else float(value))
         if kind == "str":
@@ -148,6 +168,8 @@ class _Parser:
             return ("lit", {"true": True, "false": False, "null": None}[value])
         if kind == "op" and value == "[":
             self.i += 1
+            self.deeper(pos)
+            self.depth -= 1  # a list holds literals only: one level
             items = []
             if not self.accept("op", "]"):
                 items.append(self.literal_term())
@@ -157,8 +179,10 @@ class _Parser:
             return ("lit", tuple(items))
         if kind == "op" and value == "(":
             self.i += 1
+            self.deeper(pos)
             inner = self.or_expr()
             self.take("op", ")")
+            self.depth -= 1
             return inner
         if kind == "name":
             self.i += 1

@@ -11,19 +11,56 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..yamlfile import Located, load_text
+from ..safeio import read_text_bounded
+from ..yamlfile import (
+    ANY,
+    MAX_YAML_BYTES,
+    Field,
+    is_bool,
+    is_count,
+    is_name,
+    is_text,
+    is_text_map,
+    is_texts,
+    line_of,
+    load_text,
+    optional,
+    read_mapping,
+)
 from .conditions import ConditionError, parse
 from .model import NODE_KINDS, Edge, FindingRule, Graph, Node, Where
 
-_COMMON_KEYS = {"kind", "title", "text", "next", "findings"}
-_KIND_KEYS = {
-    "question": {"question", "answers", "free_answer"},
-    "probe": {"probe"},
-    "decision": set(),
-    "fix": {"fix", "destructive"},
-    "verdict": {"verdict", "next_steps"},
+
+def _answers_problem(answers: Any) -> str:
+    hint = ""
+    if isinstance(answers, dict) and any(isinstance(k, bool) for k in answers):
+        hint = " (YAML reads yes/no/on/off as true/false: quote such codes)"
+    return f"'answers' must map answer codes to explanations{hint}"
+
+
+# What each node kind may hold (docs/rules.md), in the order the keys are checked. `next` and `findings` are
+# read by _FileLoader.edges and .finding_rules.
+_TEXT = Field(optional(is_text), "'{key}' must be text, got {type}", default="")
+_COMMON = {"kind": Field(is_text, ""), "title": _TEXT, "text": _TEXT, "next": Field(lambda v: True, "", default=[]),
+           "findings": Field(lambda v: True, "", default=[])}
+_KIND_FIELDS: dict[str, dict[str, Field]] = {
+    "question": {"question": Field(is_text, "'question' must be a question id"),
+                 "free_answer": Field(is_bool, "'free_answer' must be true or false", default=False),
+                 "answers": Field(is_text_map, _answers_problem, default={})},
+    "probe": {"probe": Field(is_name, "a probe node needs 'probe: NAME'", required=True)},
+    "decision": {},
+    "fix": {"fix": Field(is_name, "a fix node needs 'fix: NAME'", required=True),
+            "destructive": Field(is_bool, "'destructive' must be true or false", default=False)},
+    "verdict": {"verdict": Field(is_text, "a verdict node needs 'verdict: CODE'", required=True),
+                "next_steps": Field(is_texts, "'next_steps' must be a list of texts", default=[])},
 }
-_HEADER_KEYS = {"graph", "version", "start", "nodes"}
+_EDGE = {"if": ANY, "to": Field(is_text, "an edge needs 'to: NODE'", required=True, at_key=False),
+         "max": Field(optional(is_count), "'max' must be a whole number >= 1"),
+         "label": Field(optional(is_text), "'label' must be text")}
+_FINDING = {"add": Field(is_text, "each finding is {{add: CODE, if: CONDITION}}", required=True, at_key=False),
+            "if": ANY}
+_HEADER = {"graph": ANY, "version": Field(lambda v: True, "", default="0"), "start": ANY,
+           "nodes": Field(lambda v: isinstance(v, dict), "'nodes' must be a mapping of node id to node", default={})}
 
 
 NOT_GRAPH_FILES = frozenset({"plans.yaml"})
@@ -37,10 +74,7 @@ def builtin_rules_path() -> Path:
     return Path(__file__).resolve().parents[2] / "rules"
 
 
-def _line(mapping: Any, key: Any = None) -> int:
-    if isinstance(mapping, Located):
-        return mapping.key_lines.get(key, mapping.line) if key is not None else mapping.line
-    return 0
+_line = line_of
 
 
 class _FileLoader:
@@ -70,6 +104,11 @@ class _FileLoader:
         except ConditionError as exc:
             raise self.err(line, node_id, f"condition {raw!r}: {exc}") from None
 
+    def fields(self, raw: Any, fields: dict[str, Field], unknown: str, node_id: str, line: int) -> dict[str, Any]:
+        return read_mapping(raw, fields, unknown,
+                            lambda message, key: self.err(_line(raw, key) if key is not None else line, node_id,
+                                                          message))
+
     def node(self, node_id: Any, raw: Any, line: int) -> Node:
         if not isinstance(node_id, str) or not node_id:
             raise self.err(line, None, f"node id must be text, got {node_id!r}")
@@ -79,59 +118,36 @@ class _FileLoader:
         if kind not in NODE_KINDS:
             raise self.err(_line(raw, "kind") or line, node_id,
                            f"unknown node kind {kind!r} (expected one of: {', '.join(NODE_KINDS)})")
-        allowed = _COMMON_KEYS | _KIND_KEYS[kind]
-        for key in raw:
-            if key not in allowed:
-                raise self.err(_line(raw, key), node_id,
-                               f"unknown key '{key}' for a {kind} node (allowed: {', '.join(sorted(allowed))})")
-        node = Node(id=node_id, kind=kind, where=Where(self.name, line),
-                    title=self.text(raw.get("title"), node_id, "title", _line(raw, "title")),
-                    text=self.text(raw.get("text"), node_id, "text", _line(raw, "text")))
-        if kind == "question":
-            node.question = raw.get("question", node_id)
-            if not isinstance(node.question, str):
-                raise self.err(_line(raw, "question"), node_id, "'question' must be a question id")
-            node.free_answer = raw.get("free_answer", False)
-            if not isinstance(node.free_answer, bool):
-                raise self.err(_line(raw, "free_answer"), node_id, "'free_answer' must be true or false")
-            answers = raw.get("answers", {})
-            if not isinstance(answers, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                                        for k, v in answers.items()):
-                hint = ""
-                if isinstance(answers, dict) and any(isinstance(k, bool) for k in answers):
-                    hint = " (YAML reads yes/no/on/off as true/false: quote such codes)"
-                raise self.err(_line(raw, "answers"), node_id,
-                               f"'answers' must map answer codes to explanations{hint}")
-            if not answers and not node.free_answer:
-                raise self.err(line, node_id, "a question needs 'answers' (or free_answer: true)")
-            node.answers = {k: v.strip() for k, v in answers.items()}
-            if not node.text:
-                raise self.err(line, node_id, "a question needs 'text' (what the user is asked)")
-        elif kind in ("probe", "fix"):
-            action = raw.get(kind)
-            if not isinstance(action, str) or not action:
-                raise self.err(_line(raw, kind) or line, node_id, f"a {kind} node needs '{kind}: NAME'")
-            node.action = action
-            if kind == "fix":
-                node.destructive = raw.get("destructive", False)
-                if not isinstance(node.destructive, bool):
-                    raise self.err(_line(raw, "destructive"), node_id, "'destructive' must be true or false")
-        elif kind == "verdict":
-            code = raw.get("verdict")
-            if not isinstance(code, str):
-                raise self.err(_line(raw, "verdict") or line, node_id, "a verdict node needs 'verdict: CODE'")
-            node.verdict = code
-            steps = raw.get("next_steps", [])
-            if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
-                raise self.err(_line(raw, "next_steps"), node_id, "'next_steps' must be a list of texts")
-            node.next_steps = [s.strip() for s in steps]
-            if not node.text:
-                raise self.err(line, node_id, "a verdict needs 'text' (its explanation for the rider)")
-            if "next" in raw:
-                raise self.err(_line(raw, "next"), node_id, "a verdict is a leaf: it has no 'next'")
-        node.edges = self.edges(raw.get("next", []), node_id, _line(raw, "next") or line)
-        node.findings = self.finding_rules(raw.get("findings", []), node_id, _line(raw, "findings") or line)
+        fields = {**_COMMON, **_KIND_FIELDS[kind]}
+        values = self.fields(raw, fields, f"unknown key '{{key}}' for a {kind} node (allowed: "
+                             f"{', '.join(sorted(fields))})", node_id, _line(raw) or line)
+        node = Node(id=node_id, kind=kind, where=Where(self.name, line), title=values["title"].strip(),
+                    text=values["text"].strip())
+        self.kind_fields(node, values, raw, line)
+        node.edges = self.edges(values["next"], node_id, _line(raw, "next") or line)
+        node.findings = self.finding_rules(values["findings"], node_id, _line(raw, "findings") or line)
         return node
+
+    def kind_fields(self, node: Node, values: dict[str, Any], raw: Any, line: int) -> None:
+        """What only one kind of node holds, and the rules across its keys."""
+        if node.kind == "question":
+            node.question = values["question"] if values["question"] is not None else node.id
+            node.free_answer = values["free_answer"]
+            if not values["answers"] and not node.free_answer:
+                raise self.err(line, node.id, "a question needs 'answers' (or free_answer: true)")
+            node.answers = {k: v.strip() for k, v in values["answers"].items()}
+            if not node.text:
+                raise self.err(line, node.id, "a question needs 'text' (what the user is asked)")
+        elif node.kind in ("probe", "fix"):
+            node.action = values[node.kind]
+            node.destructive = values.get("destructive", False)
+        elif node.kind == "verdict":
+            node.verdict = values["verdict"]
+            node.next_steps = [s.strip() for s in values["next_steps"]]
+            if not node.text:
+                raise self.err(line, node.id, "a verdict needs 'text' (its explanation for the rider)")
+            if "next" in raw:
+                raise self.err(_line(raw, "next"), node.id, "a verdict is a leaf: it has no 'next'")
 
     def edges(self, raw: Any, node_id: str, line: int) -> list[Edge]:
         if isinstance(raw, str):  # `next: other-node`: a single default edge
@@ -143,22 +159,10 @@ class _FileLoader:
             item_line = _line(item) or line
             if not isinstance(item, dict):
                 raise self.err(item_line, node_id, "each edge is a mapping: {if: CONDITION, to: NODE}")
-            for key in item:
-                if key not in ("if", "to", "max", "label"):
-                    raise self.err(_line(item, key), node_id,
-                                   f"unknown key '{key}' in an edge (allowed: if, to, max, label)")
-            target = item.get("to")
-            if not isinstance(target, str):
-                raise self.err(item_line, node_id, "an edge needs 'to: NODE'")
+            values = self.fields(item, _EDGE, "unknown key '{key}' in an edge (allowed: if, to, max, label)",
+                                 node_id, item_line)
             when = self.condition(item["if"], node_id, _line(item, "if")) if "if" in item else None
-            max_times = item.get("max")
-            if max_times is not None and (isinstance(max_times, bool) or not isinstance(max_times, int)
-                                          or max_times < 1):
-                raise self.err(_line(item, "max"), node_id, "'max' must be a whole number >= 1")
-            label = item.get("label")
-            if label is not None and not isinstance(label, str):
-                raise self.err(_line(item, "label"), node_id, "'label' must be text")
-            out.append(Edge(target, when, max_times, Where(self.name, item_line), label))
+            out.append(Edge(values["to"], when, values["max"], Where(self.name, item_line), values["label"]))
         return out
 
     def finding_rules(self, raw: Any, node_id: str, line: int) -> list[FindingRule]:
@@ -167,69 +171,73 @@ class _FileLoader:
         out = []
         for item in raw:
             item_line = _line(item) or line
-            if not isinstance(item, dict) or not isinstance(item.get("add"), str):
+            if not isinstance(item, dict):
                 raise self.err(item_line, node_id, "each finding is {add: CODE, if: CONDITION}")
-            for key in item:
-                if key not in ("add", "if"):
-                    raise self.err(_line(item, key), node_id, f"unknown key '{key}' in a finding (allowed: add, if)")
+            values = self.fields(item, _FINDING, "unknown key '{key}' in a finding (allowed: add, if)", node_id,
+                                 item_line)
             when = self.condition(item["if"], node_id, _line(item, "if")) if "if" in item else None
-            out.append(FindingRule(item["add"], when, Where(self.name, item_line)))
+            out.append(FindingRule(values["add"], when, Where(self.name, item_line)))
         return out
 
 
 def load_graph(path: str | Path | None = None) -> Graph:
     """Load a graph from a file or a directory of *.yaml files (default: the built-in rules)."""
     path = Path(path) if path is not None else builtin_rules_path()
+    files = _graph_files(path)
+    headers: list[dict[str, Any]] = []
+    nodes: dict[str, Node] = {}
+    digest = hashlib.sha256()
+    for file in files:
+        header = _load_file(file, nodes, digest, headers[0]["file"] if headers else None)
+        if header is not None:
+            headers.append(header)
+    if not headers:
+        raise InputError("no graph header: one file needs 'graph: ID' and 'start: NODE'", str(path))
+    header = headers[0]
+    at = f"{header['file']}:{header['line']}"
+    if not isinstance(header["id"], str) or not isinstance(header["start"], str):
+        raise InputError("the header needs 'graph: ID' and 'start: NODE' as text", at)
+    if header["start"] not in nodes:
+        raise InputError(f"start node '{header['start']}' is not defined", at)
+    return Graph(id=header["id"], version=str(header["version"]), start=header["start"], nodes=nodes,
+                 files=[str(f) for f in files], digest=digest.hexdigest())
+
+
+def _graph_files(path: Path) -> list[Path]:
     if path.is_dir():
         # plans.yaml beside the graph holds the fix plans (vescdoctor.fixes.plans_file), not graph nodes
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
                        and p.name not in NOT_GRAPH_FILES)
         if not files:
             raise InputError("no *.yaml graph files in this directory", str(path))
-    elif path.exists():
-        files = [path]
-    else:
-        raise InputError("no such file or directory", str(path))
-    header: dict[str, Any] = {}
-    header_file = None
-    nodes: dict[str, Node] = {}
-    digest = hashlib.sha256()
-    for file in files:
-        name = str(file)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read: {exc}", name) from None
-        digest.update(file.name.encode() + b"\0" + text.encode() + b"\0")
-        data = load_text(text, name)
-        loader = _FileLoader(name)
-        if data is None:
-            continue
-        if not isinstance(data, dict):
-            raise loader.err(_line(data), None, "expected a mapping with 'nodes:' (and 'graph:', 'start:' once)")
-        for key in data:
-            if key not in _HEADER_KEYS:
-                raise loader.err(_line(data, key), None,
-                                 f"unknown top-level key '{key}' (allowed: {', '.join(sorted(_HEADER_KEYS))})")
-        if "start" in data or "graph" in data:
-            if header_file is not None:
-                raise loader.err(_line(data, "start"), None, f"a second graph header (the first is in {header_file})")
-            header_file = name
-            header = {"id": data.get("graph"), "version": data.get("version", "0"), "start": data.get("start"),
-                      "line": _line(data, "start")}
-        raw_nodes = data.get("nodes", {})
-        if not isinstance(raw_nodes, dict):
-            raise loader.err(_line(data, "nodes"), None, "'nodes' must be a mapping of node id to node")
-        for node_id, raw in raw_nodes.items():
-            line = _line(raw_nodes, node_id)
-            if node_id in nodes:
-                raise loader.err(line, node_id, f"defined twice (first at {nodes[node_id].where})")
-            nodes[node_id] = loader.node(node_id, raw, line)
-    if header_file is None:
-        raise InputError("no graph header: one file needs 'graph: ID' and 'start: NODE'", str(path))
-    if not isinstance(header["id"], str) or not isinstance(header["start"], str):
-        raise InputError("the header needs 'graph: ID' and 'start: NODE' as text", f"{header_file}:{header['line']}")
-    if header["start"] not in nodes:
-        raise InputError(f"start node '{header['start']}' is not defined", f"{header_file}:{header['line']}")
-    return Graph(id=header["id"], version=str(header["version"]), start=header["start"], nodes=nodes,
-                 files=[str(f) for f in files], digest=digest.hexdigest())
+        return files
+    if path.exists():
+        return [path]
+    raise InputError("no such file or directory", str(path))
+
+
+def _load_file(file: Path, nodes: dict[str, Node], digest: Any, header_file: str | None) -> dict[str, Any] | None:
+    """Add the nodes of one graph file to `nodes` (and its bytes to `digest`); its header, if it has one."""
+    name = str(file)
+    text = read_text_bounded(file, MAX_YAML_BYTES, "a graph (YAML)")  # capped like every YAML input
+    digest.update(file.name.encode() + b"\0" + text.encode() + b"\0")
+    data = load_text(text, name)
+    loader = _FileLoader(name)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise loader.err(_line(data), None, "expected a mapping with 'nodes:' (and 'graph:', 'start:' once)")
+    values = read_mapping(data, _HEADER, "unknown top-level key '{key}' (allowed: graph, nodes, start, version)",
+                          lambda message, key: loader.err(_line(data, key), None, message))
+    header = None
+    if "start" in data or "graph" in data:
+        if header_file is not None:
+            raise loader.err(_line(data, "start"), None, f"a second graph header (the first is in {header_file})")
+        header = {"id": values["graph"], "version": values["version"], "start": values["start"],
+                  "line": _line(data, "start"), "file": name}
+    for node_id, raw in values["nodes"].items():
+        line = _line(values["nodes"], node_id)
+        if node_id in nodes:
+            raise loader.err(line, node_id, f"defined twice (first at {nodes[node_id].where})")
+        nodes[node_id] = loader.node(node_id, raw, line)
+    return header

@@ -23,8 +23,10 @@ from ..knowledge.flash import (
     in_ram,
 )
 from ..knowledge.images_table import HW_NAMES, KNOWN_FIRMWARE
+from ..knowledge.other_images import BMS_HW_NAMES, OTHER_CHIP_IMAGES, other_bootloader_place, third_party
 from ..knowledge.synthetic import parse_marker
 from .bootloader import identify_bootloader
+from .completeness import completeness_problems
 from .hwname import MIN_SCORE, hw_name_candidates
 from .version import version_from_code
 
@@ -54,6 +56,7 @@ class ImageInfo:
     hw_evidence: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     synthetic: bool = False
+    other_device: str | None = None  # an image for another VESC chip (BMS, custom module): what it is
     release: Any = None  # catalog.releases.ReleaseMatch: the official image this is (by sha256), else None
 
     def to_json(self) -> dict:
@@ -65,7 +68,8 @@ class ImageInfo:
                 "crc_words": list(self.crc_words) if self.crc_words else None,
                 "app_max_size": self.app_max_size,
                 "config_fill": self.config_fill, "hw_evidence": list(self.hw_evidence), "notes": list(self.notes),
-                "synthetic": self.synthetic, "release": _release_json(self.release)}
+                "synthetic": self.synthetic, "release": _release_json(self.release),
+                "other_device": self.other_device}
 
 
 def _release_json(match) -> dict | None:
@@ -96,7 +100,7 @@ def identify(data: bytes, base: int | None = None, ranges=None) -> ImageInfo:
 
     if boot or linked_for == BOOTLOADER_BASE or (marker and marker.get("kind") == "bootloader"):
         _bootloader(info, data, base, boot)
-    else:
+    elif not _other_chip(info, data, base, reset):
         _firmware_or_unknown(info, data, base, ranges, sp, reset, linked_for, known_fw, marker)
     if marker:
         info.synthetic = True
@@ -104,6 +108,9 @@ def identify(data: bytes, base: int | None = None, ranges=None) -> ImageInfo:
         if info.kind == "firmware" and info.hw is None:
             info.hw = _str_or_none(marker.get("hw"))
     _name_release(info, data)
+    other = third_party(info.version, info.hw) if info.kind == "firmware" else None
+    if other:
+        info.notes.append(other.note())
     return info
 
 
@@ -120,6 +127,25 @@ def _name_release(info: ImageInfo, data: bytes) -> None:
     info.release = match
     if info.kind == "firmware":
         info.version = match.release.version
+
+
+def _other_chip(info: ImageInfo, data: bytes, base: int | None, reset: int) -> bool:
+    """An image for another VESC chip (knowledge/other_images.py): named, kind "unknown", never written to a VESC."""
+    what = OTHER_CHIP_IMAGES.get(info.sha256) or other_bootloader_place(reset, len(data))
+    if what is None and FLASH_BASE <= reset & ~1 < CONFIG_START and len(data) > CONFIG_START - FLASH_BASE:
+        # code right after the vector table, through where a VESC keeps its configuration: not a VESC's firmware
+        best = hw_name_candidates(data, base if base is not None else FLASH_BASE)
+        if best and best[0].score >= MIN_SCORE:
+            hw = best[0].name
+            what = (f"VESC BMS firmware for HW {hw}" if hw in BMS_HW_NAMES else
+                    f"firmware of another VESC device (HW {hw}) whose code runs through 0x08004000..0x0800BFFF, "
+                    "where a VESC motor controller keeps its configuration")
+    if what is None:
+        return False
+    info.other_device = what
+    info.problems.append(f"this is {what}: an image for another chip, not for a VESC motor controller's STM32F405; "
+                         "never write it to a VESC")
+    return True
 
 
 def _linked_region(sp: int, reset: int) -> int | None:
@@ -167,6 +193,7 @@ def _firmware_or_unknown(info, data, base, ranges, sp, reset, linked_for, known_
     is_vesc = bool(known_fw or best or (marker and marker.get("kind") == "firmware"))
     if not is_vesc:
         if linked_for == FLASH_BASE:
+            info.problems.extend(completeness_problems(data, load_base))  # a cut file may have lost its HW name
             info.problems.append("a valid vector table for 0x08000000 but no VESC HW name: not VESC firmware "
                                  "(or a build this tool cannot read); VESC Tool would not accept it either")
         else:
@@ -217,6 +244,7 @@ def _firmware_or_unknown(info, data, base, ranges, sp, reset, linked_for, known_
 
     _check_config_fill(info, data, ranges)
     _check_crc_words(info, data)
+    info.problems.extend(completeness_problems(data, load_base))
 
 
 def _check_vectors(info: ImageInfo, data: bytes, link_base: int) -> None:

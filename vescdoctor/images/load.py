@@ -35,21 +35,9 @@ def load_image(path) -> LoadedImage:
     """Load an image file; InputError (one line naming the file) for a missing, unreadable, empty or bad file."""
     path = Path(path)
     where = str(path)
-    try:
-        if path.exists() and not path.is_dir() and not path.is_file():
-            raise InputError("not a regular file (a device or a pipe), expected an image file", where)
-        if path.is_file() and path.stat().st_size > MAX_IMAGE_BYTES:
-            raise InputError(f"{path.stat().st_size} bytes: far larger than any image for a 1 MiB flash "
-                             f"(at most {MAX_IMAGE_BYTES} read)", where)
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file (expected a firmware or bootloader image: .bin, .hex or .elf)", where) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected an image file (.bin, .hex or .elf)", where) from None
-    except PermissionError:
-        raise InputError("cannot read the file: permission denied", where) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", where) from None
+    from ..safeio import read_bounded
+
+    raw = read_bounded(path, MAX_IMAGE_BYTES, "an image file (.bin, .hex or .elf)")
     if not raw:
         raise InputError("empty file, expected a firmware or bootloader image", where)
 

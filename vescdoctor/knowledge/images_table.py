@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .hw_names import HW_ALIASES, resolve_hw  # noqa: F401  (HW_ALIASES: where callers found it before)
+from .hw_names import HW_NAMES as _ALL_HW_NAMES
+
 
 @dataclass(frozen=True)
 class KnownBootloader:
@@ -73,63 +76,12 @@ KNOWN_FIRMWARE: dict[str, KnownFirmware] = {
         KnownFirmware("5.03", "60", "vesc_tool ee934f9f res/firmwares/60/VESC_default.bin"),
 }
 
-# HW_NAME values of vedderb/bldc hwconf/ (master), plus older names vesc_tool's res/ folders spell.
-HW_NAMES: frozenset[str] = frozenset({
-    '100_250', '100_250_MKIII', '100_500', '140_300', '40', '410',
-    '45', '46', '48', '49', '60', '60_75',
-    '60_75_MK2', '60_MK3', '60_MK4', '60_MK5', '60_MK6', '60_MK6_HP',
-    '60_MK6_MAX', '60v2_alva', '60v2_alva_mk1', '60v2_alva_mk2', '75_100', '75_100_V2',
-    '75_300', '75_300_MKIV', '75_300_R2', '75_300_R3', '75_600', 'A100S_V4',
-    'A200S V2.1', 'A200S V2.2', 'A200S_V3', 'A200S_V4', 'A200S_V41', 'ADV200',
-    'ADV500', 'AXIOM', 'Cheap_FOCer_2', 'Cheap_FOCer_2_v09', 'Classic', 'Classicp',
-    'DUET', 'DUET XS100', 'DUET XS60', 'EDU', 'ENNOID_150V_mk8', 'Example',
-    'FOCSTrot V3.0', 'FOCSTrot V4.0', 'FSESC75300', 'FSESC_75_200_ALU', 'Flipsky_110_100', 'Flipsky_110_200',
-    'Flipsky_110_300', 'Flipsky_110_400', 'Flipsky_412', 'Flipsky_60', 'Flipsky_60_MK5', 'Flipsky_75',
-    'Flipsky_75_450', 'GESC', 'GP', 'Go-FOC DV6 PRO', 'Go-FOC G300', 'Go-FOC HI200',
-    'Go-FOC HV200', 'Go-FOC M100', 'HD60', 'HD75', 'ITR_X1', 'JetFleetF6_20s',
-    'JetFleetF6_24s', 'JetFleetF6_32s', 'KA160', 'KM75100', 'KM75300', 'LUNA_BBSHD',
-    'LUNA_M600_V2', 'LUNA_M600_V2_Rev5', 'LUNA_M600_V2_Rev5_60V', 'Lightning400', 'Little_FOCer', 'Little_FOCer_V3',
-    'Little_FOCer_V3_1', 'Little_FOCer_V4', 'MBOT', 'MBOT_PARALLEL', 'MKSESC_100_300_HP', 'MKSESC_75_100',
-    'MKSESC_75_100_OLD', 'MKSESC_75_100_V2', 'MKSESC_75_100_V2_OLD', 'MKSESC_75_200_V2', 'MKSESC_75_200_V2_OLD',
-    'MKSESC_84_100_HP',
-    'MKSESC_84_200_HP', 'Maxim_120', 'Maxim_120_PH', 'Maxim_150', 'Maxim_150_PH', 'Maximp_120',
-    'Maximp_120_PH', 'Maximp_150', 'Maximp_150_PH', 'Minim', 'Minim W60', 'Pronto',
-    'R2', 'RB', 'RSR_DD_V1', 'RSR_DD_V2', 'RSR_DD_V2.1', 'Raiden7',
-    'SOLO', 'SPARKF', 'SPEsc V3.1_BMI', 'SPEsc V3.1_LSM', 'STORMCORE_100D', 'STORMCORE_100DX',
-    'STORMCORE_100DX_PARALLEL', 'STORMCORE_100D_PARALLEL', 'STORMCORE_100D_V2', 'STORMCORE_100D_V2_PARALLEL',
-    'STORMCORE_100S', 'STORMCORE_60D',
-    'STORMCORE_60D+', 'STORMCORE_60Dxs', 'STR365', 'STR365_150', 'STR500', 'STR500_01',
-    'STR500_HP', 'TRONIC_250R', 'Thor300', 'Thor301', 'Thor400', 'Thor400v2',
-    'UBOX_126_100', 'UBOX_126_160', 'UBOX_SINGLE_100', 'UBOX_SINGLE_75', 'UBOX_SINGLE_80', 'UBOX_SINGLE_85_200',
-    'UBOX_V1_75_MICRO', 'UBOX_V1_75_TYPEC', 'UBOX_V2_100', 'UBOX_V2_75', 'UNITY', 'UNITY_PARALLEL',
-    'VESC_BASIC', 'VESC_BASIC_025', 'VESC_BASIC_035', 'Warrior6', 'X12_PRO24', 'X12_PRO30',
-    'a50s_12s', 'a50s_12s_hg', 'a50s_6s', 'a50s_6s_hg', 'a50s_dual_12s', 'a50s_dual_8s',
-    'a50s_v23_12s', 'a50s_v23_20s', 'a50s_v23_6s', 'a50s_v23_8s', 'a50s_v23c_12s', 'a50s_v23c_8s',
-    # older releases
-    'DAS_RS', 'UAVC_OMEGA', 'HD',
-})
-
-
-# How riders write their hardware, mapped to the HW name the firmware uses (the VESC 4.10-4.12 all run "410").
-HW_ALIASES = {"4.10": "410", "4.11": "410", "4.12": "410", "411": "410", "412": "410"}
+# Every HW_NAME any release defines (knowledge/hw_names.py, with sources), plus older names vesc_tool's res/
+# folders spell.
+HW_NAMES: frozenset[str] = _ALL_HW_NAMES | {"UAVC_OMEGA", "HD"}
 
 
 def hw_answer(text: str) -> str:
-    """The HW name for a rider's answer to `hw` (a known name, a common spelling of one, or `unsure`).
-
-    ValueError, saying what is accepted, for anything else: an unknown name compared with the firmware's would
-    report wrong-hardware firmware on a healthy board.
-    """
-    value = text.strip()
-    key = value.lower().removeprefix("vesc").strip().removeprefix("v").strip()
-    if value.lower() == "unsure":
-        return "unsure"
-    if value in HW_NAMES:
-        return value
-    if key in HW_ALIASES:
-        return HW_ALIASES[key]
-    matches = [name for name in HW_NAMES if name.lower() == value.lower()]
-    if len(matches) == 1:
-        return matches[0]
-    raise ValueError(f"{value!r} is not a VESC HW name vescdoctor knows (e.g. 410 for VESC 4.10-4.12, 60, "
-                     "75_300); `vescdoctor inspect FW.bin` shows the name a firmware is built for; or answer unsure")
+    """The HW name for a rider's answer to `hw` (a HW name or firmware folder name in any case, a common spelling of
+    one, or `unsure`); ValueError with close matches for anything else (knowledge.hw_names.resolve_hw)."""
+    return resolve_hw(text).name

@@ -7,7 +7,7 @@ from __future__ import annotations
 # In precedence order: what blocks access to the chip, then what is wrong in flash, then the host side.
 # `healthy` and `swd-needs-reset` come last: they are the verdict only when nothing else holds.
 PRECEDENCE: tuple[str, ...] = (
-    "no-probe", "target-unpowered", "swd-no-response", "read-protected",
+    "no-probe", "target-unpowered", "swd-no-response", "wrong-chip", "read-protected",
     "app-missing", "firmware-crc-mismatch", "wrong-hardware-firmware", "unknown-firmware", "write-protected",
     "bootloader-missing", "bootloader-too-old",
     "usb-cable", "host-permission", "host-port-busy", "dfu-mode",
@@ -21,6 +21,7 @@ TITLES = {
     "target-unpowered": "The board has no power",
     "swd-no-response": "The chip does not answer on SWD",
     "swd-needs-reset": "The chip answers SWD only under reset",
+    "wrong-chip": "Not a VESC's STM32F405/407 (1 MiB)",
     "read-protected": "Flash is read-protected (RDP level 1)",
     "write-protected": "Flash sectors are write-protected",
     "app-missing": "No firmware at 0x08000000",

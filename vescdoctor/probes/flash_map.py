@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..flash_analysis import FLASH_FACTS, analyze
 from ..target.flash_reader import ChipReader
+from ..target.proven_flash import ProvenReader, remember_seen, take
 from .base import ProbeContext, ProbeResult, probe
 
 
@@ -28,6 +29,24 @@ def bootloader_hardware_note(fmap) -> str | None:
             f"it for HW {app.hw}; generic.bin or the bootloader for HW {app.hw} fits")
 
 
+def generation_lines(fmap) -> list[str]:
+    """The generation's flash map in words, and what sector 11 shares on 6.06+ (knowledge.generations)."""
+    gen = fmap.generation
+    if gen is None:
+        return []
+    lines = [f"Flash: flash map of firmware {gen.key}" + (": " + "; ".join(
+        f"sector {n} {what}" for n, what in gen.data_sectors().items()) if gen.notes else "")]
+    if fmap.lispbm_image:
+        lines.append("Flash: sector 8 holds a LispBM image (6.06+ keeps it there), not a stale update")
+    if fmap.bootloader.packages == "after-bootloader":
+        lines.append("Flash: sector 11 holds the bootloader followed by package data (6.06+ package storage); "
+                     "the bootloader is intact")
+    elif fmap.bootloader.packages == "alone":
+        lines.append("Flash: sector 11 holds package data and no bootloader: on 6.06+ packages store data in the "
+                     "bootloader's sector and wiping that storage erases the bootloader; write the bootloader again")
+    return lines
+
+
 @probe("flash.map", FLASH_FACTS, "Reading what the flash holds")
 def flash_map(ctx: ProbeContext) -> ProbeResult:
     from pyocd.core import exceptions
@@ -39,15 +58,22 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
         return ProbeResult(facts, ["Flash: not connected"], ok=False, error="not connected")
     target = link.target
     reader = ChipReader(target)
+    proven = take(ctx.env)  # a fix that just proved what the flash holds (target.proven_flash)
     ctx.emit("Flash: reading the vector table, config pages, update buffer and bootloader")
     try:
         vectors = reader.read(0x08000000, 8)
-        if vectors == b"\xff" * 8:
+        if proven is not None and proven[:8] == vectors:
+            ctx.emit("Flash: the rest as the fix proved it (on-chip CRCs), config pages and CRC words read again")
+            fmap = analyze(ProvenReader(proven, reader), ctx.facts.get("vesc.fw_version"))
+        elif vectors == b"\xff" * 8:
             # No firmware can run: halting is harmless, and the chip may then check sectors itself (its CRC).
             # A chip with firmware is only read: running the analyzer would leave its core in pyOCD's code.
             target.halt()
             reader.may_run_code = True
-        fmap = analyze(reader)
+            fmap = analyze(reader, ctx.facts.get("vesc.fw_version"))
+        else:
+            fmap = analyze(reader, ctx.facts.get("vesc.fw_version"))
+        remember_seen(ctx.env, reader.seen)
     except exceptions.TransferError as exc:
         return ProbeResult(facts, [f"Flash: the chip refused the read ({exc})"], ok=False, error=str(exc))
     facts = fmap.facts()
@@ -64,6 +90,7 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
                      + ("vector table erased" if app.sp == 0xFFFFFFFF else
                         "invalid vector table" if not app.vector_valid else "code behind the reset vector erased")
                      + ")")
+    lines.extend(generation_lines(fmap))
     mismatch = bootloader_hardware_note(fmap)
     if mismatch:
         lines.append(mismatch)

@@ -5,7 +5,9 @@ Facts:
 - swd.target_voltage (V, None if the probe cannot tell), swd.powered (>= 1.5 V; None if unknown).
 - swd.connected, swd.connect_mode (attach | under-reset), swd.needs_reset (answered only under reset),
   swd.attempts (each mode tried: ok, error, voltage).
-- swd.idcode, swd.chip (family), swd.core, swd.flash_kib, swd.uid (hex): the chip's identity.
+- swd.idcode, swd.chip (family), swd.core, swd.flash_kib, swd.uid (hex): the chip's identity; swd.dev_id,
+  swd.rev_id (DBGMCU_IDCODE fields); swd.chip_ok: DEV_ID 0x413 and 1024 KiB (a VESC's STM32F405/407), false for
+  anything else (verdict wrong-chip: nothing is written), with swd.chip_problem saying why.
 - swd.rdp_level (0/1/2), swd.rdp_byte, swd.wrp_sectors (list), swd.bor_level, swd.optcr: the option bytes.
 """
 from __future__ import annotations
@@ -16,14 +18,14 @@ from .base import ProbeContext, ProbeResult, probe
 FACTS = ("swd.probe_found", "swd.probe", "swd.probe_uid", "swd.target_voltage", "swd.powered", "swd.connected",
          "swd.connect_mode", "swd.needs_reset", "swd.attempts", "swd.idcode", "swd.chip", "swd.core",
          "swd.flash_kib", "swd.uid", "swd.rdp_level", "swd.rdp_byte", "swd.wrp_sectors", "swd.bor_level",
-         "swd.optcr")
+         "swd.optcr", "swd.dev_id", "swd.rev_id", "swd.chip_ok", "swd.chip_problem")
 
 
 @probe("swd.connect", FACTS, "Connecting to the chip over SWD")
 def swd_connect(ctx: ProbeContext) -> ProbeResult:
     from pyocd.core import exceptions
 
-    from ..target.chip_id import read_chip_identity
+    from ..target.chip_id import chip_problem, read_chip_identity
     from ..target.option_bytes import read_option_bytes
 
     facts = dict.fromkeys(FACTS)
@@ -60,8 +62,13 @@ def swd_connect(ctx: ProbeContext) -> ProbeResult:
                   "swd.flash_kib": ident.flash_kib, "swd.uid": ident.uid_hex, "swd.rdp_level": ob.rdp_level,
                   "swd.rdp_byte": ob.rdp, "swd.wrp_sectors": list(ob.wrp_sectors), "swd.bor_level": ob.bor_level,
                   "swd.optcr": ob.optcr})
+    problem = chip_problem(ident.idcode, ident.flash_kib)
+    facts.update({"swd.dev_id": ident.dev_id, "swd.rev_id": ident.rev_id, "swd.chip_ok": problem is None,
+                  "swd.chip_problem": problem})
     lines.append(f"SWD: {ident.family} rev {ident.revision}, {ident.core}, {ident.flash_kib} KiB flash, "
                  f"IDCODE 0x{ident.idcode:08X}")
+    if problem:
+        lines.append(f"SWD: NOT a VESC's STM32F405/407 with 1 MiB: {problem}; vescdoctor writes nothing to it")
     protection = {0: "none (level 0)", 1: "LEVEL 1: flash unreadable", 2: "LEVEL 2: permanent"}[ob.rdp_level]
     lines.append(f"SWD: read protection {protection}; write protection: "
                  + (", ".join(f"sector {s}" for s in ob.wrp_sectors) or "none"))

@@ -5,7 +5,7 @@ Facts (every one always set; None where it cannot be known; all JSON-serialisabl
 - usb.vesc_present: bool. A VESC CDC device (0483:5740) is on USB or among the serial ports.
 - usb.vesc_count: int. How many VESC CDC devices (several VESCs plugged in at once are counted, the first is used).
 - usb.vesc_port: str | None. The serial device of the first VESC (/dev/ttyACM0, COM5, or a bench vescsim:// URL).
-- usb.vesc_usb_serial: str | None. Its USB serial string ("304"; "301" on 2016-2019 firmware).
+- usb.vesc_usb_serial: str | None. Its USB serial string ("304"; "301" up to FW 4.02).
 - usb.dfu_present: bool | None. The STM32 system bootloader (0483:df11) is on USB: BOOT0 was high at reset.
 - usb.debug_probes: list | None. Every SWD probe on USB: [{kind, name, vid, pid, serial, open_error}], kind being
   stlink-v1 | stlink-v2 | stlink-v2-1 | stlink-v3 | cmsis-dap; vid/pid as "0483" / "3748" strings; open_error
@@ -33,7 +33,7 @@ from __future__ import annotations
 import errno
 from typing import Any
 
-from ..knowledge.usb_ids import DEBUG_PROBES, STM32_DFU, VESC_CDC, vid_pid
+from ..knowledge.usb_ids import DEBUG_PROBES, STM32_DFU, VESC_CDC, debug_probe, vid_pid
 from . import host
 from .base import ProbeContext, ProbeResult, probe
 
@@ -67,15 +67,18 @@ def usb_devices(backend: Any) -> tuple[list[dict] | None, str | None]:
         return None, f"listing USB devices failed: {exc}"
     out = []
     for dev in found:
-        entry = {"vid": dev.idVendor, "pid": dev.idProduct, "serial": None, "open_error": None}
-        if (dev.idVendor, dev.idProduct) in DEBUG_PROBES or (dev.idVendor, dev.idProduct) == VESC_CDC:
-            try:
-                if dev.iSerialNumber:
-                    entry["serial"] = _printable_serial(usb.util.get_string(dev, dev.iSerialNumber))
-            except (usb.core.USBError, ValueError, NotImplementedError, OSError) as exc:
+        entry = {"vid": dev.idVendor, "pid": dev.idProduct, "serial": None, "product": None, "open_error": None}
+        listed = (dev.idVendor, dev.idProduct) in DEBUG_PROBES or (dev.idVendor, dev.idProduct) == VESC_CDC
+        try:
+            if listed and dev.iSerialNumber:
+                entry["serial"] = _printable_serial(usb.util.get_string(dev, dev.iSerialNumber))
+            if not listed and dev.iProduct:  # a CMSIS-DAP probe says so in its product string (as pyOCD reads it)
+                entry["product"] = _printable_serial(usb.util.get_string(dev, dev.iProduct))
+        except (usb.core.USBError, ValueError, NotImplementedError, OSError) as exc:
+            if listed:
                 entry["open_error"] = open_error_kind(exc)  # the device cannot be opened: its serial stays unknown
-            finally:
-                usb.util.dispose_resources(dev)
+        finally:
+            usb.util.dispose_resources(dev)
         out.append(entry)
     return out, None
 
@@ -134,15 +137,18 @@ def scan(ctx: ProbeContext) -> ProbeResult:
                          "bootloader (BOOT0 high)")
         probes = []
         for d in devices:
-            known = DEBUG_PROBES.get((d["vid"], d["pid"]))
+            known = debug_probe(d["vid"], d["pid"], d.get("product"))
             if known:
                 probes.append({"kind": known.kind, "name": known.name, "vid": f"{d['vid']:04x}",
-                               "pid": f"{d['pid']:04x}", "serial": d["serial"], "open_error": d["open_error"]})
+                               "pid": f"{d['pid']:04x}", "serial": d["serial"], "open_error": d["open_error"],
+                               "usable": known.usable})
         facts["usb.debug_probes"] = probes
         facts["usb.debug_probe_present"] = bool(probes)
         for p in probes:
             serial = f", serial {p['serial']}" if p["serial"] else ""
-            lines.append(f"USB: debug probe {p['name']} ({p['vid']}:{p['pid']}){serial}")
+            lines.append(f"USB: debug probe {p['name']} ({p['vid']}:{p['pid']}){serial}"
+                         + ("" if p["usable"] else ": not usable for SWD (unplug and replug it; a V3 in DFU mode "
+                            "waits for STM32CubeProgrammer's ST-Link upgrade)"))
         if not probes:
             lines.append("USB: no debug probe (ST-Link or CMSIS-DAP) found")
 

@@ -29,6 +29,7 @@ import errno
 import time
 from typing import Any
 
+from ..knowledge.other_images import third_party
 from ..knowledge.usb_ids import VESC_CDC
 from ..protocol import packet
 from ..protocol.commands import (
@@ -165,6 +166,9 @@ def _converse(link: _Link, facts: dict[str, Any]) -> list[str]:
                   "vesc.fw_test_version": fw.test_version, "vesc.fw_name": fw.fw_name})
     beta = f" (beta {fw.test_version})" if fw.test_version else ""
     lines = [f"VESC replied: FW {fw.version}{beta}, HW {fw.hw_name or 'not reported'}"]
+    other = third_party(fw.version, fw.hw_name)
+    if other:
+        lines.append("VESC: " + other.note())
 
     reply = link.ask(get_values_request(), Command.GET_VALUES)
     try:
@@ -173,8 +177,9 @@ def _converse(link: _Link, facts: dict[str, Any]) -> list[str]:
         values = {}
     if "fault_code" in values:
         code = int(values["fault_code"])
-        facts.update({"vesc.fault_code": code, "vesc.fault_name": fault_name(code)})
-        lines.append("VESC: no active fault" if code == 0 else f"VESC: active fault {fault_name(code)} ({code})")
+        name = fault_name(code, fw.version)
+        facts.update({"vesc.fault_code": code, "vesc.fault_name": name})
+        lines.append("VESC: no active fault" if code == 0 else f"VESC: active fault {name} ({code})")
     else:
         lines.append("VESC: no fault code in its values reply")
     if "v_in" in values:

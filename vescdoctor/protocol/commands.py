@@ -116,11 +116,12 @@ class FwVersion:
     test_version: int | None = None  # >= 5.00; 0 = release
     hw_type: str | None = None  # >= 5.02: vesc | bms | custom-module | unknown-N
     custom_config_count: int | None = None  # >= 5.02
-    has_phase_filters: bool | None = None  # >= 6.00
-    qml_hw: int | None = None  # >= 6.00
-    qml_app: int | None = None  # >= 6.00
-    nrf_flags: int | None = None  # >= 6.00
+    has_phase_filters: bool | None = None  # >= 5.03 (release_5_03 commands.c:232-236)
+    qml_hw: int | None = None  # >= 5.03: 0 none, 1 QML, 2 fullscreen QML
+    qml_app: int | None = None  # >= 5.03
+    nrf_flags: int | None = None  # >= 6.00: bit 0 name, bit 1 pin supported
     fw_name: str | None = None  # >= 6.00
+    hw_config_crc: int | None = None  # >= 6.05: u32 (release_6_05 comm/commands.c:291, main_calc_hw_crc)
     extra: bytes = field(default=b"", repr=False)  # bytes after the last field known here (newer firmware)
 
     @property
@@ -154,7 +155,11 @@ def _cstring(data: bytes, pos: int) -> tuple[str, int]:
 
 
 def parse_fw_version(payload: bytes) -> FwVersion:
-    """Parse a COMM_FW_VERSION reply (command byte included) of any generation, as far as it goes."""
+    """Parse a COMM_FW_VERSION reply (command byte included) of any generation, as far as it goes.
+
+    As VESC Tool does (vesc_tool commands.cpp:109-171): each field is read when enough bytes remain for it, whatever
+    the version says (5.03 already sends phase filters and the QML flags; 6.05+ appends the hardware-config CRC).
+    """
     _check(payload, Command.FW_VERSION, 3)
     fw = FwVersion(payload[1], payload[2])
     data, pos = payload, 3
@@ -166,12 +171,16 @@ def parse_fw_version(payload: bytes) -> FwVersion:
         return fw
     fw.uuid, pos = bytes(data[pos:pos + 12]), pos + 12
 
-    def byte() -> int | None:
+    def take(size: int) -> bytes | None:
         nonlocal pos
-        if pos >= len(data):
+        if pos + size > len(data):
             return None
-        pos += 1
-        return data[pos - 1]
+        pos += size
+        return bytes(data[pos - size:pos])
+
+    def byte() -> int | None:
+        got = take(1)
+        return None if got is None else got[0]
 
     pairing = byte()
     fw.pairing_done = None if pairing is None else bool(pairing)
@@ -179,14 +188,17 @@ def parse_fw_version(payload: bytes) -> FwVersion:
     hw_type = byte()
     fw.hw_type = None if hw_type is None else HW_TYPES.get(hw_type, f"unknown-{hw_type}")
     fw.custom_config_count = byte()
-    if fw.major >= 6:
-        filters = byte()
-        fw.has_phase_filters = None if filters is None else bool(filters)
-        fw.qml_hw = byte()
-        fw.qml_app = byte()
-        fw.nrf_flags = byte()
-        if pos < len(data):
-            fw.fw_name, pos = _cstring(data, pos)
+    filters = byte()
+    fw.has_phase_filters = None if filters is None else bool(filters)
+    qml = take(2)  # VESC Tool reads both QML flags or neither
+    if qml is not None:
+        fw.qml_hw, fw.qml_app = qml[0], qml[1]
+    fw.nrf_flags = byte()
+    if pos < len(data):
+        fw.fw_name, pos = _cstring(data, pos)
+    crc = take(4)
+    if crc is not None:
+        fw.hw_config_crc = struct.unpack(">I", crc)[0]
     fw.extra = bytes(data[pos:])
     return fw
 
@@ -222,29 +234,74 @@ FAULT_NAMES = {
     22: "FAULT_CODE_RESOLVER_LOS", 23: "FAULT_CODE_FLASH_CORRUPTION_APP_CFG",
     24: "FAULT_CODE_FLASH_CORRUPTION_MC_CFG", 25: "FAULT_CODE_ENCODER_NO_MAGNET",
     26: "FAULT_CODE_ENCODER_MAGNET_TOO_STRONG", 27: "FAULT_CODE_PHASE_FILTER", 28: "FAULT_CODE_ENCODER_FAULT",
-    29: "FAULT_CODE_LV_OUTPUT_FAULT",
+    29: "FAULT_CODE_LV_OUTPUT_FAULT", 30: "FAULT_CODE_ENCODER_SLIP", 31: "FAULT_CODE_OVERSPEED",
+    32: "FAULT_CODE_UNDERSPEED", 33: "FAULT_CODE_ABS_OVERSPEED",
 }
+# The highest fault code each release defines (mc_fault_code, no explicit values after NONE = 0): release_5_03
+# datatypes.h:120-146 (0-26), release_6_00 :131-160 .. release_6_06 (0-29), release_7_00 :145-178 (0-33).
+FAULT_CODES_UP_TO = ((5, 3, 26), (6, 0, 29), (7, 0, 33))
 
 
-def fault_name(code: int | None) -> str | None:
+def fault_name(code: int | None, version: str | None = None) -> str | None:
+    """The mc_fault_code name of `code`; with the firmware's `version`, a code that version does not define says so."""
     if code is None:
         return None
-    return FAULT_NAMES.get(code, f"FAULT_CODE_{code}")
+    name = FAULT_NAMES.get(code, f"FAULT_CODE_{code}")
+    highest = max_fault_code(version)
+    if highest is not None and code > highest:
+        return f"{name} (not defined in FW {version})"
+    return name
+
+
+def max_fault_code(version: str | None) -> int | None:
+    """The highest fault code firmware `version` defines (None: unknown, or older than the releases read)."""
+    try:
+        major, minor = (int(p) for p in str(version).split(".")[:2])
+    except (TypeError, ValueError):
+        return None
+    found = None
+    for ma, mi, top in FAULT_CODES_UP_TO:
+        if (major, minor) >= (ma, mi):
+            found = top
+    return found
+
+
+# After the first 16 fields, VESC Tool reads each group only when that many bytes remain (commands.cpp:234-287):
+# pid_pos (4), controller_id (1), the three MOSFET temperatures (6), vd and vq together (8), status (1).
+VALUE_GROUPS: tuple[tuple[str, ...], ...] = (("pid_pos",), ("controller_id",), ("temp_mos1", "temp_mos2", "temp_mos3"),
+                                             ("vd", "vq"), ("status",))
 
 
 def parse_get_values(payload: bytes) -> dict[str, float | int]:
-    """Parse a COMM_GET_VALUES reply: every field the reply holds in full, in firmware order; later ones absent."""
+    """Parse a COMM_GET_VALUES reply by its length, as VESC Tool does: the first 16 fields as far as they go, then
+    each later group only when its bytes are all there; absent fields are left out."""
     _check(payload, Command.GET_VALUES, 1)
+    formats = {name: (fmt, scale) for name, fmt, scale in VALUE_FIELDS}
     values: dict[str, float | int] = {}
     pos = 1
-    for name, fmt, scale in VALUE_FIELDS:
-        size = struct.calcsize(fmt)
+    for index, group in enumerate([(name,) for name, _, _ in VALUE_FIELDS[:16]] + list(VALUE_GROUPS)):
+        size = sum(struct.calcsize(formats[name][0]) for name in group)
         if pos + size > len(payload):
-            break
-        (raw,) = struct.unpack_from(fmt, payload, pos)
-        pos += size
-        values[name] = raw if scale is None else raw / scale
+            if index < 16:
+                break  # a reply cut inside the fixed fields
+            continue
+        for name in group:
+            fmt, scale = formats[name]
+            (raw,) = struct.unpack_from(fmt, payload, pos)
+            pos += struct.calcsize(fmt)
+            values[name] = raw if scale is None else raw / scale
     return values
+
+
+def get_values_fields(version: tuple[int, int]) -> int:
+    """How many VALUE_FIELDS a firmware version sends in COMM_GET_VALUES (the bench's firmware side): through
+    controller_id before 3.48, the MOSFET temperatures from 3.48, vd/vq from 3.60, status from 5.03
+    (../shared/reference/vesc-stm32.md, checked against upstream; release_5_03 commands.c COMM_GET_VALUES)."""
+    if version < (3, 48):
+        return 18
+    if version < (3, 60):
+        return 21
+    return 23 if version < (5, 3) else 24
 
 
 def build_get_values(values: dict[str, float | int], fields: int = len(VALUE_FIELDS)) -> bytes:

@@ -8,9 +8,12 @@ from pathlib import Path
 from ..errors import InputError
 
 
-def write_text_atomic(path: str | os.PathLike, content: str) -> Path:
-    """Write `content` (UTF-8) to `path`; an unwritable place is the user's input: InputError naming it."""
-    target = Path(path)
+def write_text_atomic(path: str | os.PathLike, content: str, *, force: bool = False) -> Path:
+    """Write `content` (UTF-8) to `path`; an unwritable place is the user's input: InputError naming it. An existing
+    file this run did not write is replaced only with `force`, and never when protected (fileguard)."""
+    from ..fileguard import claim_output, note_created
+
+    target = claim_output(path, force=force)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
@@ -24,12 +27,16 @@ def write_text_atomic(path: str | os.PathLike, content: str) -> Path:
             raise
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror or exc}", str(target)) from None
+    note_created(target)
     return target
 
 
-def check_writable(path: str | os.PathLike) -> Path:
+def check_writable(path: str | os.PathLike, *, force: bool = False) -> Path:
     """Refuse (InputError naming it) a place `write_text_atomic` could not write, before any work is done: a
-    directory, a missing parent directory, a directory this user may not write in. Leaves nothing behind."""
+    directory, a missing parent directory, a directory this user may not write in, a file it may not replace
+    (fileguard). Leaves nothing behind."""
+    from ..fileguard import claim_output
+
     target = Path(path)
     if target.is_dir():
         raise InputError("cannot write: it is a directory", str(target))
@@ -43,4 +50,4 @@ def check_writable(path: str | os.PathLike) -> Path:
         raise InputError(f"cannot write: {exc.strerror or exc}", str(target)) from None
     os.close(fd)
     Path(tmp).unlink(missing_ok=True)
-    return target
+    return claim_output(target, force=force)

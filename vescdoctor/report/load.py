@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from typing import Any
 
 from ..errors import InputError
@@ -23,21 +22,10 @@ MAX_VALUES = 500_000  # every value in the document, so rendering stays quick
 
 def load_report(path: str | os.PathLike) -> dict:
     """Read, parse and check a report file; InputError (exit 2) with `FILE: what is wrong` otherwise."""
+    from ..safeio import read_bounded
+
     name = str(path)
-    try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError("not a regular file, expected a report (JSON)", name)
-        if st.st_size > MAX_REPORT_BYTES:
-            raise InputError(f"too large ({st.st_size} bytes, a report is at most {MAX_REPORT_BYTES})", name)
-        with open(path, "rb") as f:
-            raw = f.read(MAX_REPORT_BYTES + 1)  # the file may grow between stat and read
-    except FileNotFoundError:
-        raise InputError("no such file", name) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a report (JSON)", name) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", name) from None
+    raw = read_bounded(path, MAX_REPORT_BYTES, "a report (JSON)")
     return parse_report(raw, name)
 
 

@@ -36,7 +36,7 @@ def build_report(session_result: Any, *, env_summary: Mapping[str, Any] | None =
 
     session_result: graph.session.SessionResult (path, facts, answers, findings, verdict, probe_runs, graph_*).
     env_summary: the target as the face saw it, e.g. {"simulated": True, "sim_board": "bricked", "probe": ...}.
-    flash_map: a flashmap.FlashMap, {sector: state}, or items with sector/number, state (and detail); None: the
+    flash_map: a flash_analysis.FlashMap, {sector: state}, or items with sector/number, state (and detail); None: the
         `flash.sectors` fact when a probe set it, else every sector "unknown".
     actions, plan, backups: fix steps done, planned, and the backup files made (attributes or keys).
     images: the image files the fix writes: {what, file, sha256, format, size, hw, version, name} (keys or
@@ -78,7 +78,7 @@ def build_report(session_result: Any, *, env_summary: Mapping[str, Any] | None =
 
 
 def write_report(report: dict, path: str | os.PathLike, *, redact: bool = True, keep_uid: bool = False,
-                 identity: Identity | None = None) -> Path:
+                 identity: Identity | None = None, force: bool = False) -> Path:
     """Write `report` to `path` atomically (temporary file, fsync, rename), redacted unless it already is or
     `redact` is False. A report the loader would refuse is a bug of its builder: ValueError, nothing written."""
     if redact and not (report.get("redaction") or {}).get("applied"):
@@ -88,7 +88,7 @@ def write_report(report: dict, path: str | os.PathLike, *, redact: bool = True, 
         parse_report(text.encode("utf-8"), str(path))
     except InputError as exc:
         raise ValueError(f"the report breaks its own format: {exc.message}") from None
-    return write_text_atomic(path, text)
+    return write_text_atomic(path, text, force=force)
 
 
 def to_json(report: dict) -> str:
@@ -98,19 +98,20 @@ def to_json(report: dict) -> str:
 
 def flash_map_entries(flash_map: Any) -> list[dict]:
     """The 12 sectors with their VESC role and the state a probe saw (`unknown` where none did)."""
-    states: dict[int, tuple[str, Any]] = {}
+    states: dict[int, tuple[str, Any, Any]] = {}
     flash_map = _get(flash_map, "sectors", flash_map) if not isinstance(flash_map, (Mapping, list)) else flash_map
     if isinstance(flash_map, Mapping):
         for number, state in flash_map.items():
-            states[int(number)] = (str(_get(state, "state", state)), _get(state, "detail"))
+            states[int(number)] = (str(_get(state, "state", state)), _get(state, "detail"), _get(state, "role"))
     elif flash_map is not None:
         for item in flash_map:
             number = _get(item, "sector", _get(item, "number"))
-            states[int(number)] = (str(_get(item, "state", "unknown")), _get(item, "detail"))
+            states[int(number)] = (str(_get(item, "state", "unknown")), _get(item, "detail"), _get(item, "role"))
     out = []
     for s in SECTORS:
-        state, detail = states.get(s.number, ("unknown", None))
-        entry = {"sector": s.number, "address": s.address, "size": s.size, "role": s.role, "state": state}
+        state, detail, role = states.get(s.number, ("unknown", None, None))
+        role = role if role in schema.SECTOR_ROLES else s.role  # the generation's role when the probe named one
+        entry = {"sector": s.number, "address": s.address, "size": s.size, "role": role, "state": state}
         if detail:
             entry["detail"] = _clip(str(detail), schema.LINE_MAX)
         out.append(entry)

@@ -100,7 +100,9 @@ class _Redactor:
 def _word_pattern(names: tuple[str, ...]) -> re.Pattern | None:
     if not names:
         return None
-    return re.compile(r"(?<![A-Za-z0-9_])(?:" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z0-9_])")
+    # A name ends where letters end: `alice_fw_410.bin` and `fw-alice2` hold the name too (issue 12, item 9); only a
+    # longer word (`malice`, `alicent`) is another word.
+    return re.compile(r"(?<![A-Za-z])(?:" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z])")
 
 
 def _find_uids(report: dict) -> dict[str, str]:

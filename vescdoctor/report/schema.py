@@ -2,21 +2,22 @@
 
 The schema is the contract: docs/report.schema.json is this dict as `schema_json()` writes it (a test keeps the two
 identical; regenerate with `python -c "from vescdoctor.report.schema import schema_json; print(schema_json(), end='')"
-> docs/report.schema.json`) and the tests check produced reports against it with jsonschema. At runtime,
-jsonschema is not needed: `validate()` interprets the same dict, so the runtime check and the contract can't drift.
-Its errors name the field (`probes[2].facts`), never a value from the file.
+> docs/report.schema.json`). `validate()` checks a report against this same dict with jsonschema, so the runtime
+check and the contract can't drift; its errors name the field (`probes[2].facts`), never a value from the file.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
-import sys
+from collections.abc import Callable
 from typing import Any
 
 FORMAT = "vescdoctor-report"
 VERSION = 1
 NODE_KINDS = ("question", "probe", "decision", "fix", "verdict")
-SECTOR_ROLES = ("app", "config", "buffer", "bootloader")
+# every role of knowledge.generations.ROLES (the flash map of the firmware generation in flash)
+SECTOR_ROLES = ("app", "config", "buffer", "bootloader", "qml", "lispbm", "free")
 
 # Field-size limits: generous for a real run, small enough that a hostile file can't make a renderer choke.
 CODE_MAX = 64
@@ -198,58 +199,57 @@ class SchemaError(ValueError):
 
 
 def validate(value: Any, schema: dict[str, Any] = SCHEMA, field: str = "") -> None:
-    """Raise SchemaError at the first place `value` breaks `schema` (the subset of draft 2020-12 in KEYWORDS)."""
-    if "const" in schema and not _same(value, schema["const"]):
-        raise SchemaError(field, f"expected {json.dumps(schema['const'])}")
-    if "enum" in schema and not any(_same(value, e) for e in schema["enum"]):
-        raise SchemaError(field, "expected one of " + ", ".join(json.dumps(e) for e in schema["enum"]))
-    if "type" in schema:
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        if not any(_TYPES[t](value) for t in types):
-            want = " or ".join(("a list" if t == "array" else "an object" if t == "object" else t) for t in types)
-            raise SchemaError(field, f"expected {want}, found {type_name(value)}")
-    if isinstance(value, str):
-        if len(value) > schema.get("maxLength", sys.maxsize):
-            raise SchemaError(field, f"too long ({len(value)} characters, at most {schema['maxLength']})")
-        if len(value) < schema.get("minLength", 0):
-            raise SchemaError(field, "must not be empty")
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            raise SchemaError(field, f"not in the expected form ({schema['pattern']})")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < schema.get("minimum", -float("inf")) or value > schema.get("maximum", float("inf")):
-            raise SchemaError(field, f"out of range ({schema.get('minimum', '')}..{schema.get('maximum', '')})")
-    if isinstance(value, list):
-        if len(value) > schema.get("maxItems", sys.maxsize):
-            raise SchemaError(field, f"too many items ({len(value)}, at most {schema['maxItems']})")
-        if "items" in schema:
-            for i, item in enumerate(value):
-                validate(item, schema["items"], field_name(field, i))
-    if isinstance(value, dict):
-        _validate_object(value, schema, field)
+    """Raise SchemaError at the first place `value` breaks `schema` (jsonschema, draft 2020-12, with the keywords in
+    KEYWORDS), in words that name the field and never repeat a value from the file."""
+    error = next(iter(_validator(json.dumps(schema)).iter_errors(value)), None)  # keywords in the schema's order
+    if error is not None:
+        raise SchemaError(*_describe(error, field))
 
 
-def _validate_object(value: dict, schema: dict[str, Any], field: str) -> None:
-    if len(value) > schema.get("maxProperties", sys.maxsize):
-        raise SchemaError(field, f"too many entries ({len(value)}, at most {schema['maxProperties']})")
-    for key in schema.get("required", ()):
-        if key not in value:
-            raise SchemaError(field_name(field, key), "missing")
-    props = schema.get("properties", {})
-    extra = schema.get("additionalProperties", True)
-    for key, item in value.items():
-        if "propertyNames" in schema:
-            validate(key, schema["propertyNames"], field_name(field, key) + " (name)")
-        if key in props:
-            validate(item, props[key], field_name(field, key))
-        elif extra is False:
-            raise SchemaError(field_name(field, key), "not expected here")
-        elif isinstance(extra, dict):
-            validate(item, extra, field_name(field, key))
+@functools.cache
+def _validator(schema_text: str) -> Any:
+    """A jsonschema validator whose "integer" is an int only (1.0 is not a sector number: the renderers format it
+    as one), built once per schema (jsonschema is imported when a report is first checked, not at start-up)."""
+    import jsonschema
+
+    integer = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, v: isinstance(v, int) and not isinstance(v, bool))
+    strict = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=integer)
+    return strict(json.loads(schema_text))
 
 
-def _same(a: Any, b: Any) -> bool:
-    # JSON equality: 1 and true are different values.
-    return type(a) is type(b) and a == b
+def _describe(error: Any, field: str) -> tuple[str, str]:
+    """(field, problem) of a jsonschema error, in this project's words (the same as the hand-written checks had)."""
+    for part in error.absolute_path:
+        field = field_name(field, part)
+    if "propertyNames" in error.relative_schema_path:  # the key itself is what is wrong
+        field = field_name(field, error.instance) + " (name)"
+    schema, value, keyword = error.schema, error.instance, error.validator
+    if keyword == "required":
+        return field_name(field, next(k for k in schema["required"] if k not in value)), "missing"
+    if keyword == "additionalProperties":
+        return field_name(field, next(k for k in value if k not in schema.get("properties", {}))), "not expected here"
+    return field, _PROBLEMS.get(keyword, lambda s, v: f"does not match the schema ({keyword})")(schema, value)
+
+
+def _expected_types(schema: dict[str, Any], value: Any) -> str:
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    want = " or ".join(("a list" if t == "array" else "an object" if t == "object" else t) for t in types)
+    return f"expected {want}, found {type_name(value)}"
+
+
+_PROBLEMS: dict[str, Callable[[dict[str, Any], Any], str]] = {
+    "const": lambda s, v: f"expected {json.dumps(s['const'])}",
+    "enum": lambda s, v: "expected one of " + ", ".join(json.dumps(e) for e in s["enum"]),
+    "type": _expected_types,
+    "maxLength": lambda s, v: f"too long ({len(v)} characters, at most {s['maxLength']})",
+    "minLength": lambda s, v: "must not be empty",
+    "pattern": lambda s, v: f"not in the expected form ({s['pattern']})",
+    "minimum": lambda s, v: f"out of range ({s.get('minimum', '')}..{s.get('maximum', '')})",
+    "maximum": lambda s, v: f"out of range ({s.get('minimum', '')}..{s.get('maximum', '')})",
+    "maxItems": lambda s, v: f"too many items ({len(v)}, at most {s['maxItems']})",
+    "maxProperties": lambda s, v: f"too many entries ({len(v)}, at most {s['maxProperties']})",
+}
 
 
 def schema_json() -> str:

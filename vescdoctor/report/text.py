@@ -9,12 +9,14 @@ import json
 import re
 from typing import Any
 
+from ..textsafe import UNSAFE_CHARS
+
 # C0 controls but tab/newline, DEL, C1 controls (ESC sequences, CSI), and bidi/zero-width tricks (Trojan Source).
 # `like this` in a verdict's text: shown as code (a code span can't carry a link or HTML, so it is safe to keep).
 CODE_SPAN = re.compile(r"`([^`\n]{1,300})`")
 # Facts with a section of their own.
 SHOWN_ELSEWHERE = {"flash.sectors"}
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_UNSAFE = UNSAFE_CHARS
 REPLACEMENT = "\ufffd"
 # The error of an action the user stopped (fixes/execute.py writes it): not a failure, nothing was cut halfway.
 STOPPED_BY_USER = "stopped by the user"

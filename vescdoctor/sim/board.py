@@ -5,9 +5,11 @@ Loading validates every key and value (errors name the key, the value and what i
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ import yaml
 
 from ..errors import InputError
 from ..knowledge.flash import FLASH_SIZE
-from ..yamlfile import Located, load_file, where
+from ..yamlfile import Field, Located, load_file, read_mapping, where
 
 BOARD_FILE = "board.yaml"
 FLASH_FILE = "flash.bin"
@@ -32,9 +34,9 @@ CHOICES = {
     "firmware_run": ("runs", "hardfault", "lockup", "watchdog-loop", "hang"),
     "run_cause": ("config", "lisp", "code"),
 }
-CHIP_DEFAULT = {"dev_id": 0x413, "rev_id": 0x1007, "flash_kib": 1024}  # STM32F405RG rev 2 (RM0090 38.6.1)
 PROBE_FIRMWARE_RE = re.compile(r"^V[1-3]J\d{1,3}([SMBP]\d{1,3}){0,3}$")  # ST-Link: V2J45S7, V2J40M27, V3J13M4
-FAULT_KEYS = ("probe_unplug_after_bytes", "power_loss_after_erases", "stuck_bits", "swd_error_rate")
+FAULT_KEYS = ("probe_unplug_after_bytes", "power_loss_after_erases", "stuck_bits", "swd_error_rate",
+              "usb_unplug_after_bytes")
 
 
 @dataclass
@@ -46,6 +48,24 @@ class OptionBytes:
     @property
     def rdp_level(self) -> int:
         return 0 if self.rdp == 0xAA else 2 if self.rdp == 0xCC else 1
+
+
+@dataclass
+class ChipIdentity:
+    """What the debugger reads as the chip's identity (spec board.md `chip:`): other values model clones and other
+    MCUs. DBGMCU_IDCODE = REV_ID << 16 | DEV_ID; the flash size register at 0x1FFF7A22 reads flash_kib."""
+
+    dev_id: int = 0x413
+    rev_id: int = 0x1007
+    flash_kib: int = 1024
+
+    def as_dict(self) -> dict[str, int]:
+        return {"dev_id": self.dev_id, "rev_id": self.rev_id, "flash_kib": self.flash_kib}
+
+    @property
+    def idcode(self) -> int:
+        # bits 15:12 are reserved and read 0x6 on the F4 parts (an F405 reads 0x10076413)
+        return (self.rev_id & 0xFFFF) << 16 | 0x6000 | (self.dev_id & 0xFFF)
 
 
 @dataclass
@@ -63,6 +83,7 @@ class BoardConfig:
     option_bytes: OptionBytes = field(default_factory=OptionBytes)
     faults: dict[str, Any] = field(default_factory=dict)
     answers: dict[str, str] = field(default_factory=dict)
+    chip: ChipIdentity = field(default_factory=ChipIdentity)
     # Seconds the real chip would have spent erasing and programming, summed over this board's life (the bench's
     # simulated clock). Written back by the bench; benchmarks read it.
     chip_seconds: float = 0.0
@@ -74,7 +95,6 @@ class BoardConfig:
     run_cause: str = "code"  # what makes it crash: config | lisp | code
     fault_code: int = 0  # the active fault code a running firmware reports
     probe_firmware: str | None = None  # the probe's firmware version string; None: the probe model's own
-    chip: dict[str, int] = field(default_factory=lambda: dict(CHIP_DEFAULT))
     firmware_run_image: str | None = None  # sha256 of the image firmware_run applies to (sim/firmware_run.py)
 
     def to_yaml_dict(self) -> dict[str, Any]:
@@ -98,15 +118,71 @@ class BoardConfig:
             out["fault_code"] = self.fault_code
         if self.probe_firmware is not None:
             out["probe_firmware"] = self.probe_firmware
-        if self.chip != CHIP_DEFAULT:
-            out["chip"] = dict(self.chip)
+        if self.chip != ChipIdentity():
+            out["chip"] = self.chip.as_dict()
         return out
 
 
 def _int(value: Any, key: str, at: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+    if not _is_int(value, lo, hi):
         raise InputError(f"key '{key}': value {value!r} is not allowed (expected an integer {lo}..{hi})", at)
     return value
+
+
+def _is_int(value: Any, lo: int, hi: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and lo <= value <= hi
+
+
+def _is_number(value: Any, lo: float, below: float) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and lo <= value < below
+
+
+# -- what board.yaml holds (spec/board.md), declared for yamlfile.read_mapping ---------------------------------------
+
+def _not_allowed(key: str, expected: str) -> Callable[[Any], str]:
+    return lambda value: f"key '{key}': value {value!r} is not allowed ({expected})"
+
+
+def _choice(key: str, convert: Callable[[Any], Any] | None = None) -> Field:
+    return Field(lambda v: v in CHOICES[key], _not_allowed(key, f"expected one of: {', '.join(CHOICES[key])}"),
+                 convert=convert)
+
+
+def _integer(key: str, lo: int, hi: int) -> Field:
+    return Field(lambda v: _is_int(v, lo, hi), _not_allowed(key, f"expected an integer {lo}..{hi}"))
+
+
+def _on_off(value: Any) -> Any:
+    return ("on" if value else "off") if isinstance(value, bool) else value  # YAML 1.1 reads a bare on/off as bool
+
+
+def _hw_text(value: Any) -> Any:
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value  # hw: 410
+
+
+def _board_fields(name: str) -> dict[str, Field]:
+    return {
+        "hw": Field(lambda v: isinstance(v, str) and bool(v.strip()) and len(v) <= 39 and v.isprintable(),
+                    lambda v: f"key 'hw': value {v[:40] if isinstance(v, str) else v!r} is not allowed (expected a "
+                              'HW name such as "410", 1..39 printable characters)', convert=_hw_text),
+        **{key: _choice(key) for key in CHOICES}, "power": _choice("power", convert=_on_off),
+        "nrst_wired": Field(lambda v: isinstance(v, bool), _not_allowed("nrst_wired", "expected true or false")),
+        "option_bytes": Field(lambda v: True, "", convert=lambda v: _parse_option_bytes(v, name)),
+        "faults": Field(lambda v: True, "", convert=lambda v: _parse_faults(v, name)),
+        "answers": Field(lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, (str, int))
+                                                               for k, x in v.items()),
+                         lambda v: "key 'answers': expected a mapping of question id to answer code",
+                         convert=lambda v: Located() if v is None else v),
+        "fault_code": _integer("fault_code", 0, 33),
+        "probe_firmware": Field(lambda v: isinstance(v, str) and bool(PROBE_FIRMWARE_RE.match(v)),
+                                _not_allowed("probe_firmware", "expected an ST-Link version string such as V2J45S7")),
+        "chip": Field(lambda v: True, "", convert=lambda v: _parse_chip(v, name, where(name, v))),
+        "firmware_run_image": Field(lambda v: isinstance(v, str) and bool(re.fullmatch(r"[0-9a-f]{64}", v)),
+                                    _not_allowed("firmware_run_image", "expected a sha256 in hex")),
+        # NaN compares false with everything and .inf is not below inf: both refused
+        **{key: Field(lambda v: _is_number(v, 0, math.inf), _not_allowed(key, "expected a finite number >= 0"))
+           for key in ("chip_seconds", "link_seconds", "modelled_seconds")},
+    }
 
 
 def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardConfig:
@@ -115,61 +191,29 @@ def parse_config(data: Any, name: str, *, allow_partial: bool = False) -> BoardC
         data = {}
     if not isinstance(data, dict):
         raise InputError(f"expected a mapping of board fields, got {type(data).__name__}", where(name, data))
-    config = BoardConfig()
-    known = set(CHOICES) | {"hw", "nrst_wired", "option_bytes", "faults", "answers", "chip_seconds", "fault_code",
-                            "probe_firmware", "chip", "firmware_run_image", "link_seconds", "modelled_seconds"}
-    for key, value in data.items():
-        at = where(name, data, key)
-        if key not in known:
-            raise InputError(f"unknown key '{key}' (allowed: {', '.join(sorted(known))})", at)
-        if key in CHOICES:
-            if key == "power" and isinstance(value, bool):
-                value = "on" if value else "off"  # YAML 1.1 reads a bare on/off as a boolean
-            if value not in CHOICES[key]:
-                raise InputError(f"key '{key}': value {value!r} is not allowed "
-                                 f"(expected one of: {', '.join(CHOICES[key])})", at)
-            setattr(config, key, value)
-        elif key == "hw":
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                value = str(value)  # hw: 410 written without quotes
-            if not isinstance(value, str) or not value.strip():
-                raise InputError(f"key 'hw': value {value!r} is not allowed (expected a HW name such as \"410\")", at)
-            config.hw = value
-        elif key == "nrst_wired":
-            if not isinstance(value, bool):
-                raise InputError(f"key 'nrst_wired': value {value!r} is not allowed (expected true or false)", at)
-            config.nrst_wired = value
-        elif key == "option_bytes":
-            config.option_bytes = _parse_option_bytes(value, name)
-        elif key == "faults":
-            config.faults = _parse_faults(value, name)
-        elif key == "answers":
-            if value is None:
-                value = {}
-            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (str, int))
-                                                      for k, v in value.items()):
-                raise InputError("key 'answers': expected a mapping of question id to answer code", at)
-            config.answers = {k: str(v) for k, v in value.items()}
-            _check_answers(config.answers, value, name)
-        elif key == "fault_code":
-            config.fault_code = _int(value, "fault_code", at, 0, 33)
-        elif key == "probe_firmware":
-            if not isinstance(value, str) or not PROBE_FIRMWARE_RE.match(value):
-                raise InputError(f"key 'probe_firmware': value {value!r} is not allowed (expected an ST-Link "
-                                 "version string such as V2J45S7)", at)
-            config.probe_firmware = value
-        elif key == "chip":
-            config.chip = _parse_chip(value, name)
-        elif key == "firmware_run_image":
-            if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
-                raise InputError(f"key 'firmware_run_image': value {value!r} is not allowed (expected a sha256 in "
-                                 "hex)", at)
-            config.firmware_run_image = value
-        elif key in ("chip_seconds", "link_seconds", "modelled_seconds"):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise InputError(f"key '{key}': value {value!r} is not allowed (expected a number >= 0)", at)
-            setattr(config, key, float(value))
+    fields = _board_fields(name)
+    values = read_mapping(data, fields, f"unknown key '{{key}}' (allowed: {', '.join(sorted(fields))})",
+                          lambda message, key: InputError(message, where(name, data, key)))
+    config = BoardConfig(**{key: values[key] for key in data if key != "answers"})
+    if "answers" in data:
+        config.answers = {k: str(v) for k, v in values["answers"].items()}
+        _check_answers(config.answers, values["answers"], name)
+    for key in ("chip_seconds", "link_seconds", "modelled_seconds"):
+        if key in data:
+            setattr(config, key, float(values[key]))
     return config
+
+
+def _parse_chip(value: Any, name: str, at: str) -> ChipIdentity:
+    if not isinstance(value, dict):
+        raise InputError("key 'chip': expected a mapping {dev_id, rev_id, flash_kib}", at)
+    chip = ChipIdentity()
+    limits = {"dev_id": 0xFFF, "rev_id": 0xFFFF, "flash_kib": 0xFFFF}
+    for key, item in value.items():
+        if key not in limits:
+            raise InputError(f"unknown key 'chip.{key}' (allowed: {', '.join(limits)})", where(name, value, key))
+        setattr(chip, key, _int(item, f"chip.{key}", where(name, value, key), 0, limits[key]))
+    return chip
 
 
 def _check_answers(answers: dict[str, str], raw: Any, name: str) -> None:
@@ -182,16 +226,21 @@ def _check_answers(answers: dict[str, str], raw: Any, name: str) -> None:
             raise InputError(f"key 'answers.{qid}': value {code!r} is not allowed ({expected})", where(name, raw, qid))
 
 
-def _parse_chip(data: Any, name: str) -> dict[str, int]:
-    if not isinstance(data, dict):
-        raise InputError("key 'chip': expected a mapping with dev_id, rev_id, flash_kib", where(name, data))
-    chip = dict(CHIP_DEFAULT)
-    limits = {"dev_id": 0xFFF, "rev_id": 0xFFFF, "flash_kib": 0xFFFF}
-    for key, value in data.items():
-        if key not in limits:
-            raise InputError(f"unknown key 'chip.{key}' (allowed: dev_id, flash_kib, rev_id)", where(name, data, key))
-        chip[key] = _int(value, f"chip.{key}", where(name, data, key), 0, limits[key])
-    return chip
+_OPTION_BYTES = {
+    "rdp": _integer("option_bytes.rdp", 0, 0xFF), "bor": _integer("option_bytes.bor", 0, 3),
+    "wrp": Field(lambda v: isinstance(v, list),
+                 _not_allowed("option_bytes.wrp", "expected a list of sector numbers 0..11"),
+                 convert=lambda v: [] if v is None else v),
+}
+_FAULTS = {
+    "probe_unplug_after_bytes": _integer("faults.probe_unplug_after_bytes", 0, 1 << 32),
+    "power_loss_after_erases": _integer("faults.power_loss_after_erases", 0, 1 << 32),
+    "usb_unplug_after_bytes": _integer("faults.usb_unplug_after_bytes", 0, 1 << 32),
+    "stuck_bits": Field(lambda v: isinstance(v, list), lambda v: "key 'faults.stuck_bits': expected a list of "
+                                                                 "{addr, value}"),
+    "swd_error_rate": Field(lambda v: _is_number(v, 0, 1),
+                            _not_allowed("faults.swd_error_rate", "expected a fraction 0 <= x < 1")),
+}
 
 
 def _parse_option_bytes(data: Any, name: str) -> OptionBytes:
@@ -199,22 +248,11 @@ def _parse_option_bytes(data: Any, name: str) -> OptionBytes:
         return OptionBytes()
     if not isinstance(data, dict):
         raise InputError("key 'option_bytes': expected a mapping with rdp, wrp, bor", where(name, data))
-    ob = OptionBytes()
-    for key, value in data.items():
-        at = where(name, data, key)
-        if key == "rdp":
-            ob.rdp = _int(value, "option_bytes.rdp", at, 0, 0xFF)
-        elif key == "bor":
-            ob.bor = _int(value, "option_bytes.bor", at, 0, 3)
-        elif key == "wrp":
-            if value is None:
-                value = []
-            if not isinstance(value, list):
-                raise InputError(f"key 'option_bytes.wrp': value {value!r} is not allowed "
-                                 "(expected a list of sector numbers 0..11)", at)
-            ob.wrp = sorted({_int(v, "option_bytes.wrp", at, 0, 11) for v in value})
-        else:
-            raise InputError(f"unknown key 'option_bytes.{key}' (allowed: bor, rdp, wrp)", at)
+    values = read_mapping(data, _OPTION_BYTES, "unknown key 'option_bytes.{key}' (allowed: bor, rdp, wrp)",
+                          lambda message, key: InputError(message, where(name, data, key)))
+    ob = OptionBytes(**{key: values[key] for key in data})
+    wrp_at = where(name, data, "wrp")
+    ob.wrp = sorted({_int(v, "option_bytes.wrp", wrp_at, 0, 11) for v in ob.wrp})
     return ob
 
 
@@ -223,30 +261,25 @@ def _parse_faults(data: Any, name: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise InputError("key 'faults': expected a mapping", where(name, data))
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        at = where(name, data, key)
-        if key in ("probe_unplug_after_bytes", "power_loss_after_erases"):
-            out[key] = _int(value, f"faults.{key}", at, 0, 1 << 32)
-        elif key == "swd_error_rate":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-                raise InputError(f"key 'faults.swd_error_rate': value {value!r} is not allowed "
-                                 "(expected a fraction 0 <= x < 1)", at)
-            out[key] = float(value)
-        elif key == "stuck_bits":
-            if not isinstance(value, list):
-                raise InputError("key 'faults.stuck_bits': expected a list of {addr, value}", at)
-            bits = []
-            for item in value:
-                if not isinstance(item, dict) or set(item) != {"addr", "value"}:
-                    raise InputError("key 'faults.stuck_bits': each entry is {addr: ADDRESS, value: BYTE}",
-                                     where(name, item) if isinstance(item, Located) else at)
-                bits.append({"addr": _int(item["addr"], "faults.stuck_bits.addr", at, 0x08000000, 0x080FFFFF),
-                             "value": _int(item["value"], "faults.stuck_bits.value", at, 0, 0xFF)})
-            out[key] = bits
-        else:
-            raise InputError(f"unknown key 'faults.{key}' (allowed: {', '.join(FAULT_KEYS)})", at)
+    values = read_mapping(data, _FAULTS, f"unknown key 'faults.{{key}}' (allowed: {', '.join(FAULT_KEYS)})",
+                          lambda message, key: InputError(message, where(name, data, key)))
+    out = {key: values[key] for key in data}
+    if "swd_error_rate" in out:
+        out["swd_error_rate"] = float(out["swd_error_rate"])
+    if "stuck_bits" in out:
+        out["stuck_bits"] = _stuck_bits(out["stuck_bits"], name, where(name, data, "stuck_bits"))
     return out
+
+
+def _stuck_bits(entries: list, name: str, at: str) -> list[dict[str, int]]:
+    bits = []
+    for item in entries:
+        if not isinstance(item, dict) or set(item) != {"addr", "value"}:
+            raise InputError("key 'faults.stuck_bits': each entry is {addr: ADDRESS, value: BYTE}",
+                             where(name, item) if isinstance(item, Located) else at)
+        bits.append({"addr": _int(item["addr"], "faults.stuck_bits.addr", at, 0x08000000, 0x080FFFFF),
+                     "value": _int(item["value"], "faults.stuck_bits.value", at, 0, 0xFF)})
+    return bits
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -284,10 +317,9 @@ class Board:
             raise InputError("not a board directory (expected a directory with board.yaml and flash.bin)", str(path))
         yaml_path, flash_path = path / BOARD_FILE, path / FLASH_FILE
         config = parse_config(load_file(yaml_path), str(yaml_path))
-        try:
-            flash = bytearray(flash_path.read_bytes())
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror}", str(flash_path)) from None
+        from ..safeio import read_bounded  # a regular file, capped: flash.bin linked to /dev/zero is refused
+
+        flash = bytearray(read_bounded(flash_path, FLASH_SIZE, "the board's 1 MiB flash image"))
         if len(flash) != FLASH_SIZE:
             raise InputError(f"is {len(flash)} bytes, expected exactly {FLASH_SIZE} (1 MiB)", str(flash_path))
         return cls(path, config, flash)

@@ -67,18 +67,22 @@ class VescIdentity:
     test_version: int = 0  # >= 5.00; 0 = release
     hw_type: int = 0  # >= 5.02: 0 VESC, 1 BMS, 2 custom module
     custom_config_num: int = 0  # >= 5.02
-    phase_filters: int = 0  # >= 6.00, then qmlui_hw, qmlui_app, nrf_flags, FW name
+    phase_filters: int = 0  # >= 5.03 with qmlui_hw, qmlui_app; >= 6.00 nrf_flags, FW name; >= 6.05 HW config CRC
     qmlui_hw: int = 0
     qmlui_app: int = 0
     nrf_flags: int = 0
     fw_name: str = ""
+    hw_config_crc: int = 0x5EC0C0DE
 
     @property
     def version(self) -> str:
         return f"{self.fw_major}.{self.fw_minor:02d}"
 
     def version_reply(self) -> bytes:
-        """The COMM_FW_VERSION reply payload (command byte 0 first), with the fields this version sends."""
+        """The COMM_FW_VERSION reply payload (command byte 0 first), with the fields this version sends: bldc
+        release_5_03 commands.c:206-265 (phase filters, QML flags from 5.03), release_6_00 comm/commands.c:225-290
+        (nrf flags, FW name), release_6_05 comm/commands.c:231-291 (u32 HW config CRC); older fields per
+        ../shared/reference/vesc-stm32.md (Packet protocol)."""
         ver = (self.fw_major, self.fw_minor)
         out = bytearray([0, self.fw_major, self.fw_minor])
         if ver >= (3, 7):
@@ -91,9 +95,13 @@ class VescIdentity:
             out.append(self.test_version)
         if ver >= (5, 2):
             out += bytes([self.hw_type, self.custom_config_num])
+        if ver >= (5, 3):
+            out += bytes([self.phase_filters, self.qmlui_hw, self.qmlui_app])
         if ver >= (6, 0):
-            out += bytes([self.phase_filters, self.qmlui_hw, self.qmlui_app, self.nrf_flags])
+            out.append(self.nrf_flags)
             out += self.fw_name.encode("ascii") + b"\x00"
+        if ver >= (6, 5):
+            out += self.hw_config_crc.to_bytes(4, "big")
         return bytes(out)
 
 
@@ -225,8 +233,9 @@ def _assumed_version(flag_addr: int | None) -> tuple[int, int]:
 
 
 def _usb_vesc(version: tuple[int, int]) -> UsbIdentity:
-    # Every VESC has the same USB serial: "304", "301" on 2016-2019 builds (vesc-stm32.md, USB identities).
-    serial = "301" if version < (4, 0) else "304"
+    # Every VESC has the same USB serial, the ChibiOS kernel version: "301" up to FW 4.02, "304" from 5.00
+    # (bldc comm_usb_serial.c:28-29, 165-171; the ChibiOS 3.0.5 update dd16cb77; vesc-stm32.md, checked upstream).
+    serial = "301" if version < (5, 0) else "304"
     return UsbIdentity(VESC_VID, VESC_PID, "STMicroelectronics", "ChibiOS/RT Virtual COM Port", serial, "vesc-cdc")
 
 

@@ -67,10 +67,7 @@ class Chip:
         if board.config.firmware_run != "runs" and board.config.firmware_run_image is None:
             board.config.firmware_run_image = firmware_run.app_digest(board.flash)  # the image that crashes
         self.core = Core(self)
-        self.ppb = PrivatePeripheralBus(self.core)
-        ident = board.config.chip
-        # bits 15:12 are reserved and read 0x6 on F405/F407 parts (DBGMCU_IDCODE 0x10076413 on rev 2)
-        self.ppb.idcode = ident["rev_id"] << 16 | 0x6000 | ident["dev_id"]
+        self.ppb = PrivatePeripheralBus(self.core, board.config.chip.idcode)
         self.nrst_low = False  # NRST held low by the probe (only when the line is wired)
         self.firmware_ran = True  # since the last reset: a powered board found on the bench has been running
         self.probe_unplugged = False
@@ -221,7 +218,7 @@ class Chip:
         rom = rom_bootloader()
         self.sysmem[:len(rom)] = rom
         self.sysmem[UID_ADDR - base:UID_ADDR - base + 12] = uid
-        self.sysmem[FLASH_SIZE_ADDR - base:FLASH_SIZE_ADDR - base + 2] = struct.pack("<H", self.board.config.chip["flash_kib"])
+        self.sysmem[FLASH_SIZE_ADDR - base:FLASH_SIZE_ADDR - base + 2] = struct.pack("<H", self.board.config.chip.flash_kib)
         optcr = self.flash_ctrl.stored_optcr()
         ob = OPTION_BYTES_ADDR - base
         self.sysmem[ob:ob + 16] = struct.pack("<HHHHHHHH", optcr & 0xFFEC, 0xFFFF, 0xFFFF, 0xFFFF,

@@ -26,7 +26,7 @@ def physical_key(config) -> list:
     """What board.yaml says of the chip's wiring and option bytes. An edit of these between commands stands for
     changing the board by hand, which needs it unpowered (RDP, BOOT0 take effect at reset): the state is not kept."""
     ob = config.option_bytes
-    return [ob.rdp, list(ob.wrp), ob.bor, config.boot0, config.swd, dict(config.chip)]
+    return [ob.rdp, list(ob.wrp), ob.bor, config.boot0, config.swd, config.chip.as_dict()]
 
 
 def save(chip, directory: Path) -> None:

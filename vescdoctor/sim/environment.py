@@ -42,7 +42,7 @@ class SimEnvironment(HostEnvironment):
         if self.bench is None:
             return []
         device = bench_vesc_device(self.bench)
-        if device is None or self._vesc_port is None:
+        if device is None or self._vesc_port is None or self._vesc_port.unplugged:
             return []
         info = ListPortInfo(self._vesc_port.url, skip_link_detection=True)
         info.name = os.path.basename(self._vesc_port.device)

@@ -15,6 +15,7 @@ declaring what real images can only be looked up by: version, compression suppor
 """
 from __future__ import annotations
 
+import functools
 import random
 import re
 import struct
@@ -34,7 +35,7 @@ LAYOUTS = ("reference", "moved", "merged")
 BUFFER_CAPACITY = 3 * 128 * 1024  # sectors 8-10
 COMPRESSED_MARK = 0xCC << 24
 
-_VERSION_RE = re.compile(r"(\d{1,2})\.(\d{2})")
+_VERSION_RE = re.compile(r"(\d{1,2})\.(\d{2,3})")  # 3.102: Ackmaniac's three-digit minors
 
 # Strings of the kind VESC firmware holds (terminal, faults, USB); the generator picks and shuffles them.
 _STRINGS = (
@@ -56,10 +57,11 @@ _PERIPHERALS = (0x40023C00, 0x40023800, 0x40020000, 0x40020400, 0x40020800, 0x40
 
 
 def parse_version(text: str) -> tuple[int, int]:
-    """"5.03" -> (5, 3). VESC versions have a two-digit minor."""
+    """"5.03" -> (5, 3). VESC versions have a two-digit minor (third-party 3.102 has three)."""
     match = _VERSION_RE.fullmatch(text)
     if not match:
-        raise ValueError(f"version {text!r}: expected MAJOR.MINOR with two minor digits, e.g. \"5.03\"")
+        raise ValueError(f"version {text!r}: expected MAJOR.MINOR with two minor digits (three for third-party "
+                         "3.102), e.g. \"5.03\"")
     return int(match.group(1)), int(match.group(2))
 
 
@@ -188,11 +190,14 @@ def firmware(hw: str = "410", version: str = "5.03", size: str | int = "release5
             else:
                 pool.append(_odd(FLASH_BASE + rng.randrange(CODE_OFFSET, code_end, 2)))
         pools.append(pool)
+    status_pool = pools[1]
     rng.shuffle(pools)
     slot = (code_end - CODE_OFFSET - 0x400) // len(pools)
     for i, pool in enumerate(pools):
         at = (CODE_OFFSET + 0x200 + i * slot + rng.randrange(0, max(4, slot - 32))) & ~3
         struct.pack_into(f"<{len(pool)}I", image, at, *pool)
+        if pool is status_pool:
+            _version_code(image, at, ver)
 
     # Vector table: handlers inside the code, most interrupts on the default handler.
     handlers = [_odd(FLASH_BASE + rng.randrange(CODE_OFFSET + 0x100, min(code_end, 0x20000), 2)) for _ in range(12)]
@@ -206,6 +211,45 @@ def firmware(hw: str = "410", version: str = "5.03", size: str | int = "release5
     image[table_end:table_end + sector0_code] = _code(rng, sector0_code)
     image[table_end + sector0_code:CONFIG_GAP[0]] = bytes([gap]) * (CONFIG_GAP[0] - table_end - sector0_code)
     return bytes(image)
+
+
+def _bl(offset: int) -> bytes:
+    """BL to a small positive offset (T1, S=0, J1=J2=1)."""
+    return struct.pack("<HH", 0xF000 | (offset >> 12) & 0x3FF, 0xF800 | (offset >> 1) & 0x7FF)
+
+
+def _b_cond_w(cond: int, offset: int) -> bytes:
+    """B<cond>.W to a small positive offset (T3, S=J1=J2=0)."""
+    return struct.pack("<HH", 0xF000 | cond << 6 | (offset >> 12) & 0x3F, 0x8000 | (offset >> 1) & 0x7FF)
+
+
+def _version_code(image: bytearray, pool_at: int, ver: tuple[int, int]) -> None:
+    """The terminal's hw_status printf("Firmware: %d.%d", major, minor) as each compiler emitted it (images/version.py
+    and docs/knowledge.md): `ldr r0` of the format's pool word at `pool_at`, r1 = major and r2 = minor around it."""
+    major, minor = ver
+    ldr = pool_at - 0x20
+    put = functools.partial(_put, image)
+    bx_lr, movs_r1, movs_r2 = b"\x70\x47", bytes([major, 0x21]), bytes([minor, 0x22])
+    put(ldr, struct.pack("<H", 0x4800 | (pool_at - ldr - 4) // 4))
+    if ver == (3, 27):  # movs r2, #27; ldr r0, =fmt; movs r1, #3
+        put(ldr - 4, bx_lr + movs_r2)
+        put(ldr + 2, movs_r1 + _bl(0x200))
+        return
+    put(ldr + 2, _bl(0x200))
+    if minor == 0 and major >= 7:  # mov r2, r0; cmp r0, #0; bne.w away; movs r1, #7
+        put(ldr - 12, bx_lr + b"\x02\x46\x00\x28" + _b_cond_w(1, 0x100) + movs_r1)
+    elif minor == 0:  # 4.00: a block {movs r1, #4; ldr r0} reached by `mov r2, r0; cmp r0, #0; beq.w block`
+        put(ldr - 4, struct.pack("<H", 0xE000 | 0x40) + movs_r1)
+        source = ldr - 0x60
+        put(source - 2, bx_lr + b"\x02\x46\x00\x28" + _b_cond_w(0, (ldr - 2) - (source + 4) - 4))
+    elif major == minor:  # 6.06: movs r2, #6; mov r1, r2
+        put(ldr - 6, bx_lr + movs_r2 + b"\x11\x46")
+    else:  # movs r2, #minor; movs r1, #major
+        put(ldr - 6, bx_lr + movs_r2 + movs_r1)
+
+
+def _put(image: bytearray, at: int, code: bytes) -> None:
+    image[at:at + len(code)] = code
 
 
 def bootloader(*, compression: bool = True, seed: int = 0) -> bytes:
@@ -278,3 +322,63 @@ def other_app(size: int = OTHER_APP_SIZE, *, seed: int = 0) -> bytes:
 def garbage(size: int, *, seed: int = 0) -> bytes:
     """Random bytes: what a sector holds after a write that went wrong."""
     return random.Random(f"garbage:{size}:{seed}").randbytes(size)
+
+
+LISPBM_SECTOR_SIZE = 128 * 1024
+
+
+def other_chip_bootloader(link_base: int = 0x0803E000, *, seed: int = 0) -> bytes:
+    """A bootloader for another VESC chip, linked where those live (0x0803E000 the VESC BMS, 0x0801E000 an STM32G431
+    custom module; knowledge/other_images.py): 5-6.5 KB, its vector table pointing into its own 8 KiB."""
+    rng = random.Random(f"other-bootloader:{link_base}:{seed}")
+    length = rng.randrange(5000, 6600) & ~3
+    image = _code(rng, length)
+    handlers = [_odd(link_base + rng.randrange(0x200, length - 0x100, 2)) for _ in range(4)]
+    struct.pack_into("<4I", image, 0, 0x20000400, handlers[0], handlers[1], handlers[1])
+    return bytes(image)
+
+
+def bms_firmware(hw: str = "12s7p", version: str = "5.03", *, seed: int = 0) -> bytes:
+    """Firmware-like VESC BMS image: a VESC HW name and version like a motor controller's, but its code starts right
+    after the vector table (reset vector 0x080002E1 as the BMS releases), through the motor controller's config
+    sectors."""
+    image = bytearray(firmware(hw, version, "small", gap=0xFF, seed=seed))
+    image[CONFIG_GAP[0]:CONFIG_GAP[1]] = _code(random.Random(f"bms:{hw}:{seed}"), CONFIG_GAP[1] - CONFIG_GAP[0])
+    struct.pack_into("<II", image, 0, 0x20000400, 0x080002E1)
+    return bytes(image)
+
+
+def lispbm_image(*, version: str = "00000000", seed: int = 0) -> bytes:
+    """Sector 8 as FW 6.06+ leaves it with a LispBM script running: the constant heap grows up from the sector's
+    start, the image's entries grow down from its end (bldc release_6_06 lispBM/lispBM/src/lbm_image.c:1080-1125:
+    IMAGE_INITIALIZED 0xBEEF2001 in the last word, then VERSION_ENTRY 0x09, its size in words and the version
+    string, the app CRC as "%08X" (lispif.c:741-750), then CONSTANT_HEAP_IX 0x02 and the heap's next index).
+
+    The heap's first word is chosen to look like an update header a reader could take for a 6.x image size (that is
+    what a diagnosis must not do), the rest of the heap is random words, the middle stays erased."""
+    rng = random.Random(f"lispbm-image:{version}:{seed}")
+    image = bytearray(b"\xff" * LISPBM_SECTOR_SIZE)
+    heap_words = rng.randrange(0x200, 0x1000)
+    heap = struct.pack(">I", 0x0007F000 + rng.randrange(0, 0x800)) + rng.randbytes(4 * heap_words - 4)  # as a BE size
+    image[:len(heap)] = heap
+    text = version.encode("ascii") + b"\x00"
+    text += b"\x00" * (-len(text) % 4)
+    words = len(text) // 4
+    tail = struct.pack("<II", heap_words, LBM_CONSTANT_HEAP_IX_WORD)  # lowest address first: index, then the tag
+    # downwards from the last word: INITIALIZED, VERSION_ENTRY, words, string (its first word lowest), heap index
+    top = struct.pack("<II", LBM_VERSION_ENTRY_WORD, 0xBEEF2001)
+    body = text + struct.pack("<I", words) + top
+    image[LISPBM_SECTOR_SIZE - len(body):] = body
+    image[LISPBM_SECTOR_SIZE - len(body) - len(tail):LISPBM_SECTOR_SIZE - len(body)] = tail
+    return bytes(image)
+
+
+LBM_VERSION_ENTRY_WORD = 0x09
+LBM_CONSTANT_HEAP_IX_WORD = 0x02
+
+
+def package_data(size: int = 0x800, *, seed: int = 0) -> bytes:
+    """What a LispBM package stores through the 6.06+ NVM API in sector 11 (release_6_06 flash_helper.c:492-533):
+    its own bytes, no vector table (the data format is the package's)."""
+    rng = random.Random(f"package-data:{size}:{seed}")
+    return b"PKG\x00" + rng.randbytes(max(0, size - 4))

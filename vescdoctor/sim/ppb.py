@@ -14,6 +14,7 @@ DBGMCU_IDCODE_VALUE = 0x10076413  # DEV_ID 0x413 (F405/407), REV_ID 0x1007 (rev 
 DHCSR, DCRSR, DCRDR, DEMCR = 0xE000EDF0, 0xE000EDF4, 0xE000EDF8, 0xE000EDFC
 DFSR, AIRCR = 0xE000ED30, 0xE000ED0C
 CORE_REGS = (DHCSR, DCRSR, DCRDR, DEMCR, DFSR, AIRCR)
+DBGMCU_IDCODE = 0xE0042000
 
 ROM_TABLE_BASE = 0xE00FF000
 # base -> (CIDR, PIDR, DEVTYPE, DEVID0)
@@ -66,9 +67,9 @@ ID_REGISTERS = _id_registers()
 
 
 class PrivatePeripheralBus:
-    def __init__(self, core: CoreDebug):
+    def __init__(self, core: CoreDebug, idcode: int = DBGMCU_IDCODE_VALUE):
         self.core = core
-        self.idcode = DBGMCU_IDCODE_VALUE
+        self.idcode = idcode  # DBGMCU_IDCODE: the board's `chip:` (a clone or another MCU reads otherwise)
         self._regs: dict[int, int] = {}  # everything plain: VTOR, CPACR, DEMCR-enabled blocks, FPB comparators ...
 
     def reset(self) -> None:
@@ -79,7 +80,7 @@ class PrivatePeripheralBus:
         addr &= ~3
         if addr in CORE_REGS:
             return self.core.read_debug_reg(addr)
-        if addr == 0xE0042000:  # DBGMCU_IDCODE: REV_ID[31:16], DEV_ID[11:0] (RM0090 38.6.1), as the board says
+        if addr == DBGMCU_IDCODE:
             return self.idcode
         if addr in CONSTANTS:
             return CONSTANTS[addr]

@@ -12,6 +12,8 @@ scenario can lay out images this project generates (vescdoctor.sim.imagegen), so
     {at: 0x08080000, generate: update, hw: "410", version: "6.05"}     VESC Tool's buffer: header + image
     {at: 0x080E0000, generate: garbage, size: 0x100}
     {at: 0x08000000, generate: other-app}                              a runnable app that is not VESC firmware
+    {at: 0x08080000, generate: lispbm-image}                           FW 6.06+: a LispBM image in sector 8
+    {at: 0x080F0000, generate: package-data, size: 0x800}              FW 6.06+: package storage in sector 11
 docs/scenarios.md describes every key.
 """
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 from ..errors import InputError
 from ..knowledge.flash import FLASH_BASE, FLASH_END, FLASH_SIZE
 from ..knowledge.verdicts import VERDICT_CODES, answer_error
-from ..yamlfile import Located, load_file, where
+from ..yamlfile import ANY, Field, Located, load_file, read_mapping, where
 from . import imagegen
 from .board import BOARD_FILE, FLASH_FILE, Board, BoardConfig, parse_config
 from .boot import power_on_reset
@@ -42,6 +44,8 @@ GENERATORS = {
     "bootloader": ("compression", "seed"),
     "garbage": ("size", "seed"),
     "other-app": ("size", "seed"),
+    "lispbm-image": ("version", "seed"),
+    "package-data": ("size", "seed"),
 }
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _HEX_RE = re.compile(r"[0-9a-fA-F\s]*")
@@ -99,9 +103,30 @@ def _text(value: Any, key: str, at: str, what: str = "a text") -> str:
 
 
 def _check_keys(data: Located, allowed: tuple[str, ...], name: str, context: str) -> None:
-    for key in data:
-        if key not in allowed:
-            raise _fail(f"{context}unknown key '{key}' (allowed: {', '.join(allowed)})", where(name, data, key))
+    _read(data, dict.fromkeys(allowed, ANY), name, context)
+
+
+def _read(data: Located, fields: dict[str, Field], name: str, context: str) -> dict[str, Any]:
+    """yamlfile.read_mapping with this file's wording: `{context}unknown key ...` at the key's line."""
+    return read_mapping(data, fields, f"{context}unknown key '{{key}}' (allowed: {', '.join(fields)})",
+                        lambda message, key: _fail(message, where(name, data, key)))
+
+
+def _not_allowed(key: str, expected: str) -> Any:
+    return lambda value: f"key '{key}': value {value!r} is not allowed ({expected})"
+
+
+def _scenario_fields(name: str) -> dict[str, Field]:
+    """The top level of a scenario file; board, flash, after_boot, answers and expect are read by their own code."""
+    fields = dict.fromkeys(TOP_KEYS, ANY)
+    fields["name"] = Field(lambda v: isinstance(v, str) and bool(_NAME_RE.fullmatch(v)),
+                           _not_allowed("name", "expected lowercase letters, digits and '-', e.g. bricked-update"),
+                           default=Path(name).stem)
+    fields["description"] = Field(lambda v: isinstance(v, str), _not_allowed("description", "expected a text"),
+                                  default="")
+    fields["boot"] = Field(lambda v: isinstance(v, bool), _not_allowed("boot", "expected true or false"),
+                           default=False)
+    return fields
 
 
 # ---------------------------------------------------------------- flash operations
@@ -243,6 +268,14 @@ def _generate(item: Located, name: str, context: str, board_hw: str) -> tuple[by
             raise _fail(f"key 'compression': value {compression!r} is not allowed (expected true or false)", cat)
         image = imagegen.bootloader(compression=compression, seed=seed)
         return image, f"generate bootloader ({'with' if compression else 'without'} compression, {len(image)} bytes)"
+    if kind == "lispbm-image":
+        version, vat = get("version", "00000000")
+        version = _text(version, "version", vat, "the image's version text (the app CRC, 8 hex digits)")
+        return imagegen.lispbm_image(version=version, seed=seed), "generate lispbm-image (128 KiB, sector 8)"
+    if kind == "package-data":
+        size = _integer(item.get("size", 0x800), "size", where(name, item, "size"), 1, FLASH_SIZE,
+                        "a byte count 1..0x100000")
+        return imagegen.package_data(size, seed=seed), f"generate package-data 0x{size:X} bytes"
     if kind == "garbage":
         if "size" not in item:
             raise _fail(f"{context}'generate: garbage' needs 'size' (how many bytes)", where(name, item))
@@ -312,17 +345,12 @@ def parse_scenario(data: Any, name: str, base_dir: Path) -> Scenario:
     """Validate a scenario mapping loaded from the file `name` (file: paths resolve against base_dir)."""
     if not isinstance(data, Located):
         raise _fail("expected a scenario: a mapping with name, board, flash, expect ...", name)
-    _check_keys(data, TOP_KEYS, name, "")
-    scenario_name = data.get("name", Path(name).stem)
-    if not isinstance(scenario_name, str) or not _NAME_RE.fullmatch(scenario_name):
-        raise _fail(f"key 'name': value {scenario_name!r} is not allowed (expected lowercase letters, digits and "
-                    "'-', e.g. bricked-update)", where(name, data, "name"))
-    description = data.get("description", "")
-    description = " ".join(_text(description, "description", where(name, data, "description")).split())
+    fields = _scenario_fields(name)
+    top = _read(data, fields, name, "")
+    scenario_name, description, boot = top["name"], " ".join(top["description"].split()), top["boot"]
+    if not fields["name"].accepts(scenario_name):  # no `name:`, and the file's own name is not one
+        raise _fail(fields["name"].message("name", scenario_name), where(name, data, "name"))
     config = parse_config(data.get("board"), name, allow_partial=True) if "board" in data else BoardConfig()
-    boot = data.get("boot", False)
-    if not isinstance(boot, bool):
-        raise _fail(f"key 'boot': value {boot!r} is not allowed (expected true or false)", where(name, data, "boot"))
     flash = _parse_ops(data.get("flash"), name, "flash", data, base_dir, config.hw)
     after_boot = _parse_ops(data.get("after_boot"), name, "after_boot", data, base_dir, config.hw)
     if after_boot and not boot:

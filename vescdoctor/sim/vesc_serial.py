@@ -9,9 +9,10 @@ What it answers (the identity is the boot model's vescdoctor.sim.boot.VescIdenti
 - COMM_GET_VALUES (3.x: up to controller_id; newer: every field) and COMM_GET_VALUES_SELECTIVE, fault code 0.
 - COMM_TERMINAL_CMD "faults", "hw_status" (each firmware printf is one COMM_PRINT); any other terminal line gets the
   firmware's "Invalid command" text (the bench models no other terminal command).
-- Everything else is read and ignored without a reply, and recorded in `received`. That includes the update,
-  erase and reboot commands: the bench does not model the firmware's update path, so a host that sends them waits in
-  vain rather than being told a lie. Nothing here ever touches the board's flash.
+- Commands in `handlers` (a dispatch table other parts of the bench fill): on the bench, the update path
+  (sim/vesc_update.py: COMM_ERASE_NEW_APP, COMM_WRITE_NEW_APP_DATA, COMM_ERASE_BOOTLOADER, COMM_JUMP_TO_BOOTLOADER,
+  COMM_GET_MCCONF/APPCONF), which writes the board's flash through the chip's FLASH controller.
+- Everything else is read and ignored without a reply, and recorded in `received`.
 
 On the bench, serve_bench(bench) gives each Bench one port (kept in bench.attachments, stopped on its last release):
 it answers while the bench shows the VESC CDC device on USB (firmware running, USB data cable, core not halted),
@@ -33,7 +34,7 @@ import serial
 
 from ..knowledge.usb_ids import VESC_CDC
 from ..protocol import packet
-from ..protocol.commands import VALUE_FIELDS, Command, build_get_values, build_get_values_selective
+from ..protocol.commands import Command, build_get_values, build_get_values_selective, get_values_fields
 from . import serial_refusals
 from .boot import VescIdentity, evaluate
 
@@ -44,7 +45,6 @@ _HANDLER_PACKAGE = "vescdoctor.sim.serial_url"
 # Plausible live values of an idle, healthy board (the bench has no motor).
 _IDLE_VALUES = {"temp_fet": 24.5, "temp_motor": 23.0, "v_in": 37.2, "temp_mos1": 24.5, "temp_mos2": 24.6,
                 "temp_mos3": 24.4}
-_FIELDS_3X = 18  # 3.x firmware stops after controller_id
 
 
 def terminal_output(ident: VescIdentity, line: str) -> list[str]:
@@ -67,8 +67,7 @@ def answer(ident: VescIdentity, payload: bytes) -> list[bytes]:
     if command == Command.FW_VERSION:
         return [ident.version_reply()]
     if command == Command.GET_VALUES:
-        fields = _FIELDS_3X if ident.fw_major < 5 else len(VALUE_FIELDS)
-        return [build_get_values(values, fields)]
+        return [build_get_values(values, get_values_fields((ident.fw_major, ident.fw_minor)))]
     if command == Command.GET_VALUES_SELECTIVE and len(body) >= 4:
         return [build_get_values_selective(values, int.from_bytes(body[:4], "big"))]
     if command == Command.TERMINAL_CMD:
@@ -101,6 +100,7 @@ class _Connection:
         self.sock, self.peer, self.exclusive = sock, peer, exclusive
         self.hung_up = False  # the host closed it; the server thread closes our end when it reads the EOF
         self.decoder = packet.Decoder()
+        self.update_identity: VescIdentity | None = None  # VescSerialPort._identity's cache
 
 
 class VescSerialPort:
@@ -121,6 +121,10 @@ class VescSerialPort:
         self.identity = identity
         self.open_error = open_error
         self.received: list[int] = []  # command ids in arrival order, answered or not
+        self.handlers: dict[int, Callable[[bytes], list[bytes]]] = {}  # command id -> handler, before answer()
+        self.unplugged = False  # the USB cable was pulled (a fault): gone for the rest of this process
+        self.offline = False  # the firmware let go of USB (jump to the bootloader) and has not come back yet
+        self._drop = False  # end every connection after the request in hand
         self._connections: list[_Connection] = []
         self._lock = threading.Lock()
         self._wake_r = self._wake_w = None
@@ -168,6 +172,8 @@ class VescSerialPort:
     def connect(self, exclusive: bool) -> socket.socket:
         """The host's end of a new connection; raises serial.SerialException as the host's pyserial would."""
         with self._lock:
+            if self.unplugged or self.offline:
+                raise serial_refusals.open_refused(self.device, "ENOENT")
             why = self.open_error()
             if why in ("EACCES", "EBUSY"):
                 raise serial_refusals.open_refused(self.device, why)
@@ -203,6 +209,8 @@ class VescSerialPort:
                 continue
             for sock in ready:
                 self._receive(by_sock[sock])
+            if self._drop:
+                self._drop_connections()
 
     def _receive(self, conn: _Connection) -> None:
         try:
@@ -217,13 +225,45 @@ class VescSerialPort:
             return
         self._handle(conn, conn.decoder.feed(data))
 
+    def unplug(self) -> None:
+        """The cable is pulled: every connection ends and the port stays gone."""
+        self.unplugged = self._drop = True
+
+    def go_offline(self) -> None:
+        """The firmware stops USB (flash_helper_jump_to_bootloader): connections end, opens fail until come_back."""
+        self.offline = self._drop = True
+
+    def come_back(self) -> None:
+        self.offline = False
+
+    def _identity(self, conn: _Connection, cached: bool) -> VescIdentity | None:
+        """The running firmware; the update path asks it once per connection (the boot model's CRC check over the
+        application costs ~20 ms, and nothing the update commands write is in the application's sectors)."""
+        if not cached:
+            return self.identity()
+        if conn.update_identity is None:
+            conn.update_identity = self.identity()
+        return conn.update_identity
+
+    def _drop_connections(self) -> None:
+        self._drop = False
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.sock.close()
+
     def _handle(self, conn: _Connection, requests: list[bytes]) -> None:
         for request in requests:
+            if self._drop:
+                return  # the line is gone: what followed on it never arrives
             self.received.append(request[0])
-            ident = self.identity()
+            handler = self.handlers.get(request[0])
+            ident = None if self.unplugged or self.offline else self._identity(conn, cached=handler is not None)
             if ident is None:
                 continue
-            for reply in answer(ident, request):
+            for reply in handler(request) if handler else answer(ident, request):
+                if self._drop:
+                    return
                 try:
                     conn.sock.sendall(packet.encode(reply))
                 except OSError:
@@ -268,5 +308,8 @@ def serve_bench(bench) -> VescSerialPort:
                 return evaluate(bench.board).serial_error
 
             port = bench.attachments[ATTACHMENT] = VescSerialPort(identity, open_error).start()
+            from .vesc_update import install
+
+            install(bench, port)
             bench.stop_hooks.append(lambda _bench: port.stop())
         return port

@@ -9,8 +9,14 @@ from ..knowledge.flash import FLASH_SIZE_ADDR, UID_ADDR
 DBGMCU_IDCODE = 0xE0042000
 CPUID = 0xE000ED00
 
-DEV_IDS = {0x413: "STM32F405/407/415/417", 0x419: "STM32F42x/43x", 0x441: "STM32F412"}
-REV_IDS_413 = {0x1000: "A", 0x1001: "Z", 0x1003: "Y", 0x1007: "1", 0x2001: "3"}
+DEV_IDS = {0x413: "STM32F405/407/415/417", 0x419: "STM32F42x/43x", 0x441: "STM32F412", 0x411: "STM32F20x/21x",
+           0x431: "STM32F411", 0x423: "STM32F401xB/C", 0x433: "STM32F401xD/E", 0x468: "STM32G431/441"}
+# RM0090 Rev 11, 38.6.1 (DBGMCU_IDCODE), STM32F405xx/07xx and STM32F415xx/17xx; the F42x/43x use other names for
+# the same numbers (0x1003 = Y, 0x1007 = 1 there).
+REV_IDS_413 = {0x1000: "A", 0x1001: "Z", 0x1003: "1", 0x1007: "2", 0x100F: "Y"}
+# The chip every VESC (and vescdoctor's flash map) is built for: STM32F405/407, 1 MiB of flash (docs/knowledge.md).
+VESC_DEV_ID = 0x413
+VESC_FLASH_KIB = 1024
 CORTEX_PARTS = {0xC20: "Cortex-M0", 0xC60: "Cortex-M0+", 0xC23: "Cortex-M3", 0xC24: "Cortex-M4",
                 0xC27: "Cortex-M7", 0xD21: "Cortex-M33"}
 
@@ -50,7 +56,25 @@ class ChipIdentity:
 
     @property
     def is_f405_family(self) -> bool:
-        return self.dev_id == 0x413
+        return self.dev_id == VESC_DEV_ID
+
+    @property
+    def is_vesc_chip(self) -> bool:
+        """DEV_ID 0x413 and 1024 KiB of flash: anything else (a clone, another MCU, a misread) is not written to."""
+        return chip_problem(self.idcode, self.flash_kib) is None
+
+
+def chip_problem(idcode: int | None, flash_kib: int | None) -> str | None:
+    """Why a chip with this DBGMCU_IDCODE and flash size register is not a VESC's STM32F405/407 (None: it is)."""
+    if idcode is None or flash_kib is None:
+        return "its identity could not be read"
+    dev_id = idcode & 0xFFF
+    if dev_id != VESC_DEV_ID:
+        return (f"DEV_ID 0x{dev_id:03X} ({DEV_IDS.get(dev_id, 'unknown')}), not 0x{VESC_DEV_ID:03X} "
+                "(STM32F405/407)")
+    if flash_kib != VESC_FLASH_KIB:
+        return f"{flash_kib} KiB of flash, not {VESC_FLASH_KIB} KiB"
+    return None
 
 
 def read_chip_identity(target) -> ChipIdentity:
@@ -60,6 +84,19 @@ def read_chip_identity(target) -> ChipIdentity:
     flash_kib = target.read16(FLASH_SIZE_ADDR)
     uid = bytes(target.read_memory_block8(UID_ADDR, 12))
     return ChipIdentity(idcode=idcode, cpuid=cpuid, flash_kib=flash_kib, uid=uid)
+
+
+def require_vesc_chip(target) -> ChipIdentity:
+    """The chip's identity, or WrongChip when it is not an STM32F405/407 with 1 MiB: every erase and write goes
+    through this first (fixes/flashops.py, target/option_bytes.py), whatever command or plan asked for it."""
+    from ..errors import WrongChip
+
+    ident = read_chip_identity(target)
+    problem = chip_problem(ident.idcode, ident.flash_kib)
+    if problem:
+        raise WrongChip(f"refused: the chip is not a VESC's STM32F405/407 with 1 MiB of flash ({problem}); "
+                        "nothing was written")
+    return ident
 
 
 def uid_words(uid: bytes) -> tuple[int, int, int]:

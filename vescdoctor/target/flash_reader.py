@@ -3,15 +3,16 @@
 - Transient SWD transfer errors (a long or noisy wire) are retried a few times per chunk, as a careful tool does; a
   fault (RDP level 1 refuses the read) is not retried: it will not change. `read_block` does that for every flash
   read of vescdoctor (the fix's backup and verify too).
-- A sector's blank/used state can be asked of the chip itself: pyOCD's CRC analyzer runs on the core and returns a
-  CRC, so a blank 128 KB sector costs a few bytes over SWD instead of 128 KB. That runs code on the chip, so it is
-  allowed only where the caller says so (`may_run_code`): a chip the caller halted because nothing could run on it,
-  or a chip the fix resets afterwards anyway. Otherwise the reader reads.
+- A sector's blank/used state can be asked of the chip itself: pyOCD's CRC analyzer runs on the core and returns
+  CRCs (target.onchip_checksum), so a blank 128 KB sector costs 32 bytes over SWD instead of 128 KB. That runs
+  code on the chip, so it is allowed only where the caller says so (`may_run_code`): a chip the caller halted
+  because nothing could run on it, or a chip the fix resets afterwards anyway. Otherwise the reader reads.
+- `read_proven` reads a range once and proves it by the chip's CRCs (the fix's backup); `differing_by_chip` says
+  which pieces of written ranges the chip does not confirm (the fix's verify).
 """
 from __future__ import annotations
 
 import logging
-from binascii import crc32
 
 LOG = logging.getLogger(__name__)
 READ_CHUNK = 0x4000
@@ -48,6 +49,7 @@ class ChipReader:
         self.bytes_read = 0
         self.ran_code = False  # the analyzer ran: the core's registers and SRAM are not the firmware's any more
         self._analyzer_ok = True
+        self.seen: list[tuple[int, bytes]] = []  # what was read, for a later proven read (target.proven_flash)
 
     def read(self, addr: int, size: int) -> bytes:
         out = bytearray()
@@ -55,32 +57,89 @@ class ChipReader:
             n = min(READ_CHUNK, size - len(out))
             out += read_block(self.target, addr + len(out), n)
         self.bytes_read += size
+        self.seen.append((addr, bytes(out)))
         return bytes(out)
 
     def is_blank(self, addr: int, size: int) -> bool:
         if self.may_run_code and self._analyzer_ok and self.target.is_halted():
-            crc = self._chip_crc(addr, size)
-            if crc is not None:
-                self.bytes_read += 4
-                return crc == crc32(b"\xff" * size) & 0xFFFFFFFF
+            from .onchip_checksum import OnChipChecksum, OnChipUnavailable
+
+            chip = OnChipChecksum(self.target)
+            try:
+                self.ran_code = True
+                pieces = chip.differing([(addr, b"\xff" * size)])
+            except OnChipUnavailable as exc:
+                LOG.debug("%s; reading instead", exc)
+                self._analyzer_ok = False
+            else:
+                self.bytes_read += chip.bytes_read
+                return all(self.read(a, n).count(0xFF) == n for a, n in pieces)
         return self.read(addr, size).count(0xFF) == size
 
-    def _chip_crc(self, addr: int, size: int) -> int | None:
-        from pyocd.core import exceptions
 
-        region = self.target.memory_map.get_region_for_address(addr)
-        flash = getattr(region, "flash", None)
-        if flash is None or not flash.get_flash_info().crc_supported:
-            self._analyzer_ok = False
-            return None
+def read_proven(target, addr: int, size: int, read, *, chip_ok: bool,
+                known: dict[int, bytes] | None = None) -> bytes:
+    """`size` bytes at `addr` read once with `read(addr, size)` and proven: the chip's own CRCs of the range
+    (target.onchip_checksum) must match the bytes read, so a noisy wire cannot make a wrong copy. A block that
+    differs is read again (up to RETRIES times) until it matches its on-chip CRC; otherwise a TransferError.
+    `known` ({block address: bytes}, what this run already read, e.g. its diagnosis): a block whose bytes match
+    the chip's CRC is not read again.
+
+    Without the analyzer (`chip_ok` false: a core the caller may not run code on, or a flash algorithm without it)
+    the range is read twice and the two reads must agree, as before."""
+    from pyocd.core import exceptions
+
+    from .onchip_checksum import OnChipChecksum, OnChipUnavailable, host_crc
+
+    crcs = None
+    if chip_ok and target.is_halted():
         try:
-            self.ran_code = True
-            flash.init(flash.Operation.VERIFY)
-            try:
-                return flash.compute_crcs([(addr, size)])[0]
-            finally:
-                flash.uninit()
-        except exceptions.Error as exc:
-            LOG.debug("on-chip CRC failed (%s); reading instead", exc)
-            self._analyzer_ok = False
-            return None
+            crcs = OnChipChecksum(target).crc_of(addr, size)
+        except (OnChipUnavailable, ValueError) as exc:
+            LOG.debug("%s; reading twice instead", exc)
+    if crcs is None:
+        data = read(addr, size)
+        if read(addr, size) != data:
+            raise exceptions.TransferError("two reads of the flash differ: the SWD connection is unreliable")
+        return data
+    blocks = {at: (known or {}).get(at, b"") for at, _, _ in crcs}
+    wanted = [(at, n) for at, n, crc in crcs if len(blocks[at]) != n or host_crc(blocks[at]) != crc]
+    for start, length in _runs_of(wanted):  # one read per run of blocks still to read
+        run = read(start, length)
+        for at in range(start, start + length, crcs[0][1]):
+            blocks[at] = run[at - start:at - start + crcs[0][1]]
+    for at, n, crc in crcs:
+        for attempt in range(RETRIES + 1):
+            if host_crc(blocks[at]) == crc:
+                break
+            if attempt == RETRIES:
+                raise exceptions.TransferError(
+                    f"reading 0x{at:08X}+{n}: {RETRIES + 1} reads differ from the chip's own CRC "
+                    "(the SWD connection is unreliable)")
+            blocks[at] = read(at, n)
+    return b"".join(blocks[at] for at, _, _ in crcs)
+
+
+def _runs_of(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for at, n in pieces:
+        if out and out[-1][0] + out[-1][1] == at:
+            out[-1] = (out[-1][0], out[-1][1] + n)
+        else:
+            out.append((at, n))
+    return out
+
+
+def differing_by_chip(target, segments: list[tuple[int, bytes]]) -> list[tuple[int, int]] | None:
+    """The (address, size) pieces of `segments` the chip's CRCs do not confirm (to be read back byte for byte), or
+    None when the chip cannot tell (not halted, no analyzer): then the caller reads everything."""
+    from .onchip_checksum import OnChipChecksum, OnChipUnavailable
+
+    halted = getattr(target, "is_halted", None)  # a stand-in target without a core cannot run the analyzer
+    if halted is None or not halted():
+        return None
+    try:
+        return OnChipChecksum(target).differing(segments)
+    except OnChipUnavailable as exc:
+        LOG.debug("%s; reading back instead", exc)
+        return None

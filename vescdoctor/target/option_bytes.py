@@ -52,8 +52,12 @@ def write_option_bytes(target, *, rdp: int | None = None, wrp_sectors: list[int]
     """Program the fields given (others keep their value) and return the state read back.
 
     rdp 0xAA from level 1 mass-erases the flash and takes effect at the next reset. rdp 0xCC (level 2) locks the
-    chip for good and is refused unless allow_level2. Raises OptionBytesError naming the SR error bits.
+    chip for good and is refused unless allow_level2. Raises OptionBytesError naming the SR error bits; WrongChip
+    (nothing written) on a chip that is not a VESC's STM32F405/407 with 1 MiB.
     """
+    from .chip_id import require_vesc_chip
+
+    require_vesc_chip(target)
     if rdp is not None:
         if not 0 <= rdp <= 0xFF:
             raise ValueError(f"RDP byte 0x{rdp:X} is not a byte")

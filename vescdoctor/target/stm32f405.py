@@ -62,6 +62,9 @@ class STM32F405RG(CoreSightTarget):
 
         Fails with FlashEraseFailure naming the SR error bits, e.g. WRPERR when any sector is write-protected.
         """
+        from .chip_id import require_vesc_chip
+
+        require_vesc_chip(self)  # the chip identity gate: a mass erase on another chip would be nobody's repair
         self.halt()
         wait_not_busy(self, MASS_ERASE_TIMEOUT_S)
         unlock_flash(self)

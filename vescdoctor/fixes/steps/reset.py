@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from ..events import Phase
 from . import Step, StepContext, StepResult
@@ -10,6 +11,7 @@ LOG = logging.getLogger(__name__)
 
 
 def run(ctx: StepContext) -> StepResult:
+    _remember_proven(ctx)
     ctx.start(Phase.RESET, "resetting the chip: the firmware starts", False)
     try:
         ctx.link.target.reset()
@@ -21,6 +23,28 @@ def run(ctx: StepContext) -> StepResult:
         return StepResult("reset; the SWD link ended with it (the firmware may use the SWD pins)")
     ctx.link.close()
     return StepResult("reset")
+
+
+def _remember_proven(ctx: StepContext) -> None:
+    """Before the reset: what the flash holds now, proven by the chip's CRCs against the backup with the images
+    written over it, kept for the fresh look (target.proven_flash). Nothing is kept when the chip cannot tell."""
+    from ...target import proven_flash
+
+    backup = None
+    if ctx.outcome.backups:
+        try:
+            backup = Path(ctx.outcome.backups[-1]["file"]).read_bytes()
+        except OSError:
+            backup = None
+    target = ctx.link.target
+    try:
+        target.halt()
+        guess = proven_flash.guess(backup, [(s.address, s.data) for s in ctx.plan.segments])
+        flash = proven_flash.prove(target, guess)
+    except Exception as exc:  # noqa: BLE001 - only a shortcut: the fresh look reads the chip instead
+        LOG.debug("proving the flash before the reset: %s", exc)
+        flash = None
+    proven_flash.remember(ctx.env, flash)
 
 
 STEP = Step("reset", "Reset the chip so the firmware starts", destructive=False, phases=(Phase.RESET,), run=run)

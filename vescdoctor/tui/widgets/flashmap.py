@@ -25,7 +25,8 @@ def _size(size: int) -> str:
 # The words a cell shows, longest first: a narrow cell (80 columns: about 6 each) takes the first that leaves a blank
 # column, so two neighbours never run together ("bufferbuffer").
 SHORT = {"bootloader": ("boot", "bl"), "config": ("config", "conf", "cfg"), "buffer": ("buffer", "buf"),
-         "app": ("app",), "blank": ("blank", "blnk", "-"), "data": ("data", "dat"),
+         "app": ("app",), "lispbm": ("lispbm", "lisp", "lbm"), "qml": ("qml",), "free": ("free",),
+         "blank": ("blank", "blnk", "-"), "data": ("data", "dat"),
          "unreadable": ("unreadable", "unread", "unrd", "?"), "unknown": ("unknown", "unkn", "?")}
 
 
@@ -47,7 +48,7 @@ class SectorCell(Static):
     def show(self, role: str, size: int, state: str, detail: str = "") -> None:
         for name in STATES:
             self.set_class(name == state, f"state-{name}")
-        for name in ("app", "config", "buffer", "bootloader"):
+        for name in ("app", "config", "buffer", "bootloader", "qml", "lispbm", "free"):
             self.set_class(name == role, f"role-{name}")
         self.words = (role, state)
         self.draw()

@@ -1,0 +1,102 @@
+"""Retrying what a noisy SWD wire breaks (issue 12, item 10): writes as well as reads, bounded, and a run that gives
+up says so.
+
+- A write (erase, program, verify of a set of sectors) cut by a transient transfer error is redone from the start
+  of that write, up to WRITE_ATTEMPTS times, the core halted again first (a cut transfer can leave the flash
+  algorithm running). Redoing is safe and cheap: pyOCD's smart flash compares each sector's
+  CRC on the chip and erases and programs again only the sectors that do not hold the image yet (a sector whose
+  erase or programming was cut is one of those), and the vector-table pages are written last (flashops), so a
+  retried write never leaves a runnable vector table in front of half-written code. A bus fault (read protection,
+  write protection) or a verify mismatch (a stuck bit) is not transient and is never retried.
+- A read (the backup's 1 MiB, the verify) shrinks its chunk when a chunk fails and grows it again after a success,
+  so the retries a read gets scale with the error rate it sees; it gives up only when the smallest chunk keeps
+  failing (READ_GIVE_UP times in a row), which means the link is not working.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from .backup import FixError
+
+LOG = logging.getLogger(__name__)
+WRITE_ATTEMPTS = 4  # a write redone 3 times after a transfer error; a wire worse than that needs fixing
+RECOVER_ATTEMPTS = 5  # reset_and_halt tries after a transfer error, each over the same wire
+READ_MAX_CHUNK = 0x10000
+READ_MIN_CHUNK = 0x400
+READ_GIVE_UP = 8  # failures in a row of the smallest chunk (each itself retried by flash_reader.read_block)
+
+
+class GaveUp(FixError):
+    """Retries used up on transfer errors: the message (one line, said as is) says what, how often, what to do."""
+
+
+def transient(exc: BaseException) -> bool:
+    """A transfer error a second try may not see: not a bus fault (protection), not a lost probe."""
+    from pyocd.core import exceptions
+
+    if isinstance(exc, exceptions.CoreRegisterAccessError):  # the core left running by a cut transfer: halt again
+        return True
+    return isinstance(exc, exceptions.TransferError) and not isinstance(exc, exceptions.TransferFaultError)
+
+
+def _recover(target) -> None:
+    """After a cut transfer: halt the core again so the flash algorithm can be loaded afresh. The halt itself goes
+    over the same noisy wire, so it is tried a few times, until the core says it is halted."""
+    for _ in range(RECOVER_ATTEMPTS):
+        try:
+            target.reset_and_halt()
+            if target.is_halted():
+                return
+        except Exception as exc:  # noqa: BLE001 - the next attempt says whether the chip is back
+            LOG.debug("reset_and_halt before a retried write: %s", exc)
+
+
+def retry_write(target, what: str, attempt: Callable[[], Any],
+                on_retry: Callable[[str], None] | None = None, attempts: int = WRITE_ATTEMPTS) -> Any:
+    """Run `attempt` (a whole erase-program-verify of `what`, or one piece of it); redo it after a transient
+    transfer error, at most `attempts` times in all."""
+    last = None
+    for n in range(1, attempts + 1):
+        try:
+            return attempt()
+        except Exception as exc:  # noqa: BLE001 - only transient transfer errors are retried, the rest raised
+            if not transient(exc):
+                raise
+            last = exc
+            note = (f"SWD transfer error while writing the {what} ({exc}); writing it again, attempt {n + 1} of "
+                    f"{attempts} (what is already right is kept)")
+            LOG.warning(note)
+            if n < attempts:
+                if on_retry:
+                    on_retry(note)
+                _recover(target)
+    raise GaveUp(f"gave up writing the {what}: {attempts} tries, each cut by an SWD transfer error (last: "
+                 f"{last}); the link is too noisy: shorten the SWD wires, check GND, then run `vescdoctor fix` again "
+                 "(the vector table is written last, so the board is left recognisable)")
+
+
+class ReadPacer:
+    """The chunk size of a long read: shrinks on a failure, grows back on a success; gives up when the smallest
+    chunk fails READ_GIVE_UP times in a row."""
+
+    def __init__(self) -> None:
+        self.chunk = READ_MAX_CHUNK
+        self.failures = 0  # all of this read, for the log
+        self._in_row = 0
+
+    def ok(self) -> None:
+        self._in_row = 0
+        self.chunk = min(READ_MAX_CHUNK, self.chunk * 2)
+
+    def failed(self, address: int, exc: BaseException) -> None:
+        self.failures += 1
+        if self.chunk == READ_MIN_CHUNK:
+            self._in_row += 1
+            if self._in_row >= READ_GIVE_UP:
+                raise GaveUp(f"gave up reading at 0x{address:08X}: {self._in_row} reads of {READ_MIN_CHUNK} bytes "
+                             f"in a row failed on SWD transfer errors ({self.failures} in this read; last: {exc}); "
+                             "the link is not working: shorten the SWD wires, check GND") from exc
+        self.chunk = max(READ_MIN_CHUNK, self.chunk // 4)
+        LOG.debug("read at 0x%08X failed (%s); reading %d-byte chunks", address, exc, self.chunk)

@@ -1,0 +1,1 @@
+"""Repair over USB, without a debug probe: the VESC protocol's update path (docs/usb-repair.md)."""
