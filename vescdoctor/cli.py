@@ -10,8 +10,7 @@ import importlib
 import sys
 
 from . import __version__
-
-EXIT_OK, EXIT_PROBLEM, EXIT_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+from .errors import ExitCode
 
 
 def _add_sim(p: argparse.ArgumentParser) -> None:
@@ -356,13 +355,14 @@ def main(argv: list[str] | None = None) -> int:
             _verbose_log(bool(args.verbose) and args.command not in (None, "demo", "serve"))
         if args.command == "completion":
             sys.stdout.write(completion_script(args.shell))
-            return EXIT_OK
+            return ExitCode.OK
         module = importlib.import_module(f".commands.{_COMMANDS[args.command]}", __package__)
         return int(module.run(args) or 0)
     except VescDoctorError as exc:
+        from .commands.wording import error_text
         from .textsafe import escaped  # a message may quote a file's text: nothing in it acts on the terminal
 
-        print(f"vescdoctor: {escaped(exc)}", file=sys.stderr)
+        print(f"vescdoctor: {escaped(error_text(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         from .fileguard import backups_made
@@ -378,4 +378,4 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"vescdoctor: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
               file=sys.stderr)
-        return EXIT_PROBLEM
+        return ExitCode.PROBLEM

@@ -13,10 +13,11 @@ flash then erases and programs only the sectors that do not hold the image yet.
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
-from ..target.chip_id import require_vesc_chip
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, FLASH_SIZE
+from ..target.chip_id import require_vesc_chip
 
 Progress = Callable[[float], None]
 READ_CHUNK = 0x10000
@@ -200,7 +201,7 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
     blank = {base for base in sectors
              if reader.is_blank(base, target.memory_map.get_region_for_address(base).flash.get_sector_info(base).size)}
 
-    builders = {}
+    builders: dict[Any, Any] = {}
     for base, cells in sorted(sectors.items()):
         if base in blank:
             continue
@@ -330,6 +331,11 @@ def verify_segments(target, segments: list[tuple[int, bytes, str]], progress: Pr
         if progress:
             progress(checked / total)
     return checked
+
+
+def _share(progress: Progress, done: int, size: int, total: int) -> Progress:
+    """`progress` for a part of `size` bytes after `done` bytes of `total`."""
+    return lambda f: progress((done + f * size) / total)
 
 
 def erase_sectors(target, addresses: list[int]) -> None:

@@ -17,7 +17,6 @@ Facts: core.* (FACTS); core.run_state: runs | hardfault | lockup | watchdog-loop
 from __future__ import annotations
 
 from ..knowledge.flash import BUFFER_BASE, FLASH_BASE, SECTORS
-from ..swdlink import link_for
 from .base import ProbeContext, ProbeResult, probe
 
 FACTS = ("core.run_state", "core.was_running", "core.resumed", "core.pc", "core.xpsr", "core.ipsr", "core.primask",
@@ -86,7 +85,7 @@ def core_state(ctx: ProbeContext) -> ProbeResult:
     from pyocd.core.target import Target
 
     facts: dict = dict.fromkeys(FACTS)
-    link = link_for(ctx.env)
+    link = ctx.env.swd
     if not link.connected:
         return ProbeResult(facts, ["Core: not connected"], ok=False, error="not connected")
     target = link.target

@@ -13,7 +13,7 @@ Facts:
 """
 from __future__ import annotations
 
-from ..swdlink import POWERED_VOLTS, link_for
+from ..swdlink import POWERED_VOLTS
 from .base import ProbeContext, ProbeResult, probe
 
 FACTS = ("swd.probe_found", "swd.probe", "swd.probe_uid", "swd.target_voltage", "swd.powered", "swd.connected",
@@ -31,7 +31,7 @@ def swd_connect(ctx: ProbeContext) -> ProbeResult:
 
     facts = dict.fromkeys(FACTS)
     lines: list[str] = []
-    link = link_for(ctx.env)
+    link = ctx.env.swd
     ctx.emit("SWD: looking for a debug probe")
     connected = link.connect()
     facts["swd.probe_found"] = link.probe_found

@@ -1,7 +1,8 @@
 """The evidence so far: the answers, the findings and the facts the probes established, as the session holds them."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from rich.text import Text
 from textual.containers import VerticalScroll
