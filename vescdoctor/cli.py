@@ -10,8 +10,7 @@ import importlib
 import sys
 
 from . import __version__
-
-EXIT_OK, EXIT_PROBLEM, EXIT_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+from .errors import ExitCode
 
 
 def _add_sim(p: argparse.ArgumentParser) -> None:
@@ -124,6 +123,9 @@ def _add_diagnose_and_fix(sub) -> None:
                       help="leave the config sectors 1-2 as they are (default)")
     keep.add_argument("--no-keep-config", dest="keep_config", action="store_false",
                       help="let the firmware image overwrite the config sectors 1-2")
+    p.add_argument("--erase-all", action="store_true",
+                   help="after the backup, erase the whole chip, then write bootloader and firmware; the "
+                        "configuration comes back from the backup unless --no-keep-config (not needed to repair)")
     p.add_argument("--yes", action="store_true", help="consent to the destructive steps without asking")
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--backup-dir", metavar="DIR", help="where backups go (default: the user data directory)")
@@ -353,13 +355,14 @@ def main(argv: list[str] | None = None) -> int:
             _verbose_log(bool(args.verbose) and args.command not in (None, "demo", "serve"))
         if args.command == "completion":
             sys.stdout.write(completion_script(args.shell))
-            return EXIT_OK
+            return ExitCode.OK
         module = importlib.import_module(f".commands.{_COMMANDS[args.command]}", __package__)
         return int(module.run(args) or 0)
     except VescDoctorError as exc:
+        from .commands.wording import error_text
         from .textsafe import escaped  # a message may quote a file's text: nothing in it acts on the terminal
 
-        print(f"vescdoctor: {escaped(exc)}", file=sys.stderr)
+        print(f"vescdoctor: {escaped(error_text(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         from .fileguard import backups_made
@@ -375,4 +378,4 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"vescdoctor: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
               file=sys.stderr)
-        return EXIT_PROBLEM
+        return ExitCode.PROBLEM

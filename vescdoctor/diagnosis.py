@@ -6,17 +6,17 @@ the boot model shows, `hw` from the board's `hw`, anything else from the board's
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
+from . import registries  # noqa: F401 - importing it registers the built-in probes
+from .environment import Environment
 from .errors import InputError
 from .graph.model import Graph, Node
-from .graph.session import Ask, Done, RunFix, RunProbe, SessionResult, TriageSession
+from .graph.session import SessionResult, TriageSession, run_session
 from .knowledge.verdicts import QUESTIONS
-from .probes.base import ProbeContext, ProbeResult, REGISTRY, run_probe
-
-# Verdicts where the chip could not be reached: exit code 3 (spec/cli.md), the user must act first.
-INCONCLUSIVE = frozenset({"no-probe", "target-unpowered", "swd-no-response"})
+from .probes.base import REGISTRY, ProbeContext, ProbeResult, run_probe
 
 
 def parse_answers(items: list[str], graph: Graph | None = None) -> dict[str, str]:
@@ -24,7 +24,7 @@ def parse_answers(items: list[str], graph: Graph | None = None) -> dict[str, str
     known: dict[str, tuple[str, ...] | None] = dict(QUESTIONS)
     if graph is not None:
         for node in graph.nodes.values():
-            if node.kind == "question" and node.question not in known:
+            if node.kind == "question" and node.question and node.question not in known:
                 known[node.question] = None if node.free_answer else tuple(node.answers)
     out: dict[str, str] = {}
     for item in items:
@@ -49,18 +49,10 @@ def parse_answers(items: list[str], graph: Graph | None = None) -> dict[str, str
     return out
 
 
-def owner_answer(env: Any, node: Node) -> str:
-    """What a simulated board's owner answers to a question nobody answered on the command line."""
-    board = env.bench.board
-    if node.question == "led":
-        from .sim.boot import evaluate
-
-        return evaluate(board).led
-    if node.question == "hw":
-        return board.config.hw
-    if node.question in board.config.answers:
-        return board.config.answers[node.question]
-    return fallback_answer(node)
+def owner_answer(env: Environment, node: Node) -> str:
+    """What the board's owner answers to a question nobody answered on the command line (the environment knows it
+    on the bench), else the question's fallback."""
+    return env.owner_answer(node.question or "") or fallback_answer(node)
 
 
 def fallback_answer(node: Node) -> str:
@@ -79,57 +71,40 @@ class Diagnosis:
     def verdict(self) -> str:
         return self.result.verdict.code if self.result.verdict else "unknown"
 
-    @property
-    def exit_code(self) -> int:
-        if self.verdict == "healthy":
-            return 0
-        return 3 if self.verdict in INCONCLUSIVE else 1
 
-
-def env_summary(env: Any) -> dict[str, Any]:
-    summary: dict[str, Any] = {"simulated": bool(getattr(env, "is_sim", False))}
-    if summary["simulated"]:
+def env_summary(env: Environment) -> dict[str, Any]:
+    summary: dict[str, Any] = {"simulated": env.is_sim}
+    if env.is_sim:
         summary["sim_board"] = str(env.board_dir)
-    if getattr(env, "pyocd_uid", None) and not summary["simulated"]:
+    if env.pyocd_uid and not env.is_sim:
         summary["probe"] = env.pyocd_uid
     return summary
 
 
-def run_diagnosis(env: Any, graph: Graph, *, answers: Mapping[str, str] | None = None,
+def run_diagnosis(env: Environment, graph: Graph, *, answers: Mapping[str, str] | None = None,
                   ask: Callable[[Node], str] | None = None, emit: Callable[[str], None] = lambda line: None,
                   session: TriageSession | None = None) -> Diagnosis:
     """Walk `graph` to a verdict. `ask` answers questions (None: the board's owner on a bench, else fallback)."""
-    from .registries import probe_facts
-    from .swdlink import close_link
+    def answer(node: Node) -> str:
+        code = ask(node) if ask else owner_answer(env, node)
+        emit(f"Q {node.question}: {code}")
+        return code
 
-    probe_facts()  # registers the built-in probes
     session = session or TriageSession(graph, answers)
     try:
-        while True:
-            action = session.next_action()
-            if isinstance(action, Done):
-                break
-            if isinstance(action, Ask):
-                node = action.node
-                code = ask(node) if ask else owner_answer(env, node) if getattr(env, "is_sim", False) \
-                    else fallback_answer(node)
-                emit(f"Q {node.question}: {code}")
-                session.answer(code)
-            elif isinstance(action, RunProbe):
-                session.probe_done(probe_once(action.node, env, session, emit))
-            elif isinstance(action, RunFix):
-                session.fix_done("declined")  # a diagnosis never applies a fix
+        run_session(session, run_probe=lambda node: probe_once(node, env, session, emit), ask=answer)
     finally:
-        close_link(env)
+        env.swd.close()
     return Diagnosis(session.result(), env_summary(env))
 
 
-def probe_once(node: Node, env: Any, session: TriageSession, emit: Callable[[str], None]) -> ProbeResult:
-    spec = REGISTRY[node.action]
+def probe_once(node: Node, env: Environment, session: TriageSession, emit: Callable[[str], None]) -> ProbeResult:
+    name = node.action or ""  # the loader gives every probe node its action
+    spec = REGISTRY[name]
     emit(f"{spec.title} ...")
     ctx = ProbeContext(env=env, facts=dict(session.facts), answers=dict(session.answers), emit=emit)
     try:
-        result = run_probe(node.action, ctx)
+        result = run_probe(name, ctx)
     except InputError:
         raise  # the user must act first (e.g. name one of several debug probes): not a board fact
     except Exception as exc:  # a probe that crashed still leaves a walkable session: its facts are unknown

@@ -1,5 +1,8 @@
 """One SWD connection for a whole run: the connect ladder, then the open session shared by probes and fixes.
 
+The Environment owns its link (`env.swd`, made on first use, closed with the environment). Each `connect()` starts
+a fresh list of attempts: what a diagnosis reports is what its own connect tried.
+
 The ladder tries `attach` first: it connects without halting or resetting the core, so a VESC whose firmware is
 driving a motor is not frozen mid-PWM by a diagnosis. Only if the chip does not answer does it try `under-reset`
 (needs NRST wired), which reaches chips whose firmware sleeps or remaps the SWD pins. Each attempt is recorded.
@@ -7,10 +10,12 @@ driving a motor is not frozen mid-PWM by a diagnosis. Only if the chip does not 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .errors import InputError
+from .errors import ProbeChoiceNeeded
 
 LOG = logging.getLogger(__name__)
 
@@ -27,9 +32,14 @@ class Attempt:
 
 
 class SwdLink:
-    def __init__(self, unique_id: str | None):
+    """`find_probe` gives the pyOCD DebugProbe to open (the Environment's lookup); `options` its session options."""
+
+    def __init__(self, unique_id: str | None, *, find_probe: Callable[[], Any] | None = None,
+                 options: dict[str, Any] | None = None):
         self.unique_id = unique_id
-        self.session = None
+        self._find_probe = find_probe
+        self._options = dict(options or {})
+        self.session: Any = None
         self.mode: str | None = None
         self.attempts: list[Attempt] = []
         self.probe_found: bool | None = None
@@ -37,9 +47,10 @@ class SwdLink:
         self.probe_uid: str | None = None
         self.target_voltage: float | None = None
         self.probe_error: str | None = None
+        self.probe_firmware_old: str | None = None  # the probe's firmware version when pyOCD refuses it as too old
 
     @property
-    def target(self):
+    def target(self) -> Any:
         return self.session.target if self.session else None
 
     @property
@@ -53,16 +64,18 @@ class SwdLink:
         from .target.session import ProbeAmbiguous, ProbeNotFound, SwdConnectError, open_session, read_target_voltage
 
         self.close()
+        self.attempts = []  # this connect's own: a second diagnosis does not report the first one's
         for mode in ladder:
             try:
-                session = open_session(self.unique_id, connect_mode=mode)
+                probe = self._find_probe() if self._find_probe is not None else None
+                session = open_session(self.unique_id, connect_mode=mode, probe=probe, **self._options)
             except ProbeNotFound as exc:
                 self.probe_found = False
                 self.probe_error = str(exc)
                 return False
             except ProbeAmbiguous as exc:
                 # Guessing which probe is wired to the VESC could erase the wrong board: the user names it.
-                raise InputError(f"{exc}: choose one with --probe UID") from None
+                raise ProbeChoiceNeeded(str(exc), exc.unique_ids) from None
             except SwdConnectError as exc:
                 self.probe_found = True
                 self.probe_uid = exc.probe_id
@@ -74,6 +87,9 @@ class SwdLink:
             except exceptions.Error as exc:
                 self.probe_found = True
                 self.attempts.append(Attempt(mode, False, _short(exc)))
+                self.probe_firmware_old = probe_firmware_too_old(exc)
+                if self.probe_firmware_old:
+                    return False  # the probe refuses every mode alike
                 continue
             self.probe_found = True
             self.session, self.mode = session, mode
@@ -104,23 +120,17 @@ class SwdLink:
         return [asdict(a) for a in self.attempts]
 
 
+# pyOCD refuses an ST-Link whose firmware is older than V2J24 when it opens it (pyocd/probe/stlink/stlink.py,
+# STLink.open, MIN_JTAG_VERSION = 24, pyOCD 0.46.0) with this message; the version is as pyOCD spells it (VxJyMz).
+_TOO_OLD = re.compile(r"older firmware version.*Current version is (V\d+J\d+\w*), must be at least", re.S)
+
+
+def probe_firmware_too_old(exc: Exception) -> str | None:
+    """The probe's firmware version when `exc` is pyOCD's refusal of a too old ST-Link firmware, else None."""
+    found = _TOO_OLD.search(str(exc))
+    return found.group(1) if found else None
+
+
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]
-
-
-_LINKS: dict[int, SwdLink] = {}
-
-
-def link_for(env: Any) -> SwdLink:
-    """The SWD link of an environment (one per run); made on first use."""
-    link = _LINKS.get(id(env))
-    if link is None:
-        link = _LINKS[id(env)] = SwdLink(getattr(env, "pyocd_uid", None))
-    return link
-
-
-def close_link(env: Any) -> None:
-    link = _LINKS.pop(id(env), None)
-    if link is not None:
-        link.close()

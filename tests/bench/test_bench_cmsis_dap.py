@@ -27,6 +27,7 @@ from vescdoctor.sim import boot, imagegen
 from vescdoctor.sim import cmsis_dap as D
 from vescdoctor.sim.bench import Bench
 from vescdoctor.sim.board import Board, BoardConfig, OptionBytes
+from vescdoctor.sim.environment import BENCH_PYOCD_OPTIONS
 from vescdoctor.target.chip_id import read_chip_identity
 from vescdoctor.target.option_bytes import read_option_bytes
 from vescdoctor.target.session import SwdConnectError, open_session, read_target_voltage
@@ -53,7 +54,7 @@ def pattern(size: int, seed: int) -> bytes:
 
 
 def session_on(board: Path, **options):
-    return open_session(f"vescsim:{board}", **options)
+    return open_session(f"vescsim:{board}", **{**BENCH_PYOCD_OPTIONS, **options})
 
 
 class Held:

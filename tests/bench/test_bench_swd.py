@@ -21,6 +21,7 @@ from vescdoctor.knowledge.flash import FLASH_SIZE, SECTORS
 from vescdoctor.sim import boot, imagegen
 from vescdoctor.sim.bench import Bench
 from vescdoctor.sim.board import Board, BoardConfig, OptionBytes
+from vescdoctor.sim.environment import BENCH_PYOCD_OPTIONS
 from vescdoctor.target import flash_regs as F
 from vescdoctor.target.chip_id import read_chip_identity
 from vescdoctor.target.option_bytes import read_option_bytes, write_option_bytes
@@ -58,7 +59,7 @@ def board(tmp_path: Path) -> Path:
 
 
 def session_on(board: Path, **options):
-    return open_session(f"vescsim:{board}", **options)
+    return open_session(f"vescsim:{board}", **{**BENCH_PYOCD_OPTIONS, **options})
 
 
 # -- identity, voltage, connect modes ---------------------------------------------------------------------------------

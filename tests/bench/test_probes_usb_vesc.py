@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from vescdoctor.environment import Environment, sim_environment
+from vescdoctor.environment import Environment, HostEnvironment, sim_environment
 from vescdoctor.knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, FLASH_SIZE
 from vescdoctor.probes import usb as usb_probe  # noqa: F401  (registers usb.scan)
 from vescdoctor.probes import vesc as vesc_probe  # noqa: F401  (registers vesc.query)
@@ -246,7 +246,7 @@ def test_usb_scan_on_a_real_host_runs_the_linux_checks(tmp_path):
     bench = Bench.acquire(board.path)
     # This machine's serial ports and /proc, with the bench's USB so that no real USB is needed.
     try:
-        with Environment(usb_backend=bench.usb_backend) as env:
+        with HostEnvironment(usb_backend=bench.usb_backend) as env:
             result = run("usb.scan", env)
     finally:
         bench.release()

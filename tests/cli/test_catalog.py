@@ -132,7 +132,7 @@ def test_inspect_says_an_image_that_is_not_in_the_catalog_is_not_official(tmp_pa
 
 
 def test_a_generated_release_read_back_from_the_bench_flash_map_is_named(generated):
-    from vescdoctor.flashmap import BytesReader, analyze
+    from vescdoctor.flash_analysis import BytesReader, analyze
 
     record, data = generated["by_version"]["5.03"]
     flash = bytearray(b"\xff" * 0x100000)

@@ -40,7 +40,8 @@ def check(scenario, tmp_path: Path, capsys) -> None:
     assert report["verdict"]["code"] == scenario.expect.verdict, (report["findings"], report["path"])
     assert set(scenario.expect.findings) <= set(report["findings"]), report["findings"]
     assert code == (0 if scenario.expect.verdict == "healthy" else
-                    3 if scenario.expect.verdict in ("no-probe", "target-unpowered", "swd-no-response") else 1)
+                    3 if scenario.expect.verdict in ("no-probe", "probe-firmware-old", "target-unpowered",
+                                                     "swd-no-response") else 1)
     after = (board / "flash.bin").read_bytes()
     assert changed_outside_crc_words(before, after) == [], "a diagnosis wrote to the chip"
 

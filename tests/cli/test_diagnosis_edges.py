@@ -86,11 +86,12 @@ def test_a_diagnosis_never_runs_code_on_a_chip_that_has_firmware(tmp_path):
     """Under reset the core is halted at the firmware's reset vector; a blank check there must read, not run
     pyOCD's CRC analyzer: that would leave the core in pyOCD's code when the session resumes it."""
     from vescdoctor.knowledge.flash import SECTORS
+    from vescdoctor.sim.environment import BENCH_PYOCD_OPTIONS
     from vescdoctor.target.flash_reader import ChipReader
     from vescdoctor.target.session import open_session
 
     board = board_from(tmp_path, "", ", swd: needs-reset")
-    with open_session(f"vescsim:{board}", connect_mode="under-reset") as session:
+    with open_session(f"vescsim:{board}", connect_mode="under-reset", **BENCH_PYOCD_OPTIONS) as session:
         target = session.target
         assert target.is_halted()
         pc = target.read_core_register("pc")

@@ -8,7 +8,7 @@ import pytest
 
 from vescdoctor.cli import main
 from vescdoctor.fixes import execute
-from vescdoctor.flashmap import BytesReader, analyze
+from vescdoctor.flash_analysis import BytesReader, analyze
 from vescdoctor.knowledge.flash import CRC_FLAG_ADDR, FLASH_BASE, FLASH_SIZE, SECTORS
 from vescdoctor.target import proven_flash
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from vescdoctor.commands.wording import outcome_text
+
 from board_support import backups, fix, flash, make
 
 BASE, BUFFER, BOOT = 0x08000000, 0x08080000, 0x080E0000
@@ -73,7 +75,7 @@ def test_a_chip_unlocked_since_the_diagnosis_is_not_erased(tmp_path, images):
     outcome = run_plan(board, plan, tmp_path, on_event=lambda e: None)
     assert not outcome.ok and not outcome.stopped
     assert outcome.message.startswith("the chip changed since the diagnosis") and "\n" not in outcome.message
-    assert "run `vescdoctor fix` again" in outcome.message
+    assert "run `vescdoctor fix` again" in outcome_text(outcome)
     assert [a["step"] for a in outcome.actions] == ["warn-no-backup", "unlock-rdp"]
     assert not outcome.actions[1]["ok"]
     assert flash(board) == before and not backups(tmp_path)

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from vescdoctor.cli import main
-from vescdoctor.flashmap import BytesReader, analyze
+from vescdoctor.flash_analysis import BytesReader, analyze
 from vescdoctor.sim import imagegen
 
 from board_support import make

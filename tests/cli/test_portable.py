@@ -120,7 +120,7 @@ def test_a_probe_on_usb_without_a_driver_ends_with_the_windows_driver_steps(tmp_
         # This computer as Windows: real serial ports and pyOCD's real probe search (no probe it can open), the
         # bench's USB bus with the ST-Link on it.
         monkeypatch.setattr(environment, "real_environment",
-                            lambda probe_uid=None: environment.Environment(usb_backend=_no_driver_backend(bench)))
+                            lambda probe_uid=None: environment.HostEnvironment(usb_backend=_no_driver_backend(bench)))
         capsys.readouterr()
         code = main(["diagnose", "--json", "--answer", "symptom=no-usb", "--answer", "led=blue-only"])
     finally:
@@ -138,7 +138,7 @@ def test_on_linux_a_probe_this_user_may_not_open_points_to_the_udev_rules(tmp_pa
 
     import usb.core
 
-    from vescdoctor.environment import Environment
+    from vescdoctor.environment import HostEnvironment
     from vescdoctor.probes import usb as usb_probe  # noqa: F401  (registers usb.scan)
     from vescdoctor.probes.base import ProbeContext, run_probe
     from vescdoctor.sim.bench import Bench
@@ -150,7 +150,7 @@ def test_on_linux_a_probe_this_user_may_not_open_points_to_the_udev_rules(tmp_pa
     monkeypatch.setattr(sys, "platform", "linux")
     refused = usb.core.USBError("Access denied (insufficient permissions)", -3, errno.EACCES)  # LIBUSB_ERROR_ACCESS
     try:
-        with Environment(usb_backend=_no_driver_backend(bench, refused)) as env:
+        with HostEnvironment(usb_backend=_no_driver_backend(bench, refused)) as env:
             result = run_probe("usb.scan", ProbeContext(env=env, facts={}, answers={}))
     finally:
         bench.release()

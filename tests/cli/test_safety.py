@@ -121,12 +121,12 @@ def test_report_show_never_onto_the_report_itself_or_a_backup(tmp_path, capsys):
 def test_a_fix_report_never_lands_on_the_backup_it_made(tmp_path, capsys, images, monkeypatch):
     """--report BK/vesc-....bin: the backup's name is known only once the fix made it. The report is refused then,
     the backup kept, and the fix's outcome (done) unchanged; a later command is refused too."""
-    from vescdoctor.fixes import execute
+    from vescdoctor.fixes.steps import backup as backup_step
 
     board = make(tmp_path, "app-erased")
     chosen = tmp_path / "backups" / "vesc-chosen.bin"
     chosen.parent.mkdir()
-    monkeypatch.setattr(execute, "unique_backup_path", lambda directory, uid, when: chosen)
+    monkeypatch.setattr(backup_step, "unique_backup_path", lambda directory, uid, when: chosen)
     assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410, "--report", str(chosen)) == 0
     err = capsys.readouterr().err
     assert "the report could not be written" in err and "it is a vescdoctor backup" in err, err

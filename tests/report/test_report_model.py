@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from vescdoctor import __version__
-from vescdoctor.flashmap import BytesReader, analyze
+from vescdoctor.flash_analysis import BytesReader, analyze
 from vescdoctor.knowledge.flash import FLASH_SIZE
 from vescdoctor.report import build_report, load_report, schema, to_json, write_report
 

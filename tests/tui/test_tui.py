@@ -166,7 +166,7 @@ async def _mid_write(tmp_path, monkeypatch):
     import threading
     from types import SimpleNamespace
 
-    import vescdoctor.tui.app as app_module
+    import vescdoctor.fixes.execute as execute_module
 
     release = threading.Event()
     writing = threading.Event()
@@ -181,8 +181,7 @@ async def _mid_write(tmp_path, monkeypatch):
         on_event(_Event("progress", "erase", 1.0, writing=False))
         return SimpleNamespace(ok=True, actions=[], backups=[], message="stand-in done", after="healthy")
 
-    real = app_module.fix_api
-    monkeypatch.setattr(app_module, "fix_api", lambda name: fake_execute if name == "execute_plan" else real(name))
+    monkeypatch.setattr(execute_module, "execute_plan", fake_execute)
     app, demo = demo_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await _consent(pilot, yes=True)

@@ -42,6 +42,9 @@ class _AsIfReal:
     def __getattr__(self, name):
         return getattr(self._env, name)
 
+    def owner_answer(self, question):
+        return None  # no owner's answers on real hardware: the rider answers
+
 
 def test_on_real_hardware_the_hw_question_offers_the_updates_hw_and_says_where_it_comes_from(tmp_path):
     app = real_looking_app(tmp_path)

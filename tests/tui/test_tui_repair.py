@@ -434,9 +434,10 @@ async def _quit_on_the_bench(app, in_write, go_on):
 def test_end_screen_after_a_failed_repair_exits_1_by_key_and_button(tmp_path, monkeypatch, how):
     def script(on_event, backup_dir):
         on_event(StandInEvent("phase", "backup", 0.0, "reading"))
-        return SimpleNamespace(ok=False, actions=[{"step": "backup", "ok": False, "detail": "lost",
-                                                   "error": "lost"}], backups=[], after=None,
-                               message="backup failed: lost; run `vescdoctor fix` again to finish")
+        from vescdoctor.fixes.execute import FixOutcome, Resume
+
+        return FixOutcome(ok=False, actions=[{"step": "backup", "ok": False, "detail": "lost", "error": "lost"}],
+                          message="backup failed: lost", resume=Resume.FINISH)
 
     stand_in(monkeypatch, script)
     app = asyncio.run(_end_failed(tmp_path, how))

@@ -36,21 +36,24 @@ async def _map_80(tmp_path):
 
 
 def test_tui_wording_names_fields_not_flags():
-    from vescdoctor.tui.wording import tui_text
+    """The engine's typed errors, notices and outcomes, in the TUI's words: fields, not flags."""
+    from vescdoctor.errors import HardwareUnknown, ImageMissing, InputError, WrongImageKind
+    from vescdoctor.fixes.execute import FixOutcome, Resume
+    from vescdoctor.fixes.records import Notice
+    from vescdoctor.tui.wording import error_text, notice_text, outcome_text
 
-    hw = tui_text("fw.bin: refused: the board's hardware is not known, so the firmware (HW 410) cannot be checked "
-                  "against it; say which it is with --answer hw=NAME (e.g. --answer hw=410)")
+    hw = error_text(HardwareUnknown("410", "fw.bin"))
     assert hw.endswith("type it into the Board hardware field (e.g. 410)") and "--" not in hw
-    assert tui_text("this fix needs a firmware image (app-missing: x): pass --firmware FILE").endswith(
-        "fill in the firmware image field")
-    assert "bootloader image field to fix it too" in tui_text(
-        "also found bootloader-missing, not fixed: pass --bootloader FILE to fix it too")
-    assert "`" not in tui_text("write-firmware failed: x; run `vescdoctor fix` again to finish")
-    assert tui_text("refused: this is a bootloader, not firmware (pass it with --bootloader)").endswith(
+    assert error_text(ImageMissing([("firmware", "app-missing: x")])).endswith("fill in the firmware image field")
+    assert "bootloader image field to fix it too" in notice_text(
+        Notice("also found bootloader-missing, not fixed", kind="finding-skipped", image="bootloader",
+               code="bootloader-missing"))
+    assert "`" not in outcome_text(FixOutcome(False, message="write-firmware failed: x", resume=Resume.FINISH))
+    assert error_text(WrongImageKind("firmware", "bootloader", "bl.bin")).endswith(
         "(put it in the bootloader image field)")
-    assert "--" not in tui_text("--firmware given but this plan does not write firmware (the firmware in flash is "
-                                "fine)")
-    assert tui_text("nothing to map here") == "nothing to map here"
+    assert "--" not in notice_text(Notice("this plan does not write firmware (the firmware in flash is fine)",
+                                          kind="image-unused", image="firmware"))
+    assert error_text(InputError("nothing to map here")) == "nothing to map here"
 
 
 @pytest.mark.slow

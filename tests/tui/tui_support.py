@@ -136,13 +136,12 @@ class StandInEvent:
 
 def stand_in(monkeypatch, script):
     """Replace the fix engine's execute_plan with `script(on_event, backup_dir)` (its return is the outcome)."""
-    import vescdoctor.tui.app as app_module
+    from vescdoctor.fixes import execute
 
     def fake_execute(plan, env, *, on_event, backup_dir, answers=None, should_stop=None):
         return script(on_event, Path(backup_dir))
 
-    real = app_module.fix_api
-    monkeypatch.setattr(app_module, "fix_api", lambda name: fake_execute if name == "execute_plan" else real(name))
+    monkeypatch.setattr(execute, "execute_plan", fake_execute)
 
 
 async def start_repair(pilot) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from vescdoctor.fixes import execute
 from vescdoctor.fixes.plan import Plan, PlanStep
+from vescdoctor.fixes.steps import reprobe
 
 
 def test_after_verdict_swd_needs_reset_counts_only_alone():
@@ -48,27 +49,27 @@ class SlowUsb:
 def test_wait_for_vesc_usb_polls_every_0_2_s():
     clock = FakeClock()
     env = SlowUsb(after=7)
-    assert execute.wait_for_vesc_usb(env, clock=clock, sleep=clock.sleep) == pytest.approx(1.4)
+    assert reprobe.wait_for_vesc_usb(env, clock=clock, sleep=clock.sleep) == pytest.approx(1.4)
     assert clock.sleeps == [pytest.approx(0.2)] * 7
 
 
 def test_wait_for_vesc_usb_gives_up_after_5_s():
     clock = FakeClock()
-    assert execute.wait_for_vesc_usb(SlowUsb(after=None), clock=clock, sleep=clock.sleep) is None
+    assert reprobe.wait_for_vesc_usb(SlowUsb(after=None), clock=clock, sleep=clock.sleep) is None
     assert sum(clock.sleeps) == pytest.approx(5.0) and len(clock.sleeps) == 25
 
 
 def test_wait_for_vesc_usb_does_not_sleep_when_it_is_there():
     clock = FakeClock()
-    assert execute.wait_for_vesc_usb(SlowUsb(after=0), clock=clock, sleep=clock.sleep) == 0.0
+    assert reprobe.wait_for_vesc_usb(SlowUsb(after=0), clock=clock, sleep=clock.sleep) == 0.0
     assert clock.sleeps == []
 
 
 def test_no_wait_when_the_firmware_cannot_enumerate():
     def plan(verdict, steps, findings=()):
         return Plan(verdict, [PlanStep(s, s, False) for s in steps], [], [], "", findings=list(findings))
-    assert execute.firmware_should_enumerate(plan("app-missing", ["backup", "write-firmware", "reset", "reprobe"]))
-    assert execute.firmware_should_enumerate(plan("bootloader-missing", ["backup", "write-bootloader", "reset"]))
-    assert not execute.firmware_should_enumerate(plan("bootloader-missing", ["write-bootloader"], ["usb-cable"]))
-    assert not execute.firmware_should_enumerate(plan("write-protected", ["clear-wrp"], ["dfu-mode"]))
-    assert not execute.firmware_should_enumerate(plan("bootloader-missing", ["write-bootloader"], ["app-missing"]))
+    assert reprobe.firmware_should_enumerate(plan("app-missing", ["backup", "write-firmware", "reset", "reprobe"]))
+    assert reprobe.firmware_should_enumerate(plan("bootloader-missing", ["backup", "write-bootloader", "reset"]))
+    assert not reprobe.firmware_should_enumerate(plan("bootloader-missing", ["write-bootloader"], ["usb-cable"]))
+    assert not reprobe.firmware_should_enumerate(plan("write-protected", ["clear-wrp"], ["dfu-mode"]))
+    assert not reprobe.firmware_should_enumerate(plan("bootloader-missing", ["write-bootloader"], ["app-missing"]))

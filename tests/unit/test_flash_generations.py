@@ -8,7 +8,7 @@ import struct
 import pytest
 
 from vescdoctor.cli import main
-from vescdoctor.flashmap import BytesReader, analyze
+from vescdoctor.flash_analysis import BytesReader, analyze
 from vescdoctor.knowledge.flash import FLASH_SIZE
 from vescdoctor.knowledge.generations import BY_KEY, generation_of
 from vescdoctor.sim import imagegen

@@ -6,10 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from vescdoctor.commands.wording import error_text
 from vescdoctor.errors import InputError
 from vescdoctor.fixes.plan import make_plan
 from vescdoctor.fixes.plans_file import load_plans
-from vescdoctor.fixes.registry import FIXES
+from vescdoctor.fixes.steps import STEPS
 from vescdoctor.graph.loader import load_graph
 from vescdoctor.images import LoadedImage
 from vescdoctor.sim import imagegen
@@ -20,20 +21,21 @@ from testdata import FIRMWARE_DIR, needs_firmware
 def test_builtin_plans_load_and_cover_every_fixable_verdict():
     book = load_plans()
     assert set(book.verdicts) == {"app-missing", "bootloader-missing", "bootloader-too-old", "firmware-crc-mismatch",
-                                  "wrong-hardware-firmware", "unknown-firmware", "read-protected", "write-protected"}
-    assert all(step in FIXES for plan in book.verdicts.values() for step in plan.steps)
+                                  "wrong-hardware-firmware", "unknown-firmware", "read-protected", "write-protected",
+                                  "firmware-not-running"}
+    assert all(step in STEPS for plan in book.verdicts.values() for step in plan.steps)
     load_graph()  # plans.yaml beside the graph is not read as graph nodes
 
 
 @pytest.mark.parametrize("text,needle,line", [
     ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup]\n", "lacks the steps", 3),
-    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, "
-     "write-bootloader, write-firmware, reset, reprobe]\nverdicts:\n"
+    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, mass-erase, "
+     "erase-config, write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n"
      "  app-missing: {why: x, steps: [backup, flash-it]}\n",
      "unknown step 'flash-it'", 5),
-    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, "
-     "write-bootloader, write-firmware, reset, reprobe]\nverdicts:\n  app-gone: {why: x, steps: [backup]}\n",
-     "not a verdict", 5),
+    ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, mass-erase, "
+     "erase-config, write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n"
+     "  app-gone: {why: x, steps: [backup]}\n", "not a verdict", 5),
 ])
 def test_bad_plans_file_names_file_and_line(tmp_path, text, needle, line):
     path = tmp_path / "plans.yaml"
@@ -70,8 +72,9 @@ def test_refusals():
     with pytest.raises(InputError, match="needs a bootloader image"):
         make_plan(diagnosis("app-missing", ["bootloader-missing"], {"flash.buffer_hw": "410"}), bootloader=None,
                   firmware=FW)
-    with pytest.raises(InputError, match="--answer hw=NAME"):
+    with pytest.raises(InputError) as refused:
         make_plan(diagnosis("app-missing"), bootloader=None, firmware=FW)
+    assert "--answer hw=NAME" in error_text(refused.value)
     with pytest.raises(InputError, match="built for HW 60"):
         make_plan(diagnosis("app-missing"), bootloader=None,
                   firmware=image(imagegen.firmware("60", "5.03", "release5")), board_hw="410")
@@ -127,7 +130,8 @@ def test_rules_check_validates_the_plans_beside_the_graph(tmp_path, capsys):
 
 
 # -- issue 12, item 1: `rules check` proves every plan safe ---------------------------------------------------------
-ORDER = "order: [warn-no-backup, backup, unlock-rdp, clear-wrp, write-bootloader, write-firmware, reset, reprobe]\n"
+ORDER = ("order: [warn-no-backup, backup, unlock-rdp, clear-wrp, mass-erase, erase-config, write-bootloader, "
+         "write-firmware, restore-config, reset, reprobe]\n")
 
 
 def _rules_dir(tmp_path, plans_text):
@@ -143,7 +147,8 @@ def _rules_dir(tmp_path, plans_text):
 @pytest.mark.parametrize("text,needle", [
     (ORDER + "verdicts:\n  app-missing: {why: x, steps: [write-firmware, reset, reprobe]}\n",
      "destroys data but no 'backup'"),
-    ("order: [warn-no-backup, unlock-rdp, clear-wrp, write-bootloader, write-firmware, backup, reset, reprobe]\n"
+    ("order: [warn-no-backup, unlock-rdp, clear-wrp, mass-erase, erase-config, write-bootloader, write-firmware, "
+     "restore-config, backup, reset, reprobe]\n"
      "verdicts:\n  app-missing: {why: x, steps: [backup, write-firmware, reset, reprobe]}\n",
      "comes before 'backup'/'warn-no-backup' in order"),
     (ORDER + "verdicts:\n  app-missing: {why: x, steps: [backup, write-firmware]}\n"

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from .fetch import Fetched, SourceUnavailable, get, offline_default
 from .releases import bootloader_for, by_sha256, firmware_for, known_hw_names
+
+if TYPE_CHECKING:
+    from ..fixes.records import ImageRecord
 
 
 @dataclass(frozen=True)
@@ -23,8 +26,8 @@ class CatalogImage:
 
 def needed_images(diagnosis: Any, book=None) -> list[str]:
     """Which images ('bootloader', 'firmware') the verdict's plan and its findings' extra steps write."""
-    from ..fixes.actions import STEP_NEEDS
     from ..fixes.plans_file import load_plans
+    from ..fixes.steps import STEPS
 
     book = book or load_plans()
     vplan = book.verdicts.get(diagnosis.verdict)
@@ -35,7 +38,7 @@ def needed_images(diagnosis: Any, book=None) -> list[str]:
         extra = book.findings.get(code)
         if extra is not None and code != diagnosis.verdict:
             steps += extra.steps
-    needs = {STEP_NEEDS.get(step) for step in steps}
+    needs = {STEPS[step].needs for step in steps}
     return [what for what in ("bootloader", "firmware") if what in needs]
 
 
@@ -98,16 +101,16 @@ def _check_offline(chosen: dict, mirror: str | None) -> None:
                          "`vescdoctor firmware get`")
 
 
-def name_releases(image_records: list[dict], taken: list[CatalogImage]) -> None:
+def name_releases(image_records: list[ImageRecord], taken: list[CatalogImage]) -> None:
     """Add to each plan image record the official release it is (by the file's sha256) and, for one taken from
     the catalog, where it came from: the report then says which release was written and from where."""
     sources = {c.fetched.release.sha256: c.fetched.source for c in taken}
     for record in image_records:
-        release = by_sha256(record.get("sha256") or "")
+        release = by_sha256(record.sha256 or "")
         if release is not None:
-            record["release"] = release.describe()
-        if record.get("sha256") in sources:
-            record["source"] = sources[record["sha256"]]
+            record.release = release.describe()
+        if record.sha256 in sources:
+            record.source = sources[record.sha256]
 
 
 def describe_taken(taken: list[CatalogImage]) -> list[str]:

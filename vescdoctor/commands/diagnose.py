@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..diagnosis import parse_answers, run_diagnosis
+from ..flows import diagnosis_exit, diagnosis_report
 from ..graph.check import load_checked_graph
 from .common import (
     bench_measurement,
@@ -19,7 +20,7 @@ from .common import (
 
 
 def run(args) -> int:
-    from ..report.model import build_report, to_json
+    from ..report.model import to_json
 
     quiet_pyocd(args)
     graph = load_checked_graph()
@@ -29,8 +30,7 @@ def run(args) -> int:
     with open_environment(args) as env:
         diagnosis = run_diagnosis(env, graph, answers=answers, emit=transcript(args))
         measured = bench_measurement(env)
-    report = build_report(diagnosis.result, env_summary=diagnosis.env_summary, graph=graph, command="diagnose",
-                          keep_uid=args.keep_uid)
+    report = diagnosis_report(diagnosis, graph=graph, command="diagnose", keep_uid=args.keep_uid)
     if measured is not None:
         report["bench"] = measured
     report_error = try_write_report(report, args) if args.report else None
@@ -40,4 +40,4 @@ def run(args) -> int:
         print_verdict(report)
     if report_error:
         print(report_error, file=sys.stderr)
-    return diagnosis.exit_code
+    return diagnosis_exit(diagnosis.verdict)

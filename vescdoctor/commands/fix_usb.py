@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog.fetch import SourceUnavailable
-from ..errors import Declined, InputError
+from ..errors import Declined, InputError, VescDoctorError
 
 
 def choose_via(asked: str | None, facts: dict) -> str:
@@ -21,13 +21,13 @@ def choose_via(asked: str | None, facts: dict) -> str:
 
 
 def run_usb_fix(args: Any, diagnosis: Any, env: Any, bootloader: Any, firmware: Any,
-                backup_dir: Path) -> tuple[int, Any, Any, Exception | None]:
+                backup_dir: Path) -> tuple[int, Any, Any, VescDoctorError | None]:
     """(exit code, plan, outcome, refusal) of a fix over USB."""
     from ..fixes.backup import check_backup_dir
     from ..usbrepair import journal
     from ..usbrepair.execute import execute_usb_plan
     from ..usbrepair.plan import make_usb_plan
-    from .common import progress
+    from .common import is_terminal, progress
     from .fix import confirm
 
     facts = diagnosis.result.facts or {}
@@ -59,7 +59,7 @@ def run_usb_fix(args: Any, diagnosis: Any, env: Any, bootloader: Any, firmware: 
             return 0, plan, None, None
         check_backup_dir(backup_dir)
         if not args.yes:
-            if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            if not (is_terminal(sys.stdin) and is_terminal(sys.stderr)):
                 raise InputError("the fix writes flash over USB: pass --yes (or run on a terminal to confirm); "
                                  "nothing was changed")
             if not confirm(plan, backup_dir):

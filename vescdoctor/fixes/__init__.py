@@ -1,1 +1,2 @@
-"""Fixes: named actions the graph and the fix plans refer to. Importing vescdoctor.fixes.registry gives the names."""
+"""Fixes: the steps (fixes/steps/), the plan made of them (plan.py, rules/plans.yaml), running it (execute.py),
+backups and restore (backup.py)."""

@@ -3,7 +3,8 @@
 Sidecar (`<name>.json`): {"format": "vescdoctor-backup", "version": 1, "file", "sha256", "size", "base",
 "created", "tool_version", "board_uid", "idcode", "option_bytes": {"optcr", "rdp", "rdp_level", "wrp_sectors",
 "bor_level"}, "verdict", "contents": {"generation", "sectors": [{"number", "role", "state", "detail"}]}}: what each
-sector held when the backup was taken, in the flash map of the firmware generation found in it (vescdoctor.flashmap).
+sector held when the backup was taken, in the flash map of the firmware generation found in it
+(vescdoctor.flash_analysis).
 """
 from __future__ import annotations
 
@@ -13,23 +14,19 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import __version__
-from ..errors import InputError, VescDoctorError
+from ..errors import FixError, InputError
 from ..fileguard import note_backup
 from ..knowledge.flash import FLASH_BASE, FLASH_SIZE, SECTORS
+from .events import FixEvent, Phase
 
 SIDECAR_FORMAT = "vescdoctor-backup"
 LOG = logging.getLogger(__name__)
-
-
-class FixError(VescDoctorError):
-    """A fix, backup or restore that did not complete (exit 1); the message is one line."""
-
-    exit_code = 1
 
 
 def default_backup_dir() -> Path:
@@ -105,7 +102,7 @@ def hw_from_backups(directory: Path, uid: str | None
     which shows what was installed, not the board. Sidecars without a verdict (`vescdoctor backup`, a restore's
     safety backup) are skipped, as are backups of wrong-hardware firmware. After a fix was cut short the app may be
     gone from the chip, but the HW the fix recorded is not."""
-    from ..flashmap import BytesReader, analyze
+    from ..flash_analysis import BytesReader, analyze
 
     if not uid or not directory.is_dir():
         return None, None
@@ -272,7 +269,7 @@ def backup_target(target, path: Path, *, verdict: str | None = None, board_hw: s
 def backup_contents(flash: bytes) -> dict[str, Any]:
     """What a whole-flash backup holds, sector by sector, in its firmware generation's flash map (LispBM, QML and
     package data are the rider's too: a restore puts them back with the configuration)."""
-    from ..flashmap import BytesReader, analyze
+    from ..flash_analysis import BytesReader, analyze
 
     fmap = analyze(BytesReader(flash))
     return {"generation": fmap.generation.key if fmap.generation else None,
@@ -281,9 +278,7 @@ def backup_contents(flash: bytes) -> dict[str, Any]:
 
 
 def _connect(env):
-    from ..swdlink import link_for
-
-    link = link_for(env)
+    link = env.swd
     if not link.connected and not link.connect():
         from ..errors import Inconclusive
 
@@ -310,17 +305,15 @@ def backup_destination(out_path) -> tuple[Path | None, Path | None]:
 def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str, Any]:
     """`vescdoctor backup OUT`: the whole flash and option bytes into OUT (+ OUT.json), or into a new file in OUT
     when OUT is a folder. Never overwrites."""
-    from .execute import FixEvent
-
     out, directory = backup_destination(out_path)
     link = _connect(env)
-    if directory is not None:
-        out = unique_backup_path(directory, chip_meta(link.target)["board_uid"], datetime.now())
+    if out is None:  # a folder: the name a fix's backup gets
+        out = unique_backup_path(directory or Path("."), chip_meta(link.target)["board_uid"], datetime.now())
     emit = on_event or (lambda e: None)
-    emit(FixEvent("phase", "backup", 0.0, "reading the whole flash (1 MiB)", False))
+    emit(FixEvent.start(Phase.BACKUP, "reading the whole flash (1 MiB)", False, 0.0))
     info = backup_target(link.target, out,
-                         progress=lambda f: emit(FixEvent("progress", "backup", f, "reading", False)))
-    emit(FixEvent("progress", "backup", 1.0, f"backup written to {info['file']}", False))
+                         progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)))
+    emit(FixEvent.progress(Phase.BACKUP, 1.0, f"backup written to {info['file']}", False))
     return info
 
 
@@ -361,9 +354,6 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
     """Write a backup back (all of it, or only the config sectors 1-2), verify it. The flash as it is now is
     backed up first (into `backup_dir`, default the user data directory). Refuses a file without a valid sidecar
     and a backup of another board (UID in the sidecar)."""
-    from .execute import FixEvent
-    from .flashops import write_verified
-
     data, meta = load_backup(backup_path)
     directory = check_backup_dir(backup_dir or default_backup_dir(), "the backup directory for the safety backup")
     emit = on_event or (lambda e: None)
@@ -375,52 +365,49 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
                          f"{now['board_uid'][:8]}...)", str(backup_path))
     if now["option_bytes"]["rdp_level"] != 0:
         raise FixError("the chip is read-protected (RDP 1): run `vescdoctor fix` to lift it first")
-    if config_only:
-        sectors = [SECTORS[1], SECTORS[2]]
-    else:
-        sectors = list(SECTORS)
+    sectors = [SECTORS[1], SECTORS[2]] if config_only else list(SECTORS)
     blocked = set(now["option_bytes"]["wrp_sectors"]) & {s.number for s in sectors}
     if blocked:
         raise FixError(f"sector(s) {', '.join(map(str, sorted(blocked)))} are write-protected: run `vescdoctor "
                        "fix` to clear it first")
-    emit(FixEvent("phase", "backup", 0.0, "backing up the flash as it is now", False))
+    emit(FixEvent.start(Phase.BACKUP, "backing up the flash as it is now", False, 0.0))
     safety = backup_target(target, unique_backup_path(directory, now["board_uid"], datetime.now()),
-                           progress=lambda f: emit(FixEvent("progress", "backup", f, "reading", False)))
+                           progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)))
     segments = [(s.address, data[s.address - FLASH_BASE:s.end - FLASH_BASE]) for s in sectors]
-    phase = "erase"
-    try:
-        # write_verified writes the first page of each image it holds (sectors 0 and 11) last, its SP word last
-        target.reset_and_halt()
-        emit(FixEvent("phase", "erase", 0.0, "erasing the sectors that differ", True))
-
-        def on_program(f: float) -> None:
-            nonlocal phase
-            phase = "program"
-            emit(FixEvent("progress", "program", f, "programming", True))
-
-        def on_verify(f: float) -> None:
-            nonlocal phase
-            phase = "verify"
-            emit(FixEvent("progress", "verify", f, "verifying every byte", True))
-
-        def on_vector_page() -> None:
-            nonlocal phase
-            phase = "vector tables"
-            emit(FixEvent("log", "program", None, "verified; writing the vector tables last", True))
-
-        write_verified(target, segments, "restore",
-                       on_erase=lambda f: emit(FixEvent("progress", "erase", f, "erasing", True)),
-                       on_program=on_program, on_verify=on_verify, on_vector_page=on_vector_page)
-    except Exception as exc:  # noqa: BLE001 - one line that names the safety backup, as a fix's failure does
-        from .execute import _describe_error
-
-        LOG.debug("restore failed in %s", phase, exc_info=True)
-        raise FixError(f"restore did not complete ({phase}): {_describe_error(exc)}; the flash as it was before "
-                       f"the restore is in {safety['file']}; run `vescdoctor restore` again") from None
-    emit(FixEvent("phase", "reset", None, "resetting the chip", False))
+    _write_back(target, segments, emit, safety["file"])
+    emit(FixEvent.start(Phase.RESET, "resetting the chip", False))
     try:
         target.reset()
     except Exception as exc:  # noqa: BLE001 - written and verified: a reset that loses the link changes nothing
         LOG.debug("reset after the restore: %s", exc)
     return {"restored": "config sectors 1-2" if config_only else "whole flash", "from": str(backup_path),
             "safety_backup": safety}
+
+
+def _write_back(target, segments: list[tuple[int, bytes]], emit: Callable[[FixEvent], None], safety: str) -> None:
+    """Erase, program and verify the restored sectors, vector tables last; a failure is one line naming the safety
+    backup."""
+    from .failures import describe_failure
+    from .flashops import write_verified
+
+    phase = "erase"
+
+    def at(name: str, event: FixEvent) -> None:
+        nonlocal phase
+        phase = name
+        emit(event)
+    try:
+        # write_verified writes the first page of each image it holds (sectors 0 and 11) last, its SP word last
+        target.reset_and_halt()
+        emit(FixEvent.start(Phase.ERASE, "erasing the sectors that differ", True, 0.0))
+        write_verified(target, segments, "restore",
+                       on_erase=lambda f: emit(FixEvent.progress(Phase.ERASE, f, "erasing", True)),
+                       on_program=lambda f: at("program", FixEvent.progress(Phase.PROGRAM, f, "programming", True)),
+                       on_verify=lambda f: at("verify", FixEvent.progress(Phase.VERIFY, f, "verifying every byte",
+                                                                         True)),
+                       on_vector_page=lambda: at("vector tables", FixEvent.log(
+                           Phase.PROGRAM, "verified; writing the vector tables last", True)))
+    except Exception as exc:  # noqa: BLE001 - one line that names the safety backup, as a fix's failure does
+        LOG.debug("restore failed in %s", phase, exc_info=True)
+        raise FixError(f"restore did not complete ({phase}): {describe_failure(exc)}; the flash as it was before "
+                       f"the restore is in {safety}; run `vescdoctor restore` again") from None

@@ -13,10 +13,11 @@ flash then erases and programs only the sectors that do not hold the image yet.
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
-from ..target.chip_id import require_vesc_chip
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, FLASH_SIZE
+from ..target.chip_id import require_vesc_chip
 
 Progress = Callable[[float], None]
 READ_CHUNK = 0x10000
@@ -200,7 +201,7 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
     blank = {base for base in sectors
              if reader.is_blank(base, target.memory_map.get_region_for_address(base).flash.get_sector_info(base).size)}
 
-    builders = {}
+    builders: dict[Any, Any] = {}
     for base, cells in sorted(sectors.items()):
         if base in blank:
             continue
@@ -330,3 +331,44 @@ def verify_segments(target, segments: list[tuple[int, bytes, str]], progress: Pr
         if progress:
             progress(checked / total)
     return checked
+
+
+def _share(progress: Progress, done: int, size: int, total: int) -> Progress:
+    """`progress` for a part of `size` bytes after `done` bytes of `total`."""
+    return lambda f: progress((done + f * size) / total)
+
+
+def erase_sectors(target, addresses: list[int]) -> None:
+    """Erase whole sectors through pyOCD's flash algorithm and check each reads back blank (FlashFailure if not).
+    The caller has done reset_and_halt()."""
+    from pyocd.core.memory_map import FlashRegion
+    from pyocd.flash.flash import Flash
+
+    for address in addresses:
+        region = target.memory_map.get_region_for_address(address)
+        if not isinstance(region, FlashRegion):
+            raise ValueError(f"0x{address:08X} is not in flash")
+        size = region.flash.get_sector_info(address).size
+        region.flash.init(Flash.Operation.ERASE)
+        try:
+            region.flash.erase_sector(address)
+        finally:
+            region.flash.cleanup()
+        if read_range(target, address, size) != b"\xff" * size:
+            raise VerifyError(address, size, f"erase of the sector at 0x{address:08X} (not blank after it)")
+
+
+def erase_chip(target, address: int) -> None:
+    """Mass-erase the flash bank holding `address` through pyOCD's flash algorithm (erase_all). The caller has done
+    reset_and_halt() and checks the result."""
+    from pyocd.core.memory_map import FlashRegion
+    from pyocd.flash.flash import Flash
+
+    region = target.memory_map.get_region_for_address(address)
+    if not isinstance(region, FlashRegion):
+        raise ValueError(f"0x{address:08X} is not in flash")
+    region.flash.init(Flash.Operation.ERASE)
+    try:
+        region.flash.erase_all()
+    finally:
+        region.flash.cleanup()

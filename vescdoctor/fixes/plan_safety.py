@@ -8,8 +8,8 @@ Used by `vescdoctor rules check` (every problem listed) and by the plan loader a
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 BACKUP, NO_BACKUP, RDP_UNLOCK = "backup", "warn-no-backup", "unlock-rdp"
 WRITES = ("write-bootloader", "write-firmware")
@@ -26,9 +26,9 @@ class PlanProblem:
 
 
 def _destructive(step: str) -> bool:
-    from .registry import FIXES
+    from .steps import STEPS
 
-    spec = FIXES.get(step)
+    spec = STEPS.get(step)
     return spec is None or spec.destructive  # an unknown step is never assumed harmless
 
 

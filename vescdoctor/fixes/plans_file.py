@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 from ..knowledge.verdicts import VERDICT_CODES
@@ -76,14 +77,20 @@ def _fail(name: str, mapping: Located, at: str | None = None):
                                            else at)
 
 
-def _steps(raw, at: str) -> tuple[str, ...]:
-    from .actions import STEP_NEEDS
+def _registered() -> dict[str, Any]:
+    """The fix steps (fixes/steps/), imported late: the steps' package imports the plan records."""
+    from .steps import STEPS
 
+    return STEPS
+
+
+def _steps(raw: Any, at: str) -> tuple[str, ...]:
+    registered = _registered()
     if not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
         raise InputError("steps: a non-empty list of step names expected", at)
     for step in raw:
-        if step not in STEP_NEEDS:
-            raise InputError(f"unknown step '{step}' (registered: {', '.join(STEP_NEEDS)})", at)
+        if step not in registered:
+            raise InputError(f"unknown step '{step}' (registered: {', '.join(registered)})", at)
     if len(set(raw)) != len(raw):
         raise InputError("a step is listed twice", at)
     return tuple(raw)
@@ -92,8 +99,6 @@ def _steps(raw, at: str) -> tuple[str, ...]:
 def load_plans(path: str | Path | None = None, *, prove: bool = True) -> PlanBook:
     """The plans at `path` (default: the built-in ones). With prove (what every fix uses), a plan that could
     destroy data before a backup is bad input naming the first problem; `rules check` lists them all."""
-    from .actions import STEP_NEEDS
-
     path = Path(path) if path is not None else plans_path()
     name = str(path)
     data = load_file(path)
@@ -101,7 +106,7 @@ def load_plans(path: str | Path | None = None, *, prove: bool = True) -> PlanBoo
         raise InputError("expected a mapping with 'plans:', 'order:' and 'verdicts:'", name)
     top = read_mapping(data, _TOP, f"unknown key '{{key}}' (allowed: {', '.join(TOP_KEYS)})", _fail(name, data))
     order = _steps(top["order"], where(name, data, "order"))
-    missing = [s for s in STEP_NEEDS if s not in order]
+    missing = [s for s in _registered() if s not in order]
     if missing:
         raise InputError(f"order: lacks the steps {', '.join(missing)}", where(name, data, "order"))
     book = PlanBook(order=order, path=name)
@@ -131,7 +136,7 @@ def load_plans(path: str | Path | None = None, *, prove: bool = True) -> PlanBoo
         at = where(name, findings, code)
         if code not in VERDICT_CODES:
             raise InputError(f"'{code}' is not a finding code (spec/verdicts.md)", at)
-        if not isinstance(item, dict):
+        if not isinstance(item, Located):
             raise InputError(f"finding '{code}': a mapping with 'steps' and 'if_missing' expected", at)
         values = read_mapping(item, _finding_fields(code), f"unknown key '{{key}}' in finding '{code}' (allowed: "
                               "steps, if_missing)", _fail(name, item))

@@ -15,7 +15,8 @@ up says so.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .backup import FixError
 

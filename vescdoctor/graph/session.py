@@ -6,6 +6,7 @@ are passed on its own. `run_session` is the simple driver for callers that have 
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,8 @@ from ..errors import InputError
 from ..knowledge.verdicts import PRECEDENCE, TITLES
 from .conditions import evaluate
 from .model import Graph, Node
+
+FACT_REF = re.compile(r"\{([a-z_]+\.[a-z_0-9]+)\}")
 
 MAX_STEPS = 500  # far beyond any sound graph; a guard against a walk that would never end
 
@@ -215,20 +218,42 @@ class TriageSession:
         if code not in self.findings:
             self.findings.append(code)
         self.path.append(PathStep(node.id, node.kind, code))
-        self.verdict = Verdict(code, node.title or TITLES.get(code, code), node.text, list(node.next_steps), node.id)
+        fill = self._fill
+        self.verdict = Verdict(code, fill(node.title or TITLES.get(code, code)), fill(node.text),
+                               [fill(step) for step in node.next_steps], node.id)
+
+    def _fill(self, text: str) -> str:
+        """A verdict's words with `{fact.name}` replaced by what was seen (e.g. the fault a VESC reports)."""
+        return FACT_REF.sub(lambda m: str(self.facts.get(m.group(1), m.group(0))), text)
+
+
+def next_need(session: TriageSession, *, known: Callable[[Node], str | None] | None = None,
+              run_fix: Callable[[Node], tuple[str, Mapping[str, Any] | None]] | None = None) -> Ask | RunProbe | Done:
+    """Step `session` past everything that needs nobody: fix nodes (run_fix, else 'declined': a walk never applies
+    a fix without consent) and questions `known` answers (None: it does not). Returns what needs someone: a question
+    to ask, a probe to run, or Done. The one loop every driver (CLI, TUI, replay) walks with."""
+    while True:
+        action = session.next_action()
+        if isinstance(action, RunFix):
+            outcome, facts = run_fix(action.node) if run_fix else ("declined", None)
+            session.fix_done(outcome, facts)
+            continue
+        if isinstance(action, Ask) and known is not None:
+            code = known(action.node)
+            if code is not None:
+                session.answer(code)
+                continue
+        return action
 
 
 def run_session(session: TriageSession, *, run_probe: Callable[[Node], Any], ask: Callable[[Node], str],
                 run_fix: Callable[[Node], tuple[str, Mapping[str, Any] | None]] | None = None) -> SessionResult:
     """Drive a session to its verdict with one function per need. Fix nodes without run_fix are 'declined'."""
     while True:
-        action = session.next_action()
-        if isinstance(action, Done):
+        need = next_need(session, run_fix=run_fix)
+        if isinstance(need, Done):
             return session.result()
-        if isinstance(action, Ask):
-            session.answer(ask(action.node))
-        elif isinstance(action, RunProbe):
-            session.probe_done(run_probe(action.node))
-        elif isinstance(action, RunFix):
-            outcome, facts = run_fix(action.node) if run_fix else ("declined", None)
-            session.fix_done(outcome, facts)
+        if isinstance(need, Ask):
+            session.answer(ask(need.node))
+        else:
+            session.probe_done(run_probe(need.node))

@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass
 
 from ..knowledge.images_table import BOOTLOADER_SIZES, KNOWN_BOOTLOADERS
-from .synthetic import synthetic_marker
+from ..knowledge.synthetic import parse_marker
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def identify_bootloader(data: bytes) -> BootloaderInfo | None:
             known = _BY_SIZE_AND_HASH.get((size, hashlib.sha256(data[:size]).hexdigest()))
             if known:
                 return BootloaderInfo(known.file, known.date, known.compression, known.size, known.sha256)
-    marker = synthetic_marker(data)
+    marker = parse_marker(bytes(data))
     if marker and marker.get("kind") == "bootloader":
         image = data.rstrip(b"\xff")
         compression = marker.get("compression")

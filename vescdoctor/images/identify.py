@@ -24,10 +24,10 @@ from ..knowledge.flash import (
 )
 from ..knowledge.images_table import HW_NAMES, KNOWN_FIRMWARE
 from ..knowledge.other_images import BMS_HW_NAMES, OTHER_CHIP_IMAGES, other_bootloader_place, third_party
+from ..knowledge.synthetic import parse_marker
 from .bootloader import identify_bootloader
 from .completeness import completeness_problems
 from .hwname import MIN_SCORE, hw_name_candidates
-from .synthetic import synthetic_marker
 from .version import version_from_code
 
 CONFIG_START, CONFIG_END = SECTORS[1].address, SECTORS[2].end  # 0x08004000..0x0800C000
@@ -92,7 +92,7 @@ def identify(data: bytes, base: int | None = None, ranges=None) -> ImageInfo:
     if len(data) < 8:
         info.problems.append("too small to hold a vector table: not a firmware or bootloader image")
         return info
-    marker = synthetic_marker(data)
+    marker = parse_marker(bytes(data))
     known_fw = KNOWN_FIRMWARE.get(info.sha256)
     boot = identify_bootloader(data)
     sp, reset = struct.unpack_from("<II", data)

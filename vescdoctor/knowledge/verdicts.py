@@ -7,9 +7,10 @@ from __future__ import annotations
 # In precedence order: what blocks access to the chip, then what is wrong in flash, then the host side.
 # `healthy` and `swd-needs-reset` come last: they are the verdict only when nothing else holds.
 PRECEDENCE: tuple[str, ...] = (
-    "no-probe", "target-unpowered", "swd-no-response", "wrong-chip", "read-protected",
-    "app-missing", "firmware-crc-mismatch", "wrong-hardware-firmware", "unknown-firmware", "write-protected",
-    "bootloader-missing", "bootloader-too-old",
+    "no-probe", "probe-firmware-old", "target-unpowered", "swd-no-response", "wrong-chip", "read-protected",
+    "app-missing", "firmware-crc-mismatch", "firmware-not-running", "wrong-hardware-firmware", "unknown-firmware",
+    "write-protected",
+    "bootloader-missing", "bootloader-too-old", "active-fault",
     "usb-cable", "host-permission", "host-port-busy", "dfu-mode",
     "swd-needs-reset", "healthy",
 )
@@ -18,6 +19,7 @@ VERDICT_CODES = frozenset(PRECEDENCE)
 TITLES = {
     "healthy": "The VESC is healthy",
     "no-probe": "No SWD debug probe found",
+    "probe-firmware-old": "The debug probe's own firmware is too old",
     "target-unpowered": "The board has no power",
     "swd-no-response": "The chip does not answer on SWD",
     "swd-needs-reset": "The chip answers SWD only under reset",
@@ -28,8 +30,10 @@ TITLES = {
     "bootloader-missing": "No bootloader in sector 11",
     "bootloader-too-old": "The bootloader is too old for FW 6.x",
     "firmware-crc-mismatch": "The firmware fails its own CRC check",
+    "firmware-not-running": "The firmware is there but does not run",
     "wrong-hardware-firmware": "Firmware built for other hardware",
     "unknown-firmware": "Not VESC firmware",
+    "active-fault": "The firmware runs but reports a fault",
     "usb-cable": "Firmware runs but nothing appears on USB",
     "host-permission": "This user may not open the VESC's serial port",
     "host-port-busy": "Another program holds the VESC's serial port",

@@ -1,15 +1,14 @@
-"""Probe `flash.map`: what the chip's flash holds, per sector (see vescdoctor.flashmap), read through pyOCD.
+"""Probe `flash.map`: what the chip's flash holds, per sector (see vescdoctor.flash_analysis), read through pyOCD.
 
 Runs on the connection `swd.connect` opened. While firmware is there, it only reads (no halt: a spinning motor's
 PWM is never frozen by a diagnosis, and the core is left where it was); when nothing can run (erased vector table),
 it halts the core and lets pyOCD's on-chip CRC analyzer tell blank sectors from used ones, so a blank 128 KB sector
 costs a few bytes over SWD, not 128 KB (vescdoctor.target.flash_reader).
-Facts: vescdoctor.flashmap.FLASH_FACTS (flash.readable false with the rest null when the chip refuses reads).
+Facts: vescdoctor.flash_analysis.FLASH_FACTS (flash.readable false with the rest null when the chip refuses reads).
 """
 from __future__ import annotations
 
-from ..flashmap import FLASH_FACTS, analyze
-from ..swdlink import link_for
+from ..flash_analysis import FLASH_FACTS, analyze
 from ..target.flash_reader import ChipReader
 from ..target.proven_flash import ProvenReader, remember_seen, take
 from .base import ProbeContext, ProbeResult, probe
@@ -52,7 +51,7 @@ def generation_lines(fmap) -> list[str]:
 def flash_map(ctx: ProbeContext) -> ProbeResult:
     from pyocd.core import exceptions
 
-    link = link_for(ctx.env)
+    link = ctx.env.swd
     facts = dict.fromkeys(FLASH_FACTS)
     facts["flash.readable"] = False
     if not link.connected:

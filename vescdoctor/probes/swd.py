@@ -8,17 +8,18 @@ Facts:
 - swd.idcode, swd.chip (family), swd.core, swd.flash_kib, swd.uid (hex): the chip's identity; swd.dev_id,
   swd.rev_id (DBGMCU_IDCODE fields); swd.chip_ok: DEV_ID 0x413 and 1024 KiB (a VESC's STM32F405/407), false for
   anything else (verdict wrong-chip: nothing is written), with swd.chip_problem saying why.
+- swd.probe_firmware_old: the probe's firmware version when pyOCD refuses it as too old (ST-Link < V2J24), else None.
 - swd.rdp_level (0/1/2), swd.rdp_byte, swd.wrp_sectors (list), swd.bor_level, swd.optcr: the option bytes.
 """
 from __future__ import annotations
 
-from ..swdlink import POWERED_VOLTS, link_for
+from ..swdlink import POWERED_VOLTS
 from .base import ProbeContext, ProbeResult, probe
 
 FACTS = ("swd.probe_found", "swd.probe", "swd.probe_uid", "swd.target_voltage", "swd.powered", "swd.connected",
          "swd.connect_mode", "swd.needs_reset", "swd.attempts", "swd.idcode", "swd.chip", "swd.core",
          "swd.flash_kib", "swd.uid", "swd.rdp_level", "swd.rdp_byte", "swd.wrp_sectors", "swd.bor_level",
-         "swd.optcr", "swd.dev_id", "swd.rev_id", "swd.chip_ok", "swd.chip_problem")
+         "swd.optcr", "swd.dev_id", "swd.rev_id", "swd.chip_ok", "swd.chip_problem", "swd.probe_firmware_old")
 
 
 @probe("swd.connect", FACTS, "Connecting to the chip over SWD")
@@ -30,7 +31,7 @@ def swd_connect(ctx: ProbeContext) -> ProbeResult:
 
     facts = dict.fromkeys(FACTS)
     lines: list[str] = []
-    link = link_for(ctx.env)
+    link = ctx.env.swd
     ctx.emit("SWD: looking for a debug probe")
     connected = link.connect()
     facts["swd.probe_found"] = link.probe_found
@@ -40,6 +41,11 @@ def swd_connect(ctx: ProbeContext) -> ProbeResult:
     facts["swd.connected"] = connected
     if not link.probe_found:
         lines.append(f"SWD: no debug probe ({link.probe_error})")
+        return ProbeResult(facts, lines)
+    facts["swd.probe_firmware_old"] = link.probe_firmware_old
+    if link.probe_firmware_old:
+        lines.append(f"SWD: probe {link.probe_uid or 'ST-Link'}: its firmware {link.probe_firmware_old} is too old "
+                     "for pyOCD (ST-Link V2J24 or later needed); the target voltage was not measured")
         return ProbeResult(facts, lines)
     volts = link.target_voltage
     facts["swd.target_voltage"] = round(volts, 2) if volts is not None else None

@@ -36,7 +36,7 @@ def build_report(session_result: Any, *, env_summary: Mapping[str, Any] | None =
 
     session_result: graph.session.SessionResult (path, facts, answers, findings, verdict, probe_runs, graph_*).
     env_summary: the target as the face saw it, e.g. {"simulated": True, "sim_board": "bricked", "probe": ...}.
-    flash_map: a flashmap.FlashMap, {sector: state}, or items with sector/number, state (and detail); None: the
+    flash_map: a flash_analysis.FlashMap, {sector: state}, or items with sector/number, state (and detail); None: the
         `flash.sectors` fact when a probe set it, else every sector "unknown".
     actions, plan, backups: fix steps done, planned, and the backup files made (attributes or keys).
     images: the image files the fix writes: {what, file, sha256, format, size, hw, version, name} (keys or

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..graph.model import Graph
-from ..graph.session import Ask, Done, RunFix, RunProbe, TriageSession, WalkError
+from ..graph.session import TriageSession, WalkError, run_session
 from ..probes.base import ProbeResult
 from .text import clean
 
@@ -85,6 +85,10 @@ class ReplayResult:
         return [clean(line, single_line=True) for line in out]  # node names and answers come from the file
 
 
+class _Stop(Exception):
+    """The recorded run cannot answer what the graph needs now: the replay stops there (the message says why)."""
+
+
 def _graph_name(g: dict) -> str:
     digest = (g.get("digest") or "")[-64:][:12]
     return f"{g.get('id') or '?'} v{g.get('version') if g.get('version') is not None else '?'}" + \
@@ -109,30 +113,27 @@ def replay_report(report: dict, graph: Graph) -> ReplayResult:
         if step["kind"] == "fix" and step.get("outcome"):
             fix_outcomes[step["node"]].append(step["outcome"])
 
+    def ask(node: Any) -> str:
+        raise _Stop(f"the graph asks question '{node.question}' (node {node.id}), which the report has no answer "
+                    "for")
+
+    def run_probe(node: Any) -> ProbeResult:
+        probe = node.action or ""  # the loader gives every probe node its action
+        if not runs[probe]:
+            raise _Stop(f"the graph runs probe '{node.action}' (node {node.id}) more often than the recorded run "
+                        "did: no facts for it")
+        run = runs[probe].popleft()
+        return ProbeResult(dict(run["facts"]), list(run["transcript"]), run["ok"], run.get("error"))
+
+    def run_fix(node: Any) -> tuple[str, None]:
+        recorded = fix_outcomes[node.id]
+        return (recorded.popleft() if recorded else "declined"), None
+
     session = TriageSession(graph, answers=report["answers"])
     stopped = None
     try:
-        while stopped is None:
-            action = session.next_action()
-            if isinstance(action, Done):
-                break
-            node = action.node
-            if isinstance(action, Ask):
-                stopped = f"the graph asks question '{node.question}' (node {node.id}), which the report has " \
-                          "no answer for"
-            elif isinstance(action, RunProbe):
-                probe = node.action or ""  # the loader gives every probe node its action
-                if not runs[probe]:
-                    stopped = f"the graph runs probe '{node.action}' (node {node.id}) more often than the " \
-                              "recorded run did: no facts for it"
-                else:
-                    run = runs[probe].popleft()
-                    session.probe_done(ProbeResult(dict(run["facts"]), list(run["transcript"]), run["ok"],
-                                                   run.get("error")))
-            elif isinstance(action, RunFix):
-                recorded = fix_outcomes[node.id]
-                session.fix_done(recorded.popleft() if recorded else "declined")
-    except WalkError as exc:
+        run_session(session, run_probe=run_probe, ask=ask, run_fix=run_fix)
+    except (_Stop, WalkError) as exc:
         stopped = str(exc)
     except Exception as exc:  # an answer the graph no longer accepts (InputError), a fact of a new type ...
         stopped = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

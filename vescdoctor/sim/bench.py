@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from . import chip_state
 from .board import Board
-from .boot_link import evaluate
+from .boot import evaluate
 from .chip import Chip
 from .cmsis_dap import CmsisDapEmulator
 from .core import State

@@ -73,6 +73,7 @@ class VescIdentity:
     nrf_flags: int = 0
     fw_name: str = ""
     hw_config_crc: int = 0x5EC0C0DE
+    fault_code: int = 0  # the active fault (mc_interface_get_fault()) its COMM_GET_VALUES reply carries
 
     @property
     def version(self) -> str:
@@ -283,7 +284,7 @@ def _boot(board: Board, *, apply: bool) -> BootState:
                          reason=f"VESC firmware for HW {hw} does not run: {crashed} ({config.run_cause})",
                          app_hw=hw, crc_flag_addr=flag_addr)
     answered = version or _assumed_version(flag_addr)
-    identity = VescIdentity(hw, answered[0], answered[1], unique_id(board))
+    identity = VescIdentity(hw, answered[0], answered[1], unique_id(board), fault_code=config.fault_code)
     devices = [_usb_vesc(answered)] if usb_data else []
     serial_error = {"no-permission": "EACCES", "port-busy": "EBUSY"}.get(config.host) if devices else None
     notes = [f"VESC firmware {identity.version} for HW {hw} runs"]
@@ -297,7 +298,10 @@ def _boot(board: Board, *, apply: bool) -> BootState:
         notes.append(f"usb {config.usb}: nothing enumerates")
     elif serial_error:
         notes.append(f"host {config.host}: opening the port fails with {serial_error}")
-    return BootState("vesc", "green" if own_hw else "blue-only", identity, devices, serial_error, "; ".join(notes),
+    if config.fault_code:
+        notes.append(f"active fault code {config.fault_code}: the red LED blinks it")
+    led = ("red-blink" if config.fault_code else "green") if own_hw else "blue-only"
+    return BootState("vesc", led, identity, devices, serial_error, "; ".join(notes),
                      app_hw=hw, crc_flag_addr=flag_addr, first_boot=first_boot and not apply)
 
 

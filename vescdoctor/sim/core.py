@@ -265,6 +265,8 @@ class Core:
         pc = self.uc.reg_read(A.UC_ARM_REG_PC)
         ipsr = self.uc.reg_read(A.UC_ARM_REG_XPSR) & 0x1FF
         in_flash = FLASH_BASE <= pc < FLASH_BASE + FLASH_SIZE or pc < FLASH_SIZE
+        if in_flash and ipsr == 3 and self.tbit and self.chip.firmware_crash() == "hardfault":
+            return False  # resumed in its own HardFault handler, where a crashed firmware spins (firmware_run.py)
         return not in_flash or ipsr != 0 or not self.tbit or not self.chip.image_runnable()
 
     def step(self) -> None:

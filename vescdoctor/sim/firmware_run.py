@@ -31,8 +31,12 @@ CODE_SCAN = 0x40000  # look for the idle loop in the first 256 KiB of the image
 
 
 def app_digest(flash: bytes | bytearray) -> str:
-    """The application image's identity, blind to the CRC words its first boot writes (both release layouts)."""
+    """The application image's identity, blind to the CRC words its first boot writes (both release layouts) and
+    to the config sectors 1-2 (the configuration is not the firmware: erasing it must not make it other firmware)."""
     app = bytearray(flash[:BUFFER_BASE - FLASH_BASE])
+    for sector in SECTORS:
+        if sector.role == "config":
+            app[sector.address - FLASH_BASE:sector.end - FLASH_BASE] = b"\xff" * sector.size
     for words in (0x0805FFF0, 0x0807FFF0):
         app[words - FLASH_BASE:words - FLASH_BASE + 16] = bytes(16)
     return hashlib.sha256(app).hexdigest()

@@ -8,10 +8,13 @@ transfers with "DP error", a bus fault answers with "AP fault" and its address, 
 """
 from __future__ import annotations
 
+import errno
 import re
 import struct
 from collections import Counter
 from dataclasses import dataclass, replace
+
+import usb.core
 
 from .chip import BusAccessError, Chip
 from .dap import Dap
@@ -76,8 +79,12 @@ def with_firmware(model: StlinkModel, version: str | None) -> StlinkModel:
     return replace(model, hw=hw, jtag=jtag, swim_or_msc=other)
 
 
-class ProbeGone(Exception):
-    """The probe was unplugged (injected fault): every transfer fails like a vanished USB device."""
+class ProbeGone(usb.core.USBError):
+    """The probe was unplugged (injected fault): every transfer fails like a vanished USB device, with the error
+    pyusb raises for one (libusb's LIBUSB_ERROR_NO_DEVICE, errno ENODEV)."""
+
+    def __init__(self) -> None:
+        super().__init__("No such device (it may have been disconnected)", errno=errno.ENODEV)
 
 
 class StlinkEmulator:

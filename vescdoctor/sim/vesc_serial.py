@@ -63,7 +63,7 @@ def terminal_output(ident: VescIdentity, line: str) -> list[str]:
 def answer(ident: VescIdentity, payload: bytes) -> list[bytes]:
     """The reply payloads the firmware sends for one request payload (empty: it sends nothing)."""
     command, body = payload[0], payload[1:]
-    values = dict(_IDLE_VALUES, fault_code=0)  # a running firmware that answers has no active fault
+    values = dict(_IDLE_VALUES, fault_code=ident.fault_code)  # board.md fault_code: its active fault
     if command == Command.FW_VERSION:
         return [ident.version_reply()]
     if command == Command.GET_VALUES:

@@ -41,7 +41,7 @@ def read_block(target, addr: int, size: int) -> bytes:
 
 
 class ChipReader:
-    """A vescdoctor.flashmap reader over a pyOCD target; counts the bytes moved over SWD."""
+    """A vescdoctor.flash_analysis reader over a pyOCD target; counts the bytes moved over SWD."""
 
     def __init__(self, target, *, may_run_code: bool = False):
         self.target = target

@@ -1,7 +1,8 @@
 """The one place vescdoctor opens pyOCD, for a real probe and for the bench alike.
 
-`open_session(None)` picks the only connected probe; "stlink:SERIAL" picks one ST-Link; "vescsim:/abs/board/dir"
-reaches the bench's probe plugin. pyOCD's Session does os.chdir(project_dir) and looks for pyocd.yaml and
+`open_session(None)` picks the only connected probe; "stlink:SERIAL" picks one ST-Link; a plugin's prefix
+("vescsim:/abs/board/dir", the bench's) goes to that plugin only. An Environment passes the probe it found itself
+(`probe=`) and its reset timings (`options`). pyOCD's Session does os.chdir(project_dir) and looks for pyocd.yaml and
 pyocd_user.py there: project_dir is pinned to the current directory (so the chdir is a no-op) and config files are
 off; a pyocd_user.py in the current directory would still be loaded by pyOCD.
 """
@@ -17,7 +18,6 @@ from pyocd.probe.aggregator import DebugProbeAggregator
 from .stm32f405 import TARGET_NAME, register_target
 
 CONNECT_MODES = ("halt", "pre-reset", "under-reset", "attach")
-BENCH_PREFIX = "vescsim:"
 
 
 class ProbeNotFound(exceptions.ProbeError):
@@ -42,31 +42,23 @@ class SwdConnectError(exceptions.Error):
         self.probe_id = probe_id
 
 
-def session_options(unique_id: str | None, connect_mode: str, **options: Any) -> dict[str, Any]:
-    is_bench = bool(unique_id and unique_id.startswith(BENCH_PREFIX))
+def session_options(connect_mode: str, **options: Any) -> dict[str, Any]:
     defaults: dict[str, Any] = {
         "target_override": TARGET_NAME,
         "connect_mode": connect_mode,
         "no_config": True,
         "project_dir": os.getcwd(),
-        # Real NRST lines need a few ms (RC on the board); the bench none. pyOCD's defaults are 100 ms each.
-        "reset.hold_time": 0.0 if is_bench else 0.02,
-        "reset.post_delay": 0.0 if is_bench else 0.02,
-        "reset.dap_recover.timeout": 0.5 if is_bench else 2.0,
+        # Real NRST lines need a few ms (RC on the board). pyOCD's defaults are 100 ms each.
+        "reset.hold_time": 0.02,
+        "reset.post_delay": 0.02,
+        "reset.dap_recover.timeout": 2.0,
     }
     defaults.update(options)
     return defaults
 
 
-def find_probe(unique_id: str | None):
+def find_probe(unique_id: str | None) -> Any:
     """The DebugProbe for `unique_id` (or the only one connected). Raises ProbeNotFound / ProbeAmbiguous."""
-    if unique_id is not None and unique_id.startswith(BENCH_PREFIX):
-        # Straight to the bench's plugin: no scan of real USB, and no need for the entry point to be installed.
-        from ..sim.probe import VescSimProbe
-        probe = VescSimProbe.get_probe_with_id(unique_id[len(BENCH_PREFIX):], is_explicit=True)
-        if probe is None:
-            raise ProbeNotFound(f"no simulated probe at {unique_id[len(BENCH_PREFIX):]} (board has probe: none?)")
-        return probe
     probes = DebugProbeAggregator.get_all_connected_probes(unique_id=unique_id)
     if not probes:
         raise ProbeNotFound("no debug probe found" + (f" matching '{unique_id}'" if unique_id else ""))
@@ -87,8 +79,10 @@ def read_target_voltage(session: Session) -> float | None:
     return link.target_voltage
 
 
-def open_session(unique_id: str | None, *, connect_mode: str = "halt", **options: Any) -> Session:
-    """Open an inited pyOCD Session on an STM32F405RG. The caller closes it (or uses it in `with`).
+def open_session(unique_id: str | None, *, connect_mode: str = "halt", probe: Any = None,
+                 **options: Any) -> Session:
+    """Open an inited pyOCD Session on an STM32F405RG. The caller closes it (or uses it in `with`). `probe`: the
+    DebugProbe to use (None: find the one `unique_id` names).
 
     Raises ProbeNotFound / ProbeAmbiguous before touching the target, and SwdConnectError (with the target voltage
     the probe measured) when the target does not answer in `connect_mode`.
@@ -96,8 +90,8 @@ def open_session(unique_id: str | None, *, connect_mode: str = "halt", **options
     if connect_mode not in CONNECT_MODES:
         raise ValueError(f"connect_mode {connect_mode!r} is not one of {', '.join(CONNECT_MODES)}")
     register_target()
-    probe = find_probe(unique_id)
-    session = Session(probe, auto_open=False, **session_options(unique_id, connect_mode, **options))
+    probe = probe if probe is not None else find_probe(unique_id)
+    session = Session(probe, auto_open=False, **session_options(connect_mode, **options))
     try:
         session.open()
     except exceptions.Error as exc:

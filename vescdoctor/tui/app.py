@@ -14,22 +14,6 @@ from ..graph.check import load_checked_graph
 from ..graph.session import TriageSession
 from .messages import EnvFailed, EnvReady
 
-def fix_api(name: str) -> Any:
-    """The fix engine's `make_plan`, `execute_plan`, `default_backup_dir` (one place, so tests can stand in)."""
-    if name == "make_plan":
-        from ..fixes.plan import make_plan
-
-        return make_plan
-    if name == "execute_plan":
-        from ..fixes.execute import execute_plan
-
-        return execute_plan
-    if name == "default_backup_dir":
-        from ..fixes.backup import default_backup_dir
-
-        return default_backup_dir
-    raise ImportError(f"the fix engine has no {name}")
-
 
 class VescDoctorApp(App[int], inherit_bindings=False):
     CSS_PATH = "app.tcss"
@@ -92,9 +76,6 @@ class VescDoctorApp(App[int], inherit_bindings=False):
     @work(thread=True, group="env")
     def open_environment(self) -> None:
         try:
-            from ..registries import probe_facts
-
-            probe_facts()  # registers the built-in probes
             if self._env_factory is not None:
                 env = self._env_factory()
             elif self.board_dir is not None:
@@ -154,13 +135,10 @@ class VescDoctorApp(App[int], inherit_bindings=False):
     def suggest_answer(self, node: Any) -> str | None:
         """The default for a question asked mid-triage: on a simulated board, what its owner would answer; on a
         real one, for `hw`, the HW of the update left in the flash (the question says where it comes from)."""
-        if self.env is not None and getattr(self.env, "is_sim", False):
-            try:
-                from ..diagnosis import owner_answer
+        if self.env is not None and self.env.is_sim:
+            from ..diagnosis import owner_answer
 
-                return owner_answer(self.env, node)
-            except Exception:
-                return None
+            return owner_answer(self.env, node)
         if node.question == "hw" and self.session is not None:
             return self.session.facts.get("flash.buffer_hw") or None
         return None
@@ -171,9 +149,7 @@ class VescDoctorApp(App[int], inherit_bindings=False):
     @work(thread=True, group="env")
     def release_link(self) -> None:
         if self.env is not None:
-            from ..swdlink import close_link
-
-            close_link(self.env)
+            self.env.swd.close()
 
     def diagnosis(self) -> Any:
         from ..diagnosis import Diagnosis, env_summary
@@ -190,12 +166,9 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         the VESC's reply, the intact firmware in flash, a fix's record), else None: what the verdict screen's Board
         hardware field starts with; and, in words, what only hints at it (the update in the buffer, an earlier
         backup), shown beside the field, never put in it: the rider types it."""
-        try:
-            from ..fixes.plan import board_hw_sources
+        from ..fixes.board_hw import board_hw_sources
 
-            strong, hint = board_hw_sources(self.diagnosis(), backup_dir=self.effective_backup_dir())
-        except Exception:  # an engine without it, a diagnosis it can't read: the field starts empty
-            return None, None
+        strong, hint = board_hw_sources(self.diagnosis(), backup_dir=self.effective_backup_dir())
         return (strong.name if strong else None), (f"{hint.source} is for HW {hint.name}" if hint else None)
 
     def make_plan(self, bootloader: str, firmware: str, keep_config: bool,
@@ -203,16 +176,11 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         """The fix plan for the verdict and these image files (`~` expanded), or the one-line reason there is none
         (in the TUI's words: fields to fill in, not CLI flags). `board_hw`: a normalised HW name the user gave in
         the Board hardware field (None: as diagnosed)."""
-        import inspect
-
-        from .wording import tui_text
-
-        try:
-            make_plan = fix_api("make_plan")
-        except ImportError:
-            return None, "the repair engine is not available in this build"
         from ..errors import VescDoctorError
+        from ..fixes.plan import make_plan
+        from ..flows import chosen_hw
         from ..images import load_image
+        from .wording import error_text
 
         self.catalog_offer: list = []  # images the catalog would give, not at hand: ctrl+g on the verdict screen
         try:
@@ -220,44 +188,32 @@ class VescDoctorApp(App[int], inherit_bindings=False):
             fw = load_image(image_path(firmware)) if firmware.strip() else None
             taken: list = []
             # A name in the Board hardware field is the user's answer: they typed it, or went on with what a strong
-            # source put there (a hint is never put there).
-            if not board_hw or board_hw == "unsure":
-                answer = (self.session.answers.get("hw") if self.session else None) or None
-                board_hw = None if answer == "unsure" else answer
-            elif board_hw == self.known_board_hw()[0]:
-                board_hw = None  # as diagnosed from a strong source: the engine names which
-            extra = {}
-            try:
-                if "backup_dir" in inspect.signature(make_plan).parameters:
-                    extra["backup_dir"] = self.effective_backup_dir()  # earlier backups can tell the hardware
-            except (TypeError, ValueError):
-                pass
+            # source put there (a hint is never put there; a strong source's name: the engine names the source).
+            strong = self.known_board_hw()[0] if board_hw and board_hw != "unsure" else None
+            board_hw = chosen_hw(board_hw, self.session.answers if self.session else {}, strong)
+            backup_dir = self.effective_backup_dir()  # earlier backups there can tell the hardware
             if bl is None or fw is None:  # the catalog's official images when at hand (docs/catalog.md)
                 from ..catalog.resolve import images_at_hand, name_releases
 
                 bl, fw, taken, self.catalog_offer = images_at_hand(
-                    self.diagnosis(), bootloader=bl, firmware=fw, board_hw=board_hw,
-                    backup_dir=extra.get("backup_dir"))
+                    self.diagnosis(), bootloader=bl, firmware=fw, board_hw=board_hw, backup_dir=backup_dir)
             plan = make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
-                             board_hw=board_hw, **extra)
+                             board_hw=board_hw, backup_dir=backup_dir)
             if taken:
                 name_releases(plan.images, taken)
             return plan, None
         except VescDoctorError as exc:
             if self.catalog_offer:  # the catalog has them: one key gets them (verdict screen, ctrl+g)
-                return None, tui_text(str(exc)) + "; or press Ctrl+G to download the " + " and the ".join(
+                return None, error_text(exc) + "; or press Ctrl+G to download the " + " and the ".join(
                     release.describe() for _, release in self.catalog_offer)
-            return None, tui_text(str(exc))
+            return None, error_text(exc)
         except Exception as exc:  # not ours to crash on: show it
             return None, f"{type(exc).__name__}: {exc}"
 
     def effective_backup_dir(self) -> Path:
-        if self.backup_dir is not None:
-            return self.backup_dir
-        try:
-            return Path(fix_api("default_backup_dir")())
-        except Exception:
-            return Path.home() / ".local" / "share" / "vescdoctor" / "backups"
+        from ..fixes.backup import default_backup_dir
+
+        return self.backup_dir if self.backup_dir is not None else default_backup_dir()
 
     def ask_consent(self, plan: Any) -> None:
         from .screens.confirm import ConfirmScreen
@@ -281,7 +237,6 @@ class VescDoctorApp(App[int], inherit_bindings=False):
 
     def fix_over(self, outcome: Any, error: str | None) -> None:
         from .screens.end import EndScreen
-
         from .screens.quit import QuitWhileWriting
 
         self.writing = False
@@ -323,46 +278,36 @@ class VescDoctorApp(App[int], inherit_bindings=False):
             return f"repair did not complete: {self.fix_error}"
         if self.outcome is None:
             return "repair did not complete: the app was left before it ended; run vescdoctor again to finish"
-        message = getattr(self.outcome, "message", "") or ""
-        return f"repair {message}" if getattr(self.outcome, "ok", False) else f"repair did not complete: {message}"
+        from ..fixes.execute import FixOutcome
+        from .wording import outcome_text
+
+        outcome = self.outcome
+        message = outcome_text(outcome) if isinstance(outcome, FixOutcome) else getattr(outcome, "message", "")
+        return f"repair {message}" if outcome.ok else f"repair did not complete: {message}"
 
     def exit_code(self) -> int:
-        """As the CLI's: 0 nothing was repaired or the repair is done, 1 it did not complete (or is cut short now),
-        3 the chip could not be reached (the verdict says so: no probe, no power, no answer; or at the repair)."""
-        if self.plan is None:
-            from ..diagnosis import INCONCLUSIVE
+        """As the CLI's (flows.guided_exit): 0 nothing was repaired or the repair is done, 1 it did not complete (or
+        is cut short now), 3 the chip could not be reached (the verdict says so, or the repair found it so)."""
+        from ..flows import guided_exit
 
-            verdict = self.session.verdict if self.session is not None else None
-            return 3 if verdict is not None and verdict.code in INCONCLUSIVE else 0
-        if self.fix_running or self.fix_error is not None:
-            return 1
-        if getattr(self.outcome, "ok", False):
-            return 0
-        return 3 if getattr(self.outcome, "unreachable", False) else 1
+        verdict = self.session.verdict if self.session is not None else None
+        return guided_exit(verdict.code if verdict is not None else None, repair_started=self.plan is not None,
+                           outcome=self.outcome, repair_failed=self.fix_running or self.fix_error is not None)
 
     # -- the report -------------------------------------------------------------------------------------------
     def build_report(self) -> dict | None:
         if self.session is None or not self.session.finished:
             return None
         from ..diagnosis import env_summary
-        from ..report.model import build_report
+        from ..flows import run_report
 
-        outcome = self.outcome
-        if outcome is not None:  # the engine's own record
-            actions = list(getattr(outcome, "actions", None) or ())
-            backups = list(getattr(outcome, "backups", None) or ())
-        elif self.journal is not None:  # cut short: what the events said so far
-            actions, backups = self.journal.actions(), self.journal.backups()
-        else:
-            actions, backups = [], []
-        report = build_report(self.session.result(), env_summary=env_summary(self.env) if self.env else
-                            {"simulated": self.board_dir is not None, "sim_board": self.board_label},
-                            graph=self.graph, command="tui", actions=actions, backups=backups,
-                            plan=list(getattr(self.plan, "steps", None) or ()) if self.plan is not None else (),
-                            images=list(getattr(self.plan, "images", None) or ()))
-        after = getattr(outcome, "after", None)
-        if after is not None and hasattr(after, "result"):  # as `vescdoctor fix` reports it
-            report["after"] = {"verdict": after.verdict, "findings": list(after.result.findings)}
+        summary = env_summary(self.env) if self.env else {"simulated": self.board_dir is not None,
+                                                          "sim_board": self.board_label}
+        journal = self.journal if self.outcome is None else None  # cut short: what the events said so far
+        report = run_report(self.session.result(), env_summary=summary, graph=self.graph, command="tui",
+                            plan=self.plan, outcome=self.outcome,
+                            actions=journal.actions() if journal is not None else None,
+                            backups=journal.backups() if journal is not None else None)
         measure = getattr(getattr(self.env, "bench", None), "measurement", None)
         if measure is not None:  # on the bench: what the run would have cost on the real pair (docs/bench.md)
             report["bench"] = measure()

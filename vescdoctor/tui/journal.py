@@ -14,9 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-# The event phase that starts each plan step (verify and program belong to the write that is running).
-STEP_PHASE = {"backup": "backup", "unlock-rdp": "unlock", "clear-wrp": "unlock", "write-bootloader": "erase",
-              "write-firmware": "erase", "reset": "reset", "reprobe": "reprobe"}
+from ..fixes.steps import STEPS
+
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -48,7 +47,7 @@ class FixJournal:
                 return
             if kind == "phase" and phase:
                 for i in range(self._next, len(self.steps)):
-                    if STEP_PHASE.get(self.steps[i]) == phase:
+                    if STEPS[self.steps[i]].phases[0] == phase:  # the phase that starts the step
                         self._finish_current()
                         self._current = {"step": self.steps[i], "ok": False, "detail": "started, not finished"}
                         self._actions.append(self._current)

@@ -1,41 +1,74 @@
-"""The TUI's own words where the engine's one-line messages name a CLI flag or command.
+"""The TUI's words for the engine's typed errors, notices and outcomes: a field to fill in or a button to press
+where the command line names a flag (commands/wording.py says it the CLI's way).
 
-The fix engine speaks to the command line ("pass --firmware FILE", "--answer hw=NAME", "run `vescdoctor fix`
-again"); on screen the same thing is a field to fill in or a button to press. The engine's text stays as it is: this
-maps it, phrase by phrase, when the TUI shows it.
+One more mapping lives here: the verdicts' next steps (rules/triage.yaml) name `vescdoctor fix`; above the repair
+panel the TUI points at the panel instead (`next_step_text`). That text is data the graph ships, not an engine
+message, so it is matched here, in one function.
 """
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
-    # make_plan's refusals
-    (r"say which it is with --answer hw=NAME \(e\.g\. --answer hw=(\w+)\)",
-     r"type it into the Board hardware field (e.g. \1)"),
-    (r"confirm it with --answer hw=(\w+)", r"type \1 into the Board hardware field"),
-    (r"with --answer hw=(\w+)", r"by typing \1 into the Board hardware field"),
-    (r"--answer hw=NAME", "the Board hardware field"),
-    (r"pass --(bootloader|firmware) FILE to fix it too", r"fill in the \1 image field to fix it too"),
-    (r"pass --(bootloader|firmware) FILE", r"fill in the \1 image field"),
-    (r"\(pass it with --bootloader\)", "(put it in the bootloader image field)"),
-    (r"--(bootloader|firmware) given but", r"a \1 image is given but"),
-    (r"--no-keep-config:", "Keep the motor configuration is off:"),
-    (r"--keep-config", "Keep the motor configuration"),
-    # the engine's outcome and errors
-    (r"run `vescdoctor fix` again to finish", "run vescdoctor again to finish (it picks up where this stopped)"),
-    (r"run `vescdoctor fix` to lift it first", "run vescdoctor again and repair: the repair lifts it first"),
-    (r"run `vescdoctor fix` again", "run vescdoctor again"),
-    (r"; or answer unsure", "; or leave it empty"),
-    # the verdicts' next steps (rules/triage.yaml), shown above the repair panel
-    (r"Run `vescdoctor fix --(firmware|bootloader) [\w.-]+`", r"Repair below, giving a \1 image"),
-    (r"\(and `--(firmware|bootloader) [\w.-]+`", r"(and a \1 image"),
-    (r"Run `vescdoctor fix`", "Repair below"),
-))
+from ..errors import (
+    FixError,
+    HardwareUnconfirmed,
+    HardwareUnknown,
+    ImageMissing,
+    ProbeChoiceNeeded,
+    VescDoctorError,
+    WrongImageKind,
+)
+
+if TYPE_CHECKING:
+    from ..fixes.execute import FixOutcome
+    from ..fixes.records import Notice
+
+RESUME = {"finish": "run vescdoctor again to finish (it picks up where this stopped)", "retry": "run vescdoctor again"}
+HW_FIELD = "the Board hardware field"
 
 
-def tui_text(text: str | None) -> str:
-    """`text` with every CLI flag or command the engine names replaced by what to do on screen."""
-    out = str(text or "")
-    for pattern, replacement in _PHRASES:
-        out = pattern.sub(replacement, out)
-    return out
+def error_text(exc: VescDoctorError) -> str:
+    """The one line the TUI shows for `exc`."""
+    if isinstance(exc, ImageMissing):
+        return f"{exc}: " + " and ".join(f"fill in the {what} image field" for what in exc.images)
+    if isinstance(exc, WrongImageKind):
+        return f"{exc} (put it in the {exc.found} image field)"
+    if isinstance(exc, HardwareUnknown):
+        return f"{exc}; type it into {HW_FIELD} (e.g. 410)"
+    if isinstance(exc, HardwareUnconfirmed):
+        if exc.image_hw != exc.hint_hw:
+            return f"{exc}; if the board is HW {exc.image_hw}, type {exc.image_hw} into {HW_FIELD}"
+        return f"{exc}; confirm the board is HW {exc.hint_hw} by typing {exc.hint_hw} into {HW_FIELD}"
+    if isinstance(exc, ProbeChoiceNeeded):
+        return f"{exc}: choose one with --probe UID when you start vescdoctor"
+    if isinstance(exc, FixError) and exc.resume:
+        return f"{exc}; {RESUME['retry']}"
+    return str(exc)
+
+
+def notice_text(notice: Notice) -> str:
+    """A plan's warning, in the TUI's words."""
+    if notice.kind == "finding-skipped":
+        return f"also found {notice.code}, not fixed: fill in the {notice.image} image field to fix it too"
+    if notice.kind == "config-overwritten":
+        return f"Keep the motor configuration is off: {notice.text}"
+    return str(notice)
+
+
+def outcome_text(outcome: FixOutcome) -> str:
+    if outcome.resume is None:
+        return outcome.message
+    return f"{outcome.message}; {RESUME[outcome.resume.value]}"
+
+
+_FIX_COMMAND = re.compile(r"Run `vescdoctor fix(?: --(firmware|bootloader) [\w.-]+)?`( \(and `--(firmware|bootloader) "
+                          r"[\w.-]+`)?")
+
+
+def next_step_text(step: str) -> str:
+    """A verdict's next step, shown above the repair panel: `vescdoctor fix` is the panel below."""
+    def repl(m: re.Match[str]) -> str:
+        out = f"Repair below, giving a {m.group(1)} image" if m.group(1) else "Repair below"
+        return out + (f" (and a {m.group(3)} image" if m.group(2) else "")
+    return _FIX_COMMAND.sub(repl, step)

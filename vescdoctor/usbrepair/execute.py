@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..fixes.backup import board_tag
-from ..fixes.execute import FixEvent, FixOutcome
+from ..fixes.events import FixEvent, Phase
+from ..fixes.execute import FixOutcome
 from . import journal, transfer
 from .link import UsbRepairError, VescLink
 from .plan import UsbPlan
@@ -63,8 +64,8 @@ class _Run:
         self.plan, self.env, self.emit, self.backup_dir = plan, env, on_event, Path(backup_dir)
         self.outcome = FixOutcome(ok=False)
 
-    def progress(self, phase: str, message: str) -> Callable[[float], None]:
-        return lambda f: self.emit(FixEvent("progress", phase, f, message, writing=True))
+    def progress(self, phase: Phase, message: str) -> Callable[[float], None]:
+        return lambda f: self.emit(FixEvent.progress(phase, f, message, True))
 
     def step(self, name: str, detail: str, **extra: Any) -> None:
         self.outcome.actions.append({"step": name, "ok": True, "detail": detail, "via": "usb", **extra})
@@ -78,7 +79,7 @@ class _Run:
                     raise UsbRepairError("this is not the board that was diagnosed (another UID); nothing was "
                                          "changed")
                 if "save-config" in plan.step_names:
-                    self.emit(FixEvent("phase", "backup", None, "Saving the configuration over USB"))
+                    self.emit(FixEvent.start(Phase.BACKUP, "Saving the configuration over USB", False))
                     info = save_config(link, plan, self.backup_dir)
                     self.outcome.backups.append(info)
                     self.step("save-config", f"configuration of FW {fw.version} saved to {info['file']}",
@@ -109,8 +110,8 @@ class _Run:
 
     def _bootloader(self, link: VescLink, fw: tuple[int, int]) -> None:
         self._begin("usb-write-bootloader")
-        self.emit(FixEvent("phase", "program", None, "Installing the bootloader over USB", writing=True))
-        erased = transfer.upload_bootloader(link, self.plan.bootloader, fw, self.progress("program", "bootloader"))
+        self.emit(FixEvent.start(Phase.PROGRAM, "Installing the bootloader over USB", True))
+        erased = transfer.upload_bootloader(link, self.plan.bootloader, fw, self.progress(Phase.PROGRAM, "bootloader"))
         how = "sector 11 erased by the firmware, then" if erased else "firmware < 3.59 cannot erase sector 11:"
         self.step("usb-write-bootloader", f"{how} {len(self.plan.bootloader)} bytes written at 0x080E0000, every "
                                           "chunk acknowledged")
@@ -119,17 +120,16 @@ class _Run:
         plan = self.plan
         assert plan.firmware is not None and plan.buffer is not None  # a plan with the step has both
         self._begin("usb-update-firmware")
-        self.emit(FixEvent("phase", "program", None, "Writing the update into the buffer", writing=True))
-        transfer.upload_firmware(link, plan.firmware, plan.buffer, self.progress("program", "firmware"))
+        self.emit(FixEvent.start(Phase.PROGRAM, "Writing the update into the buffer", True))
+        transfer.upload_firmware(link, plan.firmware, plan.buffer, self.progress(Phase.PROGRAM, "firmware"))
         self._begin("bootloader-copy")
-        self.emit(FixEvent("phase", "reset", None, "The bootloader copies the update (the LEDs blink)",
-                           writing=True))
+        self.emit(FixEvent.start(Phase.RESET, "The bootloader copies the update (the LEDs blink)", True))
         transfer.jump_to_bootloader(link)
 
     def _after_jump(self) -> None:
         plan = self.plan
         self._current = "usb-update-firmware"
-        self.emit(FixEvent("phase", "reprobe", None, "Waiting for the VESC to come back on USB"))
+        self.emit(FixEvent.start(Phase.REPROBE, "Waiting for the VESC to come back on USB", False))
         fw = wait_for_firmware(self.env)
         if fw is None:
             raise UsbRepairError("the VESC did not come back on USB after the bootloader's copy")

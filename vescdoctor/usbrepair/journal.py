@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..fixes.backup import board_tag
+from ..fixes.records import ImageRecord
 
 FORMAT = "vescdoctor-usb-journal"
 MAX_BYTES = 64 * 1024
@@ -27,10 +28,11 @@ def journal_path(backup_dir: Path, uid: str | None) -> Path:
     return Path(backup_dir) / f"usb-repair-{board_tag(uid)}.json"
 
 
-def begin(backup_dir: Path, uid: str | None, step: str, fw_version: str | None, images: list[dict]) -> Path:
+def begin(backup_dir: Path, uid: str | None, step: str, fw_version: str | None,
+          images: list[ImageRecord]) -> Path:
     path = journal_path(backup_dir, uid)
     doc = {"format": FORMAT, "version": 1, "step": step, "board_uid": uid, "fw_version": fw_version,
-           "images": [{k: i.get(k) for k in ("what", "file", "sha256")} for i in images],
+           "images": [{"what": i.what, "file": i.file, "sha256": i.sha256} for i in images],
            "when": datetime.now().isoformat(timespec="seconds")}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=1))

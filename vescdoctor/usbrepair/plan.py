@@ -6,11 +6,13 @@ firmware update jumps into it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
-from ..fixes.plan import PlanStep, image_record
+from ..fixes.plan import image_record
+from ..fixes.records import ImageRecord, Notice, PlanStep
 from ..images import LoadedImage, identify
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, SECTORS
 from .transfer import UpdateBuffer, UsbRepairError, update_buffer
@@ -31,7 +33,7 @@ class UsbPlan:
     fw_version_after: str | None = None  # what the firmware image says it is
     board_hw: str | None = None
     board_uid: str | None = None
-    images: list[dict] = field(default_factory=list)
+    images: list[ImageRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     via: str = "usb"
 
@@ -43,7 +45,7 @@ class UsbPlan:
     def step_names(self) -> list[str]:
         return [s.name for s in self.steps]
 
-    def describe(self) -> list[str]:
+    def describe(self, word: Callable[[Notice], str] = str) -> list[str]:
         lines = [f"Plan for {self.verdict}, over USB (the VESC protocol; no debug probe):"]
         for i, step in enumerate(self.steps, 1):
             mark = " [destructive]" if step.destructive else ""

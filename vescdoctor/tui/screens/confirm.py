@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from ...knowledge.flash import SECTORS
-from ..wording import tui_text
+from ..wording import notice_text
 
 
 def _number(item: Any) -> int:
@@ -54,7 +54,7 @@ def consent_text(plan: Any, sectors: list[dict], backup_dir: Path) -> Text:
     text.append(f"{getattr(plan, 'backup_note', None) or 'the whole flash and the option bytes'}\n")
     text.append(f"  into {backup_dir}\n")
     for warning in getattr(plan, "warnings", None) or ():
-        text.append(f"! {tui_text(warning)}\n", style="bold")
+        text.append(f"! {notice_text(warning)}\n", style="bold")
     text.append("Keep the battery connected and don't unplug anything until the end.", style="italic")
     return text
 

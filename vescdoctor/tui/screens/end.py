@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from rich.text import Text
@@ -11,8 +10,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
+from ...fixes.execute import FixOutcome
 from ...report.text import action_state
-from ..wording import tui_text
+from ..wording import outcome_text as outcome_words
 
 
 def after_verdict(after: Any) -> str | None:
@@ -34,7 +34,12 @@ def outcome_text(outcome: Any, error: str | None) -> Text:
     text = Text()
     ok = bool(getattr(outcome, "ok", False)) and error is None
     text.append("Repair done\n" if ok else "The repair did not complete\n", style="bold")
-    message = tui_text(error or getattr(outcome, "message", "") or "")
+    if error is not None:
+        message = error
+    elif isinstance(outcome, FixOutcome):
+        message = outcome_words(outcome)
+    else:  # a stand-in for the engine
+        message = getattr(outcome, "message", "") or ""
     if message:
         text.append(f"{message}\n")
     actions = getattr(outcome, "actions", None) or ()
@@ -44,7 +49,6 @@ def outcome_text(outcome: Any, error: str | None) -> Text:
             get = action.get if isinstance(action, dict) else (lambda k, a=action: getattr(a, k, None))
             mark = {"ok": "ok ", "stopped": "stopped ", "failed": "FAILED "}[action_state(action)]
             detail = get("detail") or get("error") or ""
-            detail = tui_text(detail)
             text.append(f"  {mark}{get('step') or get('name')}" + (f": {detail}" if detail else "") + "\n")
     backups = getattr(outcome, "backups", None) or ()
     for backup in backups:
@@ -66,7 +70,7 @@ def so_far(journal: Any) -> Any:
     """The repair cut short (no outcome from the engine): what its events said was done, as an outcome."""
     if journal is None:
         return None
-    return SimpleNamespace(ok=False, actions=journal.actions(), backups=journal.backups(), message="", after=None)
+    return FixOutcome(ok=False, actions=journal.actions(), backups=journal.backups())
 
 
 class EndScreen(Screen):

@@ -1,5 +1,5 @@
-"""The repair running: one progress bar per phase fed by the fix engine's events, a log, and a cancel button that is
-disabled (and says why) while the engine writes to the flash."""
+"""The repair running: one progress bar per phase the plan's steps declare (fixes/steps/), fed by the fix engine's
+typed events, a log, and a cancel button that is disabled (and says why) while the engine writes to the flash."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,26 +10,23 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Label, ProgressBar, RichLog, Static
 
+from ...fixes import execute
+from ...fixes.events import EventKind, Phase, StopRequested
+from ...fixes.steps import plan_phases as step_phases
 from ..messages import FixCrashed, FixFinished, FixProgress
 
-BARS = ("backup", "unlock", "erase", "program", "verify")
-WRITE_BARS = ("erase", "program", "verify")  # one round per image written
-OTHER = ("reset", "reprobe")
+# Phases with a bar: those that report a fraction (reset and the fresh look only log).
+BARS = (Phase.BACKUP, Phase.UNLOCK, Phase.ERASE, Phase.PROGRAM, Phase.VERIFY)
+WRITE_BARS = (Phase.ERASE, Phase.PROGRAM, Phase.VERIFY)  # one round per image written
 CANCEL = "Cancel"
 CANCEL_WRITING = "Writing: can't cancel now"
 STOPPING = "Stopping..."
 
 
 def plan_phases(plan: Any) -> tuple[str, ...]:
-    """The bars to draw: the phases the plan's steps go through (all of them when the steps don't say)."""
-    names = [str(getattr(s, "name", None) or getattr(s, "step", None) or s).lower()
-             for s in getattr(plan, "steps", None) or ()]
-    found = {"backup"} if any("backup" in n for n in names) else set()
-    if any("unlock" in n or "rdp" in n or "wrp" in n for n in names):
-        found.add("unlock")
-    if any("write" in n or "restore" in n or "program" in n for n in names):
-        found.update(("erase", "program", "verify"))
-    return tuple(p for p in BARS if p in found) or BARS
+    """The bars to draw: the phases the plan's steps declare (all of them for a plan without steps)."""
+    phases = step_phases(plan.step_names)
+    return tuple(p.value for p in BARS if p in phases) or tuple(p.value for p in BARS)
 
 
 class FixScreen(Screen):
@@ -66,7 +63,6 @@ class FixScreen(Screen):
             return
 
         journal = app.journal
-        from ...fixes.execute import StopRequested
 
         def on_event(event: Any) -> None:
             if journal is not None:  # in this thread, as the engine goes: the record so far, whatever happens
@@ -76,13 +72,9 @@ class FixScreen(Screen):
                 raise StopRequested  # a safe point: the engine ends the plan here
 
         try:
-            from ..app import fix_api
-
-            execute_plan = fix_api("execute_plan")
-
             backup_dir = app.effective_backup_dir()
             backup_dir.mkdir(parents=True, exist_ok=True)
-            outcome = execute_plan(self.plan, env, on_event=on_event, backup_dir=backup_dir,
+            outcome = execute.execute_plan(self.plan, env, on_event=on_event, backup_dir=backup_dir,
                                    answers=dict(app.session.answers), should_stop=app.stop_requested.is_set)
         except StopRequested:  # an engine that does not end the plan itself
             self.post_message(FixCrashed("stopped as you asked, between two writes; run vescdoctor again to finish"))
@@ -99,6 +91,8 @@ class FixScreen(Screen):
         phase = getattr(event, "phase", None)
         text = getattr(event, "message", "") or ""
         self.set_writing(bool(getattr(event, "writing", False)))
+        if kind == EventKind.PHASES:
+            return  # the bars were drawn from the plan's steps
         if kind == "phase" and phase:
             self.enter_phase(phase)
             if phase == "erase":  # a new write (the firmware after the bootloader): its bars start again

@@ -2,7 +2,6 @@
 the evidence so far, the flash map. Probes run in thread workers; the session is only touched on the UI thread."""
 from __future__ import annotations
 
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, LoadingIndicator, OptionList, RichLog, Static
 
-from ...graph.session import Ask, Done, RunFix, RunProbe, TriageSession
+from ...graph.session import Ask, RunProbe, TriageSession, next_need
 from ..messages import ProbeFinished, TranscriptLine
 from ..widgets.evidence import Evidence
 from ..widgets.flashmap import FlashMap
@@ -60,35 +59,30 @@ class TriageScreen(Screen):
         self.query_one(FlashMap).show_sectors(
             s.facts.get("flash.sectors"), unreadable=s.facts.get("swd.rdp_level") in (1, 2))
 
-    def advance(self) -> None:
-        """Step the session until it needs the user or a probe."""
-        while True:
-            action = self.session.next_action()
-            node = action.node
-            if isinstance(action, Ask):
-                if node.question in self.opening:
-                    code = self.opening.pop(node.question)
-                    self.session.answer(code)
-                    self.log_line(f"Q {node.question}: {code}")
-                    continue
-                self.show_question(node)
-                return
-            if isinstance(action, RunProbe):
-                if node.action == SWD_PROBE and not self.wiring_shown and self.app.show_wiring:
-                    self.wiring_shown = True
-                    self.show_step(node.title or node.id, "Waiting for the wiring ...")
-                    from .wiring import WiringScreen
+    def opening_answer(self, node) -> str | None:
+        """A question the start screen answered already: taken, and logged as the CLI logs its answers."""
+        code = self.opening.pop(node.question, None)
+        if code is not None:
+            self.log_line(f"Q {node.question}: {code}")
+        return code
 
-                    self.app.push_screen(WiringScreen(), lambda _choice, n=node: self.start_probe(n))
-                    return
-                self.start_probe(node)
+    def advance(self) -> None:
+        """Step the session until it needs the user or a probe (fixes run from the verdict screen, with consent)."""
+        need = next_need(self.session, known=self.opening_answer)
+        node = need.node
+        if isinstance(need, Ask):
+            self.show_question(node)
+        elif isinstance(need, RunProbe):
+            if node.action == SWD_PROBE and not self.wiring_shown and self.app.show_wiring:
+                self.wiring_shown = True
+                self.show_step(node.title or node.id, "Waiting for the wiring ...")
+                from .wiring import WiringScreen
+
+                self.app.push_screen(WiringScreen(), lambda _choice, n=node: self.start_probe(n))
                 return
-            if isinstance(action, RunFix):  # fixes run from the verdict screen, with consent
-                self.session.fix_done("declined")
-                continue
-            if isinstance(action, Done):
-                self.finish()
-                return
+            self.start_probe(node)
+        else:
+            self.finish()
 
     def show_step(self, title: str, text: str) -> None:
         self.query_one("#step-title", Static).update(title)

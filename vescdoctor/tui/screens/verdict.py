@@ -12,13 +12,12 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
 
 
-
 def verdict_text(verdict, findings: list[str], *, repair_below: bool = False) -> Text:
     """The verdict's explanation, findings and next steps; `repair_below`: the repair panel follows, so a next step
     that says to run `vescdoctor fix` points at it instead."""
-    from ..wording import tui_text
+    from ..wording import next_step_text
 
-    say = tui_text if repair_below else (lambda s: s)
+    say = next_step_text if repair_below else (lambda s: s)
     text = Text()
     text.append(" ".join((verdict.explanation or "").split()) + "\n")
     if findings:
@@ -113,7 +112,7 @@ class VerdictScreen(Screen):
             self.update_plan()
 
     def update_plan(self, *, say_errors: bool = False) -> None:
-        from ..wording import tui_text
+        from ..wording import notice_text
 
         bl = self.query_one("#fix-bootloader", Input).value
         fw = self.query_one("#fix-firmware", Input).value
@@ -130,8 +129,8 @@ class VerdictScreen(Screen):
             text.append("No repair possible yet: ", style="bold")
             text.append(error or "no plan")
         else:
-            for line in self.plan.describe():
-                text.append(f"{tui_text(line)}\n")
+            for line in self.plan.describe(notice_text):
+                text.append(f"{line}\n")
         self.query_one("#fix-plan", Static).update(text)
         go = self.query_one("#fix-go", Button)
         go.disabled = self.plan is None
@@ -193,12 +192,12 @@ class VerdictScreen(Screen):
 def board_hw(text: str) -> tuple[str | None, str | None]:
     """The Board hardware field: (normalised HW name or None for empty/unsure, None) or (None, the one-line error)."""
     from ...knowledge.images_table import hw_answer
-    from ..wording import tui_text
 
     if not text.strip():
         return None, None
     try:
         hw = hw_answer(text)
-    except ValueError as exc:
-        return None, tui_text(" ".join(str(exc).split()))
+    except ValueError:
+        return None, (f"{text.strip()!r} is not a VESC HW name vescdoctor knows (e.g. 410 for VESC 4.10-4.12, 60, "
+                      "75_300); `vescdoctor inspect FW.bin` shows the name a firmware is built for; or leave it empty")
     return (None if hw == "unsure" else hw), None

@@ -6,7 +6,8 @@ always written out, so the map reads the same without colours (NO_COLOR, monochr
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal

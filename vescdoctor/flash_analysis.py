@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from .images import find_hw_name, identify_bootloader
-from .images.synthetic import synthetic_marker
 from .images.version import version_from_code
 from .knowledge.checksums import crc16_xmodem, stm32_crc32
 from .knowledge.flash import (
@@ -29,6 +28,7 @@ from .knowledge.flash import (
     in_ram,
 )
 from .knowledge.generations import BY_KEY, LBM_IMAGE_INITIALIZED, Generation, generation_of, generation_of_app_size
+from .knowledge.synthetic import parse_marker
 
 BOOTLOADER_READ = 0x2000  # the largest known bootloader is 5776 bytes
 CONFIG_STATUS = {0xFFFF: "erased", 0xEEEE: "receiving", 0x0000: "valid"}
@@ -223,7 +223,7 @@ def _analyze_app(reader: FlashReader, states: dict[int, str]) -> tuple[AppState,
         image[sector.address - FLASH_BASE:sector.end - FLASH_BASE] = content
     data = bytes(image).rstrip(b"\xff")
     app.hw = find_hw_name(data)
-    marker = synthetic_marker(data)
+    marker = parse_marker(bytes(data))
     if marker and marker.get("version"):
         app.version = str(marker["version"])
     elif app.hw:

@@ -1,0 +1,52 @@
+"""Issue 17: `fix` for firmware-not-running: the config sectors erased after a backup (config cause), the firmware
+written again when one is given (code cause)."""
+from __future__ import annotations
+
+import copy
+
+from vescdoctor.sim import imagegen
+from vescdoctor.sim.scenario import build_board, find_scenario
+
+from board_support import backups, fix, flash
+
+CONFIG = slice(0x4000, 0xC000)
+
+
+def crashing_board(tmp_path, cause: str):
+    scenario = copy.deepcopy(find_scenario("config-crash"))
+    scenario.config.run_cause = cause
+    board = tmp_path / "board"
+    build_board(scenario, board)
+    return board
+
+
+def test_config_cause_erases_the_config_sectors_after_a_backup_and_the_board_runs(tmp_path, capsys):
+    board = crashing_board(tmp_path, "config")
+    before = flash(board)
+    assert before[CONFIG] != b"\xff" * 0x8000
+    assert fix(board, tmp_path, "--yes") == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert "erase-config: sectors 1, 2 erased" in out and "verdict healthy" in out
+    assert flash(board)[CONFIG] == b"\xff" * 0x8000
+    assert flash(board)[:0x4000] == before[:0x4000]  # the firmware itself untouched
+    [saved] = backups(tmp_path)
+    assert saved.read_bytes()[CONFIG] == before[CONFIG]  # the configuration is in the backup, restorable
+
+
+def test_code_cause_is_not_cured_by_the_config_erase_and_says_so(tmp_path, capsys):
+    board = crashing_board(tmp_path, "code")
+    assert fix(board, tmp_path, "--yes") == 1
+    captured = capsys.readouterr()
+    assert "verdict firmware-not-running" in captured.out + captured.err
+
+
+def test_code_cause_with_a_firmware_given_writes_it_again_and_the_board_runs(tmp_path, capsys):
+    board = crashing_board(tmp_path, "code")
+    image = tmp_path / "fw.bin"
+    image.write_bytes(imagegen.firmware("410", "5.02", "release5", seed=3))
+    assert fix(board, tmp_path, "--yes", "--firmware", str(image)) == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert "write-firmware" in out and "verdict healthy" in out
+    assert len(backups(tmp_path)) == 1

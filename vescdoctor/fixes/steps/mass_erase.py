@@ -1,0 +1,32 @@
+"""Step `mass-erase` (`fix --erase-all`): the whole chip erased by pyOCD's flash algorithm (its EraseChip), every
+sector then checked blank on the chip. Only after the backup; the bootloader and firmware steps follow."""
+from __future__ import annotations
+
+from ...errors import FixError
+from ..events import Phase
+from . import Step, StepContext, StepResult
+
+
+def run(ctx: StepContext) -> StepResult:
+    from ...knowledge.flash import FLASH_BASE, SECTORS
+    from ...target.flash_reader import ChipReader
+    from ..flashops import erase_chip
+
+    target = ctx.link.target
+    target.reset_and_halt()
+    ctx.start(Phase.ERASE, "mass-erasing the whole chip (the backup holds everything)", True)
+    erase_chip(target, FLASH_BASE)
+    reader = ChipReader(target, may_run_code=True)
+    left = [s.number for s in SECTORS if not reader.is_blank(s.address, s.size)]
+    if left:
+        raise FixError(f"sector(s) {', '.join(map(str, left))} not blank after the mass erase")
+    ctx.done(Phase.ERASE, "the whole chip is erased and blank", True)
+    return StepResult(f"all {len(SECTORS)} sectors erased and checked blank")
+
+
+def describe(plan) -> str:
+    return "all 12 sectors, bootloader included"
+
+
+STEP = Step("mass-erase", "Erase the whole chip (mass erase: firmware, configuration, update buffer, bootloader)",
+            destructive=True, phases=(Phase.ERASE,), run=run, describe=describe)
