@@ -128,9 +128,11 @@ def test_the_end_screen_saves_the_paste_ready_summary_where_the_rider_chooses(tm
 
 def test_the_demos_end_screen_gives_the_demos_own_command(tmp_path, monkeypatch):
     """`run vescdoctor again` would look for real hardware: the demo says how to go on with its own board."""
-    stand_in(monkeypatch, lambda on_event, backup_dir: SimpleNamespace(
-        ok=False, actions=[{"step": "backup", "ok": False, "error": "lost"}], backups=[], after=None,
-        message="backup failed: lost; run `vescdoctor fix` again to finish"))
+    from vescdoctor.fixes.execute import FixOutcome, Resume
+
+    stand_in(monkeypatch, lambda on_event, backup_dir: FixOutcome(
+        ok=False, actions=[{"step": "backup", "ok": False, "error": "lost"}], message="backup failed: lost",
+        resume=Resume.FINISH))
 
     async def run():
         app, demo = demo_app(tmp_path)

@@ -83,15 +83,15 @@ def test_save_report_dialog(snap_compare, monkeypatch, size):
 @pytest.mark.parametrize("size", SMALL_SIZES)
 def test_end_screen_after_a_repair(snap_compare, monkeypatch, size):
     """The end screen after a repair that did not complete (a stand-in engine: no clock in a backup's name)."""
-    from types import SimpleNamespace
+    from vescdoctor.fixes.execute import FixOutcome, Resume
 
     from tui_support import stand_in
 
-    stand_in(monkeypatch, lambda on_event, backup_dir: SimpleNamespace(
+    stand_in(monkeypatch, lambda on_event, backup_dir: FixOutcome(
         ok=False, actions=[{"step": "backup", "ok": True, "detail": "1 MiB and option bytes"},
                            {"step": "write-bootloader", "ok": False, "error": "the probe stopped answering"}],
-        backups=[{"file": "backups/vesc-board-backup.bin"}], after=None,
-        message="write-bootloader failed: the probe stopped answering; run `vescdoctor fix` again to finish"))
+        backups=[{"file": "backups/vesc-board-backup.bin"}],
+        message="write-bootloader failed: the probe stopped answering", resume=Resume.FINISH))
     app = snapshot_app(f"end-{size[0]}x{size[1]}", monkeypatch)
     app.again_command = "vescdoctor fix --sim demo-board"
 

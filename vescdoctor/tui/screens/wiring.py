@@ -12,8 +12,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Select, Static
 
-from ...knowledge.wiring import DEFAULT_PROBE, HEADERS, PROBES, SAFETY_RULES, Header as VescHeader, Layout, Probe, \
-    VESC4
+from ...knowledge.wiring import DEFAULT_PROBE, HEADERS, PROBES, SAFETY_RULES, VESC4, Layout, Probe
+from ...knowledge.wiring import Header as VescHeader
 
 RULES = tuple((bold, " " + why) for bold, why in SAFETY_RULES)  # knowledge/wiring.py: one home with the CLI
 
