@@ -138,21 +138,10 @@ def nothing_lost(lab: Lab, board: Path, before: bytes, *, bootloader: bytes | No
 
 
 # ---------------------------------------------------------------- fault families
-def unplug_case(limit: int) -> Callable[[Lab], str]:
+def forum_fault_case(fault: str, value: int, label: str) -> Callable[[Lab], str]:
+    """The forum case fixed once under one injected fault (probe unplug, power loss), then checked: nothing lost."""
     def go(lab: Lab) -> str:
-        board = lab.board("bricked-update", f"unplug-{limit}", {"probe_unplug_after_bytes": limit})
-        before = flash(board)
-        code, err = fix(lab, board, "--bootloader", str(lab.images["bl"]), "--firmware", str(lab.images["fw"]))
-        assert code in (0, 1, 3) and "internal error" not in err, err[-300:]
-        note = nothing_lost(lab, board, before, bootloader=lab.images["bl"].read_bytes(),
-                            images=("--bootloader", "--firmware"))
-        return f"first run exit {code}; {note}"
-    return go
-
-
-def power_case(erases: int) -> Callable[[Lab], str]:
-    def go(lab: Lab) -> str:
-        board = lab.board("bricked-update", f"power-{erases}", {"power_loss_after_erases": erases})
+        board = lab.board("bricked-update", f"{label}-{value}", {fault: value})
         before = flash(board)
         code, err = fix(lab, board, "--bootloader", str(lab.images["bl"]), "--firmware", str(lab.images["fw"]))
         assert code in (0, 1, 3) and "internal error" not in err, err[-300:]
@@ -458,9 +447,10 @@ CONCURRENCY = ("two fixes, different firmware", "a held board refuses every comm
 
 
 def cases(lab: Lab | None = None) -> list[Case]:
-    out = [Case("unplug", f"probe unplugged after {n} bytes programmed", unplug_case(n), n in (4096,))
-           for n in UNPLUG_POINTS]
-    out += [Case("power", f"power lost after erase {k}", power_case(k), k == 2) for k in range(1, 7)]
+    out = [Case("unplug", f"probe unplugged after {n} bytes programmed",
+                forum_fault_case("probe_unplug_after_bytes", n, "unplug"), n in (4096,)) for n in UNPLUG_POINTS]
+    out += [Case("power", f"power lost after erase {k}", forum_fault_case("power_loss_after_erases", k, "power"),
+                 k == 2) for k in range(1, 7)]
     out += [Case("option-bytes", "RDP regression, power lost at its erase", option_bytes_case(
                 "read-protected", {"power_loss_after_erases": 1})),
             Case("option-bytes", "RDP regression, probe unplugged in the writes after it", option_bytes_case(
