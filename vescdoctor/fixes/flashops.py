@@ -125,19 +125,81 @@ def _program(target, writes: list[tuple[int, bytes]]) -> int:
     return sum(len(data) for _, data in writes)
 
 
-def _program_blank_sector(target, base: int, cells: dict[int, int]) -> int:
-    """Program a sector known to be erased, page by page, with pyOCD's flash algorithm: no erase, and pages that
-    would stay 0xFF are not programmed at all. Returns the bytes programmed."""
+def _blank_sector_pages(target, base: int, cells: dict[int, int]) -> list[tuple[int, bytes]]:
+    """The whole pages of a sector known to be erased that must be programmed: pages that would stay 0xFF are left
+    out (no erase, and nothing to program there)."""
     flash = target.memory_map.get_region_for_address(base).flash
     sector = flash.get_sector_info(base)
     pages = []
     page_addr = sector.base_addr
     while page_addr < sector.base_addr + sector.size:
         page = flash.get_page_info(page_addr)
-        pages.append((page.base_addr, bytes(cells.get(a, 0xFF) for a in range(page.base_addr,
-                                                                                page.base_addr + page.size))))
+        data = bytes(cells.get(a, 0xFF) for a in range(page.base_addr, page.base_addr + page.size))
+        if data.count(0xFF) != len(data):
+            pages.append((page.base_addr, data))
         page_addr = page.base_addr + page.size
-    return _program(target, pages)
+    return pages
+
+
+def _program_blank_pages(target, pages: list[tuple[int, bytes]], progress: Progress) -> int:
+    """Program whole pages of erased sectors with pyOCD's flash algorithm, all in one run (one algorithm load; the
+    algorithm programs any flash address, whichever region's Flash runs it). Returns the bytes programmed."""
+    if not pages:
+        return 0
+    flash = target.memory_map.get_region_for_address(pages[0][0]).flash
+    if not flash.is_double_buffering_supported or len(pages) < 2:
+        return _program(target, pages)
+    require_vesc_chip(target)  # the chip identity gate: never program anything but a VESC's F405/407
+    _program_double_buffered(flash, pages, progress)
+    return sum(len(data) for _, data in pages)
+
+
+def _program_double_buffered(flash, pages: list[tuple[int, bytes]], progress: Progress) -> None:
+    """Program whole pages with the algorithm through two buffers, as pyOCD's FlashBuilder does with its page
+    buffers (pyocd/flash/builder.py `_program_double_buffer`): the next piece crosses SWD into one buffer while the
+    chip programs the other's, so the link and the flash work at the same time. Where the target's Flash has large
+    program buffers (target/stm32f405.py), consecutive pages are programmed 56 KiB at a time."""
+    from pyocd.core.exceptions import FlashProgramFailure
+
+    pieces = _merged(pages, getattr(flash, "program_buffer_size", 0)) if hasattr(
+        flash, "start_program_from_buffer") else pages
+    timeout = flash.target.session.options.get("flash.timeout.program")
+    flash.init(flash.Operation.PROGRAM)
+    try:
+        _load(flash, 0, pieces[0])
+        for n, (addr, data) in enumerate(pieces):
+            if hasattr(flash, "start_program_from_buffer"):
+                flash.start_program_from_buffer(n % 2, addr, len(data))
+            else:
+                flash.start_program_page_with_buffer(n % 2, addr)
+            if n + 1 < len(pieces):
+                _load(flash, (n + 1) % 2, pieces[n + 1])
+            result = flash.wait_for_completion(timeout=timeout)
+            if result != 0:
+                raise FlashProgramFailure("flash program page failure" if result != flash.TIMEOUT_ERROR else
+                                          "flash program page timeout", address=addr, result_code=result)
+            progress((n + 1) / len(pieces))
+    finally:
+        flash.uninit()
+
+
+def _load(flash, number: int, piece: tuple[int, bytes]) -> None:
+    if hasattr(flash, "load_program_buffer"):
+        flash.load_program_buffer(number, piece[1])
+    else:
+        flash.load_page_buffer(number, *piece)
+
+
+def _merged(pages: list[tuple[int, bytes]], limit: int) -> list[tuple[int, bytes]]:
+    """Consecutive (address, bytes) pages joined into pieces of at most `limit` bytes (pages kept as they are
+    when `limit` is smaller than a page)."""
+    out: list[tuple[int, bytes]] = []
+    for addr, data in pages:
+        if out and out[-1][0] + len(out[-1][1]) == addr and len(out[-1][1]) + len(data) <= limit:
+            out[-1] = (out[-1][0], out[-1][1] + data)
+        else:
+            out.append((addr, data))
+    return out
 
 
 def held_back(target, segments: list[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
@@ -226,11 +288,9 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
         done += share
     on_erase(1.0)
     work = sum(len(sectors[base]) for base in blank) + sum(b.buffered_data_size for b in ordered) or 1
-    done_bytes = 0
-    for base in sorted(blank):
-        _program_blank_sector(target, base, sectors[base])
-        done_bytes += len(sectors[base])
-        on_program(min(1.0, done_bytes / work))
+    done_bytes = sum(len(sectors[base]) for base in blank)
+    _program_blank_pages(target, [page for base in sorted(blank) for page in _blank_sector_pages(
+        target, base, sectors[base])], scaled(on_program, 0.0, done_bytes / work))
     for b in ordered:
         share = b.buffered_data_size / work
         b.program(progress_cb=scaled(on_program, done_bytes / work, share), smart_flash=True, keep_unwritten=False)

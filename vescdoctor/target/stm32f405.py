@@ -36,11 +36,34 @@ DBGMCU_APB1_FZ, DBGMCU_APB1_FZ_VALUE = 0xE0042008, 0x06E01DFF
 MASS_ERASE_TIMEOUT_S = 40.0  # datasheet: 8 s typical, 16 s max
 SECTOR_ERASE_TIMEOUT_S = 8.0  # DS8626: a 128 KiB sector 1 s typical at x32, 2 s at x8, 4 s max
 X32_MIN_VOLTS = 2.7  # RM0090 table 6: x32 parallelism needs VDD 2.7-3.6 V
+# SRAM the F412 algorithm leaves free: it runs at 0x20000000 with its stack below 0x20000800, pyOCD's CRC analyzer
+# is loaded at 0x20002000 (FLASH_ALGO 'analyzer_address'); SRAM ends at 0x20020000. Two 56 KiB buffers from
+# 0x20003000 (where the algorithm's own 4 KiB page buffers start).
+PROGRAM_BUFFERS = (0x20003000, 0x20011000)
+PROGRAM_BUFFER_SIZE = 0xE000
 
 
 class X32EraseFlash(Flash):
     """pyOCD's Flash (the F412 algorithm) whose sector and chip erase run at the register level with PSIZE x32 when
-    the target allows it (`target.erase_x32`, set by vescdoctor's own sessions); otherwise pyOCD's algorithm."""
+    the target allows it (`target.erase_x32`, set by vescdoctor's own sessions); otherwise pyOCD's algorithm.
+
+    It also programs from two large buffers (`load_program_buffer`, `start_program_from_buffer`): the algorithm's
+    ProgramPage(address, size, buffer) programs any whole number of words from any buffer (pyOCD's own
+    `start_program_page_with_buffer` is the same call, one 4 KiB page at a time), so 56 KiB cross SWD into one
+    buffer while the chip programs the other's, and the per-call cost (core registers, resume, status) is paid
+    once per 56 KiB instead of once per page."""
+
+    program_buffer_size = PROGRAM_BUFFER_SIZE
+
+    def load_program_buffer(self, number: int, data: bytes) -> None:
+        self.target.write_memory_block8(PROGRAM_BUFFERS[number], list(data))
+
+    def start_program_from_buffer(self, number: int, address: int, size: int) -> None:
+        """Start ProgramPage over `size` bytes from program buffer `number`; wait_for_completion() gives its
+        result (0: programmed)."""
+        if size > PROGRAM_BUFFER_SIZE or size % 4:
+            raise ValueError(f"{size} bytes do not fit a program buffer in whole words")
+        self._call_function(self.flash_algo["pc_program_page"], address, size, PROGRAM_BUFFERS[number])
 
     def erase_sector(self, address):
         if not getattr(self.target, "erase_x32", False):
