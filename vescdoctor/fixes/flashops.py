@@ -125,6 +125,19 @@ def _program(target, writes: list[tuple[int, bytes]]) -> int:
     return sum(len(data) for _, data in writes)
 
 
+def _blank_sectors(target, sizes: dict[int, int]) -> set[int]:
+    """The sectors (base -> size) that are erased, asked of the chip in one run of pyOCD's CRC analyzer: a sector
+    whose CRCs all match 0xFF is blank; one that does not is erased before it is written (a CRC misread over a noisy
+    wire only costs an erase). Without the analyzer, each sector is checked as ChipReader.is_blank does."""
+    from ..target.flash_reader import ChipReader, differing_by_chip
+
+    pieces = differing_by_chip(target, [(base, b"\xff" * size) for base, size in sorted(sizes.items())])
+    if pieces is None:
+        reader = ChipReader(target, may_run_code=True)  # halted for programming; reset after the fix
+        return {base for base, size in sizes.items() if reader.is_blank(base, size)}
+    return {base for base, size in sizes.items() if not any(base <= a < base + size for a, _ in pieces)}
+
+
 def _blank_sector_pages(target, base: int, cells: dict[int, int]) -> list[tuple[int, bytes]]:
     """The whole pages of a sector known to be erased that must be programmed: pages that would stay 0xFF are left
     out (no erase, and nothing to program there)."""
@@ -244,24 +257,22 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
                    on_program: Progress) -> list[tuple[int, bytes]]:
     """Erase and program `segments` erasing as little as the chip allows, all but their vector tables.
 
-    Each sector to be written is checked on the chip first (pyOCD's CRC analyzer: a few bytes over SWD). A sector
-    already blank is programmed without an erase; the others go through pyOCD's FlashBuilder with sector erase and
+    Each sector to be written is checked on the chip first (pyOCD's CRC analyzer, one run for all: a few bytes over
+    SWD). Sectors already blank are programmed without an erase, all in one double-buffered run of the algorithm;
+    the others go through pyOCD's FlashBuilder with sector erase and
     smart flash (only sectors whose bytes differ are erased). The vector-table pages (held_back()) are left erased
     and returned as [(address, bytes)]: the caller verifies what was written, then writes each with
     write_vector_page(). So an interruption or a verify failure never leaves a valid vector table in front of
     code that is not the image. The caller has done reset_and_halt()."""
-    from ..target.flash_reader import ChipReader
-
     if not segments:
         return []
     require_vesc_chip(target)  # the chip identity gate: nothing is erased on another chip
     held = held_back(target, segments)
     blanked = _cut(segments, held, fill=True)
 
-    reader = ChipReader(target, may_run_code=True)  # halted for programming; reset after the fix
     sectors = _by_sector(target, blanked)
-    blank = {base for base in sectors
-             if reader.is_blank(base, target.memory_map.get_region_for_address(base).flash.get_sector_info(base).size)}
+    blank = _blank_sectors(target, {base: target.memory_map.get_region_for_address(base).flash.get_sector_info(
+        base).size for base in sectors})
 
     builders: dict[Any, Any] = {}
     for base, cells in sorted(sectors.items()):
@@ -317,9 +328,9 @@ def write_vector_page(target, address: int, data: bytes, what: str = "image") ->
         raise VerifyError(address + wrong[0], len(wrong), what)
     _program(target, [(address + key, data[key:])])
     checked = verify_segments(target, [(address, b"\xff" * key + data[key:], what)])
-    for offset in (4, 0):  # the reset vector, then the SP: the word that makes the image runnable, last of all
-        if offset < key:
-            _program(target, [(address + offset, data[offset:min(offset + 4, key)])])
+    # the reset vector, then the SP: the word that makes the image runnable, last of all (one algorithm run,
+    # programmed in this order)
+    _program(target, [(address + offset, data[offset:min(offset + 4, key)]) for offset in (4, 0) if offset < key])
     verify_segments(target, [(address, data[:key], what)])
     return checked
 
@@ -378,10 +389,10 @@ def verify_segments(target, segments: list[tuple[int, bytes, str]], progress: Pr
 
     total = sum(len(d) for _, d, _ in segments) or 1
     checked = 0
+    # one on-chip run for all segments: each run of the analyzer costs a load, a call and the algorithm's init
+    found = differing_by_chip(target, [(addr, data) for addr, data, _ in segments])
     for addr, data, what in segments:
-        pieces = differing_by_chip(target, [(addr, data)])
-        if pieces is None:
-            pieces = [(addr, len(data))]
+        pieces = [(addr, len(data))] if found is None else [(a, n) for a, n in found if addr <= a < addr + len(data)]
         for at, n in pieces:
             got, want = read_range(target, at, n), data[at - addr:at - addr + n]
             if got != want:
