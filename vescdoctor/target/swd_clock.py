@@ -50,11 +50,13 @@ def is_clock_error(exc: BaseException) -> bool:
     SWD pins), not a probe error."""
     from pyocd.core import exceptions
 
-    cause = exc.__cause__ if isinstance(exc.__cause__, BaseException) else exc
-    for err in (exc, cause):
+    seen = 0
+    err: BaseException | None = exc
+    while err is not None and seen < 8:  # the error pyOCD raised, under what wrapped it (SwdConnectError, ...)
         if isinstance(err, exceptions.TransferError) and not isinstance(
                 err, (exceptions.TransferFaultError, exceptions.TransferTimeoutError)):
             return "no ack" not in str(err).lower()
+        err, seen = err.__cause__ or err.__context__, seen + 1
     return False
 
 
