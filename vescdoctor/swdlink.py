@@ -79,7 +79,14 @@ class SwdLink:
         connected; False: stop the ladder (no probe, no power, a probe pyOCD refuses); None: try the next mode."""
         from pyocd.core import exceptions
 
-        from .target.session import ProbeAmbiguous, ProbeNotFound, SwdConnectError, open_session, read_target_voltage
+        from .target.session import (
+            ProbeAmbiguous,
+            ProbeNotFound,
+            SwdConnectError,
+            allow_x32_erase,
+            open_session,
+            read_target_voltage,
+        )
         from .target.swd_clock import ClockLadder, is_clock_error, probe_kind
 
         while True:
@@ -114,6 +121,7 @@ class SwdLink:
                 self.probe_firmware_old = probe_firmware_too_old(exc)
                 return False if self.probe_firmware_old else None  # a too old probe refuses every mode alike
             self.probe_found = True
+            allow_x32_erase(session)  # the VESC's 3.3 V allows erasing at x32 (target/stm32f405.py)
             self.session, self.mode = session, mode
             self.probe_uid = session.probe.unique_id
             self.probe_description = session.probe.description

@@ -18,7 +18,7 @@ from vescdoctor.sim import imagegen
 from vescdoctor.sim.bench import Bench
 from vescdoctor.sim.board import Board, BoardConfig, parse_config
 from vescdoctor.target import flash_regs as F
-from vescdoctor.target.session import open_session
+from vescdoctor.target.session import allow_x32_erase, open_session
 from vescdoctor.target.stm32f405 import erase_sector_x32
 from vescdoctor.target.swd_clock import ClockLadder, is_clock_error
 
@@ -140,6 +140,8 @@ def _erase(board: Path, address: int) -> tuple[float, BaseException | None]:
     try:
         with open_session(f"vescsim:{board}") as session:
             target = session.target
+            assert not target.erase_x32  # a bare pyOCD session keeps pyOCD's algorithm
+            allow_x32_erase(session)  # what vescdoctor's link does
             assert target.erase_x32  # 3.3 V measured by the probe: x32 allowed (RM0090 table 6)
             target.halt()
             before = bench.chip.clock.now

@@ -21,6 +21,10 @@ from ..target.chip_id import require_vesc_chip
 
 Progress = Callable[[float], None]
 READ_CHUNK = 0x10000
+# Below this many bytes a verify reads back instead of asking the chip: a run of the on-chip analyzer (the flash
+# algorithm's init, the analyzer's load and call, its uninit: some 300 USB transfers) costs about what reading
+# 32 KiB does at the ST-Link/V2's 4.6 MHz (bench/fix_cost.py).
+READ_BACK_BELOW = 0x8000
 IMAGE_BASES = (FLASH_BASE, BOOTLOADER_BASE)  # where an image's vector table is: the app's and the bootloader's
 VECTOR_BYTES = 8  # initial SP (offset 0) and reset vector (offset 4): what makes an image runnable
 
@@ -384,13 +388,16 @@ def verify_segments(target, segments: list[tuple[int, bytes, str]], progress: Pr
     """Check every written byte; VerifyError with the first mismatch and the count. Returns bytes checked.
 
     On a halted core the chip computes CRCs of the written ranges (target.flash_reader.differing_by_chip) and only
-    the blocks it does not confirm are read back and compared byte for byte; otherwise everything is read back."""
+    the blocks it does not confirm are read back and compared byte for byte; otherwise (and for less than
+    READ_BACK_BELOW bytes in all) everything is read back."""
     from ..target.flash_reader import differing_by_chip
 
     total = sum(len(d) for _, d, _ in segments) or 1
     checked = 0
-    # one on-chip run for all segments: each run of the analyzer costs a load, a call and the algorithm's init
-    found = differing_by_chip(target, [(addr, data) for addr, data, _ in segments])
+    # one on-chip run for all segments (each run of the analyzer costs a load, a call and the algorithm's init);
+    # a few KB are cheaper read back
+    found = differing_by_chip(target, [(addr, data) for addr, data, _ in segments]) if total >= READ_BACK_BELOW \
+        else None
     for addr, data, what in segments:
         pieces = [(addr, len(data))] if found is None else [(a, n) for a, n in found if addr <= a < addr + len(data)]
         for at, n in pieces:
