@@ -417,7 +417,8 @@ def _share(progress: Progress, done: int, size: int, total: int) -> Progress:
 
 
 def erase_sectors(target, addresses: list[int]) -> None:
-    """Erase whole sectors through pyOCD's flash algorithm and check each reads back blank (FlashFailure if not).
+    """Erase whole sectors (the region's Flash: at PSIZE x32 at the register level on vescdoctor's link, else
+    pyOCD's flash algorithm) and check each reads back blank (FlashFailure if not).
     The caller has done reset_and_halt()."""
     from pyocd.core.memory_map import FlashRegion
     from pyocd.flash.flash import Flash
@@ -437,7 +438,8 @@ def erase_sectors(target, addresses: list[int]) -> None:
 
 
 def erase_chip(target, address: int) -> None:
-    """Mass-erase the flash bank holding `address` through pyOCD's flash algorithm (erase_all). The caller has done
+    """Mass-erase the flash bank holding `address` (the region's Flash.erase_all: MER at PSIZE x32 on vescdoctor's
+    link, else pyOCD's flash algorithm). The caller has done
     reset_and_halt() and checks the result."""
     from pyocd.core.memory_map import FlashRegion
     from pyocd.flash.flash import Flash
