@@ -109,11 +109,12 @@ def _by_sector(target, segments: list[tuple[int, bytes]]) -> dict[int, dict[int,
     return out
 
 
-def _program(target, writes: list[tuple[int, bytes]]) -> int:
+def _program(target, writes: list[tuple[int, bytes]], *, uninit: bool = True) -> int:
     """Program (address, bytes) runs with pyOCD's flash algorithm (Flash.program_page, no erase) onto flash that
     is erased there (or already holds those bytes: programming only clears bits): trailing 0xFF is not programmed,
     the rest in whole words, as the algorithm programs 32 bits at a time (the F4 programs an erased word whenever
-    asked, whatever the rest of its page holds). Returns the bytes programmed."""
+    asked, whatever the rest of its page holds). Returns the bytes programmed. `uninit=False` leaves the algorithm
+    inited for a next _program (the caller uninits it, also on an error: write_vector_page)."""
     writes = [(addr, data.rstrip(b"\xff")) for addr, data in writes]
     writes = [(addr, data + b"\xff" * (-len(data) % 4)) for addr, data in writes if data]
     if not writes:
@@ -124,7 +125,10 @@ def _program(target, writes: list[tuple[int, bytes]]) -> int:
     try:
         for addr, data in writes:
             flash.program_page(addr, list(data))
-    finally:
+    except BaseException:
+        flash.uninit()
+        raise
+    if uninit:
         flash.uninit()
     return sum(len(data) for _, data in writes)
 
@@ -330,11 +334,16 @@ def write_vector_page(target, address: int, data: bytes, what: str = "image") ->
     wrong = [i for i, (have, need) in enumerate(zip(current, want)) if have & need != need]
     if wrong:
         raise VerifyError(address + wrong[0], len(wrong), what)
-    _program(target, [(address + key, data[key:])])
-    checked = verify_segments(target, [(address, b"\xff" * key + data[key:], what)])
-    # the reset vector, then the SP: the word that makes the image runnable, last of all (one algorithm run,
-    # programmed in this order)
-    _program(target, [(address + offset, data[offset:min(offset + 4, key)]) for offset in (4, 0) if offset < key])
+    # one init of the algorithm for the page and its vector words: the verify between reads back (under
+    # READ_BACK_BELOW), so it does not run the analyzer
+    try:
+        _program(target, [(address + key, data[key:])], uninit=False)
+        checked = verify_segments(target, [(address, b"\xff" * key + data[key:], what)])
+        # the reset vector, then the SP: the word that makes the image runnable, last of all, in this order
+        _program(target, [(address + offset, data[offset:min(offset + 4, key)]) for offset in (4, 0) if offset < key],
+                 uninit=False)
+    finally:
+        target.memory_map.get_region_for_address(address).flash.uninit()
     verify_segments(target, [(address, data[:key], what)])
     return checked
 
