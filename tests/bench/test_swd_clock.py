@@ -178,3 +178,32 @@ def test_only_sector_starts_are_erased():
     with pytest.raises(ValueError, match="not the start of a flash sector"):
         F.sector_number(0x080E1000)
     assert F.sector_number(0x08010000) == 4 and F.sector_number(0x080E0000) == 11
+
+
+def test_write_segments_leaves_a_sector_that_holds_its_bytes_and_erases_one_that_does_not_at_x32(tmp_path):
+    from vescdoctor.fixes.flashops import write_segments
+
+    image = bytes(range(256)) * 16  # 4 KiB
+    flash_bytes = bytearray(b"\xff" * MIB)
+    flash_bytes[0x41000:0x42000] = image  # sector 6 already holds its piece
+    flash_bytes[0x60000:0x61000] = b"\x00" * 0x1000  # sector 7 holds other data
+    board = tmp_path / "b"
+    Board.create(board, BoardConfig(), bytes(flash_bytes))
+    bench = Bench.acquire(board)
+    segments = [(0x08020000, image), (0x08041000, image), (0x08061000, image)]  # sector 5 blank: its page held back
+    try:
+        with open_session(f"vescsim:{board}") as session:
+            allow_x32_erase(session)
+            session.target.reset_and_halt()
+            before = bench.chip.clock.now
+            held = write_segments(session.target, segments, on_erase=lambda f: None, on_program=lambda f: None)
+            spent = bench.chip.clock.now - before
+    finally:
+        bench.release()
+    assert [addr for addr, _ in held] == [0x08020000]  # the first segment's first page waits for the end
+    data = flash(board)
+    assert data[0x20000:0x21000] == b"\xff" * 0x1000
+    assert data[0x41000:0x42000] == image  # sector 6: neither erased nor written
+    assert data[0x60000:0x61000] == b"\xff" * 0x1000 and data[0x61000:0x62000] == image  # sector 7: erased, written
+    # one 128 KiB erase at x32 (1 s, DS8626) and 1024 words (16 us each): sectors 5 and 6 cost nothing
+    assert spent == pytest.approx(1.0 + 1024 * 16e-6, rel=1e-3)

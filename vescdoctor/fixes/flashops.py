@@ -13,12 +13,14 @@ flash then erases and programs only the sectors that do not hold the image yet.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, FLASH_SIZE
 from ..target.chip_id import require_vesc_chip
 
+LOG = logging.getLogger(__name__)
 Progress = Callable[[float], None]
 READ_CHUNK = 0x10000
 # Below this many bytes a verify reads back instead of asking the chip: a run of the on-chip analyzer (the flash
@@ -133,17 +135,51 @@ def _program(target, writes: list[tuple[int, bytes]], *, uninit: bool = True) ->
     return sum(len(data) for _, data in writes)
 
 
-def _blank_sectors(target, sizes: dict[int, int]) -> set[int]:
-    """The sectors (base -> size) that are erased, asked of the chip in one run of pyOCD's CRC analyzer: a sector
-    whose CRCs all match 0xFF is blank; one that does not is erased before it is written (a CRC misread over a noisy
-    wire only costs an erase). Without the analyzer, each sector is checked as ChipReader.is_blank does."""
-    from ..target.flash_reader import ChipReader, differing_by_chip
+def _sector_states(target, sectors: dict[int, dict[int, int]]) -> dict[int, str] | None:
+    """Each sector to write (base -> {address: byte}) as the chip's CRCs see it, all in one run of pyOCD's CRC
+    analyzer: "blank" (all 0xFF), "same" (already holds what is to be written and 0xFF elsewhere: nothing to do, as
+    pyOCD's smart flash would skip it) or "differs" (to be erased first). A CRC misread over a noisy wire can only
+    make a sector "differs": an erase more. None when the chip cannot tell (core not halted, no analyzer)."""
+    from ..target.onchip_checksum import OnChipChecksum, OnChipUnavailable, aligned_blocks, host_crc
 
-    pieces = differing_by_chip(target, [(base, b"\xff" * size) for base, size in sorted(sizes.items())])
-    if pieces is None:
-        reader = ChipReader(target, may_run_code=True)  # halted for programming; reset after the fix
-        return {base for base, size in sizes.items() if reader.is_blank(base, size)}
-    return {base for base, size in sizes.items() if not any(base <= a < base + size for a, _ in pieces)}
+    halted = getattr(target, "is_halted", None)
+    if halted is None or not halted():
+        return None
+    sizes = {base: target.memory_map.get_region_for_address(base).flash.get_sector_info(base).size
+             for base in sectors}
+    blocks = [(a, n) for base in sorted(sizes) for a, n, _ in aligned_blocks(base, sizes[base])]
+    try:
+        crcs = dict(zip(blocks, OnChipChecksum(target).crcs(blocks)))
+    except OnChipUnavailable as exc:
+        LOG.debug("%s; checking sectors by reading", exc)
+        return None
+    states = {}
+    for base, cells in sectors.items():
+        mine = [(a, n) for a, n in blocks if base <= a < base + sizes[base]]
+        want = bytes(cells.get(a, 0xFF) for a in range(base, base + sizes[base]))
+        if all(crcs[(a, n)] == host_crc(b"\xff" * n) for a, n in mine):
+            states[base] = "blank"
+        elif all(crcs[(a, n)] == host_crc(want[a - base:a - base + n]) for a, n in mine):
+            states[base] = "same"
+        else:
+            states[base] = "differs"
+    return states
+
+
+def _erase_for_writing(target, bases: list[int], progress: Progress) -> None:
+    """Erase whole sectors through their region's Flash (at PSIZE x32 at the register level on vescdoctor's link:
+    no algorithm needed; else pyOCD's algorithm, inited for it)."""
+    for n, base in enumerate(bases):
+        flash = target.memory_map.get_region_for_address(base).flash
+        if getattr(target, "erase_x32", False):
+            flash.erase_sector(base)
+        else:
+            flash.init(flash.Operation.ERASE)
+            try:
+                flash.erase_sector(base)
+            finally:
+                flash.uninit()
+        progress((n + 1) / len(bases))
 
 
 def _blank_sector_pages(target, base: int, cells: dict[int, int]) -> list[tuple[int, bytes]]:
@@ -261,27 +297,15 @@ def _cut(segments: list[tuple[int, bytes]], held: list[tuple[int, bytes]],
     return out
 
 
-def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progress,
-                   on_program: Progress) -> list[tuple[int, bytes]]:
-    """Erase and program `segments` erasing as little as the chip allows, all but their vector tables.
+def _write_with_builder(target, sectors: dict[int, dict[int, int]], on_erase: Progress,
+                        on_program: Progress) -> None:
+    """Without the chip's CRCs: each sector checked blank by reading (ChipReader.is_blank); blank sectors programmed
+    without an erase, the others through pyOCD's FlashBuilder with sector erase and smart flash."""
+    from ..target.flash_reader import ChipReader
 
-    Each sector to be written is checked on the chip first (pyOCD's CRC analyzer, one run for all: a few bytes over
-    SWD). Sectors already blank are programmed without an erase, all in one double-buffered run of the algorithm;
-    the others go through pyOCD's FlashBuilder with sector erase and
-    smart flash (only sectors whose bytes differ are erased). The vector-table pages (held_back()) are left erased
-    and returned as [(address, bytes)]: the caller verifies what was written, then writes each with
-    write_vector_page(). So an interruption or a verify failure never leaves a valid vector table in front of
-    code that is not the image. The caller has done reset_and_halt()."""
-    if not segments:
-        return []
-    require_vesc_chip(target)  # the chip identity gate: nothing is erased on another chip
-    held = held_back(target, segments)
-    blanked = _cut(segments, held, fill=True)
-
-    sectors = _by_sector(target, blanked)
-    blank = _blank_sectors(target, {base: target.memory_map.get_region_for_address(base).flash.get_sector_info(
-        base).size for base in sectors})
-
+    reader = ChipReader(target, may_run_code=True)
+    blank = {base for base in sectors if reader.is_blank(
+        base, target.memory_map.get_region_for_address(base).flash.get_sector_info(base).size)}
     builders: dict[Any, Any] = {}
     for base, cells in sorted(sectors.items()):
         if base in blank:
@@ -314,6 +338,36 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
         share = b.buffered_data_size / work
         b.program(progress_cb=scaled(on_program, done_bytes / work, share), smart_flash=True, keep_unwritten=False)
         done_bytes += b.buffered_data_size
+
+
+def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progress,
+                   on_program: Progress) -> list[tuple[int, bytes]]:
+    """Erase and program `segments` erasing as little as the chip allows, all but their vector tables.
+
+    Each sector to be written is checked on the chip first (pyOCD's CRC analyzer, one run for all: a few bytes over
+    SWD): a sector that already holds its bytes is left alone, one that holds other data is erased, and the blank
+    and erased ones are programmed in one double-buffered run of the algorithm (as pyOCD's FlashBuilder with sector
+    erase and smart flash would, which is what runs when the chip cannot compute CRCs). The vector-table pages
+    (held_back()) are left erased and returned as [(address, bytes)]: the caller verifies what was written, then
+    writes each with write_vector_page(). So an interruption or a verify failure never leaves a valid vector table
+    in front of code that is not the image. The caller has done reset_and_halt()."""
+    if not segments:
+        return []
+    require_vesc_chip(target)  # the chip identity gate: nothing is erased on another chip
+    held = held_back(target, segments)
+    blanked = _cut(segments, held, fill=True)
+
+    sectors = _by_sector(target, blanked)
+    states = _sector_states(target, sectors)
+    if states is None:
+        _write_with_builder(target, sectors, on_erase, on_program)
+        on_program(1.0)
+        return held
+    _erase_for_writing(target, sorted(b for b, state in states.items() if state == "differs"), on_erase)
+    on_erase(1.0)
+    todo = sorted(b for b, state in states.items() if state != "same")
+    _program_blank_pages(target, [page for base in todo for page in _blank_sector_pages(target, base, sectors[base])],
+                         on_program)
     on_program(1.0)
     return held
 
