@@ -9,6 +9,7 @@ that only need a blank/used answer go through `reader.is_blank`, which a chip re
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -149,6 +150,13 @@ class FlashMap:
 
 
 FLASH_FACTS = tuple(FlashMap([], AppState(), {}, BufferState(), BootloaderState()).facts())
+
+
+def script_sectors(facts: Mapping[str, Any]) -> list[int]:
+    """From the flash.sectors fact: the sectors where the firmware's generation keeps LispBM code/image and QML data
+    (knowledge.generations roles lispbm, qml) that hold data. The firmware loads them at every start."""
+    return sorted(int(s["number"]) for s in facts.get("flash.sectors") or ()
+                  if isinstance(s, dict) and s.get("state") == "data" and s.get("role") in ("qml", "lispbm"))
 
 
 def _u32(data: bytes, offset: int = 0) -> int:

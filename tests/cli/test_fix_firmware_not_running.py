@@ -50,3 +50,53 @@ def test_code_cause_with_a_firmware_given_writes_it_again_and_the_board_runs(tmp
     out = captured.out + captured.err
     assert "write-firmware" in out and "verdict healthy" in out
     assert len(backups(tmp_path)) == 1
+
+
+SCRIPT = slice(0xC0000, 0xE0000)  # sector 10: LispBM code on 6.00+ (bldc release_6_00 flash_helper.c:46)
+
+
+def lisp_board(tmp_path, cause: str = "lisp"):
+    scenario = copy.deepcopy(find_scenario("lisp-crash"))
+    scenario.config.run_cause = cause
+    board = tmp_path / "board"
+    build_board(scenario, board)
+    return board
+
+
+def test_lisp_cause_erases_the_script_sectors_after_a_backup_keeps_the_config_and_the_board_runs(tmp_path, capsys):
+    board = lisp_board(tmp_path)
+    before = flash(board)
+    assert before[SCRIPT] != b"\xff" * 0x20000
+    assert fix(board, tmp_path, "--yes", "--answer", "symptom=no-usb", "--answer", "led=blue-only") == 0, \
+        capsys.readouterr().err
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert "erase-lisp: sector 10 erased" in out and "verdict healthy" in out
+    assert "erase-config" not in out
+    after = flash(board)
+    assert after[SCRIPT] == b"\xff" * 0x20000
+    assert after[:0xC0000] == before[:0xC0000]  # firmware and configuration untouched
+    [saved] = backups(tmp_path)
+    assert saved.read_bytes()[SCRIPT] == before[SCRIPT]  # the script is in the backup
+
+
+def test_the_lisp_plan_says_what_is_lost_and_how_to_get_it_back(tmp_path, capsys):
+    board = lisp_board(tmp_path)
+    assert fix(board, tmp_path, "--dry-run", "--answer", "symptom=no-usb", "--answer", "led=blue-only") == 0
+    out = capsys.readouterr().out
+    assert "Erase the LispBM/QML sectors" in out
+    assert "Scripts and data erased (the backup keeps them): sector 10 (LispBM scripts)" in out
+    assert "VESC Tool's LispBM" in out and "Erase the configuration sectors" not in out
+
+
+def test_a_crash_that_is_not_the_script_takes_the_config_at_the_next_fix(tmp_path, capsys):
+    """One cause per fix, the least loss first: the script, then (the script sectors now blank) the config."""
+    board = lisp_board(tmp_path, "config")
+    answers = ("--answer", "symptom=no-usb", "--answer", "led=blue-only")
+    assert fix(board, tmp_path, "--yes", *answers) == 1
+    assert "erase-lisp" in capsys.readouterr().err + ""
+    assert fix(board, tmp_path, "--yes", *answers) == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "erase-config: sectors 1, 2 erased" in captured.out + captured.err
+    assert "verdict healthy" in captured.out + captured.err
+    assert len(backups(tmp_path)) == 2

@@ -85,6 +85,7 @@ class Plan:
     wrp_sectors: list[int] = field(default_factory=list)  # write-protected when diagnosed
     # Sectors holding LispBM / QML / package data (knowledge.generations): what "keep the configuration" keeps too.
     rider_data: dict[int, str] = field(default_factory=dict)
+    script_sectors: list[int] = field(default_factory=list)  # LispBM/QML sectors step erase-lisp erases
     notes: list[str] = field(default_factory=list)  # what a rider asks about the plan (full erase, order), answered
 
     @property

@@ -12,15 +12,19 @@ Registers read (ARMv7-M ARM, DDI 0403E):
 - CFSR 0xE000ED28 and HFSR 0xE000ED2C: what the fault was (B3.2.15, B3.2.16);
 - PRIMASK: interrupts off (a firmware that spins there never serves USB);
 - RCC_CSR 0x40023874 (RM0090 7.3.21): reset flags; IWDGRSTF (29) / WWDGRSTF (30) say a watchdog reset it.
-Facts: core.* (FACTS); core.run_state: runs | hardfault | lockup | watchdog-loop | hang | unknown.
+Facts: core.* (FACTS); core.run_state: runs | hardfault | lockup | watchdog-loop | hang | unknown;
+core.script_sectors: the LispBM/QML sectors (of the generation flash.map found) holding data, which the firmware
+loads at every start (bldc release_6_00 lispBM/lispif.c:63-69): a crash with a script there suspects the script.
 """
 from __future__ import annotations
 
+from ..flash_analysis import script_sectors
 from ..knowledge.flash import BUFFER_BASE, FLASH_BASE, SECTORS
 from .base import ProbeContext, ProbeResult, probe
 
 FACTS = ("core.run_state", "core.was_running", "core.resumed", "core.pc", "core.xpsr", "core.ipsr", "core.primask",
-         "core.lockup", "core.cfsr", "core.hfsr", "core.rcc_csr", "core.reset_flags", "core.pc_in_image")
+         "core.lockup", "core.cfsr", "core.hfsr", "core.rcc_csr", "core.reset_flags", "core.pc_in_image",
+         "core.script_sectors")
 
 DHCSR, CFSR, HFSR, RCC_CSR = 0xE000EDF0, 0xE000ED28, 0xE000ED2C, 0x40023874
 S_LOCKUP = 1 << 19
@@ -107,7 +111,11 @@ def core_state(ctx: ProbeContext) -> ProbeResult:
         return ProbeResult(facts, [f"Core: reading the core's state failed: {exc}"], ok=False, error=str(exc))
     reset = ctx.facts.get("flash.app_reset")
     facts["core.run_state"] = classify(facts, reset & ~1 if isinstance(reset, int) else None)
+    facts["core.script_sectors"] = script_sectors(ctx.facts)
     lines = [_words(facts)]
+    if facts["core.run_state"] != "runs" and facts["core.script_sectors"]:
+        lines.append("Core: a LispBM/QML script is stored (sector " + ", ".join(map(str, facts["core.script_sectors"]))
+                     + ") and the firmware loads it at every start: the first suspect")
     if facts["core.resumed"]:
         lines.append("Core: resumed; it goes on as it was found")
     return ProbeResult(facts, lines)
