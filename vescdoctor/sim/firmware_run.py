@@ -23,7 +23,7 @@ import struct
 from unicorn import arm_const as A
 
 from ..knowledge.flash import BUFFER_BASE, FLASH_BASE, SECTORS
-from ..knowledge.generations import generation_of
+from ..knowledge.generations import SCRIPT_ROLES, generation_of
 from . import exceptions
 
 RCC_CSR = 0x40023874
@@ -50,7 +50,7 @@ def script_sectors(version: tuple[int, int] | None) -> list[int]:
     generation = generation_of(version) if version is not None else None
     if generation is None:
         return []
-    return [n for n in generation.data_sectors() if generation.role(n) in ("lispbm", "qml")]
+    return [n for n in generation.data_sectors() if generation.role(n) in SCRIPT_ROLES]
 
 
 def _blank(flash: bytes | bytearray, numbers: list[int]) -> bool:
