@@ -34,11 +34,16 @@ def test_config_cause_erases_the_config_sectors_after_a_backup_and_the_board_run
     assert saved.read_bytes()[CONFIG] == before[CONFIG]  # the configuration is in the backup, restorable
 
 
-def test_code_cause_is_not_cured_by_the_config_erase_and_says_so(tmp_path, capsys):
+def test_code_cause_points_at_the_image_and_a_fix_without_firmware_writes_nothing(tmp_path, capsys):
+    """The fault registers (INVSTATE at start) say the build cannot run here: erasing the configuration would only
+    lose it, so the plan writes the firmware and, without one, refuses before touching the chip."""
     board = crashing_board(tmp_path, "code")
-    assert fix(board, tmp_path, "--yes") == 1
+    before = flash(board)
+    assert fix(board, tmp_path, "--yes", "--offline") == 2
     captured = capsys.readouterr()
-    assert "verdict firmware-not-running" in captured.out + captured.err
+    assert "Core: fault status: HFSR FORCED" in captured.err and "CFSR INVSTATE" in captured.err
+    assert "needs a firmware image" in captured.err
+    assert flash(board) == before and not backups(tmp_path)
 
 
 def test_code_cause_with_a_firmware_given_writes_it_again_and_the_board_runs(tmp_path, capsys):
@@ -100,3 +105,20 @@ def test_a_crash_that_is_not_the_script_takes_the_config_at_the_next_fix(tmp_pat
     assert "erase-config: sectors 1, 2 erased" in captured.out + captured.err
     assert "verdict healthy" in captured.out + captured.err
     assert len(backups(tmp_path)) == 2
+
+
+def test_the_fault_registers_are_evidence_in_words_and_the_verdict_says_what_they_mean(tmp_path, capsys):
+    import json
+
+    from vescdoctor.cli import main
+
+    for cause, node, bits, words in (("code", "v-firmware-not-running-build", ["FORCED", "INVSTATE"],
+                                      "cannot run on this chip"),
+                                     ("config", "v-firmware-not-running", ["FORCED", "PRECISERR", "BFARVALID"],
+                                      "read or wrote memory or a peripheral that is not there")):
+        board = crashing_board(tmp_path / cause, cause)
+        assert main(["diagnose", "--sim", str(board), "--json"]) == 1
+        report = json.loads(capsys.readouterr().out)
+        assert report["path"][-1]["node"] == node
+        assert report["facts"]["core.fault_bits"] == bits
+        assert words in report["facts"]["core.fault_meaning"] and words in report["verdict"]["explanation"]

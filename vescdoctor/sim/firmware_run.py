@@ -5,8 +5,8 @@ halt finds the core, from the image itself, for each `firmware_run`:
 - runs: in the firmware's idle loop, thread mode: the first WFI instruction of the image's code (ChibiOS's idle
   thread sleeps there between interrupts, so a halt lands there nearly always), else an address past the reset
   handler;
-- hardfault: in the image's own HardFault handler (its vector 3), IPSR 3, HFSR.FORCED and a precise bus fault in
-  CFSR; the firmware spins there;
+- hardfault: in the image's own HardFault handler (its vector 3), IPSR 3, HFSR.FORCED and in CFSR a precise bus
+  fault (run_cause config, lisp) or INVSTATE (run_cause code: the build cannot run here); the firmware spins there;
 - lockup: the core locked up (DHCSR.S_LOCKUP), PC 0xFFFFFFFE;
 - watchdog-loop: restarting: RCC_CSR.IWDGRSTF set, the core found at its reset handler;
 - hang: in a loop of its own code (the first `b .` in the image, else past the reset handler) with PRIMASK set.
@@ -96,7 +96,12 @@ def halt_in_firmware(core, how: str | None) -> None:
         xpsr = 0x01000000 | exceptions.HARDFAULT
         thread_sp -= 32
         uc.reg_write(A.UC_ARM_REG_LR, exceptions.EXC_RETURN_THREAD_MSP)
-        core.chip.ppb.write32(exceptions.CFSR, exceptions.PRECISERR | 1 << 15)  # PRECISERR, BFARVALID
+        # What the fault registers hold (ARMv7-M B3.2.15): a build that cannot run here faults on its first
+        # instructions (INVSTATE: ARM-state code, the classic wrong-toolchain image); a configuration or a script
+        # makes working code read where nothing is (a precise data bus error, BFARVALID).
+        cause = core.chip.board.config.run_cause
+        core.chip.ppb.write32(exceptions.CFSR, exceptions.INVSTATE if cause == "code"
+                              else exceptions.PRECISERR | 1 << 15)
         core.chip.ppb.write32(exceptions.HFSR, exceptions.HFSR_FORCED)
     elif how == "hang":
         pc, primask = _find(flash, LOOP, code) or code, 1
