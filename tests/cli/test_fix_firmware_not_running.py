@@ -91,6 +91,7 @@ def test_the_lisp_plan_says_what_is_lost_and_how_to_get_it_back(tmp_path, capsys
     out = capsys.readouterr().out
     assert "Erase the LispBM/QML sectors" in out
     assert "Scripts and data erased (the backup keeps them): sector 10 (LispBM scripts)" in out
+    assert "Sectors to erase: 10 (0x080C0000, 128K LispBM scripts)" in out
     assert "VESC Tool's LispBM" in out and "Erase the configuration sectors" not in out
 
 

@@ -111,7 +111,8 @@ class Plan:
         for i, step in enumerate(self.steps, 1):
             mark = " [destructive]" if step.destructive else ""
             lines.append(f"  {i}. {step.title}{mark}" + (f": {step.detail}" if step.detail else ""))
-        lines.append("Sectors to erase: " + (", ".join(_sector_text(n) for n in self.erase_sectors) or "none"))
+        lines.append("Sectors to erase: " + (", ".join(_sector_text(n, self.rider_data.get(n))
+                                                    for n in self.erase_sectors) or "none"))
         if self.blank_written:
             lines.append("Sectors to write without an erase (already blank): "
                          + ", ".join(_sector_text(n) for n in self.blank_written))
@@ -143,6 +144,8 @@ class Plan:
         return lines
 
 
-def _sector_text(n: int) -> str:
+def _sector_text(n: int, holds: str | None = None) -> str:
+    """'10 (0x080C0000, 128K LispBM scripts)': the firmware generation's use of the sector when it holds the rider's
+    data there (Plan.rider_data), else the sector's role in the flash map every generation shares."""
     s = SECTORS[n]
-    return f"{n} (0x{s.address:08X}, {s.size // 1024}K {s.role})"
+    return f"{n} (0x{s.address:08X}, {s.size // 1024}K {holds or s.role})"
