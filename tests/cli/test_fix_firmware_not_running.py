@@ -123,3 +123,19 @@ def test_the_fault_registers_are_evidence_in_words_and_the_verdict_says_what_the
         assert report["path"][-1]["node"] == node
         assert report["facts"]["core.fault_bits"] == bits
         assert words in report["facts"]["core.fault_meaning"] and words in report["verdict"]["explanation"]
+
+
+def test_a_watchdog_loop_is_never_blamed_on_the_script(tmp_path, capsys):
+    """bldc starts no stored script after a watchdog reset (lispif_init): a watchdog loop is not the script's."""
+    import json
+
+    from vescdoctor.cli import main
+
+    scenario = copy.deepcopy(find_scenario("lisp-crash"))
+    scenario.config.firmware_run, scenario.config.run_cause = "watchdog-loop", "code"
+    board = tmp_path / "board"
+    build_board(scenario, board)
+    assert main(["diagnose", "--sim", str(board), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["facts"]["core.run_state"] == "watchdog-loop" and report["facts"]["core.script_sectors"] == [10]
+    assert report["path"][-1]["node"] == "v-firmware-not-running"

@@ -131,7 +131,8 @@ def core_state(ctx: ProbeContext) -> ProbeResult:
     facts["core.run_state"] = classify(facts, reset & ~1 if isinstance(reset, int) else None)
     facts["core.script_sectors"] = script_sectors(ctx.facts)
     lines = [_words(facts)] + _fault_lines(facts)
-    if facts["core.run_state"] != "runs" and facts["core.script_sectors"]:
+    # bldc runs no stored script after a watchdog reset (release_6_00 lispBM/lispif.c:63-69): not a suspect then
+    if facts["core.run_state"] not in ("runs", "watchdog-loop") and facts["core.script_sectors"]:
         lines.append("Core: a LispBM/QML script is stored (sector " + ", ".join(map(str, facts["core.script_sectors"]))
                      + ") and the firmware loads it at every start: the first suspect")
     if facts["core.resumed"]:
