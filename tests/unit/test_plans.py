@@ -229,3 +229,12 @@ def test_rules_check_names_a_bad_cause(tmp_path, capsys, cause, needle):
     assert main(["rules", "check", str(rules)]) == 2
     err = capsys.readouterr().err
     assert needle in err and f"{rules / 'plans.yaml'}:9" in err, err
+
+
+@pytest.mark.parametrize("keep, words", [(True, "erased with the whole chip, then written back from the backup"),
+                                         (False, "erased with the whole chip, then left blank (the backup keeps")])
+def test_erase_all_plan_says_the_config_is_erased_not_kept(keep, words):
+    plan = make_plan(diagnosis("app-missing", ["bootloader-missing"], {"flash.buffer_hw": "410"}),
+                     bootloader=BL, firmware=FW, board_hw="410", erase_all=True, keep_config=keep)
+    config = [line for line in plan.describe() if line.startswith("Config sectors 1-2")]
+    assert len(config) == 1 and words in config[0] and "kept as they are" not in config[0]

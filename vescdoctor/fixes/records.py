@@ -126,6 +126,10 @@ class Plan(StepSequence):
         if "unlock-rdp" in self.step_names:
             lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): will be erased by the RDP regression with the "
                          "rest; the configuration will be lost (no backup is possible under RDP 1)")
+        elif "mass-erase" in self.step_names:
+            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): erased with the whole chip, then "
+                         + ("written back from the backup" if "restore-config" in self.step_names
+                            else "left blank (the backup keeps them)"))
         elif self.keep_config and "write-firmware" in self.step_names:
             lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): will be kept as they are")
         lines.extend(self._rider_data_lines())
