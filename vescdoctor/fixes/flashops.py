@@ -68,17 +68,26 @@ def sha256_range(target, address: int, size: int) -> str:
     return hashlib.sha256(read_range(target, address, size)).hexdigest()
 
 
-def sector_proof(target, address: int, size: int) -> tuple[str, object]:
-    """What a range holds, to tell later whether it changed: ("on-chip CRC32 per 16 KB", [crc, ...]) computed by the
-    chip on a halted core (target.onchip_checksum), else ("sha256", hexdigest) of the bytes read."""
-    from ..target.onchip_checksum import OnChipChecksum, OnChipUnavailable
+CRC_PROOF = "on-chip CRC32 per 16 KB"
+
+
+def sector_proof(target, address: int, size: int, like: str | None = None) -> tuple[str, object]:
+    """What a range holds, to tell later whether it changed: (CRC_PROOF, [crc, ...]) computed by the chip on a
+    halted core (target.onchip_checksum), else ("sha256", hexdigest) of the bytes read. `like`: the kind of the
+    proof this one is compared with: when that was the chip's CRCs and the chip cannot compute them now (a transfer
+    error cut the analyzer's run), the same CRC32s are computed on the host from the bytes read, so the two proofs
+    still compare what the range holds, not how it was measured."""
+    from ..target.onchip_checksum import OnChipChecksum, OnChipUnavailable, aligned_blocks, host_crc
 
     halted = getattr(target, "is_halted", None)
-    if halted is not None and halted():
+    if like in (None, CRC_PROOF) and halted is not None and halted():
         try:
-            return "on-chip CRC32 per 16 KB", [crc for _, _, crc in OnChipChecksum(target).crc_of(address, size)]
-        except (OnChipUnavailable, ValueError):
-            pass
+            return CRC_PROOF, [crc for _, _, crc in OnChipChecksum(target).crc_of(address, size)]
+        except (OnChipUnavailable, ValueError) as exc:
+            LOG.debug("on-chip CRC of 0x%08X: %s; reading", address, exc)
+    if like == CRC_PROOF:
+        data = read_range(target, address, size)
+        return CRC_PROOF, [host_crc(data[a - address:a - address + n]) for a, n, _ in aligned_blocks(address, size)]
     return "sha256", sha256_range(target, address, size)
 
 

@@ -25,6 +25,19 @@ FACTS = ("swd.probe_found", "swd.probe", "swd.probe_uid", "swd.target_voltage", 
          "swd.clock_khz", "swd.clock_steps")
 
 
+def _attempt_lines(link) -> list[str]:
+    """Each connect attempt (with its SWD clock when the clock came down) and the rider's words for the clock."""
+    stepped = bool(link.clock_steps_json())
+    out = []
+    for attempt in link.attempts:
+        at = f" at {attempt.swd_khz} kHz" if stepped and attempt.swd_khz else ""
+        out.append(f"SWD: connect ({attempt.mode}): " + (f"answered{at}" if attempt.ok else
+                                                          f"no answer{at}: {attempt.error}"))
+    if link.clock_words():
+        out.append(f"SWD: {link.clock_words()}")
+    return out
+
+
 @probe("swd.connect", FACTS, "Connecting to the chip over SWD")
 def swd_connect(ctx: ProbeContext) -> ProbeResult:
     from pyocd.core import exceptions
@@ -57,12 +70,7 @@ def swd_connect(ctx: ProbeContext) -> ProbeResult:
     facts["swd.powered"] = None if volts is None else volts >= POWERED_VOLTS
     lines.append(f"SWD: probe {link.probe_description or link.probe_uid}; target voltage "
                  + (f"{volts:.2f} V" if volts is not None else "unknown"))
-    for attempt in link.attempts:
-        at = f" at {attempt.swd_khz} kHz" if link.clock_steps_json() and attempt.swd_khz else ""
-        lines.append(f"SWD: connect ({attempt.mode}): " + (f"answered{at}" if attempt.ok else
-                                                            f"no answer{at}: {attempt.error}"))
-    if link.clock_words():
-        lines.append(f"SWD: {link.clock_words()}")
+    lines += _attempt_lines(link)
     if not connected:
         return ProbeResult(facts, lines)
     facts["swd.connect_mode"] = link.mode
