@@ -207,3 +207,29 @@ def test_write_segments_leaves_a_sector_that_holds_its_bytes_and_erases_one_that
     assert data[0x60000:0x61000] == b"\xff" * 0x1000 and data[0x61000:0x62000] == image  # sector 7: erased, written
     # one 128 KiB erase at x32 (1 s, DS8626) and 1024 words (16 us each): sectors 5 and 6 cost nothing
     assert spent == pytest.approx(1.0 + 1024 * 16e-6, rel=1e-3)
+
+
+def test_the_sector_11_proof_after_a_cut_analyzer_run_compares_the_same_crcs(tmp_path, monkeypatch):
+    # A transfer error cutting the chip's CRC run after the firmware write must not read as "sector 11 changed":
+    # the after-proof is computed in the before-proof's kind, from the bytes read (tests/cli/test_safety.py's
+    # flaky ST-Link hit exactly this).
+    from vescdoctor.fixes.flashops import CRC_PROOF, sector_proof
+    from vescdoctor.target import onchip_checksum
+
+    board = tmp_path / "b"
+    Board.create(board, BoardConfig(), bytes(range(256)) * (MIB // 256))
+    bench = Bench.acquire(board)
+    try:
+        with open_session(f"vescsim:{board}") as session:
+            target = session.target
+            target.reset_and_halt()
+            before = sector_proof(target, 0x080E0000, 0x20000)
+            assert before[0] == CRC_PROOF
+
+            def cut(self, address, size):
+                raise onchip_checksum.OnChipUnavailable("the on-chip CRC failed (SWD parity error)")
+            monkeypatch.setattr(onchip_checksum.OnChipChecksum, "crc_of", cut)
+            assert sector_proof(target, 0x080E0000, 0x20000, like=before[0]) == before
+            assert sector_proof(target, 0x080E0000, 0x20000)[0] == "sha256"  # without `like`: as before
+    finally:
+        bench.release()
