@@ -389,6 +389,11 @@ def _analyze_buffer(reader: FlashReader, states: dict[int, str], image: bool = T
     if buffer.compressed or size > UPDATE_MAX_SIZE or not image:
         return buffer, b""  # compressed: the bootloader's job to unpack; its HW name is not readable here
     data = reader.read(BUFFER_BASE + 6, size)
+    for number in (9, 10):  # the sectors the image fills are seen already
+        sector = SECTORS[number]
+        inside = data[sector.address - BUFFER_BASE - 6:sector.end - BUFFER_BASE - 6]
+        if inside.count(0xFF) != len(inside) or len(inside) == sector.size:
+            states[number] = "blank" if inside.count(0xFF) == sector.size else "data"
     buffer.crc_ok = crc16_xmodem(data) == crc
     buffer.hw = find_hw_name(data)
     return buffer, data
