@@ -9,13 +9,15 @@ the core may ask:
 - `pyocd_uid`, `debug_probe()`, `pyocd_options()`: which pyOCD debug probe to open and how;
 - `swd`: the one SWD link of this environment (vescdoctor/swdlink.py), made on first use, closed with it;
 - `owner_answer(question)`: what the board's owner answers to a question nobody answered (None: nobody knows);
-- `chip_seconds()`: on the bench, the chip time its clock has counted (None on real hardware).
+- `chip_seconds()`: on the bench, the chip time its clock has counted (None on real hardware);
+- `flash_known`: what this session already knows of the chip's flash (`FlashKnown`, target.proven_flash).
 
 `HostEnvironment` is this computer; `vescdoctor.sim.environment.SimEnvironment` the bench. `sim_environment()` below
 is the one seam through which the core reaches the simulator.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -27,6 +29,15 @@ if TYPE_CHECKING:
     from .swdlink import SwdLink
 
 
+@dataclass
+class FlashKnown:
+    """What a session already knows of the chip's flash, so it is not read again (target.proven_flash): the blocks
+    its diagnosis read, for the backup that follows (proven by the chip's CRCs), and the flash a fix proved before
+    its reset, for the fresh look after it. Each is taken once."""
+    seen: dict[int, bytes] = field(default_factory=dict)
+    proven: bytes | None = None
+
+
 @runtime_checkable
 class Environment(Protocol):
     """The hardware a session talks to. A context manager: closing it closes its SWD link (and, on the bench,
@@ -34,6 +45,7 @@ class Environment(Protocol):
 
     usb_backend: Any
     pyocd_uid: str | None
+    flash_known: FlashKnown
 
     @property
     def is_sim(self) -> bool: ...
@@ -72,6 +84,7 @@ class HostEnvironment:
         self.usb_backend = usb_backend
         self.pyocd_uid = pyocd_uid
         self._swd: SwdLink | None = None
+        self.flash_known = FlashKnown()
 
     @property
     def is_sim(self) -> bool:
