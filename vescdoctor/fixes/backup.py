@@ -371,8 +371,12 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
         raise FixError(f"sector(s) {', '.join(map(str, sorted(blocked)))} are write-protected: run `vescdoctor "
                        "fix` to clear it first")
     emit(FixEvent.start(Phase.BACKUP, "backing up the flash as it is now", False, 0.0))
+    # The restore halts the core to write and resets it at the end: the safety backup may run pyOCD's CRC analyzer
+    # on the halted core and is read once, proven by the chip's CRCs (not read twice).
+    target.reset_and_halt()
     safety = backup_target(target, unique_backup_path(directory, now["board_uid"], datetime.now()),
-                           progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)))
+                           progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)),
+                           may_run_code=True)
     segments = [(s.address, data[s.address - FLASH_BASE:s.end - FLASH_BASE]) for s in sectors]
     _write_back(target, segments, emit, safety["file"])
     emit(FixEvent.start(Phase.RESET, "resetting the chip", False))
