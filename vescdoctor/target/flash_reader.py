@@ -20,6 +20,22 @@ LOOK = 64  # bytes read first of a piece the chip's CRC says is not erased
 RETRIES = 3  # retries of one chunk; a link that fails more often than that in a row is not working
 
 
+def unfiltered_read8(target, addr: int, size: int):
+    """The core's MEM-AP read for [addr, addr+size) when no software breakpoint can lie there, else the target's.
+
+    pyOCD's CortexM.read_memory_block8 reads through its AP and then passes every byte through the breakpoint
+    manager's filter (pyocd 0.46.0 coresight/cortex_m.py:631-636, debug/breakpoints/manager.py:287-291: one Python
+    call per byte per provider), which puts back the instructions its software breakpoints replaced. A software
+    breakpoint can only be set in a writable region (debug/breakpoints/software.py:59-61, `can_support_address`),
+    and flash is not one (core/memory_map.py FlashRegion: access 'rx'), so for flash the filter changes nothing:
+    the bytes are read through the same AP call without it."""
+    core = getattr(target, "selected_core", None)
+    ap, sw_bp = getattr(core, "ap", None), getattr(core, "sw_bp", None)
+    if ap is None or sw_bp is None or sw_bp.can_support_address(addr) or sw_bp.can_support_address(addr + size - 1):
+        return target.read_memory_block8
+    return ap.read_memory_block8
+
+
 def read_block(target, addr: int, size: int) -> bytes:
     """One block read over SWD, retried up to RETRIES times on a transient transfer error (a long or noisy wire).
 
@@ -28,9 +44,10 @@ def read_block(target, addr: int, size: int) -> bytes:
     changes nothing on the chip, repeating a write step might."""
     from pyocd.core import exceptions
 
+    read8 = unfiltered_read8(target, addr, size)
     for attempt in range(RETRIES + 1):
         try:
-            return bytes(target.read_memory_block8(addr, size))
+            return bytes(read8(addr, size))
         except exceptions.TransferFaultError:
             raise
         except exceptions.TransferError as exc:
