@@ -3,16 +3,16 @@
 The VESC flash map (vesc-stm32.md): app vector table and code (sectors 0, 3-7), config pages (1-2), the update
 buffer (8-10, a 6-byte header then the image) and the bootloader (11). `analyze()` reads only what it needs: the
 vector table, the app sectors when the app can run (for the HW name and the CRC words), the config status words, the
-buffer header (and the buffered image when uncompressed, for its HW name), the start of sector 11; sectors
-that only need a blank/used answer go through `reader.is_blank`, which a chip reader answers with an on-chip CRC.
+buffer header (and the buffered image when uncompressed, for its HW name), the start of sector 11; sectors that only
+need a blank/used answer go through `reader.is_blank`, which a chip reader answers with an on-chip CRC.
 
 When the firmware in the chip answered over USB for itself (`Reported`: COMM_FW_VERSION with the chip's own UID, a
 version that checks its CRC), it has already said what the app sectors would be read for: its HW name and version,
 and that its CRC checks (bldc runs the check before it starts USB and again in a thread while it runs; a mismatch
-loops in the fault blink or resets: release_5_03 main.c:88-101 and 238-254, release_6_05 main.c:104, 279-295). Then
-only its CRC words, the starts of sectors 3-4, the buffer's header and the bootloader are read; a sector no decision
-needs is looked at at both ends only (`state` "unknown" when both ends are erased: a running chip is only read, and
-proving 128 KB blank costs 128 KB over SWD).
+loops in the fault blink or resets: bldc release_5_03 main.c:88-101, 238-254, 288; release_6_05 main.c:97-110,
+279-295, 330). Then only its CRC flag, the starts of sectors 3-4, the buffer's header and the bootloader are read; a
+sector no decision needs is looked at at both ends only (`state` "unknown" when both ends are erased: a running chip
+is only read, and proving 128 KB blank costs 128 KB over SWD).
 """
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ from .knowledge.flash import (
     APP_MAX_SIZE_5,
     APP_MAX_SIZE_6,
     BOOTLOADER_BASE,
-    CRC_FLAG_ADDR,
     BUFFER_BASE,
     COMPRESSED_SIZE_MARK,
+    CRC_FLAG_ADDR,
     FLASH_BASE,
     FLASH_END,
     SECTORS,
@@ -38,7 +38,6 @@ from .knowledge.flash import (
     in_ram,
     sector_of,
 )
-from .knowledge.images_table import BOOTLOADER_SIZES
 from .knowledge.generations import (
     BY_KEY,
     LBM_IMAGE_INITIALIZED,
@@ -47,6 +46,7 @@ from .knowledge.generations import (
     generation_of_app_size,
     parse_version,
 )
+from .knowledge.images_table import BOOTLOADER_SIZES
 from .knowledge.synthetic import parse_marker
 
 BOOTLOADER_READ = 0x2000  # the largest known bootloader is 5776 bytes

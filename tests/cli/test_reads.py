@@ -12,7 +12,7 @@ import pytest
 
 from vescdoctor.cli import main
 from vescdoctor.flash_analysis import BytesReader, Reported, analyze
-from vescdoctor.knowledge.flash import CRC_FLAG_ADDR, APP_MAX_SIZE_5, FLASH_BASE
+from vescdoctor.knowledge.flash import APP_MAX_SIZE_5, CRC_FLAG_ADDR, FLASH_BASE
 from vescdoctor.probes.flash_map import reported_firmware
 
 from board_support import flash, make

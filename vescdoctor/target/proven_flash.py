@@ -3,10 +3,11 @@
 Before the reset that ends a fix (the core still halted), `prove(target, guess)` compares the whole flash with a
 guess of it (the backup with the written images over their erased sectors) by the chip's own CRCs
 (target.onchip_checksum: 256 bytes over SWD), reads back only the 16 KB blocks the chip does not confirm, and keeps
-the result on this run's environment (`remember`: env.flash_known, environment.FlashKnown). The fresh look's flash map (probes.flash_map) then reads through
-`ProvenReader`: the proven bytes, except what the firmware may change on its own once it runs (the vector table is
-read to confirm the image is the one proven; the config pages, which it writes; the CRC words, which FW >= 3.55
-writes at its first boot, vesc-stm32.md), read from the chip.
+the result on this run's environment (`remember`: env.flash_known, environment.FlashKnown; no module-level state).
+The fresh look's flash map (probes.flash_map) then reads through `ProvenReader`: the proven bytes, except what the
+firmware may change on its own once it runs (the vector table is read to confirm the image is the one proven; the
+config pages, which it writes; the CRC words, which FW >= 3.55 writes at its first boot, vesc-stm32.md), read from
+the chip.
 """
 from __future__ import annotations
 
