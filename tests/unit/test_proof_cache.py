@@ -9,19 +9,22 @@ import sys
 import pytest
 
 from vescdoctor.errors import InputError
-from vescdoctor.graph import check
+from vescdoctor.graph import check, proof_cache
 from vescdoctor.graph.loader import builtin_rules_path
 from vescdoctor.graph.proof_cache import proof_dir
 
+REAL = check.check_graph
+
 
 def test_a_proven_graph_is_not_proven_again_and_a_changed_one_is(tmp_path, monkeypatch):
+    monkeypatch.setattr(proof_cache, "_PROVEN", set())  # as a new process: nothing proven in memory yet
     rules = tmp_path / "rules"
     shutil.copytree(builtin_rules_path(), rules)
     check.load_checked_graph(rules)
     assert list(proof_dir().iterdir())
     monkeypatch.setattr(check, "check_graph", lambda graph: pytest.fail("proven again"))
     check.load_checked_graph(rules)
-    monkeypatch.undo()
+    monkeypatch.setattr(check, "check_graph", REAL)
     triage = rules / "triage.yaml"
     triage.write_text(triage.read_text().replace("next: conclude-usb", "next: nowhere", 1))
     with pytest.raises(InputError, match="not sound"):
