@@ -183,10 +183,12 @@ def _u32(data: bytes, offset: int = 0) -> int:
     return struct.unpack_from("<I", data, offset)[0]
 
 
-def analyze(reader: FlashReader, fw_version: str | None = None, reported: Reported | None = None) -> FlashMap:
+def analyze(reader: FlashReader, fw_version: str | None = None, reported: Reported | None = None,
+            exact: bool = True) -> FlashMap:
     """What the flash holds. `fw_version`: the version the running firmware reported (COMM_FW_VERSION), used for
     the generation's flash map when the image in flash does not tell it. `reported`: the running firmware spoke for
-    itself (see the module's doc): what it said is not read again."""
+    itself (see the module's doc): what it said is not read again. `exact` false: the reader reads a chip that may
+    be running (no on-chip check), so sectors no verdict needs are looked at at both ends, not proven blank."""
     states: dict[int, str] = {}
     app, app_image = _analyze_app(reader, states, reported)
     brief = reported is not None and app.crc_state == "ok" and not app_image  # the app was not read
@@ -211,8 +213,8 @@ def analyze(reader: FlashReader, fw_version: str | None = None, reported: Report
     sectors = []
     for sector in SECTORS:
         state = states.get(sector.number)
-        if state is None and brief:
-            state = "data" if _ends_used(reader, sector.address, sector.end) else "unknown"
+        if state is None and (brief or not exact):
+            state = _looked_state(reader, sector.number)
         elif state is None:
             state = "blank" if reader.is_blank(sector.address, sector.size) else "data"
         sectors.append(SectorState(sector.number, sector.address, sector.size, roles[sector.number], state,
@@ -232,6 +234,15 @@ def analyze(reader: FlashReader, fw_version: str | None = None, reported: Report
 def _ends_used(reader: FlashReader, start: int, end: int) -> bool:
     """Data at either end of [start, end) (a bounded look: False proves nothing)."""
     return reader.read(start, LOOK) != b"\xff" * LOOK or reader.read(end - LOOK, LOOK) != b"\xff" * LOOK
+
+
+def _looked_state(reader: FlashReader, number: int) -> str:
+    """A sector's state where reading it whole to prove it blank is not worth it: sectors 3-4 exactly (an erased one
+    behind a valid vector table is an update cut short: app-missing), any other by a look at both ends."""
+    sector = SECTORS[number]
+    if number in (3, 4):
+        return "data" if _used(reader, sector.address, sector.end) else "blank"
+    return "data" if _ends_used(reader, sector.address, sector.end) else "unknown"
 
 
 def _used(reader: FlashReader, start: int, end: int) -> bool:

@@ -85,15 +85,15 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
         vectors = reader.read(0x08000000, 8)
         if proven is not None and proven[:8] == vectors:
             ctx.emit("Flash: the rest as the fix proved it (on-chip CRCs), config pages and CRC words read again")
-            fmap = analyze(ProvenReader(proven, reader), ctx.facts.get("vesc.fw_version"), reported)
+            fmap = analyze(ProvenReader(proven, reader), ctx.facts.get("vesc.fw_version"), reported, exact=False)
         elif vectors == b"\xff" * 8:
             # No firmware can run: halting is harmless, and the chip may then check sectors itself (its CRC).
             # A chip with firmware is only read: running the analyzer would leave its core in pyOCD's code.
             target.halt()
             reader.may_run_code = True
             fmap = analyze(reader, ctx.facts.get("vesc.fw_version"))
-        else:
-            fmap = analyze(reader, ctx.facts.get("vesc.fw_version"), reported)
+        else:  # firmware may run: only read, and sectors no verdict needs are not read whole
+            fmap = analyze(reader, ctx.facts.get("vesc.fw_version"), reported, exact=False)
         remember_seen(ctx.env, reader.seen)
     except exceptions.TransferError as exc:
         return ProbeResult(facts, [f"Flash: the chip refused the read ({exc})"], ok=False, error=str(exc))
