@@ -146,14 +146,16 @@ def load_checked_graph(path=None) -> Graph:
     fix, the TUI, replay). A graph with problems is bad input (InputError, exit 2) naming the first and the count;
     `vescdoctor rules check` lists them all. A graph proven sound before is not proven again (graph.proof_cache)."""
     from ..errors import InputError
+    from ..registries import fix_facts, probe_facts
     from .loader import load_graph
     from .proof_cache import known_sound, proof_key, remember_sound
 
     graph = load_graph(path)
-    key = proof_key(graph)
+    probes, fixes = probe_facts(), fix_facts()
+    key = proof_key(graph, probes, fixes)
     if known_sound(key):
         return graph
-    problems = check_graph(graph)
+    problems = check_graph(graph, probes, fixes)
     if problems:
         more = f" (and {len(problems) - 1} more: run `vescdoctor rules check`)" if len(problems) > 1 else ""
         raise InputError(f"the decision graph is not sound: {problems[0]}{more}")

@@ -31,15 +31,15 @@ def proof_dir() -> Path:
     return Path(user_cache_dir("vescdoctor")) / "graph-proofs"
 
 
-def proof_key(graph: Graph) -> str:
+def proof_key(graph: Graph, probe_facts: dict[str, tuple[str, ...]], fix_facts: dict[str, tuple[str, ...]]) -> str:
+    """The key of a proof of `graph` against these registries (graph.check passes the built-in ones)."""
     from .. import __version__
     from ..knowledge.verdicts import QUESTIONS, VERDICT_CODES
-    from ..registries import fix_facts, probe_facts
 
     checker = hashlib.sha256()
     for name in ("check.py", "conditions.py", "model.py"):
         checker.update((Path(__file__).parent / name).read_bytes())
-    parts = [graph.digest, sorted(probe_facts().items()), sorted(fix_facts().items()), sorted(VERDICT_CODES),
+    parts = [graph.digest, sorted(probe_facts.items()), sorted(fix_facts.items()), sorted(VERDICT_CODES),
              QUESTIONS, checker.hexdigest(), __version__]
     return hashlib.sha256(json.dumps(parts, default=sorted, sort_keys=True).encode()).hexdigest()
 
