@@ -193,11 +193,13 @@ def _u32(data: bytes, offset: int = 0) -> int:
 
 
 def analyze(reader: FlashReader, fw_version: str | None = None, reported: Reported | None = None,
-            exact: bool = True) -> FlashMap:
+            exact: bool = True, update_route: bool = False) -> FlashMap:
     """What the flash holds. `fw_version`: the version the running firmware reported (COMM_FW_VERSION), used for
     the generation's flash map when the image in flash does not tell it. `reported`: the running firmware spoke for
     itself (see the module's doc): what it said is not read again. `exact` false: the reader reads a chip that may
-    be running (no on-chip check), so sectors no verdict needs are looked at at both ends, not proven blank."""
+    be running (no on-chip check), so sectors no verdict needs are looked at at both ends, not proven blank.
+    `update_route`: the verdict reasons on the update in the buffer (rules/triage.yaml update-look: its CRC), so its
+    image is read even when the firmware spoke for itself."""
     states: dict[int, str] = {}
     app, app_image = _analyze_app(reader, states, reported)
     brief = reported is not None and app.crc_state == "ok" and not app_image  # the app was not read
@@ -208,7 +210,7 @@ def analyze(reader: FlashReader, fw_version: str | None = None, reported: Report
         config[number] = CONFIG_STATUS.get(status, "unknown")
         if status != 0xFFFF:
             states[number] = "data"
-    buffer, buffer_image = _analyze_buffer(reader, states, image=not brief)
+    buffer, buffer_image = _analyze_buffer(reader, states, image=update_route or not brief)
     # A LispBM image (6.06+) ends sector 8 with its mark; the constant heap at 0x08080000 is then no update unless
     # the header's CRC checks (an update whose image fills sector 8 was read and checked already).
     lispbm = not buffer.crc_ok and _u32(reader.read(SECTORS[8].end - 4, 4)) == LBM_IMAGE_INITIALIZED

@@ -47,6 +47,7 @@ def generation_lines(fmap) -> list[str]:
     return lines
 
 
+UPDATE_SYMPTOM = "old-firmware-after-update"
 # bldc checks its app CRC at start-up (before USB) from 3.55 on (../shared/reference/vesc-stm32.md, App CRC words)
 CRC_CHECKED_FROM = (3, 55)
 
@@ -81,11 +82,14 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
     proven = take(ctx.env)  # a fix that just proved what the flash holds (target.proven_flash)
     ctx.emit("Flash: reading the vector table, config pages, update buffer and bootloader")
     reported = reported_firmware(ctx.facts)
+    # "The old firmware came back": the route after the flash map reasons on the buffer's CRC (triage.yaml update-look)
+    update_route = ctx.answers.get("symptom") == UPDATE_SYMPTOM
     try:
         vectors = reader.read(0x08000000, 8)
         if proven is not None and proven[:8] == vectors:
             ctx.emit("Flash: the rest as the fix proved it (on-chip CRCs), config pages and CRC words read again")
-            fmap = analyze(ProvenReader(proven, reader), ctx.facts.get("vesc.fw_version"), reported, exact=False)
+            fmap = analyze(ProvenReader(proven, reader), ctx.facts.get("vesc.fw_version"), reported, exact=False,
+                           update_route=update_route)
         elif vectors == b"\xff" * 8:
             # No firmware can run: halting is harmless, and the chip may then check sectors itself (its CRC).
             # A chip with firmware is only read: running the analyzer would leave its core in pyOCD's code.
@@ -93,7 +97,8 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
             reader.may_run_code = True
             fmap = analyze(reader, ctx.facts.get("vesc.fw_version"))
         else:  # firmware may run: only read, and sectors no verdict needs are not read whole
-            fmap = analyze(reader, ctx.facts.get("vesc.fw_version"), reported, exact=False)
+            fmap = analyze(reader, ctx.facts.get("vesc.fw_version"), reported, exact=False,
+                           update_route=update_route)
         remember_seen(ctx.env, reader.seen)
     except exceptions.TransferError as exc:
         return ProbeResult(facts, [f"Flash: the chip refused the read ({exc})"], ok=False, error=str(exc))
