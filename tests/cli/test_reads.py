@@ -89,3 +89,16 @@ def test_no_debug_probe_on_usb_means_pyocd_is_not_imported(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     verdict, pyocd_modules = json.loads(done.stdout.strip().splitlines()[-1])
     assert verdict == "no-probe" and pyocd_modules == []
+
+
+def test_a_running_board_that_does_not_answer_reads_its_app_but_not_the_sectors_no_verdict_needs(tmp_path, capsys):
+    board = make(tmp_path, "charge-only-cable")
+    report = diagnose(board, capsys)
+    facts = report["facts"]
+    assert report["verdict"]["code"] == "usb-cable" and facts["flash.app_crc"] == "ok"
+    states = {s["number"]: s["state"] for s in facts["flash.sectors"]}
+    assert states[8] == states[9] == states[10] == "unknown"  # erased at both ends; not read whole
+    assert facts["flash.bytes_read"] < 520 * 1024  # the app sectors and the bootloader; was 923,326
+    # a backup's own analysis (bytes in hand) stays exact
+    exact = analyze(BytesReader(flash(board)))
+    assert [s.state for s in exact.sectors][8:11] == ["blank"] * 3
