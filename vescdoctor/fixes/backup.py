@@ -311,8 +311,14 @@ def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str,
         out = unique_backup_path(directory or Path("."), chip_meta(link.target)["board_uid"], datetime.now())
     emit = on_event or (lambda e: None)
     emit(FixEvent.start(Phase.BACKUP, "reading the whole flash (1 MiB)", False, 0.0))
-    info = backup_target(link.target, out,
-                         progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)))
+    # Nothing can run behind an erased vector table: halting is harmless there, and the chip's CRCs then prove one
+    # read (erased blocks not read at all), as the flash map does. A chip with firmware is only read (twice).
+    target = link.target
+    may_run_code = bytes(target.read_memory_block8(FLASH_BASE, 8)) == b"\xff" * 8
+    if may_run_code:
+        target.halt()
+    info = backup_target(target, out, progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)),
+                         may_run_code=may_run_code)
     emit(FixEvent.progress(Phase.BACKUP, 1.0, f"backup written to {info['file']}", False))
     return info
 
