@@ -64,13 +64,9 @@ def swd_connect(ctx: ProbeContext) -> ProbeResult:
     link = ctx.env.swd
     ctx.emit("SWD: looking for a debug probe")
     connected = link.connect()
-    facts["swd.probe_found"] = link.probe_found
-    facts["swd.probe"] = link.probe_description
-    facts["swd.probe_uid"] = link.probe_uid
-    facts["swd.attempts"] = link.attempts_json()
-    facts["swd.clock_khz"] = link.swd_khz
-    facts["swd.clock_steps"] = link.clock_steps_json()
-    facts["swd.connected"] = connected
+    facts.update({"swd.probe_found": link.probe_found, "swd.probe": link.probe_description,
+                  "swd.probe_uid": link.probe_uid, "swd.attempts": link.attempts_json(), "swd.connected": connected,
+                  "swd.clock_khz": link.swd_khz, "swd.clock_steps": link.clock_steps_json()})
     if not link.probe_found:
         lines.append(f"SWD: no debug probe ({link.probe_error})")
         return ProbeResult(facts, lines)
