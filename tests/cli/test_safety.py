@@ -280,6 +280,48 @@ def test_retry_write_redoes_transient_errors_only_and_gives_up_saying_so():
     assert len(calls) == WRITE_ATTEMPTS
 
 
+def test_retry_write_goes_on_while_tries_get_further_and_ends_when_they_stop_or_at_the_cap():
+    from pyocd.core import exceptions
+
+    from vescdoctor.fixes.retry import WRITE_ATTEMPTS, WRITE_CAP, WRITE_STALLED, GaveUp, Tally, retry_write
+
+    target = type("T", (), {"reset_and_halt": lambda self: None, "is_halted": lambda self: True})()
+
+    def writer(fail_tries: int, further_until: int):
+        """An attempt cut `fail_tries` times, the first `further_until` of them after getting one more piece on."""
+        calls = []
+
+        def attempt():
+            calls.append(1)
+            tally.add(min(len(calls), further_until) * 0x4000)
+            if len(calls) <= fail_tries:
+                raise exceptions.TransferError("AP parity error")
+            return len(calls)
+        return attempt, calls
+
+    tally = Tally()
+    attempt, calls = writer(fail_tries=10, further_until=99)  # 10 cuts, each try further: finishes on the 11th
+    assert retry_write(target, "firmware", attempt, tally=tally) == 11
+    tally = Tally()
+    attempt, calls = writer(fail_tries=99, further_until=5)  # further 5 times, then stuck: 3 more tries, then no more
+    with pytest.raises(GaveUp, match=f"gave up writing the firmware: {5 + WRITE_STALLED} tries, each cut by an SWD "
+                                     f"transfer error \\(the last {WRITE_STALLED} getting no more of it onto"):
+        retry_write(target, "firmware", attempt, tally=tally)
+    tally = Tally()
+    attempt, calls = writer(fail_tries=99, further_until=99)  # further every time, never done: the cap ends it
+    with pytest.raises(GaveUp, match=f"{WRITE_CAP} tries"):
+        retry_write(target, "firmware", attempt, tally=tally)
+    assert len(calls) == WRITE_CAP
+    tally = Tally()
+    attempt, calls = writer(fail_tries=99, further_until=0)  # nothing ever gets on: the tries a write always gets
+    with pytest.raises(GaveUp):
+        retry_write(target, "firmware", attempt, tally=tally)
+    assert len(calls) == WRITE_ATTEMPTS
+    with pytest.raises(exceptions.TransferFaultError):  # a bus fault is never retried, progress or not
+        retry_write(target, "firmware", lambda: (tally.add(1), (_ for _ in ()).throw(
+            exceptions.TransferFaultError("fault"))), tally=tally)
+
+
 def _noisy(tmp_path, scenario, rate, probe="stlink-v2"):
     board = make(tmp_path, scenario, faults=f"{{swd_error_rate: {rate}}}")
     yaml = board / "board.yaml"
@@ -288,23 +330,17 @@ def _noisy(tmp_path, scenario, rate, probe="stlink-v2"):
 
 
 @pytest.mark.slow
-def test_a_fix_over_a_flaky_st_link_finishes(tmp_path, capsys, images):
-    """swd_error_rate 0.001 on the ST-Link: the fix failed at the same step every run. Now it finishes; at this rate
-    a run may still give up writing a 393 KB image after its 4 tries (seeds 1-8 of the bench's noise: 2 of 8 finish
-    in one run, before and after issue 19's read cuts, which move the noise to other transfers), and then says so and
-    the next run goes on from what is already right."""
-    board = _noisy(tmp_path, "app-erased", 0.001)
+@pytest.mark.parametrize("rate", [0.001, 0.003])
+def test_a_fix_over_a_flaky_st_link_finishes(tmp_path, capsys, images, rate):
+    """swd_error_rate 0.001 on the ST-Link: the fix failed at the same step every run (before issue 12). Now it
+    finishes in one run, and so does 0.003, where 4 tries of the write were not enough (8 are: each try is redone
+    while it gets more of the image onto the chip, retry.retry_write). docs/reliability.md has the figures over
+    seeds 1-8 of the bench's noise."""
+    board = _noisy(tmp_path, "app-erased", rate)
     before = (board / "flash.bin").read_bytes()
-    codes = []
-    for _ in range(3):
-        codes.append(fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410))
-        err = capsys.readouterr().err
-        if codes[-1] == 0:
-            break
-        assert "gave up writing the firmware" in err and "run `vescdoctor fix" in err, err
-    assert codes[-1] == 0, codes
+    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410) == 0, capsys.readouterr().err
     backup = sorted((tmp_path / "backups").glob("vesc-*.bin"))
-    assert len(backup) == len(codes) and backup[0].read_bytes() == before
+    assert len(backup) == 1 and backup[0].read_bytes() == before
 
 
 @pytest.mark.slow
@@ -317,14 +353,17 @@ def test_a_backup_over_a_flaky_cmsis_dap_completes(tmp_path, capsys):
 
 
 def test_a_run_that_must_give_up_says_so_and_the_next_finishes(tmp_path, capsys, images):
-    board = _noisy(tmp_path, "app-erased", 0.003)
+    """0.005 on the ST-Link with the bench's noise seed: the diagnosis and the backup get through (reads shrink their
+    chunks), the write's tries stop getting further (each cut in the chip's CRC run or its first piece), so the run
+    gives up saying so. At 0.003 the write now finishes, after 8 tries."""
+    board = _noisy(tmp_path, "app-erased", 0.005)
     before = (board / "flash.bin").read_bytes()
     assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410) in (1, 3)
     err = capsys.readouterr().err
     assert "gave up writing the firmware" in err and "run `vescdoctor fix` again" in err, err
     assert (board / "flash.bin").read_bytes() == before or sorted((tmp_path / "backups").glob("*.bin"))
     yaml = board / "board.yaml"
-    yaml.write_text(yaml.read_text().replace("faults: {swd_error_rate: 0.003}", "faults: {}"))
+    yaml.write_text(yaml.read_text().replace("faults: {swd_error_rate: 0.005}", "faults: {}"))
     assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410) == 0
     first = sorted((tmp_path / "backups").glob("vesc-*.bin"))[0]
     assert first.read_bytes() == before

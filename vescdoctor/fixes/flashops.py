@@ -7,18 +7,22 @@ word the very last: until then the SP reads 0xFFFFFFFF, which no image starts wi
 verify at any moment leaves no valid vector table in front of half-written code, so the next diagnosis sees
 `app-missing` (or `bootloader-missing`) and the next `fix` writes it again.
 
-Reads and writes retry transient SWD transfer errors, bounded (retry.py): a write is redone whole, and pyOCD's smart
-flash then erases and programs only the sectors that do not hold the image yet.
+Reads and writes retry transient SWD transfer errors, bounded (retry.py): a write is redone whole while each try gets
+further (its retry.Tally), and the chip's CRC run (or pyOCD's smart flash) then has only the sectors that do not hold
+the image yet erased and programmed.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, FLASH_SIZE
 from ..target.chip_id import require_vesc_chip
+
+if TYPE_CHECKING:
+    from .retry import Tally
 
 LOG = logging.getLogger(__name__)
 Progress = Callable[[float], None]
@@ -207,20 +211,26 @@ def _blank_sector_pages(target, base: int, cells: dict[int, int]) -> list[tuple[
     return pages
 
 
-def _program_blank_pages(target, pages: list[tuple[int, bytes]], progress: Progress) -> int:
+def _program_blank_pages(target, pages: list[tuple[int, bytes]], progress: Progress,
+                         tally: Tally | None = None) -> int:
     """Program whole pages of erased sectors with pyOCD's flash algorithm, all in one run (one algorithm load; the
-    algorithm programs any flash address, whichever region's Flash runs it). Returns the bytes programmed."""
+    algorithm programs any flash address, whichever region's Flash runs it). Returns the bytes programmed; `tally`
+    counts each piece the algorithm reports programmed, as it does."""
     if not pages:
         return 0
     flash = target.memory_map.get_region_for_address(pages[0][0]).flash
     if not flash.is_double_buffering_supported or len(pages) < 2:
-        return _program(target, pages)
+        done = _program(target, pages)
+        if tally is not None:
+            tally.add(done)
+        return done
     require_vesc_chip(target)  # the chip identity gate: never program anything but a VESC's F405/407
-    _program_double_buffered(flash, pages, progress)
+    _program_double_buffered(flash, pages, progress, tally)
     return sum(len(data) for _, data in pages)
 
 
-def _program_double_buffered(flash, pages: list[tuple[int, bytes]], progress: Progress) -> None:
+def _program_double_buffered(flash, pages: list[tuple[int, bytes]], progress: Progress,
+                             tally: Tally | None = None) -> None:
     """Program whole pages with the algorithm through two buffers, as pyOCD's FlashBuilder does with its page
     buffers (pyocd/flash/builder.py `_program_double_buffer`): the next piece crosses SWD into one buffer while the
     chip programs the other's, so the link and the flash work at the same time. Where the target's Flash has large
@@ -244,6 +254,8 @@ def _program_double_buffered(flash, pages: list[tuple[int, bytes]], progress: Pr
             if result != 0:
                 raise FlashProgramFailure("flash program page failure" if result != flash.TIMEOUT_ERROR else
                                           "flash program page timeout", address=addr, result_code=result)
+            if tally is not None:
+                tally.add(len(data))
             progress((n + 1) / len(pieces))
     finally:
         flash.uninit()
@@ -307,7 +319,7 @@ def _cut(segments: list[tuple[int, bytes]], held: list[tuple[int, bytes]],
 
 
 def _write_with_builder(target, sectors: dict[int, dict[int, int]], on_erase: Progress,
-                        on_program: Progress) -> None:
+                        on_program: Progress, tally: Tally | None = None) -> None:
     """Without the chip's CRCs: each sector checked blank by reading (ChipReader.is_blank); blank sectors programmed
     without an erase, the others through pyOCD's FlashBuilder with sector erase and smart flash."""
     from ..target.flash_reader import ChipReader
@@ -342,15 +354,17 @@ def _write_with_builder(target, sectors: dict[int, dict[int, int]], on_erase: Pr
     work = sum(len(sectors[base]) for base in blank) + sum(b.buffered_data_size for b in ordered) or 1
     done_bytes = sum(len(sectors[base]) for base in blank)
     _program_blank_pages(target, [page for base in sorted(blank) for page in _blank_sector_pages(
-        target, base, sectors[base])], scaled(on_program, 0.0, done_bytes / work))
+        target, base, sectors[base])], scaled(on_program, 0.0, done_bytes / work), tally)
     for b in ordered:
         share = b.buffered_data_size / work
         b.program(progress_cb=scaled(on_program, done_bytes / work, share), smart_flash=True, keep_unwritten=False)
         done_bytes += b.buffered_data_size
+        if tally is not None:
+            tally.add(b.buffered_data_size)
 
 
 def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progress,
-                   on_program: Progress) -> list[tuple[int, bytes]]:
+                   on_program: Progress, tally: Tally | None = None) -> list[tuple[int, bytes]]:
     """Erase and program `segments` erasing as little as the chip allows, all but their vector tables.
 
     Each sector to be written is checked on the chip first (pyOCD's CRC analyzer, one run for all: a few bytes over
@@ -359,7 +373,8 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
     erase and smart flash would, which is what runs when the chip cannot compute CRCs). The vector-table pages
     (held_back()) are left erased and returned as [(address, bytes)]: the caller verifies what was written, then
     writes each with write_vector_page(). So an interruption or a verify failure never leaves a valid vector table
-    in front of code that is not the image. The caller has done reset_and_halt()."""
+    in front of code that is not the image. `tally` counts the bytes found already right, then those programmed
+    (retry.retry_write's measure of progress). The caller has done reset_and_halt()."""
     if not segments:
         return []
     require_vesc_chip(target)  # the chip identity gate: nothing is erased on another chip
@@ -369,14 +384,16 @@ def write_segments(target, segments: list[tuple[int, bytes]], *, on_erase: Progr
     sectors = _by_sector(target, blanked)
     states = _sector_states(target, sectors)
     if states is None:
-        _write_with_builder(target, sectors, on_erase, on_program)
+        _write_with_builder(target, sectors, on_erase, on_program, tally)
         on_program(1.0)
         return held
+    if tally is not None:
+        tally.add(sum(len(sectors[base]) for base, state in states.items() if state == "same"))
     _erase_for_writing(target, sorted(b for b, state in states.items() if state == "differs"), on_erase)
     on_erase(1.0)
     todo = sorted(b for b, state in states.items() if state != "same")
     _program_blank_pages(target, [page for base in todo for page in _blank_sector_pages(target, base, sectors[base])],
-                         on_program)
+                         on_program, tally)
     on_program(1.0)
     return held
 
@@ -432,21 +449,23 @@ def write_verified(target, segments: list[tuple[int, bytes]], what: str, *, on_e
     before their pages are programmed (write_vector_page: the SP word the very last), so a mismatch (or an
     interruption) leaves no valid vector table and the chip cannot start an image that is not the one given.
     Every image base a segment holds is protected so (a restore's sector 0 and sector 11 alike). A write cut by a
-    transient SWD transfer error is redone, bounded (retry.retry_write); GaveUp when the tries are used up. Returns
-    the bytes verified; VerifyError otherwise."""
-    from .retry import retry_write
+    transient SWD transfer error is redone while the tries get further (retry.retry_write, each try's Tally);
+    GaveUp when they stop getting further. Returns the bytes verified; VerifyError otherwise."""
+    from .retry import Tally, retry_write
 
+    tally = Tally()
     return retry_write(target, what, lambda: _write_verified_once(
         target, segments, what, on_erase=on_erase, on_program=on_program, on_verify=on_verify,
-        on_vector_page=on_vector_page), on_retry)
+        on_vector_page=on_vector_page, tally=tally), on_retry, tally)
 
 
 def _write_verified_once(target, segments: list[tuple[int, bytes]], what: str, *, on_erase: Progress,
                          on_program: Progress, on_verify: Progress | None,
-                         on_vector_page: Callable[[], None] | None) -> int:
-    held = write_segments(target, segments, on_erase=on_erase, on_program=on_program)
+                         on_vector_page: Callable[[], None] | None, tally: Tally) -> int:
+    held = write_segments(target, segments, on_erase=on_erase, on_program=on_program, tally=tally)
     checked = verify_segments(target, [(address, data, what) for address, data in _cut(segments, held, fill=False)],
                               on_verify)
+    tally.add(checked)  # a try that got through the verify got further than one cut before it
     if held and on_vector_page:
         on_vector_page()
     for address, data in held:

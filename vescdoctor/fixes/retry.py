@@ -2,9 +2,13 @@
 up says so.
 
 - A write (erase, program, verify of a set of sectors) cut by a transient transfer error is redone from the start
-  of that write, up to WRITE_ATTEMPTS times, the core halted again first (a cut transfer can leave the flash
-  algorithm running). Redoing is safe and cheap: pyOCD's smart flash compares each sector's
-  CRC on the chip and erases and programs again only the sectors that do not hold the image yet (a sector whose
+  of that write, the core halted again first (a cut transfer can leave the flash algorithm running), for as long as
+  the tries get somewhere: a try that gets more of the image onto the chip than any try before it (its Tally: the
+  bytes the chip's CRC run found already right, the bytes the flash algorithm then reported programmed, the bytes
+  verified) earns more tries. It gives up after WRITE_STALLED tries in a row that got no further (but never before
+  WRITE_ATTEMPTS tries, all a write gets when its progress is not measured) or WRITE_CAP tries in all, so a hopeless
+  wire still ends. Redoing is safe and cheap: the chip's CRC run (pyOCD's smart flash where the chip cannot run it)
+  finds which sectors hold the image already, and only the others are erased and programmed again (a sector whose
   erase or programming was cut is one of those), and the vector-table pages are written last (flashops), so a
   retried write never leaves a runnable vector table in front of half-written code. A bus fault (read protection,
   write protection) or a verify mismatch (a stuck bit) is not transient and is never retried.
@@ -21,7 +25,9 @@ from typing import Any
 from .backup import FixError
 
 LOG = logging.getLogger(__name__)
-WRITE_ATTEMPTS = 4  # a write redone 3 times after a transfer error; a wire worse than that needs fixing
+WRITE_ATTEMPTS = 4  # the tries a write always gets (all it gets when its progress is not measured)
+WRITE_STALLED = 3  # tries in a row that get no more of the image onto the chip: the wire is not getting it through
+WRITE_CAP = 16  # tries in all, however much each gets through: a wire that slow needs fixing
 RECOVER_ATTEMPTS = 5  # reset_and_halt tries after a transfer error, each over the same wire
 READ_MAX_CHUNK = 0x10000
 READ_MIN_CHUNK = 0x400
@@ -53,28 +59,52 @@ def _recover(target) -> None:
             LOG.debug("reset_and_halt before a retried write: %s", exc)
 
 
+class Tally:
+    """How far one try of a write got, in bytes of the image the chip was found or made to hold: the sectors its CRC
+    run found already right, then the pieces the flash algorithm reported programmed, then the bytes verified. Only
+    ever grows within a try; retry_write compares tries by it."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def add(self, nbytes: int) -> None:
+        self.bytes += nbytes
+
+
 def retry_write(target, what: str, attempt: Callable[[], Any],
-                on_retry: Callable[[str], None] | None = None, attempts: int = WRITE_ATTEMPTS) -> Any:
+                on_retry: Callable[[str], None] | None = None, tally: Tally | None = None) -> Any:
     """Run `attempt` (a whole erase-program-verify of `what`, or one piece of it); redo it after a transient
-    transfer error, at most `attempts` times in all."""
-    last = None
-    for n in range(1, attempts + 1):
+    transfer error while the tries make progress: `tally` (reset before each try, counted by the try) says how far a
+    try got. Without a tally every try counts as none, so a write gets WRITE_ATTEMPTS tries."""
+    best = stalled = tries = 0
+    while True:
+        tries += 1
+        if tally is not None:
+            tally.bytes = 0
         try:
             return attempt()
         except Exception as exc:  # noqa: BLE001 - only transient transfer errors are retried, the rest raised
             if not transient(exc):
                 raise
-            last = exc
-            note = (f"SWD transfer error while writing the {what} ({exc}); writing it again, attempt {n + 1} of "
-                    f"{attempts} (what is already right is kept)")
+            got = tally.bytes if tally is not None else 0
+            stalled = 0 if got > best else stalled + 1
+            best = max(best, got)
+            if tries >= WRITE_CAP or (tries >= WRITE_ATTEMPTS and stalled >= WRITE_STALLED):
+                raise _gave_up(what, tries, stalled, exc) from exc
+            so_far = f"{stalled} in a row got no further" if stalled else "this one got further"
+            note = (f"SWD transfer error while writing the {what} ({exc}); writing it again, attempt {tries + 1} "
+                    f"({so_far}; what is already right is kept)")
             LOG.warning(note)
-            if n < attempts:
-                if on_retry:
-                    on_retry(note)
-                _recover(target)
-    raise GaveUp(f"gave up writing the {what}: {attempts} tries, each cut by an SWD transfer error (last: "
-                 f"{last}); the link is too noisy: shorten the SWD wires, check GND, then run `vescdoctor fix` again "
-                 "(the vector table is written last, so the board is left recognisable)")
+            if on_retry:
+                on_retry(note)
+            _recover(target)
+
+
+def _gave_up(what: str, tries: int, stalled: int, last: BaseException) -> GaveUp:
+    why = f"the last {stalled} getting no more of it onto the chip" if stalled else "the most a write gets"
+    return GaveUp(f"gave up writing the {what}: {tries} tries, each cut by an SWD transfer error ({why}; last: "
+                  f"{last}); the link is too noisy: shorten the SWD wires, check GND, then run `vescdoctor fix` again "
+                  "(the vector table is written last, so the board is left recognisable)")
 
 
 class ReadPacer:
