@@ -47,6 +47,20 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, exceptions.TransferError) and not isinstance(exc, exceptions.TransferFaultError)
 
 
+def reset_and_halt(target) -> None:
+    """target.reset_and_halt() between the steps of a fix, over a noisy wire: a try cut by a transient transfer
+    error is made again (a reset and halt leaves the chip as the next one would), up to RECOVER_ATTEMPTS times, the
+    last error raised when none got through; any other error at once."""
+    for attempt in range(1, RECOVER_ATTEMPTS + 1):
+        try:
+            target.reset_and_halt()
+            return
+        except Exception as exc:  # noqa: BLE001 - only transient transfer errors are tried again
+            if not transient(exc) or attempt == RECOVER_ATTEMPTS:
+                raise
+            LOG.debug("reset_and_halt cut by an SWD transfer error (%s); again", exc)
+
+
 def _recover(target) -> None:
     """After a cut transfer: halt the core again so the flash algorithm can be loaded afresh. The halt itself goes
     over the same noisy wire, so it is tried a few times, until the core says it is halted."""

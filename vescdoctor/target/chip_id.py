@@ -77,8 +77,27 @@ def chip_problem(idcode: int | None, flash_kib: int | None) -> str | None:
     return None
 
 
+IDENTITY_TRIES = 4  # a noisy wire cuts one of its reads now and then (fixes/retry.py); a dead one cuts them all
+
+
 def read_chip_identity(target) -> ChipIdentity:
-    """Read the identity registers through any pyOCD target/memory interface (read32, read_memory_block8)."""
+    """Read the identity registers through any pyOCD target/memory interface (read32, read_memory_block8). A read
+    cut by a transient transfer error is read again (reads change nothing on the chip), up to IDENTITY_TRIES times;
+    a bus fault is raised at once."""
+    from pyocd.core import exceptions
+
+    for attempt in range(1, IDENTITY_TRIES + 1):
+        try:
+            return _read_identity_once(target)
+        except exceptions.TransferFaultError:
+            raise
+        except exceptions.TransferError:
+            if attempt == IDENTITY_TRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _read_identity_once(target) -> ChipIdentity:
     idcode = target.read32(DBGMCU_IDCODE)
     cpuid = target.read32(CPUID)
     flash_kib = target.read16(FLASH_SIZE_ADDR)

@@ -6,6 +6,7 @@ from ...errors import FixError
 from ...knowledge.flash import SECTORS
 from ..events import Phase
 from ..flashops import sector_proof, write_verified
+from ..retry import reset_and_halt
 from . import StepContext, StepResult
 
 BOOTLOADER_RANGE = (SECTORS[11].address, SECTORS[11].size)  # sector 11: must survive a firmware write
@@ -15,7 +16,7 @@ WRITE_PHASES = (Phase.ERASE, Phase.PROGRAM, Phase.VERIFY)
 def write_image(ctx: StepContext, what: str) -> StepResult:
     target = ctx.link.target
     segments = [s for s in ctx.plan.segments if s.what == what]
-    target.reset_and_halt()  # the sector-11 proof runs the chip's CRC code: after the reset, like the write
+    reset_and_halt(target)  # the sector-11 proof runs the chip's CRC code: after the reset, like the write
     boot_hash = sector_proof(target, *BOOTLOADER_RANGE) if what == "firmware" else None
     ctx.start(Phase.ERASE, f"erasing the sectors the {what} needs", True, 0.0)
     checked = write_verified(

@@ -6,6 +6,7 @@ from datetime import datetime
 from ...errors import FixError
 from ..backup import backup_target, chip_meta, unique_backup_path
 from ..events import Phase
+from ..retry import reset_and_halt
 from . import Step, StepContext, StepResult
 
 
@@ -19,12 +20,12 @@ def run(ctx: StepContext) -> StepResult:
     path = unique_backup_path(ctx.backup_dir, chip_meta(target)["board_uid"], datetime.now())
     ctx.start(Phase.BACKUP, f"reading the whole flash into {path}", False, 0.0)
     plan = ctx.plan
-    target.reset_and_halt()  # the chip proves the copy with its CRCs; the writes reset and halt it anyway
+    reset_and_halt(target)  # the chip proves the copy with its CRCs; the writes reset and halt it anyway
     info = backup_target(target, path, verdict=plan.verdict, board_hw=plan.board_hw,
                          board_hw_source=plan.board_hw_source,
                          progress=ctx.progress(Phase.BACKUP, "reading flash", False), may_run_code=True,
                          known=proven_flash.take_seen(ctx.env))
-    target.reset_and_halt()  # pyOCD's analyzer left its code in the core: back to the firmware's reset state
+    reset_and_halt(target)  # pyOCD's analyzer left its code in the core: back to the firmware's reset state
     ctx.outcome.backups.append(info)
     return StepResult(f"1 MiB and option bytes, sha256 {info['sha256'][:16]}...", info["file"])
 
