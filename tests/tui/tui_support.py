@@ -49,6 +49,24 @@ async def wait_for(pilot, condition, timeout: float = PATIENCE, what: str = "con
     await pilot.pause()
 
 
+async def steady(pilot) -> None:
+    """Before a snapshot: nothing left that changes with time. A text cursor blinks every 0.5 s (a loaded machine
+    took the picture with it hidden once), a pressed button stays highlighted for 0.2 s (seen through a dialog
+    above it), toasts the walk raised stay for seconds. Cursors are made steady (shown), toasts cleared, and the
+    highlight waited out."""
+    from textual.widgets import Button, Input
+
+    app = pilot.app
+    app.clear_notifications()
+    for screen in app.screen_stack:
+        for box in screen.query(Input):
+            box.cursor_blink = False
+    await wait_for(pilot, lambda: not any(button.has_class("-active") for screen in app.screen_stack
+                                          for button in screen.query(Button)), what="pressed buttons to settle")
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
 async def until_verdict(pilot) -> None:
     """The triage runs to its verdict; a question it asks on the way (which hardware, when the app is gone) gets
     Enter: the answer suggested (on a simulated board, its owner's)."""

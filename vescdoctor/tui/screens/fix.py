@@ -8,12 +8,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, ProgressBar, RichLog, Static
+from textual.widgets import Button, Footer, Header, Label, ProgressBar, Static
 
 from ...fixes import execute
 from ...fixes.events import EventKind, Phase, StopRequested
 from ...fixes.steps import plan_phases as step_phases
 from ..messages import FixCrashed, FixFinished, FixProgress
+from ..widgets.wraplog import WrappingLog
 
 # Phases with a bar: those that report a fraction (reset and the fresh look only log).
 BARS = (Phase.BACKUP, Phase.UNLOCK, Phase.ERASE, Phase.PROGRAM, Phase.VERIFY)
@@ -45,13 +46,13 @@ class FixScreen(Screen):
                 with Horizontal(classes="phase", id=f"row-{phase}"):
                     yield Label(phase, classes="phase-name")
                     yield ProgressBar(total=100, show_eta=False, id=f"bar-{phase}")
-            yield RichLog(id="fix-log", wrap=True, markup=False, highlight=False, min_width=20)
+            yield WrappingLog(id="fix-log")
         with Horizontal(classes="buttons"):
             yield Button(CANCEL, id="fix-cancel")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#fix-log", RichLog).border_title = "Log"
+        self.query_one("#fix-log", WrappingLog).border_title = "Log"
         self.run_fix()
 
     @work(thread=True, exclusive=True, group="fix")
@@ -124,7 +125,7 @@ class FixScreen(Screen):
         self.query_one("#fix-status", Static).update(status)
 
     def log_line(self, line: str) -> None:
-        self.query_one("#fix-log", RichLog).write(line)
+        self.query_one("#fix-log", WrappingLog).write_line(line)
 
     def stop_asked(self, quit_after: bool) -> None:
         """The app asked the engine to stop (Cancel, or a quit): say so, and the button says it waits."""
