@@ -23,16 +23,22 @@ def demo_app(root: Path, **kw) -> tuple[VescDoctorApp, dict[str, Path]]:
     return app, demo
 
 
-def snapshot_app(name: str, monkeypatch) -> VescDoctorApp:
-    """A demo app at a fixed path, run from that directory so the image paths shown are relative and constant."""
+def snapshot_app(name: str, monkeypatch, scenario: str | None = None) -> VescDoctorApp:
+    """A demo app at a fixed path, run from that directory so the image paths shown are relative and constant; with
+    `scenario`, on a board of that scenario (same place, same images) instead of the demo's."""
     root = SNAPSHOT_ROOT / name
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     demo = make_demo(root)
     monkeypatch.chdir(root)
+    if scenario is not None:
+        from vescdoctor.sim.scenario import build_board, find_scenario
+
+        demo["board"] = root / scenario
+        build_board(find_scenario(scenario), demo["board"], force=True)
     return VescDoctorApp(board_dir=demo["board"], bootloader="demo-bootloader.bin",
                          firmware=demo["firmware"].name, backup_dir="backups", report_path="report.json",
-                         board_label="bricked-update")
+                         board_label=scenario or "bricked-update")
 
 
 # How long a pilot waits for what must happen: long enough for a loaded machine (CI shares 2 cores; a busy one
