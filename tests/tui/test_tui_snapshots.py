@@ -264,7 +264,7 @@ def test_resize_mid_write_rewraps_the_log(snap_compare, monkeypatch):
         whole = "".join(line for line in log.texts).replace(" ", "")
         for size in ((60, 20), (80, 24), (60, 20)):
             await pilot.resize_terminal(*size)
-            await wait_for(pilot, lambda: app.size == size, what="the resize")
+            await wait_for(pilot, lambda s=size: app.size == s, what="the resize")
             await pilot.pause(0.1)
             assert log.max_scroll_x == 0 and not log.show_horizontal_scrollbar
             assert all(strip.cell_length <= log.scrollable_content_region.width for strip in log.lines)
