@@ -60,11 +60,18 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         self.stop_requested = threading.Event()
         self.quit_when_stopped = False
         # The command that goes on with this board, when "run vescdoctor again" would not (the demo's board lives in
-        # a temporary directory): set by `vescdoctor demo`, shown on the end screen.
+        # a temporary directory, a simulated board needs --sim): set by commands/tui.py; every message that says to
+        # run vescdoctor again says it instead (own_words).
         self.again_command: str | None = None
         self.sub_title = f"simulated board {self.board_label}" if self.board_dir else "real hardware"
 
     # -- lifetime ---------------------------------------------------------------------------------------------
+    def own_words(self, text: str) -> str:
+        """`text` with this board's own command where it says to run vescdoctor again (tui/wording.own_command)."""
+        from .wording import own_command
+
+        return own_command(text, self.again_command)
+
     def on_mount(self) -> None:
         from .screens.start import StartScreen, opening_questions
 
@@ -204,9 +211,9 @@ class VescDoctorApp(App[int], inherit_bindings=False):
             return plan, None
         except VescDoctorError as exc:
             if self.catalog_offer:  # the catalog has them: one key gets them (verdict screen, ctrl+g)
-                return None, error_text(exc) + "; or press Ctrl+G to download the " + " and the ".join(
+                return None, self.own_words(error_text(exc)) + "; or press Ctrl+G to download the " + " and the ".join(
                     release.describe() for _, release in self.catalog_offer)
-            return None, error_text(exc)
+            return None, self.own_words(error_text(exc))
         except Exception as exc:  # not ours to crash on: show it
             return None, f"{type(exc).__name__}: {exc}"
 
@@ -275,15 +282,16 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         if self.plan is None:
             return None
         if self.fix_error is not None:
-            return f"repair did not complete: {self.fix_error}"
+            return self.own_words(f"repair did not complete: {self.fix_error}")
         if self.outcome is None:
-            return "repair did not complete: the app was left before it ended; run vescdoctor again to finish"
+            return self.own_words("repair did not complete: the app was left before it ended; run vescdoctor again to "
+                                  "finish")
         from ..fixes.execute import FixOutcome
         from .wording import outcome_text
 
         outcome = self.outcome
         message = outcome_text(outcome) if isinstance(outcome, FixOutcome) else getattr(outcome, "message", "")
-        return f"repair {message}" if outcome.ok else f"repair did not complete: {message}"
+        return self.own_words(f"repair {message}" if outcome.ok else f"repair did not complete: {message}")
 
     def exit_code(self) -> int:
         """As the CLI's (flows.guided_exit): 0 nothing was repaired or the repair is done, 1 it did not complete (or
@@ -347,7 +355,7 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         if report is None:
             return None
         try:
-            return write_text_atomic(Path(str(path)).expanduser(), summary_text(redact_report(report)))
+            return write_text_atomic(Path(str(path)).expanduser(), self.own_words(summary_text(redact_report(report))))
         except (OSError, ValueError) as exc:
             self.notify(" ".join(str(exc).split()) or type(exc).__name__, title="Summary not saved",
                         severity="error", timeout=15)

@@ -1,6 +1,9 @@
 """The TUI's words for the engine's typed errors, notices and outcomes: a field to fill in or a button to press
 where the command line names a flag (commands/wording.py says it the CLI's way).
 
+`own_command` puts the command that goes on with this very board where a message says to run vescdoctor again (the
+demo's board, a simulated one: a plain `vescdoctor` would look for real hardware there).
+
 One more mapping lives here: the verdicts' next steps (rules/triage.yaml) name `vescdoctor fix`; above the repair
 panel the TUI points at the panel instead (`next_step_text`). That text is data the graph ships, not an engine
 message, so it is matched here, in one function.
@@ -60,6 +63,18 @@ def outcome_text(outcome: FixOutcome) -> str:
     if outcome.resume is None:
         return outcome.message
     return f"{outcome.message}; {RESUME[outcome.resume.value]}"
+
+
+# "run vescdoctor again", "run `vescdoctor fix` again", "running vescdoctor again", "then vescdoctor again": the
+# engine's, the graph's and the TUI's own ways of saying it (tests/tui/test_tui_demo_words.py collects them all).
+_AGAIN = re.compile(r"(?P<verb>\b[Rr]un(?:ning)? )?`?vescdoctor(?: fix)?`?(?P<also> \(or VESC Tool\))? again")
+
+
+def own_command(text: str, command: str | None) -> str:
+    """`text` with `command` where it says to run vescdoctor (or `vescdoctor fix`) again; as it is without one."""
+    if not command:
+        return text
+    return _AGAIN.sub(lambda m: f"{m.group('verb') or ''}{command}{m.group('also') or ''}", text)
 
 
 _FIX_COMMAND = re.compile(r"Run `vescdoctor fix(?: --(firmware|bootloader) [\w.-]+)?`( \(and `--(firmware|bootloader) "

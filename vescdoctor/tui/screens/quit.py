@@ -13,10 +13,11 @@ class QuitWhileWriting(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="quit-box"):
-            yield Static("A write to the flash is running. Cut halfway, it would leave the board without firmware "
-                         "or bootloader, so it always finishes and is verified first.\n\n"
-                         "vescdoctor can stop the repair after this write and then quit: the backup made first is "
-                         "kept, and running vescdoctor again finishes the job.", id="quit-text")
+            yield Static(getattr(self.app, "own_words", str)(
+                "A write to the flash is running. Cut halfway, it would leave the board without firmware or "
+                "bootloader, so it always finishes and is verified first.\n\nvescdoctor can stop the repair after "
+                "this write and then quit: the backup made first is kept, and running vescdoctor again finishes the "
+                "job."), id="quit-text")
             with Horizontal(classes="buttons"):
                 yield Button("Keep going", id="quit-no", variant="primary")
                 yield Button("Stop after this write", id="quit-yes", variant="warning")

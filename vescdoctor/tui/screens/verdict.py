@@ -1,6 +1,7 @@
 """Verdict: what is wrong, what to do, and the fix plan for the image files given (consent comes after)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
@@ -12,12 +13,16 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
 
 
-def verdict_text(verdict, findings: list[str], *, repair_below: bool = False) -> Text:
+def verdict_text(verdict, findings: list[str], *, repair_below: bool = False,
+                 own_words: Callable[[str], str] = str) -> Text:
     """The verdict's explanation, findings and next steps; `repair_below`: the repair panel follows, so a next step
-    that says to run `vescdoctor fix` points at it instead."""
+    that says to run `vescdoctor fix` points at it instead; `own_words` puts the board's own command where one says
+    to run vescdoctor again."""
     from ..wording import next_step_text
 
-    say = next_step_text if repair_below else (lambda s: s)
+    def say(step: str) -> str:
+        return own_words(next_step_text(step) if repair_below else step)
+
     text = Text()
     text.append(" ".join((verdict.explanation or "").split()) + "\n")
     if findings:
@@ -54,10 +59,11 @@ class VerdictScreen(Screen):
         with VerticalScroll(id="verdict-body"):
             yield Static(Text.assemble(("Verdict: ", "bold"), (verdict.code, "bold reverse"), f"  {verdict.title}"),
                          id="verdict-title")
-            yield Static(verdict_text(verdict, session.ordered_findings(), repair_below=fixable), id="verdict-text")
+            yield Static(verdict_text(verdict, session.ordered_findings(), repair_below=fixable,
+                                      own_words=app.own_words), id="verdict-text")
             if not healthy and not fixable:
-                yield Static("Nothing to write to the chip for this one: follow the next steps, then run vescdoctor "
-                             "again.", id="no-fix")
+                yield Static(app.own_words("Nothing to write to the chip for this one: follow the next steps, then run "
+                                           "vescdoctor again."), id="no-fix")
             if fixable:
                 with Vertical(id="fix-panel"):
                     yield Static(id="fix-plan")
