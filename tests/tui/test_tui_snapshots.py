@@ -168,12 +168,13 @@ def test_hw_question(snap_compare, monkeypatch, size):
 
 @pytest.mark.parametrize("size", SMALL_SIZES)
 def test_no_probe_verdict(snap_compare, monkeypatch, size):
-    """No debug probe: what to plug in, and Look again focused."""
+    """No debug probe: what to plug in, what `vescdoctor doctor` finds on this computer, and Look again focused."""
     app = snapshot_app(f"no-probe-{size[0]}x{size[1]}", monkeypatch, scenario="no-probe")
 
     async def ready(pilot):
         await quiet_verdict(pilot)
         assert app.session.verdict.code == "no-probe" and app.focused.id == "look-again"
+        await wait_for(pilot, lambda: app.screen.query_one("#host-checks").checks is not None, what="host checks")
         await steady(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)

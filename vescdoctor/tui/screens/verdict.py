@@ -64,6 +64,10 @@ class VerdictScreen(Screen):
             if not healthy and not fixable:
                 yield Static(app.own_words("Nothing to write to the chip for this one: follow the next steps, then run "
                                            "vescdoctor again."), id="no-fix")
+            if verdict.code == "no-probe":  # the cause may be on this computer: what `vescdoctor doctor` finds
+                from ..widgets.hostchecks import HostChecks
+
+                yield HostChecks(id="host-checks")
             if fixable:
                 with Vertical(id="fix-panel"):
                     yield Static(id="fix-plan")
