@@ -276,3 +276,25 @@ def test_resize_mid_write_rewraps_the_log(snap_compare, monkeypatch):
         assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
     finally:
         release.set()
+
+
+@pytest.mark.parametrize("size", SMALL_SIZES)
+def test_end_screen_after_a_successful_repair(snap_compare, monkeypatch, size):
+    """The end after a repair that worked: what was done, the backup kept, the verdict after it (healthy)."""
+    from vescdoctor.fixes.execute import FixOutcome
+
+    stand_in(monkeypatch, lambda on_event, backup_dir: FixOutcome(
+        ok=True, actions=[{"step": "backup", "ok": True, "detail": "1 MiB and option bytes"},
+                          {"step": "write-bootloader", "ok": True, "detail": "5388 bytes written and verified"},
+                          {"step": "write-firmware", "ok": True,
+                           "detail": "360440 bytes written and verified; bootloader unchanged"},
+                          {"step": "reprobe", "ok": True, "detail": "verdict healthy"}],
+        backups=[{"file": "backups/vesc-board-backup.bin"}], message="done: the board is healthy", after="healthy"))
+    app = snapshot_app(f"end-ok-{size[0]}x{size[1]}", monkeypatch)
+
+    async def ready(pilot):
+        await start_repair(pilot)
+        await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
