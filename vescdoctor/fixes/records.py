@@ -62,8 +62,21 @@ class Notice:
         return part in str(self)
 
 
+class StepSequence:
+    """What every plan (over SWD or over USB) tells about its steps."""
+    steps: list[PlanStep]
+
+    @property
+    def destructive(self) -> bool:
+        return any(s.destructive for s in self.steps)
+
+    @property
+    def step_names(self) -> list[str]:
+        return [s.name for s in self.steps]
+
+
 @dataclass
-class Plan:
+class Plan(StepSequence):
     verdict: str
     steps: list[PlanStep] = field(default_factory=list)
     erase_sectors: list[int] = field(default_factory=list)
@@ -86,14 +99,6 @@ class Plan:
     # Sectors holding LispBM / QML / package data (knowledge.generations): what "keep the configuration" keeps too.
     rider_data: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what a rider asks about the plan (full erase, order), answered
-
-    @property
-    def destructive(self) -> bool:
-        return any(s.destructive for s in self.steps)
-
-    @property
-    def step_names(self) -> list[str]:
-        return [s.name for s in self.steps]
 
     @property
     def last_write_index(self) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..fixes.plan import image_record
-from ..fixes.records import ImageRecord, Notice, PlanStep
+from ..fixes.records import ImageRecord, Notice, PlanStep, StepSequence
 from ..images import LoadedImage, identify
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, SECTORS
 from .transfer import UpdateBuffer, UsbRepairError, update_buffer
@@ -23,7 +23,7 @@ CONFIG_LOSS = ("an update over USB wipes the motor and app configuration: the bo
 
 
 @dataclass
-class UsbPlan:
+class UsbPlan(StepSequence):
     verdict: str
     steps: list[PlanStep]
     bootloader: bytes = b""  # always: an update over USB jumps into it
@@ -36,14 +36,6 @@ class UsbPlan:
     images: list[ImageRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     via: str = "usb"
-
-    @property
-    def destructive(self) -> bool:
-        return any(s.destructive for s in self.steps)
-
-    @property
-    def step_names(self) -> list[str]:
-        return [s.name for s in self.steps]
 
     def describe(self, word: Callable[[Notice], str] = str) -> list[str]:
         lines = [f"Plan for {self.verdict}, over USB (the VESC protocol; no debug probe):"]
