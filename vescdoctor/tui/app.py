@@ -178,6 +178,33 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         strong, hint = board_hw_sources(self.diagnosis(), backup_dir=self.effective_backup_dir())
         return (strong.name if strong else None), (f"{hint.source} is for HW {hint.name}" if hint else None)
 
+    @property
+    def usb_route(self) -> bool:
+        """The repair goes over USB, as `fix` would choose (flows.choose_via): no debug probe, the firmware answers,
+        and the verdict has a plan over USB."""
+        from ..flows import choose_via, usb_fixable
+
+        session = self.session
+        if session is None or session.verdict is None:
+            return False
+        return choose_via(None, session.facts) == "usb" and usb_fixable(session.verdict.code)
+
+    def make_usb_plan(self, bootloader: str, firmware: str) -> tuple[Any, str | None]:
+        """The plan over USB for the image fields (usbrepair/plan.py, as `fix --via usb` makes it), or the one-line
+        reason there is none, in the TUI's words."""
+        from ..errors import VescDoctorError
+        from ..images import load_image
+        from ..usbrepair.plan import make_usb_plan
+        from .wording import usb_error_text
+
+        self.catalog_offer = []
+        try:
+            bl = load_image(image_path(bootloader)) if bootloader.strip() else None
+            fw = load_image(image_path(firmware)) if firmware.strip() else None
+            return make_usb_plan(self.session.verdict.code, self.session.facts, bootloader=bl, firmware=fw), None
+        except VescDoctorError as exc:
+            return None, self.own_words(usb_error_text(exc))
+
     def make_plan(self, bootloader: str, firmware: str, keep_config: bool,
                   board_hw: str | None = None) -> tuple[Any, str | None]:
         """The fix plan for the verdict and these image files (`~` expanded), or the one-line reason there is none
@@ -189,6 +216,8 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         from ..images import load_image
         from .wording import error_text
 
+        if self.usb_route:  # no probe, the firmware answers: the repair goes over USB, as `fix` chooses
+            return self.make_usb_plan(bootloader, firmware)
         self.catalog_offer: list = []  # images the catalog would give, not at hand: ctrl+g on the verdict screen
         try:
             bl = load_image(image_path(bootloader)) if bootloader.strip() else None
@@ -231,6 +260,11 @@ class VescDoctorApp(App[int], inherit_bindings=False):
             else:
                 self.notify("Nothing was written: the board is as it was.", title="Repair not started")
 
+        if getattr(plan, "via", None) == "usb":  # its own consent: what goes over USB, nothing read back
+            from .screens.usbconfirm import UsbConfirmScreen
+
+            self.push_screen(UsbConfirmScreen(plan, self.effective_backup_dir()), answered)
+            return
         sectors = (self.session.facts.get("flash.sectors") if self.session else None) or []
         self.push_screen(ConfirmScreen(plan, sectors, self.effective_backup_dir()), answered)
 
@@ -269,6 +303,8 @@ class VescDoctorApp(App[int], inherit_bindings=False):
             if isinstance(screen, FixScreen):
                 screen.stop_asked(self.quit_when_stopped)
         when = "after this write (it can't be cut halfway)" if self.writing else "before the next step"
+        if self.writing and getattr(self.plan, "via", None) == "usb":  # fixes/screens/fix.py: no safe point left
+            when = "at the end of the repair (over USB it cannot stop once it writes)"
         self.notify(f"Stopping {when}. Don't unplug anything until then.", title="Stopping", timeout=10)
 
     @property

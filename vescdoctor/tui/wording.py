@@ -50,6 +50,19 @@ def error_text(exc: VescDoctorError) -> str:
     return str(exc)
 
 
+# The USB plan's refusals name the CLI's flags (usbrepair/plan.py); in the TUI they are the image fields.
+_USB_FLAGS = (("pass --bootloader FILE", "fill in the bootloader image field"),
+              ("or repair through SWD (--via swd)", "or connect a debug probe and look again"))
+
+
+def usb_error_text(exc: VescDoctorError) -> str:
+    """The one line the TUI shows for a refused plan over USB."""
+    text = str(exc)
+    for flag, field in _USB_FLAGS:
+        text = text.replace(flag, field)
+    return text
+
+
 def notice_text(notice: Notice) -> str:
     """A plan's warning, in the TUI's words."""
     if notice.kind == "finding-skipped":
@@ -81,9 +94,17 @@ _FIX_COMMAND = re.compile(r"Run `vescdoctor fix(?: --(firmware|bootloader) [\w.-
                           r"[\w.-]+`)?")
 
 
+_USB_COMMAND = re.compile(r"`vescdoctor fix --via usb --bootloader BL\.bin( --firmware FW\.bin)?`"
+                          r"( with the bootloader for your hardware)?")
+
+
 def next_step_text(step: str) -> str:
     """A verdict's next step, shown above the repair panel: `vescdoctor fix` is the panel below."""
     def repl(m: re.Match[str]) -> str:
         out = f"Repair below, giving a {m.group(1)} image" if m.group(1) else "Repair below"
         return out + (f" (and a {m.group(3)} image" if m.group(2) else "")
-    return _FIX_COMMAND.sub(repl, step)
+
+    def usb(m: re.Match[str]) -> str:
+        images = "the bootloader for your hardware" if m.group(2) else "a bootloader image"
+        return f"the repair below, with {images}" + (" and a firmware image" if m.group(1) else "")
+    return _USB_COMMAND.sub(usb, _FIX_COMMAND.sub(repl, step))

@@ -26,7 +26,8 @@ STOPPING = "Stopping..."
 
 def plan_phases(plan: Any) -> tuple[str, ...]:
     """The bars to draw: the phases the plan's steps declare (all of them for a plan without steps)."""
-    phases = step_phases(plan.step_names)
+    phases_of = getattr(plan, "phases_of", None)  # a plan over USB: its own steps (usbrepair/plan.py)
+    phases = {p for name in plan.step_names for p in phases_of(name)} if phases_of else step_phases(plan.step_names)
     return tuple(p.value for p in BARS if p in phases) or tuple(p.value for p in BARS)
 
 
@@ -65,18 +66,29 @@ class FixScreen(Screen):
 
         journal = app.journal
 
+        usb = getattr(self.plan, "via", None) == "usb"
+
         def on_event(event: Any) -> None:
             if journal is not None:  # in this thread, as the engine goes: the record so far, whatever happens
                 journal.event(event)
             self.post_message(FixProgress(event))
-            if app.stop_requested.is_set() and not getattr(event, "writing", False):
-                raise StopRequested  # a safe point: the engine ends the plan here
+            # a safe point: the engine ends the plan here. Over USB only before the first write: once the firmware
+            # has jumped into the bootloader, the copy runs on the chip whatever happens here, and its end is news.
+            if app.stop_requested.is_set() and not getattr(event, "writing", False) and (
+                    not usb or getattr(event, "phase", None) == Phase.BACKUP):
+                raise StopRequested
 
         try:
             backup_dir = app.effective_backup_dir()
             backup_dir.mkdir(parents=True, exist_ok=True)
-            outcome = execute.execute_plan(self.plan, env, on_event=on_event, backup_dir=backup_dir,
-                                   answers=dict(app.session.answers), should_stop=app.stop_requested.is_set)
+            if usb:  # as `fix --via usb` runs it (commands/fix_usb.py)
+                from ...usbrepair.execute import execute_usb_plan
+
+                outcome = execute_usb_plan(self.plan, env, on_event=on_event, backup_dir=backup_dir)
+            else:
+                outcome = execute.execute_plan(self.plan, env, on_event=on_event, backup_dir=backup_dir,
+                                               answers=dict(app.session.answers),
+                                               should_stop=app.stop_requested.is_set)
         except StopRequested:  # an engine that does not end the plan itself
             self.post_message(FixCrashed("stopped as you asked, between two writes; run vescdoctor again to finish"))
             return

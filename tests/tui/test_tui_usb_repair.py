@@ -1,0 +1,112 @@
+"""The repair over USB in the TUI, where `fix` takes it (no debug probe, the firmware answers): the verdict screen
+offers it with its own fields, its own consent (Cancel focused), the engine of `fix --via usb` runs it, the end and
+the report say what was done. On the bench, with the real usbrepair engine."""
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from vescdoctor.sim import imagegen
+from vescdoctor.tui.app import VescDoctorApp
+
+from board_support import flash, make
+from tui_support import enter_to_verdict, screen_name, snapshot_app, steady, wait_for
+
+pytestmark = pytest.mark.slow  # the app runs (Textual's pilot)
+S11 = 0xE0000
+
+
+def _app(tmp_path: Path, *, firmware: bool = False) -> tuple[VescDoctorApp, Path, bytes]:
+    board = make(tmp_path, "usb-no-bootloader")
+    bl = imagegen.bootloader(compression=True)
+    (tmp_path / "bl.bin").write_bytes(bl)
+    fw = None
+    if firmware:
+        fw = tmp_path / "fw6.bin"
+        fw.write_bytes(imagegen.firmware("410", "6.02", "release6"))
+    app = VescDoctorApp(board_dir=board, bootloader=tmp_path / "bl.bin", firmware=fw,
+                        backup_dir=tmp_path / "backups", report_path=tmp_path / "report.json")
+    return app, board, bl
+
+
+def test_over_usb_the_bootloader_is_installed_after_consent(tmp_path):
+    app, board, bl = _app(tmp_path)
+    before = flash(board)
+
+    async def walk():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await enter_to_verdict(pilot)
+            screen = app.screen
+            assert app.session.verdict.code == "healthy" and app.usb_route
+            assert str(app.focused.label) == "Repair over USB..." and screen.plan.via == "usb"
+            assert not screen.query("#fix-hw") and not screen.query("#fix-keep")  # the running firmware says both
+            assert "`vescdoctor fix" not in str(screen.query_one("#verdict-text").render())  # the panel instead
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen_name(app) == "UsbConfirmScreen", what="the consent over USB")
+            text = str(app.screen.query_one("#usb-confirm-text").render())
+            assert "Keep the battery and the USB cable connected" in text and "sector 11" in text
+            assert app.focused.id == "confirm-no"  # Enter alone writes nothing
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen_name(app) == "VerdictScreen", what="back, nothing written")
+            assert flash(board) == before
+            app.screen.query_one("#fix-go").press()
+            await wait_for(pilot, lambda: screen_name(app) == "UsbConfirmScreen", what="the consent again")
+            await pilot.press("tab", "enter")
+            await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end")
+            assert "Repair done" in str(app.screen.query_one("#end-text").render())
+            await pilot.press("q")
+
+    asyncio.run(walk())
+    assert app.return_code == 0
+    after = flash(board)
+    assert after[S11:S11 + len(bl)] == bl and after[:S11] == before[:S11]  # only sector 11 changed
+    report = app.build_report()
+    assert [(a["step"], a["ok"]) for a in report["actions"]] == [("usb-write-bootloader", True), ("reprobe", True)]
+
+
+def test_over_usb_a_firmware_update_saves_the_configuration_first(tmp_path):
+    app, board, _ = _app(tmp_path, firmware=True)
+
+    async def walk():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await enter_to_verdict(pilot)
+            assert [s.name for s in app.screen.plan.steps] == ["save-config", "usb-write-bootloader",
+                                                               "usb-update-firmware", "reprobe"]
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen_name(app) == "UsbConfirmScreen", what="the consent over USB")
+            text = str(app.screen.query_one("#usb-confirm-text").render())
+            assert "wipes the motor and app configuration" in text and "saved into" in text
+            await pilot.press("tab", "enter")
+            await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end")
+            await pilot.press("q")
+
+    asyncio.run(walk())
+    assert app.return_code == 0 and app.outcome.ok, app.outcome.message
+    saved = json.loads(next((tmp_path / "backups").glob("*-config-usb.json")).read_text())
+    assert saved["fw_version"] == "5.03"
+    from vescdoctor.environment import sim_environment
+    from vescdoctor.usbrepair.execute import wait_for_firmware
+
+    with sim_environment(board) as env:
+        assert wait_for_firmware(env, 5).version == "6.02"
+
+
+@pytest.mark.parametrize("size", [pytest.param((80, 24), id="80x24"), pytest.param((60, 20), id="60x20")])
+@pytest.mark.parametrize("where", ["verdict", "consent"])
+def test_usb_repair_snapshots(snap_compare, monkeypatch, size, where):
+    app = snapshot_app(f"usb-{where}-{size[0]}x{size[1]}", monkeypatch, scenario="usb-no-bootloader")
+    imagegen_bl = imagegen.bootloader(compression=True)
+    Path("demo-bootloader.bin").write_bytes(imagegen_bl)  # the snapshot app runs in its own directory
+    app.firmware_path = ""
+
+    async def ready(pilot):
+        await enter_to_verdict(pilot)
+        if where == "consent":
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen_name(app) == "UsbConfirmScreen", what="the consent over USB")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
