@@ -56,11 +56,12 @@ async def wait_for(pilot, condition, timeout: float = PATIENCE, what: str = "con
 
 
 async def steady(pilot) -> None:
-    """Before a snapshot: nothing left that changes with time. A text cursor blinks every 0.5 s (a loaded machine
-    took the picture with it hidden once), a pressed button stays highlighted for 0.2 s (seen through a dialog
-    above it), toasts the walk raised stay for seconds. Cursors are made steady (shown), toasts cleared, and the
-    highlight waited out."""
-    from textual.widgets import Button, Input
+    """Before a snapshot: nothing left that changes with time. Measured on the save dialog (its picture differed
+    under load): a dialog's own footer is empty for a refresh or two after it opens (Footer fills itself from the
+    bindings later), and the button pressed to open it stays highlighted for 0.2 s (seen through the dialog). Also a
+    text cursor may blink (0.5 s), toasts the walk raised stay for seconds. So: the footer waited for, the highlight
+    waited out, cursors made steady (shown), toasts cleared."""
+    from textual.widgets import Button, Footer, Input
 
     app = pilot.app
     app.clear_notifications()
@@ -69,8 +70,14 @@ async def steady(pilot) -> None:
             box.cursor_blink = False
     await wait_for(pilot, lambda: not any(button.has_class("-active") for screen in app.screen_stack
                                           for button in screen.query(Button)), what="pressed buttons to settle")
+    await wait_for(pilot, lambda: all(footer.children or not _shown_bindings(app)
+                                      for footer in app.screen.query(Footer)), what="the footer's keys")
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+
+
+def _shown_bindings(app) -> bool:
+    return any(b.binding.show for b in app.screen.active_bindings.values())
 
 
 async def until_verdict(pilot) -> None:
