@@ -9,6 +9,7 @@ that only need a blank/used answer go through `reader.is_blank`, which a chip re
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -27,7 +28,14 @@ from .knowledge.flash import (
     UPDATE_MAX_SIZE,
     in_ram,
 )
-from .knowledge.generations import BY_KEY, LBM_IMAGE_INITIALIZED, Generation, generation_of, generation_of_app_size
+from .knowledge.generations import (
+    BY_KEY,
+    LBM_IMAGE_INITIALIZED,
+    SCRIPT_ROLES,
+    Generation,
+    generation_of,
+    generation_of_app_size,
+)
 from .knowledge.synthetic import parse_marker
 
 BOOTLOADER_READ = 0x2000  # the largest known bootloader is 5776 bytes
@@ -149,6 +157,13 @@ class FlashMap:
 
 
 FLASH_FACTS = tuple(FlashMap([], AppState(), {}, BufferState(), BootloaderState()).facts())
+
+
+def script_sectors(facts: Mapping[str, Any]) -> list[int]:
+    """From the flash.sectors fact: the sectors where the firmware's generation keeps LispBM code/image and QML data
+    (knowledge.generations roles lispbm, qml) that hold data. The firmware loads them at every start."""
+    return sorted(int(s["number"]) for s in facts.get("flash.sectors") or ()
+                  if isinstance(s, dict) and s.get("state") == "data" and s.get("role") in SCRIPT_ROLES)
 
 
 def _u32(data: bytes, offset: int = 0) -> int:

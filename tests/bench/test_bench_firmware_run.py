@@ -103,6 +103,30 @@ def test_config_cause_is_cured_by_erasing_the_config_sectors_and_code_cause_by_o
     assert boot.evaluate(loaded).running == "vesc"
 
 
+@pytest.mark.parametrize("version, sectors", [("6.05", (9, 10)), ("6.06", (8, 9, 10))])
+def test_lisp_cause_is_cured_by_erasing_the_generations_lispbm_and_qml_sectors_only(tmp_path, version, sectors):
+    """run_cause lisp: the firmware crashes while its generation's LispBM/QML sectors hold data (6.00-6.05: QML 9,
+    code 10; 6.06+: the LispBM image in 8 too; bldc flash_helper.c QMLUI_BASE, LISP_BASE, LISP_CONST_BASE)."""
+    image = imagegen.firmware("60", version, "release6")
+    flash = bytearray(b"\xff" * FLASH_SIZE)
+    flash[:len(image)] = image
+    script = imagegen.lispbm_code()
+    flash[0x0C0000:0x0C0000 + len(script)] = script
+    flash[0x0A0000:0x0A0010] = b"QML" * 5 + b"\x00"
+    board = tmp_path / version
+    Board.create(board, BoardConfig(hw="60", firmware_run="hardfault", run_cause="lisp"), flash)
+    Bench.acquire(board).release()
+    loaded = Board.load(board)
+    loaded.flash[0x4000:0xC000] = b"\xff" * 0x8000  # the configuration is not the cause
+    assert boot.evaluate(loaded).running == "firmware-crash"
+    loaded.flash[0x0C0000:0x0E0000] = b"\xff" * 0x20000  # the script alone: the QML data still loads
+    assert boot.evaluate(loaded).running == "firmware-crash"
+    for number in sectors:
+        start = {8: 0x080000, 9: 0x0A0000, 10: 0x0C0000}[number]
+        loaded.flash[start:start + 0x20000] = b"\xff" * 0x20000
+    assert boot.evaluate(loaded).running == "vesc"
+
+
 def test_chip_fields_are_what_the_debugger_reads(tmp_path):
     board = vesc_board(tmp_path / "b", chip=ChipIdentity(dev_id=0x419, rev_id=0x1003, flash_kib=2048))
     with halted(board) as session:

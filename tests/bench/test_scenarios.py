@@ -28,6 +28,7 @@ BUILTIN_STATE = {
     "wrong-hw-firmware": ("vesc", "blue-only"), "unknown-firmware": ("other-app", "blue-only"),
     "charge-only-cable": ("vesc", "green"), "no-permission": ("vesc", "green"), "port-busy": ("vesc", "green"),
     "dfu-mode": ("dfu", "blue-only"), "config-crash": ("firmware-crash", "blue-only"),
+    "lisp-crash": ("firmware-crash", "blue-only"), "update-cut-short": ("vesc", "green"),
     "watchdog-loop": ("firmware-crash", "blue-only"), "active-fault": ("vesc", "red-blink"),
     "probe-firmware-old": ("vesc", "green"),
     "healthy-fw606-lispbm": ("vesc", "green"), "fw606-packages-wiped-bootloader": ("vesc", "green"),

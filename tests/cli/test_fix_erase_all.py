@@ -64,3 +64,6 @@ def test_the_plan_says_what_a_full_erase_costs_and_why_the_order(forum_board, im
     assert fix(forum_board, tmp_path, *images, "--erase-all", "--dry-run", *HW410) == 0
     full = capsys.readouterr().out
     assert "Erase the whole chip" in full and "costs" in full and "does not need it" in full
+    assert "about 8 s" in full and "written back from the backup" in full  # the time, the configuration kept
+    assert fix(forum_board, tmp_path, *images, "--erase-all", "--no-keep-config", "--dry-run", *HW410) == 0
+    assert "is NOT written back" in capsys.readouterr().out

@@ -30,11 +30,11 @@ def test_builtin_plans_load_and_cover_every_fixable_verdict():
 @pytest.mark.parametrize("text,needle,line", [
     ("plans: vescdoctor-fix-plans\nversion: 1\norder: [backup]\n", "lacks the steps", 3),
     ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, mass-erase, "
-     "erase-config, write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n"
+     "erase-config, erase-lisp, write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n"
      "  app-missing: {why: x, steps: [backup, flash-it]}\n",
      "unknown step 'flash-it'", 5),
     ("plans: vescdoctor-fix-plans\nversion: 1\norder: [warn-no-backup, backup, unlock-rdp, clear-wrp, mass-erase, "
-     "erase-config, write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n"
+     "erase-config, erase-lisp, write-bootloader, write-firmware, restore-config, reset, reprobe]\nverdicts:\n"
      "  app-gone: {why: x, steps: [backup]}\n", "not a verdict", 5),
 ])
 def test_bad_plans_file_names_file_and_line(tmp_path, text, needle, line):
@@ -130,8 +130,8 @@ def test_rules_check_validates_the_plans_beside_the_graph(tmp_path, capsys):
 
 
 # -- issue 12, item 1: `rules check` proves every plan safe ---------------------------------------------------------
-ORDER = ("order: [warn-no-backup, backup, unlock-rdp, clear-wrp, mass-erase, erase-config, write-bootloader, "
-         "write-firmware, restore-config, reset, reprobe]\n")
+ORDER = ("order: [warn-no-backup, backup, unlock-rdp, clear-wrp, mass-erase, erase-config, erase-lisp, "
+         "write-bootloader, write-firmware, restore-config, reset, reprobe]\n")
 
 
 def _rules_dir(tmp_path, plans_text):
@@ -147,8 +147,8 @@ def _rules_dir(tmp_path, plans_text):
 @pytest.mark.parametrize("text,needle", [
     (ORDER + "verdicts:\n  app-missing: {why: x, steps: [write-firmware, reset, reprobe]}\n",
      "destroys data but no 'backup'"),
-    ("order: [warn-no-backup, unlock-rdp, clear-wrp, mass-erase, erase-config, write-bootloader, write-firmware, "
-     "restore-config, backup, reset, reprobe]\n"
+    ("order: [warn-no-backup, unlock-rdp, clear-wrp, mass-erase, erase-config, erase-lisp, write-bootloader, "
+     "write-firmware, restore-config, backup, reset, reprobe]\n"
      "verdicts:\n  app-missing: {why: x, steps: [backup, write-firmware, reset, reprobe]}\n",
      "comes before 'backup'/'warn-no-backup' in order"),
     (ORDER + "verdicts:\n  app-missing: {why: x, steps: [backup, write-firmware]}\n"
@@ -159,6 +159,8 @@ def _rules_dir(tmp_path, plans_text):
      "must lift it ('unlock-rdp')"),
     (ORDER + "verdicts:\n  read-protected: {why: x, steps: [unlock-rdp, write-firmware]}\n",
      "'unlock-rdp' destroys data but no 'backup'"),
+    (ORDER + "verdicts:\n  firmware-not-running:\n    why: x\n    steps: [backup, erase-config]\n    causes:\n"
+     "      v-firmware-not-running-lisp: {why: y, steps: [erase-lisp, reset]}\n", "destroys data but no 'backup'"),
 ])
 def test_rules_check_refuses_a_plan_that_destroys_before_a_backup(tmp_path, capsys, text, needle):
     from vescdoctor.cli import main
@@ -191,3 +193,48 @@ def test_wrong_chip_has_a_manual_plan_that_writes_nothing(tmp_path):
     bad.write_text(plans_path().read_text().replace("    manual: true", "    manual: true\n    steps: [backup]"))
     with pytest.raises(InputError, match="takes no steps"):
         load_plans(bad)
+
+
+# -- issue 17: a verdict's plan per cause (`causes:`, keyed by the verdict node the diagnosis ended on) -------------
+def test_the_cause_the_diagnosis_ended_on_chooses_the_plan():
+    def ended_on(node, facts):
+        found = diagnosis("firmware-not-running", facts=facts)
+        found.result.verdict = SimpleNamespace(node=node)
+        return found
+
+    script = {"flash.sectors": [{"number": 9, "role": "qml", "state": "blank"},
+                                {"number": 10, "role": "lispbm", "state": "data", "detail": "LispBM scripts"}]}
+    lisp = make_plan(ended_on("v-firmware-not-running-lisp", script), bootloader=None, firmware=None)
+    assert lisp.step_names == ["backup", "erase-lisp", "reset", "reprobe"]
+    assert lisp.erase_sectors == [10] and lisp.script_sectors == [10]
+    assert "Scripts and data erased (the backup keeps them): sector 10 (LispBM scripts)" in lisp.describe()
+    config = make_plan(ended_on("v-firmware-not-running", script), bootloader=None, firmware=None)
+    assert config.step_names == ["backup", "erase-config", "reset", "reprobe"] and config.erase_sectors == [1, 2]
+    everything = make_plan(ended_on("v-firmware-not-running-lisp", script), bootloader=BL, firmware=FW,
+                           erase_all=True, board_hw="410")
+    assert "erase-lisp" not in everything.step_names and "mass-erase" in everything.step_names
+
+
+@pytest.mark.parametrize("cause,needle", [
+    ("v-nowhere: {why: y, steps: [backup, erase-lisp]}", "cause 'v-nowhere' of 'firmware-not-running' is no verdict"),
+    ("v-usb-cable: {why: y, steps: [backup, erase-lisp]}", "cause 'v-usb-cable' of 'firmware-not-running' is no"),
+    ("v-firmware-not-running-lisp: {why: y, steps: [backup, erase-lisp], when: x}", "expected {why: TEXT"),
+])
+def test_rules_check_names_a_bad_cause(tmp_path, capsys, cause, needle):
+    from vescdoctor.cli import main
+
+    text = (ORDER + "verdicts:\n  firmware-not-running:\n    why: x\n    steps: [backup, erase-config]\n"
+            f"    causes:\n      {cause}\n")
+    rules = _rules_dir(tmp_path, text)
+    assert main(["rules", "check", str(rules)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and f"{rules / 'plans.yaml'}:9" in err, err
+
+
+@pytest.mark.parametrize("keep, words", [(True, "erased with the whole chip, then written back from the backup"),
+                                         (False, "erased with the whole chip, then left blank (the backup keeps")])
+def test_erase_all_plan_says_the_config_is_erased_not_kept(keep, words):
+    plan = make_plan(diagnosis("app-missing", ["bootloader-missing"], {"flash.buffer_hw": "410"}),
+                     bootloader=BL, firmware=FW, board_hw="410", erase_all=True, keep_config=keep)
+    config = [line for line in plan.describe() if line.startswith("Config sectors 1-2")]
+    assert len(config) == 1 and words in config[0] and "kept as they are" not in config[0]

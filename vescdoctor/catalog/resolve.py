@@ -33,7 +33,7 @@ def needed_images(diagnosis: Any, book=None) -> list[str]:
     vplan = book.verdicts.get(diagnosis.verdict)
     if vplan is None:
         return []
-    steps = list(vplan.steps)
+    steps = list(vplan.for_node(getattr(getattr(diagnosis.result, "verdict", None), "node", None)).steps)
     for code in diagnosis.result.findings or ():
         extra = book.findings.get(code)
         if extra is not None and code != diagnosis.verdict:

@@ -9,7 +9,19 @@ from ..graph.draw import to_dot, to_mermaid
 from ..graph.loader import load_graph
 
 
-def _check_plans(path) -> str | None:
+def _cause_problems(book, graph) -> list[str]:
+    """A plan's `causes:` names verdict nodes: each must exist and end on that plan's verdict."""
+    out = []
+    for code, plan in book.verdicts.items():
+        for node, cause in plan.causes.items():
+            found = graph.nodes.get(node)
+            if found is None or found.kind != "verdict" or found.verdict != code:
+                out.append(f"{cause.where}: cause '{node}' of '{code}' is no verdict node of graph '{graph.id}' "
+                           f"ending on {code}")
+    return out
+
+
+def _check_plans(path, graph) -> str | None:
     """The fix plans beside the graph (rules/plans.yaml), when there are any: loading validates every step name,
     verdict and finding code with FILE:LINE errors. Returns a summary line."""
     from pathlib import Path
@@ -22,12 +34,13 @@ def _check_plans(path) -> str | None:
     from ..fixes.plan_safety import plan_problems
 
     book = load_plans(plans, prove=False)
-    problems = plan_problems(book)
+    problems: list = plan_problems(book)
+    problems += _cause_problems(book, graph)
     for problem in problems:
         print(f"vescdoctor: {problem}", file=sys.stderr)
     if problems:
-        raise InputError(f"{len(problems)} unsafe fix plan(s) in {plans}: a destructive step could run before "
-                         "the backup")
+        raise InputError(f"{len(problems)} problem(s) in the fix plans {plans}: a destructive step that could run "
+                         "before the backup, or a cause naming no verdict node")
     return f"fix plans: {len(book.verdicts)} verdicts with a plan, {len(book.findings)} findings that add steps"
 
 
@@ -46,7 +59,7 @@ def run(args) -> int:
         kinds[node.kind] = kinds.get(node.kind, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     print(f"graph '{graph.id}' version {graph.version}: {len(graph.nodes)} nodes ({summary}); all checks pass")
-    plans = _check_plans(args.path)
+    plans = _check_plans(args.path, graph)
     if plans:
         print(plans)
     return 0

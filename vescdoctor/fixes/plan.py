@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ImageMissing, InputError
+from ..flash_analysis import script_sectors
 from ..images import ImageInfo, LoadedImage
 from ..knowledge.flash import BOOTLOADER_BASE, FLASH_BASE, SECTORS, sectors_touched
 from .board_hw import BoardHw, board_hw_sources
@@ -38,6 +39,7 @@ class _Draft:
     steps: list[str]
     given: dict[str, LoadedImage | None]
     keep_config: bool
+    node: str | None = None  # the verdict node the diagnosis ended on (a plan's `causes:` key)
     warnings: list[Notice] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     images: list[ImageRecord] = field(default_factory=list)
@@ -60,16 +62,19 @@ def make_plan(diagnosis: Diagnosis, *, bootloader: LoadedImage | None, firmware:
     if verdict not in book.verdicts:
         raise InputError(f"no fix vescdoctor can apply for the verdict '{verdict}': follow the next steps of the "
                          "diagnosis")
-    draft = _Draft(verdict, [], {"bootloader": bootloader, "firmware": firmware}, keep_config)
+    node = getattr(getattr(diagnosis.result, "verdict", None), "node", None)  # None: a replayed report without one
+    draft = _Draft(verdict, [], {"bootloader": bootloader, "firmware": firmware}, keep_config, node)
     _choose_steps(draft, book, findings, erase_all)
     strong, hint = board_hw_sources(diagnosis, board_hw, backup_dir)
     _check_images(draft, strong, hint)
     plan = Plan(verdict, warnings=draft.warnings, findings=findings, segments=draft.segments,
                 board_hw=strong.name if strong else None, board_uid=facts.get("swd.uid"), keep_config=keep_config,
                 board_hw_source=strong.kind if strong else None, images=draft.images,
-                wrp_sectors=list(facts.get("swd.wrp_sectors") or []), rider_data=rider_data(facts))
+                wrp_sectors=list(facts.get("swd.wrp_sectors") or []), rider_data=rider_data(facts),
+                script_sectors=script_sectors(facts) if "erase-lisp" in draft.steps else [])
     _lay_out_flash(plan, draft, facts)
-    plan.notes = ERASE_ALL_NOTES if "mass-erase" in draft.steps else FULL_ERASE_NOT_NEEDED if plan.segments else []
+    full = "mass-erase" in draft.steps
+    plan.notes = erase_all_notes(keep_config) if full else FULL_ERASE_NOT_NEEDED if plan.segments else []
     order = {name: i for i, name in enumerate(book.order)}
     draft.steps.sort(key=lambda s: order[s])
     unsafe = steps_problem(draft.steps)
@@ -92,17 +97,26 @@ _ORDER = ("The order is bootloader, then firmware: the firmware is what runs, so
 FULL_ERASE_NOT_NEEDED = [
     "vescdoctor erases only the sectors it writes and keeps the configuration (sectors 1-2): a full chip erase is "
     "not needed to repair this board. `vescdoctor fix --erase-all` does one if you want it.", _ORDER]
-ERASE_ALL_NOTES = [
-    "--erase-all: the whole chip is erased (the forum's 'full chip erase'): firmware, configuration, update buffer "
-    "and bootloader; it costs a full rewrite of both images (slower) and, without the backup, the configuration. "
-    "vescdoctor does not need it to repair a board: it erases only what it writes.", _ORDER]
+
+
+def erase_all_notes(keep_config: bool) -> list[str]:
+    """What a full chip erase costs and why vescdoctor does not need it (issue 17: the forum's questions)."""
+    config = ("the configuration (sectors 1-2) is written back from the backup made first" if keep_config else
+              "the configuration is NOT written back (you chose not to keep it): set the motor up again; the backup "
+              "keeps the old one")
+    return [
+        "Full chip erase (--erase-all, or the TUI's 'Erase the whole chip'): everything is erased - firmware, "
+        "configuration, LispBM/QML scripts, update buffer and bootloader. It costs time: the mass erase alone takes "
+        "about 8 s (up to 16 s, STM32F405 datasheet), then both images are written in full; " + config + ". "
+        "vescdoctor does not need it to repair a board: it erases only the sectors it writes, reads each back, and "
+        "proves the bootloader intact; a full erase fixes nothing those do not.", _ORDER]
 
 
 def erase_all_steps(steps: list[str], keep_config: bool) -> list[str]:
     """--erase-all: after the backup, mass erase, then bootloader and firmware; the configuration from the backup
     written back unless --no-keep-config. The book's order sorts them."""
     extra = ["mass-erase", "write-bootloader", "write-firmware"] + (["restore-config"] if keep_config else [])
-    return [s for s in steps if s != "erase-config"] + [s for s in extra if s not in steps]
+    return [s for s in steps if s not in ("erase-config", "erase-lisp")] + [s for s in extra if s not in steps]
 
 
 def rider_data(facts: dict[str, Any]) -> dict[int, str]:
@@ -120,7 +134,7 @@ def rider_data(facts: dict[str, Any]) -> dict[int, str]:
 def _choose_steps(draft: _Draft, book: PlanBook, findings: list[str], erase_all: bool = False) -> None:
     """The verdict's steps, plus those of the other findings (rules/plans.yaml); ImageMissing when a step needs an
     image that was not given (unless the finding says to skip it)."""
-    vplan = book.verdicts[draft.verdict]
+    vplan = book.verdicts[draft.verdict].for_node(draft.node)
     draft.steps.extend(vplan.steps)
     needs_why: dict[str, str] = {}
     for step in draft.steps:
@@ -199,6 +213,7 @@ def _lay_out_flash(plan: Plan, draft: _Draft, facts: dict[str, Any]) -> None:
             plan.erase_sectors, plan.blank_written = [s.number for s in SECTORS], []
         if "erase-config" in draft.steps:
             plan.erase_sectors = sorted(set(plan.erase_sectors) | {s.number for s in SECTORS if s.role == "config"})
+        plan.erase_sectors = sorted(set(plan.erase_sectors) | set(plan.script_sectors))
         plan.backup_note = ("the whole flash (1 MiB, 0x08000000..0x080FFFFF: firmware, config sectors 1-2, update "
                             "buffer, bootloader) as a .bin, plus a .json with the board UID, option bytes and sha256")
     wrp = plan.wrp_sectors

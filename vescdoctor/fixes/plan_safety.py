@@ -60,7 +60,9 @@ def plan_problems(book) -> list[PlanProblem]:
                                         f"'{BACKUP}'/'{NO_BACKUP}' in order: every plan would run it unsaved"))
     rank = {s: i for i, s in enumerate(order)}
     extra = {s for f in book.findings.values() for s in f.steps}
-    for code, plan in book.verdicts.items():
+    plans = [(code, plan) for code, verdict in book.verdicts.items()
+             for plan in (verdict, *verdict.causes.values())]
+    for code, plan in plans:
         if code == "healthy":
             bad = [s for s in plan.steps if _destructive(s)]
             if bad:

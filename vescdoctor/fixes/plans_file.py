@@ -21,6 +21,13 @@ class VerdictPlan:
     why: str
     steps: tuple[str, ...]
     where: str
+    # The cause the diagnosis pointed at, named by its verdict node in the graph: node id -> that cause's plan
+    # (firmware-not-running: a LispBM script is cured by erasing it, not the configuration).
+    causes: dict[str, VerdictPlan] = field(default_factory=dict)
+
+    def for_node(self, node: str | None) -> VerdictPlan:
+        """The plan for the verdict node the diagnosis ended on: its cause's, else the verdict's own."""
+        return self.causes.get(node or "", self)
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ _TOP = {
 
 def _plan_fields(code: str) -> dict[str, Field]:
     return {"why": Field(is_text, f"plan of '{code}': 'why' (a sentence) expected", required=True, at_key=False),
-            "steps": ANY, "manual": ANY}
+            "steps": ANY, "manual": ANY, "causes": ANY}
 
 
 def _finding_fields(code: str) -> dict[str, Field]:
@@ -120,7 +127,7 @@ def load_plans(path: str | Path | None = None, *, prove: bool = True) -> PlanBoo
         if not isinstance(plan, Located):
             raise InputError(f"plan of '{code}': a mapping with 'why' and 'steps' expected", at)
         values = read_mapping(plan, _plan_fields(code), f"unknown key '{{key}}' in the plan of '{code}' (allowed: "
-                              "why, steps, manual)", _fail(name, plan, at))
+                              "why, steps, manual, causes)", _fail(name, plan, at))
         if values["manual"] is not None:
             if values["manual"] is not True or values["steps"]:
                 raise InputError(f"plan of '{code}': 'manual: true' takes no steps (nothing is written)",
@@ -128,7 +135,7 @@ def load_plans(path: str | Path | None = None, *, prove: bool = True) -> PlanBoo
             book.manual[code] = values["why"]
             continue
         book.verdicts[code] = VerdictPlan(code, values["why"], _steps(values["steps"], where(name, plan, "steps")),
-                                          at)
+                                          at, _causes(code, values["causes"], plan, name))
     findings = top["findings"] or Located()
     if not isinstance(findings, dict):
         raise InputError("findings: a mapping of finding code -> steps expected", where(name, data, "findings"))
@@ -151,6 +158,24 @@ def load_plans(path: str | Path | None = None, *, prove: bool = True) -> PlanBoo
             more = f" (and {len(problems) - 1} more: run `vescdoctor rules check`)" if len(problems) > 1 else ""
             raise InputError(f"unsafe fix plan: {problems[0].message}{more}", problems[0].where)
     return book
+
+
+def _causes(code: str, raw: Any, plan: Located, name: str) -> dict[str, VerdictPlan]:
+    """`causes:` of a verdict's plan: verdict node id -> {why, steps} (`rules check` proves each node exists and
+    ends on this verdict)."""
+    if raw is None:
+        return {}
+    at = where(name, plan, "causes")
+    if not isinstance(raw, Located) or not raw:
+        raise InputError(f"plan of '{code}': causes: a mapping of verdict node id -> {{why, steps}} expected", at)
+    out: dict[str, VerdictPlan] = {}
+    for node, item in raw.items():
+        node_at = where(name, raw, node)
+        if not isinstance(node, str) or not isinstance(item, Located) or set(item) - {"why", "steps"} \
+                or not is_text(item.get("why")):
+            raise InputError(f"plan of '{code}': cause '{node}': expected {{why: TEXT, steps: [...]}}", node_at)
+        out[node] = VerdictPlan(code, item["why"], _steps(item.get("steps"), where(name, item, "steps")), node_at)
+    return out
 
 
 def _usb_plans(data: Located, name: str) -> dict[str, VerdictPlan]:

@@ -98,6 +98,7 @@ class Plan(StepSequence):
     wrp_sectors: list[int] = field(default_factory=list)  # write-protected when diagnosed
     # Sectors holding LispBM / QML / package data (knowledge.generations): what "keep the configuration" keeps too.
     rider_data: dict[int, str] = field(default_factory=dict)
+    script_sectors: list[int] = field(default_factory=list)  # LispBM/QML sectors step erase-lisp erases
     notes: list[str] = field(default_factory=list)  # what a rider asks about the plan (full erase, order), answered
 
     @property
@@ -115,7 +116,8 @@ class Plan(StepSequence):
         for i, step in enumerate(self.steps, 1):
             mark = " [destructive]" if step.destructive else ""
             lines.append(f"  {i}. {step.title}{mark}" + (f": {step.detail}" if step.detail else ""))
-        lines.append("Sectors to erase: " + (", ".join(_sector_text(n) for n in self.erase_sectors) or "none"))
+        lines.append("Sectors to erase: " + (", ".join(_sector_text(n, self.rider_data.get(n))
+                                                    for n in self.erase_sectors) or "none"))
         if self.blank_written:
             lines.append("Sectors to write without an erase (already blank): "
                          + ", ".join(_sector_text(n) for n in self.blank_written))
@@ -124,6 +126,10 @@ class Plan(StepSequence):
         if "unlock-rdp" in self.step_names:
             lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): will be erased by the RDP regression with the "
                          "rest; the configuration will be lost (no backup is possible under RDP 1)")
+        elif "mass-erase" in self.step_names:
+            lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): erased with the whole chip, then "
+                         + ("written back from the backup" if "restore-config" in self.step_names
+                            else "left blank (the backup keeps them)"))
         elif self.keep_config and "write-firmware" in self.step_names:
             lines.append("Config sectors 1-2 (0x08004000..0x0800BFFF): will be kept as they are")
         lines.extend(self._rider_data_lines())
@@ -147,6 +153,8 @@ class Plan(StepSequence):
         return lines
 
 
-def _sector_text(n: int) -> str:
+def _sector_text(n: int, holds: str | None = None) -> str:
+    """'10 (0x080C0000, 128K LispBM scripts)': the firmware generation's use of the sector when it holds the rider's
+    data there (Plan.rider_data), else the sector's role in the flash map every generation shares."""
     s = SECTORS[n]
-    return f"{n} (0x{s.address:08X}, {s.size // 1024}K {s.role})"
+    return f"{n} (0x{s.address:08X}, {s.size // 1024}K {holds or s.role})"

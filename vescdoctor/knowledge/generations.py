@@ -14,6 +14,12 @@ generation", cites every line):
   read/write at ADDR_FLASH_SECTOR_11 + address, wipe erases all of sector 11; bldc 3bcc9039).
 Sectors 8-10 stay the update buffer in every generation (NEW_APP_BASE 8, NEW_APP_SECTORS 3): an update erases what
 the generation keeps there.
+
+LispBM code and QML data (SCRIPT_ROLES) are what the firmware loads at every start, so a script that crashes it is
+erased with these sectors (fix step erase-lisp): each code sector starts with a header, length u32, CRC16 u16, flags
+u16 (big-endian), that bldc checks before using it (release_6_00 flash_helper.c:447-465, qmlui_check; an erased
+sector's length 0xFFFFFFFF fails it, so no code is found), and lispif_init runs the stored script at boot unless the
+last reset was the watchdog's (release_6_00 lispBM/lispif.c:63-69; release_6_06 lispBM/lispif.c:95-100 the same).
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from dataclasses import dataclass
 
 # Roles a sector can have (report schema SECTOR_ROLES): the generation's use, or "buffer" while an update is there.
 ROLES = ("app", "config", "buffer", "bootloader", "qml", "lispbm", "free")
+SCRIPT_ROLES = ("lispbm", "qml")  # what the firmware loads and runs at start besides its own code
 
 # The LispBM image (6.06+): the last word of sector 8 is IMAGE_INITIALIZED (release_6_06
 # lispBM/lispBM/src/lbm_image.c:171-175, 32-bit builds), the image grows down from there (VERSION_ENTRY 0x09 ...).

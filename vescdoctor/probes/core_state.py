@@ -9,18 +9,25 @@ few register reads).
 Registers read (ARMv7-M ARM, DDI 0403E):
 - xPSR: IPSR (bits 8:0) is the active exception number, 0 in thread mode, 3 in HardFault (B1.4.2);
 - DHCSR 0xE000EDF0: S_LOCKUP (bit 19), the core locked up (C1.6.2);
-- CFSR 0xE000ED28 and HFSR 0xE000ED2C: what the fault was (B3.2.15, B3.2.16);
+- CFSR 0xE000ED28 and HFSR 0xE000ED2C: what the fault was (B3.2.15, B3.2.16), in words by knowledge.fault_status
+  (core.fault_bits: the bit names; core.fault_status: them in words; core.fault_family: image | stack | data |
+  arith | null; core.fault_meaning: what it means for the rider);
 - PRIMASK: interrupts off (a firmware that spins there never serves USB);
 - RCC_CSR 0x40023874 (RM0090 7.3.21): reset flags; IWDGRSTF (29) / WWDGRSTF (30) say a watchdog reset it.
-Facts: core.* (FACTS); core.run_state: runs | hardfault | lockup | watchdog-loop | hang | unknown.
+Facts: core.* (FACTS); core.run_state: runs | hardfault | lockup | watchdog-loop | hang | unknown;
+core.script_sectors: the LispBM/QML sectors (of the generation flash.map found) holding data, which the firmware
+loads at every start (bldc release_6_00 lispBM/lispif.c:63-69): a crash with a script there suspects the script.
 """
 from __future__ import annotations
 
+from ..flash_analysis import script_sectors
 from ..knowledge.flash import BUFFER_BASE, FLASH_BASE, SECTORS
 from .base import ProbeContext, ProbeResult, probe
 
 FACTS = ("core.run_state", "core.was_running", "core.resumed", "core.pc", "core.xpsr", "core.ipsr", "core.primask",
-         "core.lockup", "core.cfsr", "core.hfsr", "core.rcc_csr", "core.reset_flags", "core.pc_in_image")
+         "core.lockup", "core.cfsr", "core.hfsr", "core.rcc_csr", "core.reset_flags", "core.pc_in_image",
+         "core.script_sectors", "core.fault_bits", "core.fault_status", "core.fault_family",
+         "core.fault_meaning")
 
 DHCSR, CFSR, HFSR, RCC_CSR = 0xE000EDF0, 0xE000ED28, 0xE000ED2C, 0x40023874
 S_LOCKUP = 1 << 19
@@ -79,6 +86,21 @@ def _words(facts: dict) -> str:
             f"reset flags: {flags}")
 
 
+def _fault_lines(facts: dict) -> list[str]:
+    """The fault status registers in words, and what they mean for the rider (when the firmware does not run)."""
+    from ..knowledge import fault_status
+
+    cfsr, hfsr = facts["core.cfsr"], facts["core.hfsr"]
+    facts["core.fault_bits"] = fault_status.names(cfsr, hfsr)
+    facts["core.fault_status"] = fault_status.describe(cfsr, hfsr)
+    facts["core.fault_family"] = fault_status.family(cfsr, hfsr)
+    facts["core.fault_meaning"] = fault_status.meaning(cfsr, hfsr)
+    if facts["core.run_state"] == "runs" and not facts["core.fault_bits"]:
+        return []
+    return [f"Core: fault status: {facts['core.fault_status']}",
+            f"Core: what it means: {facts['core.fault_meaning']}"]
+
+
 @probe("core.state", FACTS, "Looking at the running core")
 def core_state(ctx: ProbeContext) -> ProbeResult:
     from pyocd.core import exceptions
@@ -107,7 +129,12 @@ def core_state(ctx: ProbeContext) -> ProbeResult:
         return ProbeResult(facts, [f"Core: reading the core's state failed: {exc}"], ok=False, error=str(exc))
     reset = ctx.facts.get("flash.app_reset")
     facts["core.run_state"] = classify(facts, reset & ~1 if isinstance(reset, int) else None)
-    lines = [_words(facts)]
+    facts["core.script_sectors"] = script_sectors(ctx.facts)
+    lines = [_words(facts)] + _fault_lines(facts)
+    # bldc runs no stored script after a watchdog reset (release_6_00 lispBM/lispif.c:63-69): not a suspect then
+    if facts["core.run_state"] not in ("runs", "watchdog-loop") and facts["core.script_sectors"]:
+        lines.append("Core: a LispBM/QML script is stored (sector " + ", ".join(map(str, facts["core.script_sectors"]))
+                     + ") and the firmware loads it at every start: the first suspect")
     if facts["core.resumed"]:
         lines.append("Core: resumed; it goes on as it was found")
     return ProbeResult(facts, lines)

@@ -278,7 +278,7 @@ def _boot(board: Board, *, apply: bool) -> BootState:
             if residue != 0:
                 return _crc_fault(hw, own_hw, flag_addr, f"app CRC check failed at boot (residue 0x{residue:08X})")
 
-    crashed = firmware_run.crash(board, flash)
+    crashed = firmware_run.crash(board, flash, version)
     if crashed is not None:  # board.md "More board fields": no VESC on USB, LEDs blue-only
         return BootState("firmware-crash", "blue-only", None,
                          reason=f"VESC firmware for HW {hw} does not run: {crashed} ({config.run_cause})",

@@ -374,6 +374,23 @@ def lispbm_image(*, version: str = "00000000", seed: int = 0) -> bytes:
 
 
 LBM_VERSION_ENTRY_WORD = 0x09
+CODE_MAX_SIZE = 128 * 1024 - 8  # LISP_MAX_SIZE and QMLUI_MAX_SIZE (bldc release_6_00 flash_helper.c:47-48)
+LISP_SCRIPT = (b"; autostart: runs at every boot (bldc release_6_00 lispBM/lispif.c:63-69)\n"
+               b"(define speed 0)\n(loopwhile t\n  (progn (setq speed (get-speed))\n    (sleep 0.01)))\n")
+
+
+def lispbm_code(text: bytes = LISP_SCRIPT, *, flags: int = 0, seed: int = 0) -> bytes:
+    """A code-storage sector as VESC Tool's "upload" leaves it (6.00+: LispBM code in sector 10, QML in 9;
+    bldc release_6_00 flash_helper.c:447-465 checks it): the length (u32), the CRC16 over flags + code (u16), the
+    flags (u16), all big-endian as bldc's buffer.c, then the code, the rest of the sector erased. `seed` adds a
+    comment line so two boards' scripts differ."""
+    if seed:
+        text = b"; board %d\n" % seed + text
+    if len(text) > CODE_MAX_SIZE:
+        raise ValueError(f"a script of {len(text)} bytes does not fit ({CODE_MAX_SIZE} at most)")
+    body = struct.pack(">H", flags) + text
+    head = struct.pack(">IH", len(text), crc16_xmodem(body))  # bldc util/crc.c crc16: CCITT, initial 0
+    return head + body
 LBM_CONSTANT_HEAP_IX_WORD = 0x02
 
 

@@ -45,6 +45,7 @@ GENERATORS = {
     "garbage": ("size", "seed"),
     "other-app": ("size", "seed"),
     "lispbm-image": ("version", "seed"),
+    "lispbm-code": ("seed",),
     "package-data": ("size", "seed"),
 }
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -272,6 +273,9 @@ def _generate(item: Located, name: str, context: str, board_hw: str) -> tuple[by
         version, vat = get("version", "00000000")
         version = _text(version, "version", vat, "the image's version text (the app CRC, 8 hex digits)")
         return imagegen.lispbm_image(version=version, seed=seed), "generate lispbm-image (128 KiB, sector 8)"
+    if kind == "lispbm-code":
+        code = imagegen.lispbm_code(seed=seed)
+        return code, f"generate lispbm-code ({len(code)} bytes: a stored LispBM script with its header)"
     if kind == "package-data":
         size = _integer(item.get("size", 0x800), "size", where(name, item, "size"), 1, FLASH_SIZE,
                         "a byte count 1..0x100000")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -206,10 +207,11 @@ class VescDoctorApp(App[int], inherit_bindings=False):
             return None, self.own_words(usb_error_text(exc))
 
     def make_plan(self, bootloader: str, firmware: str, keep_config: bool,
-                  board_hw: str | None = None) -> tuple[Any, str | None]:
+                  board_hw: str | None = None, erase_all: bool = False) -> tuple[Any, str | None]:
         """The fix plan for the verdict and these image files (`~` expanded), or the one-line reason there is none
         (in the TUI's words: fields to fill in, not CLI flags). `board_hw`: a normalised HW name the user gave in
-        the Board hardware field (None: as diagnosed)."""
+        the Board hardware field (None: as diagnosed). `erase_all`: the confirmation's "Erase the whole chip", the
+        plan of `fix --erase-all`."""
         from ..errors import VescDoctorError
         from ..fixes.plan import make_plan
         from ..flows import chosen_hw
@@ -234,7 +236,7 @@ class VescDoctorApp(App[int], inherit_bindings=False):
                 bl, fw, taken, self.catalog_offer = images_at_hand(
                     self.diagnosis(), bootloader=bl, firmware=fw, board_hw=board_hw, backup_dir=backup_dir)
             plan = make_plan(self.diagnosis(), bootloader=bl, firmware=fw, keep_config=keep_config,
-                             board_hw=board_hw, backup_dir=backup_dir)
+                             board_hw=board_hw, backup_dir=backup_dir, erase_all=erase_all)
             if taken:
                 name_releases(plan.images, taken)
             return plan, None
@@ -251,22 +253,27 @@ class VescDoctorApp(App[int], inherit_bindings=False):
 
         return self.backup_dir if self.backup_dir is not None else default_backup_dir()
 
-    def ask_consent(self, plan: Any) -> None:
+    def ask_consent(self, plan: Any, replan: Callable[[bool], tuple[Any, str | None]] | None = None) -> None:
+        """The consent dialog for `plan`; `replan(erase_all)` makes the plan again when the rider ticks "Erase the
+        whole chip" there. What runs is the plan the dialog shows when the rider says yes. A plan over USB has its
+        own dialog (what goes over USB; no sectors read, no erase-all)."""
         from .screens.confirm import ConfirmScreen
+        from .screens.usbconfirm import UsbConfirmScreen
+
+        screen: ConfirmScreen | UsbConfirmScreen
+        if getattr(plan, "via", None) == "usb":
+            screen = UsbConfirmScreen(plan, self.effective_backup_dir())
+        else:
+            sectors = (self.session.facts.get("flash.sectors") if self.session else None) or []
+            screen = ConfirmScreen(plan, sectors, self.effective_backup_dir(), replan)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.start_fix(plan)
+                self.start_fix(screen.plan)
             else:
                 self.notify("Nothing was written: the board is as it was.", title="Repair not started")
 
-        if getattr(plan, "via", None) == "usb":  # its own consent: what goes over USB, nothing read back
-            from .screens.usbconfirm import UsbConfirmScreen
-
-            self.push_screen(UsbConfirmScreen(plan, self.effective_backup_dir()), answered)
-            return
-        sectors = (self.session.facts.get("flash.sectors") if self.session else None) or []
-        self.push_screen(ConfirmScreen(plan, sectors, self.effective_backup_dir()), answered)
+        self.push_screen(screen, answered)
 
     def start_fix(self, plan: Any) -> None:
         from .journal import FixJournal

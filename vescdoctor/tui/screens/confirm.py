@@ -1,7 +1,12 @@
 """The consent dialog: every sector to be erased, by number, address, role and what it holds now, and where the
-backup goes. Cancel has the focus: Enter alone never erases anything."""
+backup goes. Cancel has the focus: Enter alone never erases anything.
+
+"Erase the whole chip" (off by default) switches to the plan of `fix --erase-all` (the forum's "how do I erase the
+full chip?"): the dialog then lists all twelve sectors and says what a full erase costs and why vescdoctor does not
+need it (the plan's note, fixes/plan.py). Yes runs the plan the dialog shows."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Checkbox, Static
 
 from ...knowledge.flash import SECTORS
 from ..wording import notice_text
@@ -55,19 +60,29 @@ def consent_text(plan: Any, sectors: list[dict], backup_dir: Path) -> Text:
     text.append(f"  into {backup_dir}\n")
     for warning in getattr(plan, "warnings", None) or ():
         text.append(f"! {notice_text(warning)}\n", style="bold")
+    if "mass-erase" in (getattr(plan, "step_names", None) or ()):
+        for note in (getattr(plan, "notes", None) or ())[:1]:  # the cost; the order note is the verdict screen's
+            text.append(f"{note}\n")
     text.append("Keep the battery connected and don't unplug anything until the end.", style="italic")
     return text
 
 
 BOX_ROWS = 6  # the box's border, the buttons and their margin
+CHECKBOX_ROWS = 2  # "Erase the whole chip" and its margin
+ERASE_ALL_LABEL = "Erase the whole chip (not needed to repair)"
+Replan = Callable[[bool], "tuple[Any, str | None]"]
 
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, plan: Any, sectors: list[dict], backup_dir: Path) -> None:
+    def __init__(self, plan: Any, sectors: list[dict], backup_dir: Path, replan: Replan | None = None) -> None:
         super().__init__(id="confirm")
         self.plan, self.sectors, self.backup_dir = plan, sectors, backup_dir
+        self.replan = replan  # (erase_all) -> (plan, error): the plan again, with or without the full erase
+        self.plan_without = plan
+        # A plan that erases everything already (lifting read protection) has nothing to switch to.
+        self.offer_erase_all = replan is not None and "unlock-rdp" not in (getattr(plan, "step_names", None) or ())
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
@@ -77,6 +92,8 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="confirm-no", variant="primary")
                 yield Button("Erase and write", id="confirm-yes", variant="error")
+            if self.offer_erase_all:  # after the buttons: Tab from Cancel still reaches "Erase and write" first
+                yield Checkbox(ERASE_ALL_LABEL, False, id="confirm-erase-all")
 
     def on_mount(self) -> None:
         self.query_one("#confirm-box").border_title = "Repair the board?"
@@ -93,7 +110,7 @@ class ConfirmScreen(ModalScreen[bool]):
         a hint under it keeps what matters most in sight (where the backup goes, keep the battery connected) and
         says how to scroll."""
         height = self.size.height or self.app.size.height
-        room = max(3, int(height * 0.9) - BOX_ROWS)
+        room = max(3, int(height * 0.9) - BOX_ROWS - (CHECKBOX_ROWS if self.offer_erase_all else 0))
         scroll = self.query_one("#confirm-scroll")
         hint = self.query_one("#confirm-hint", Static)
         text = self.query_one("#confirm-text", Static)
@@ -107,6 +124,28 @@ class ConfirmScreen(ModalScreen[bool]):
             hint.update(words)
             room = max(3, room - len(words.wrap(self.app.console, width)) - 1)  # and its 1-row margin
         scroll.styles.max_height = room
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        """The full erase ticked or not: the plan made again (`fix --erase-all`'s), the text and the list with it."""
+        event.stop()
+        if self.replan is None:
+            return
+        if not event.value:
+            self.show(self.plan_without)
+            return
+        plan, error = self.replan(True)
+        if plan is None:
+            self.notify(error or "no plan", title="Full chip erase not possible", severity="error", timeout=15)
+            with event.checkbox.prevent(Checkbox.Changed):
+                event.checkbox.value = False
+            return
+        self.show(plan)
+
+    def show(self, plan: Any) -> None:
+        self.plan = plan
+        self.query_one("#confirm-text", Static).update(consent_text(plan, self.sectors, self.backup_dir))
+        self.fit_scroll()
+        self.call_after_refresh(self.fit_scroll)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -170,6 +171,15 @@ class VerdictScreen(Screen):
         go = self.query_one("#fix-go", Button)
         go.disabled = self.plan is None
 
+    def replan(self, erase_all: bool) -> tuple[Any, str | None]:
+        """The plan for the fields as they are, with or without the full chip erase (the confirmation asks)."""
+        hw, hw_error = board_hw(self.query_one("#fix-hw", Input).value)
+        if hw_error is not None:
+            return None, f"Board hardware: {hw_error}"
+        return self.app.make_plan(self.query_one("#fix-bootloader", Input).value,
+                                  self.query_one("#fix-firmware", Input).value,
+                                  self.query_one("#fix-keep", Checkbox).value, hw, erase_all=erase_all)
+
     def action_get_images(self) -> None:
         """Ctrl+G: download the catalog's images the plan asked for (the key is the consent the message asked for),
         checked against their sha256, then put their paths in the image fields."""
@@ -208,7 +218,7 @@ class VerdictScreen(Screen):
         if event.button.id == "fix-go":
             self.update_plan(say_errors=True)
             if self.plan is not None:
-                self.app.ask_consent(self.plan)
+                self.app.ask_consent(self.plan, self.replan)
         elif event.button.id == "save-report":  # asks where: Enter here never writes a file by itself
             from .save import SaveReportScreen
 
