@@ -110,3 +110,48 @@ def test_usb_repair_snapshots(snap_compare, monkeypatch, size, where):
         await steady(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+def test_quit_during_a_write_over_usb_waits_for_the_end_of_the_repair(tmp_path, monkeypatch):
+    """Over USB there is no safe point between the writes: q during the bootloader's write says so, and the app
+    quits once the whole repair has ended (the bootloader written in full), exit 0."""
+    import threading
+
+    from vescdoctor.usbrepair import transfer
+
+    app, board, bl = _app(tmp_path)
+    in_write, go_on = threading.Event(), threading.Event()
+    real = transfer.upload_bootloader
+
+    def held(*args, **kw):
+        in_write.set()
+        go_on.wait(30)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(transfer, "upload_bootloader", held)
+
+    async def walk():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await enter_to_verdict(pilot)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: screen_name(app) == "UsbConfirmScreen", what="the consent over USB")
+            await pilot.press("tab", "enter")
+            await wait_for(pilot, lambda: in_write.is_set() and app.writing, what="the write over USB")
+            await pilot.press("q")
+            await wait_for(pilot, lambda: screen_name(app) == "QuitWhileWriting", what="the quit question")
+            text = str(app.screen.query_one("#quit-text").render())
+            assert "cannot stop between its writes" in text and "once the repair has ended" in text
+            await pilot.press("tab")
+            assert str(app.focused.label) == "Quit at the end"
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            assert app.return_code is None  # still writing: the app waits
+            go_on.set()
+            await wait_for(pilot, lambda: app.return_code is not None, what="the app to leave")
+
+    try:
+        asyncio.run(walk())
+    finally:
+        go_on.set()
+    assert app.return_code == 0 and app.outcome.ok, app.outcome
+    assert flash(board)[S11:S11 + len(bl)] == bl
