@@ -155,3 +155,39 @@ def test_quit_during_a_write_over_usb_waits_for_the_end_of_the_repair(tmp_path, 
         go_on.set()
     assert app.return_code == 0 and app.outcome.ok, app.outcome
     assert flash(board)[S11:S11 + len(bl)] == bl
+
+
+def test_over_usb_ctrl_g_gets_the_catalogs_bootloader_as_fix_would(tmp_path, monkeypatch):
+    """No bootloader typed: as `fix` takes the catalog's bootloader for the HW the firmware names, the plan's message
+    offers Ctrl+G; it comes from a mirror on 127.0.0.1, checked, fills the field, and the repair installs it."""
+    from mirror_support import MirrorServer, generated_images, write_catalog, write_mirror
+
+    items = generated_images()
+    monkeypatch.setenv("VESCDOCTOR_CATALOG", str(write_catalog(tmp_path / "catalog.json", items)))
+    monkeypatch.delenv("VESCDOCTOR_OFFLINE")
+    bootloader = next(d for r, d in items if r["hw_dir"].startswith("40_o_"))
+    board = make(tmp_path, "usb-no-bootloader")
+    app = VescDoctorApp(board_dir=board, backup_dir=tmp_path / "backups", report_path=tmp_path / "report.json")
+
+    async def walk():
+        async with app.run_test(size=(100, 30)) as pilot:
+            await enter_to_verdict(pilot)
+            assert app.usb_route and app.screen.plan is None
+            message = " ".join(str(app.screen.query_one("#fix-plan").render()).split())
+            assert "fill in the bootloader image field" in message and "--" not in message, message
+            assert "press Ctrl+G to download the official bootloader" in message, message
+            await pilot.press("ctrl+g")
+            await wait_for(pilot, lambda: app.screen.plan is not None, what="the plan with the catalog's bootloader")
+            assert app.screen.plan.via == "usb" and app.screen.query_one("#fix-bootloader").value
+            app.screen.query_one("#fix-go").press()
+            await wait_for(pilot, lambda: screen_name(app) == "UsbConfirmScreen", what="the consent over USB")
+            await pilot.press("tab", "enter")
+            await wait_for(pilot, lambda: screen_name(app) == "EndScreen", what="the end")
+            assert app.outcome.ok, app.outcome.message
+            await pilot.press("q")
+
+    with MirrorServer(write_mirror(tmp_path / "mirror", items)) as server:
+        monkeypatch.setenv("VESCDOCTOR_MIRROR", server.url)
+        asyncio.run(walk())
+        assert len(server.requests) == 1
+    assert flash(board)[S11:S11 + len(bootloader)] == bootloader

@@ -193,18 +193,28 @@ class VescDoctorApp(App[int], inherit_bindings=False):
     def make_usb_plan(self, bootloader: str, firmware: str) -> tuple[Any, str | None]:
         """The plan over USB for the image fields (usbrepair/plan.py, as `fix --via usb` makes it), or the one-line
         reason there is none, in the TUI's words."""
+        from ..catalog.resolve import name_releases, usb_bootloader_at_hand
         from ..errors import VescDoctorError
         from ..images import load_image
         from ..usbrepair.plan import make_usb_plan
         from .wording import usb_error_text
 
         self.catalog_offer = []
+        facts = self.session.facts
         try:
             bl = load_image(image_path(bootloader)) if bootloader.strip() else None
             fw = load_image(image_path(firmware)) if firmware.strip() else None
-            return make_usb_plan(self.session.verdict.code, self.session.facts, bootloader=bl, firmware=fw), None
+            taken: list = []
+            if bl is None:  # as `fix` does: the catalog's bootloader for the HW the firmware names (docs/catalog.md)
+                bl, taken, self.catalog_offer = usb_bootloader_at_hand(facts.get("vesc.hw_name"))
+            plan = make_usb_plan(self.session.verdict.code, facts, bootloader=bl, firmware=fw)
+            if taken:
+                name_releases(plan.images, taken)
+            return plan, None
         except VescDoctorError as exc:
-            return None, self.own_words(usb_error_text(exc))
+            offer = "".join(f"; or press Ctrl+G to download the {release.describe()}" for _, release in
+                            self.catalog_offer)
+            return None, self.own_words(usb_error_text(exc)) + offer
 
     def make_plan(self, bootloader: str, firmware: str, keep_config: bool,
                   board_hw: str | None = None, erase_all: bool = False) -> tuple[Any, str | None]:

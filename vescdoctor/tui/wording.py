@@ -52,7 +52,9 @@ def error_text(exc: VescDoctorError) -> str:
 
 # The USB plan's refusals name the CLI's flags (usbrepair/plan.py); in the TUI they are the image fields.
 _USB_FLAGS = (("pass --bootloader FILE", "fill in the bootloader image field"),
-              ("or repair through SWD (--via swd)", "or connect a debug probe and look again"))
+              ("or repair through SWD (--via swd)", "or connect a debug probe and look again"),
+              # the TUI offers the catalog's bootloader itself (Ctrl+G) when there is one
+              ("; the catalog's was not at hand (`vescdoctor firmware get --bootloader` fetches it)", ""))
 
 
 def usb_error_text(exc: VescDoctorError) -> str:
