@@ -53,3 +53,14 @@ def test_the_os_checks_are_left_out_on_the_bench(monkeypatch):
     monkeypatch.setattr(host, "current", lambda: OS)
     assert any(c.id == "os" for c in run_checks(Seen()))
     assert not any(c.id == "os" for c in run_checks(Seen(simulated=True)))
+
+
+def test_the_space_for_backups_is_checked_where_they_go(tmp_path, monkeypatch):
+    import vescdoctor.hostcheck as hostcheck
+    from vescdoctor.environment import sim_environment
+
+    seen, real = [], hostcheck.run_checks
+    monkeypatch.setattr(hostcheck, "run_checks", lambda s: seen.append(s.backup_dir) or real(s))
+    with sim_environment(make(tmp_path, "healthy")) as env:
+        assert problems(env, tmp_path / "my-backups") == []
+    assert seen == [tmp_path / "my-backups"]

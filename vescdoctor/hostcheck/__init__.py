@@ -73,9 +73,13 @@ def gather(env: Any = None) -> Seen:
     return seen
 
 
-def problems(env: Any) -> list[Check]:
-    """The checks of `vescdoctor doctor` that did not pass (fail first, then warn), seen through `env`."""
-    checks = [c for c in run_checks(gather(env)) if c.status != "ok"]
+def problems(env: Any, backup_dir: Path | None = None) -> list[Check]:
+    """The checks of `vescdoctor doctor` that did not pass (fail first, then warn), seen through `env`; the space
+    for backups where they go (`backup_dir`, else the default place)."""
+    seen = gather(env)
+    if backup_dir is not None:
+        seen.backup_dir = Path(backup_dir)
+    checks = [c for c in run_checks(seen) if c.status != "ok"]
     return sorted(checks, key=lambda c: c.status != "fail")
 
 

@@ -47,7 +47,7 @@ class HostChecks(Static):
             self.app.call_from_thread(self.update, checks_text(None, "the board could not be opened"))
             return
         try:
-            checks = problems(env)
+            checks = problems(env, self.app.effective_backup_dir())
         except Exception as exc:  # a check that breaks is said, not raised: the verdict stays readable
             self.app.call_from_thread(self.update, checks_text(None, str(exc) or type(exc).__name__))
             return
