@@ -320,8 +320,8 @@ class VescDoctorApp(App[int], inherit_bindings=False):
             if isinstance(screen, FixScreen):
                 screen.stop_asked(self.quit_when_stopped)
         when = "after this write (it can't be cut halfway)" if self.writing else "before the next step"
-        if self.writing and getattr(self.plan, "via", None) == "usb":  # fixes/screens/fix.py: no safe point left
-            when = "at the end of the repair (over USB it cannot stop once it writes)"
+        if getattr(self.plan, "via", None) == "usb":  # screens/fix.py: no safe point once it has begun
+            when = "at the end of the repair (over USB it cannot stop once it has begun)"
         self.notify(f"Stopping {when}. Don't unplug anything until then.", title="Stopping", timeout=10)
 
     @property

@@ -144,6 +144,8 @@ class FixScreen(Screen):
         self.set_writing(self.app.writing)
         then = "then quit" if quit_after else "then show what was done"
         when = "after this write and its verify" if self.app.writing else "before the next step"
+        if getattr(self.plan, "via", None) == "usb":  # no safe point over USB once it has begun (run_fix)
+            when = "at the end of the repair over USB"
         self.log_line(f"Stop asked: stopping {when}, {then}.")
 
     def set_writing(self, writing: bool) -> None:
