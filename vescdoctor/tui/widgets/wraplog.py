@@ -27,6 +27,10 @@ class WrappingLog(RichLog):
     def on_resize(self, event: Any) -> None:
         if self.texts and self.scrollable_content_region.width != self._wrapped_at:
             self.call_after_refresh(self.rewrap)
+        elif self.auto_scroll:
+            # Shorter (the question above it grew): the newest lines stay in sight. Without this, whether they did
+            # depended on whether the last line came before or after the layout changed (a snapshot caught both).
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
 
     def rewrap(self) -> None:
         width = self.scrollable_content_region.width
