@@ -7,15 +7,19 @@ the core may ask:
 - `serial_ports()`: port infos as serial.tools.list_ports gives them; `open_serial(device, **kw)`:
   serial.serial_for_url, so a bench port (`vescsim://...`) opens like /dev/ttyACM0;
 - `pyocd_uid`, `debug_probe()`, `pyocd_options()`: which pyOCD debug probe to open and how;
+  `unlisted_probe_possible()`: whether pyOCD may find a probe the USB scan does not name (else a diagnosis with no
+  probe on USB does not even import pyOCD);
 - `swd`: the one SWD link of this environment (vescdoctor/swdlink.py), made on first use, closed with it;
 - `owner_answer(question)`: what the board's owner answers to a question nobody answered (None: nobody knows);
-- `chip_seconds()`: on the bench, the chip time its clock has counted (None on real hardware).
+- `chip_seconds()`: on the bench, the chip time its clock has counted (None on real hardware);
+- `flash_known`: what this session already knows of the chip's flash (`FlashKnown`, target.proven_flash).
 
 `HostEnvironment` is this computer; `vescdoctor.sim.environment.SimEnvironment` the bench. `sim_environment()` below
 is the one seam through which the core reaches the simulator.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -27,6 +31,21 @@ if TYPE_CHECKING:
     from .swdlink import SwdLink
 
 
+# USB probes pyOCD drives through plugins other than its ST-Link and CMSIS-DAP ones: SEGGER (J-Link), P&E Micro;
+# Raspberry Pi's picoprobe (VID 2E8A PID 0004, pyocd 0.46.0 pyocd/probe/picoprobe.py:243).
+OTHER_PROBE_VIDS = frozenset({0x1366, 0x1357})
+OTHER_PROBE_IDS = frozenset({(0x2E8A, 0x0004)})
+
+
+@dataclass
+class FlashKnown:
+    """What a session already knows of the chip's flash, so it is not read again (target.proven_flash): the blocks
+    its diagnosis read, for the backup that follows (proven by the chip's CRCs), and the flash a fix proved before
+    its reset, for the fresh look after it. Each is taken once."""
+    seen: dict[int, bytes] = field(default_factory=dict)
+    proven: bytes | None = None
+
+
 @runtime_checkable
 class Environment(Protocol):
     """The hardware a session talks to. A context manager: closing it closes its SWD link (and, on the bench,
@@ -34,6 +53,7 @@ class Environment(Protocol):
 
     usb_backend: Any
     pyocd_uid: str | None
+    flash_known: FlashKnown
 
     @property
     def is_sim(self) -> bool: ...
@@ -51,6 +71,8 @@ class Environment(Protocol):
     def debug_probe(self) -> Any: ...
 
     def pyocd_options(self) -> dict[str, Any]: ...
+
+    def unlisted_probe_possible(self) -> bool: ...
 
     def owner_answer(self, question: str) -> str | None: ...
 
@@ -72,6 +94,7 @@ class HostEnvironment:
         self.usb_backend = usb_backend
         self.pyocd_uid = pyocd_uid
         self._swd: SwdLink | None = None
+        self.flash_known = FlashKnown()
 
     @property
     def is_sim(self) -> bool:
@@ -104,6 +127,24 @@ class HostEnvironment:
         from .target.session import find_probe
 
         return find_probe(self.pyocd_uid)
+
+    def unlisted_probe_possible(self) -> bool:
+        """Whether pyOCD may find a debug probe the USB scan (knowledge.usb_ids: ST-Links, CMSIS-DAP) does not name:
+        a probe the user named (pyOCD's `remote:` probes are not on USB), boards the bench's pyOCD plugin lists
+        (VESCDOCTOR_SIM_BOARDS, sim/probe.py), or a USB device of pyOCD's other probe plugins (SEGGER J-Link,
+        pyocd/probe/jlink_probe.py; P&E Micro; Raspberry Pi's picoprobe, pyocd/probe/picoprobe.py:243). True when
+        USB cannot be listed."""
+        import os
+
+        if self.pyocd_uid or os.environ.get("VESCDOCTOR_SIM_BOARDS"):
+            return True
+        try:
+            import usb.core
+
+            ids = [(d.idVendor, d.idProduct) for d in usb.core.find(find_all=True, backend=self.usb_backend)]
+        except Exception:  # noqa: BLE001 - no backend, no permission: let pyOCD look
+            return True
+        return any(vid in OTHER_PROBE_VIDS or (vid, pid) in OTHER_PROBE_IDS for vid, pid in ids)
 
     def pyocd_options(self) -> dict[str, Any]:
         # Real NRST lines need a few ms (RC on the board). pyOCD's defaults are 100 ms each.

@@ -3,8 +3,16 @@
 The VESC flash map (vesc-stm32.md): app vector table and code (sectors 0, 3-7), config pages (1-2), the update
 buffer (8-10, a 6-byte header then the image) and the bootloader (11). `analyze()` reads only what it needs: the
 vector table, the app sectors when the app can run (for the HW name and the CRC words), the config status words, the
-buffer header (and the buffered image when uncompressed, for its HW name), the first 8 KB of sector 11; sectors
-that only need a blank/used answer go through `reader.is_blank`, which a chip reader answers with an on-chip CRC.
+buffer header (and the buffered image when uncompressed, for its HW name), the start of sector 11; sectors that only
+need a blank/used answer go through `reader.is_blank`, which a chip reader answers with an on-chip CRC.
+
+When the firmware in the chip answered over USB for itself (`Reported`: COMM_FW_VERSION with the chip's own UID, a
+version that checks its CRC), it has already said what the app sectors would be read for: its HW name and version,
+and that its CRC checks (bldc runs the check before it starts USB and again in a thread while it runs; a mismatch
+loops in the fault blink or resets: bldc release_5_03 main.c:88-101, 238-254, 288; release_6_05 main.c:97-110,
+279-295, 330). Then only its CRC flag, the starts of sectors 3-4, the buffer's header and the bootloader are read; a
+sector no decision needs is looked at at both ends only (`state` "unknown" when both ends are erased: a running chip
+is only read, and proving 128 KB blank costs 128 KB over SWD).
 """
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from .images import find_hw_name, identify_bootloader
+from .images.bootloader import BootloaderInfo
 from .images.version import version_from_code
 from .knowledge.checksums import crc16_xmodem, stm32_crc32
 from .knowledge.flash import (
@@ -22,11 +31,13 @@ from .knowledge.flash import (
     BOOTLOADER_BASE,
     BUFFER_BASE,
     COMPRESSED_SIZE_MARK,
+    CRC_FLAG_ADDR,
     FLASH_BASE,
     FLASH_END,
     SECTORS,
     UPDATE_MAX_SIZE,
     in_ram,
+    sector_of,
 )
 from .knowledge.generations import (
     BY_KEY,
@@ -35,11 +46,22 @@ from .knowledge.generations import (
     Generation,
     generation_of,
     generation_of_app_size,
+    parse_version,
 )
+from .knowledge.images_table import BOOTLOADER_SIZES
 from .knowledge.synthetic import parse_marker
 
 BOOTLOADER_READ = 0x2000  # the largest known bootloader is 5776 bytes
+LOOK = 64  # bytes read at each end of a sector no decision needs, on a chip whose firmware answered for itself
 CONFIG_STATUS = {0xFFFF: "erased", 0xEEEE: "receiving", 0x0000: "valid"}
+
+
+@dataclass(frozen=True)
+class Reported:
+    """What the firmware running in this chip said of itself over USB (COMM_FW_VERSION; probes.flash_map checks
+    that its UID is the chip's and that its version checks its own CRC)."""
+    hw: str
+    version: str
 
 
 class FlashReader(Protocol):
@@ -170,11 +192,17 @@ def _u32(data: bytes, offset: int = 0) -> int:
     return struct.unpack_from("<I", data, offset)[0]
 
 
-def analyze(reader: FlashReader, fw_version: str | None = None) -> FlashMap:
+def analyze(reader: FlashReader, fw_version: str | None = None, reported: Reported | None = None,
+            exact: bool = True, update_route: bool = False) -> FlashMap:
     """What the flash holds. `fw_version`: the version the running firmware reported (COMM_FW_VERSION), used for
-    the generation's flash map when the image in flash does not tell it."""
+    the generation's flash map when the image in flash does not tell it. `reported`: the running firmware spoke for
+    itself (see the module's doc): what it said is not read again. `exact` false: the reader reads a chip that may
+    be running (no on-chip check), so sectors no verdict needs are looked at at both ends, not proven blank.
+    `update_route`: the verdict reasons on the update in the buffer (rules/triage.yaml update-look: its CRC), so its
+    image is read even when the firmware spoke for itself."""
     states: dict[int, str] = {}
-    app, app_image = _analyze_app(reader, states)
+    app, app_image = _analyze_app(reader, states, reported)
+    brief = reported is not None and app.crc_state == "ok" and not app_image  # the app was not read
     config = {}
     for number in (1, 2):
         sector = SECTORS[number]
@@ -182,7 +210,7 @@ def analyze(reader: FlashReader, fw_version: str | None = None) -> FlashMap:
         config[number] = CONFIG_STATUS.get(status, "unknown")
         if status != 0xFFFF:
             states[number] = "data"
-    buffer, buffer_image = _analyze_buffer(reader, states)
+    buffer, buffer_image = _analyze_buffer(reader, states, image=update_route or not brief)
     # A LispBM image (6.06+) ends sector 8 with its mark; the constant heap at 0x08080000 is then no update unless
     # the header's CRC checks (an update whose image fills sector 8 was read and checked already).
     lispbm = not buffer.crc_ok and _u32(reader.read(SECTORS[8].end - 4, 4)) == LBM_IMAGE_INITIALIZED
@@ -196,7 +224,9 @@ def analyze(reader: FlashReader, fw_version: str | None = None) -> FlashMap:
     sectors = []
     for sector in SECTORS:
         state = states.get(sector.number)
-        if state is None:
+        if state is None and (brief or not exact):
+            state = _looked_state(reader, sector.number)
+        elif state is None:
             state = "blank" if reader.is_blank(sector.address, sector.size) else "data"
         sectors.append(SectorState(sector.number, sector.address, sector.size, roles[sector.number], state,
                                    _detail(sector.number, app, config, buffer, bootloader, state, generation,
@@ -212,8 +242,46 @@ def analyze(reader: FlashReader, fw_version: str | None = None) -> FlashMap:
     return fmap
 
 
-def _analyze_app(reader: FlashReader, states: dict[int, str]) -> tuple[AppState, bytes]:
-    """The app's state, and what was read of the app area (empty when nothing can run)."""
+def _ends_used(reader: FlashReader, start: int, end: int) -> bool:
+    """Data at either end of [start, end) (a bounded look: False proves nothing)."""
+    return reader.read(start, LOOK) != b"\xff" * LOOK or reader.read(end - LOOK, LOOK) != b"\xff" * LOOK
+
+
+def _looked_state(reader: FlashReader, number: int) -> str:
+    """A sector's state where reading it whole to prove it blank is not worth it: sectors 3-4 exactly (an erased one
+    behind a valid vector table is an update cut short: app-missing), any other by a look at both ends."""
+    sector = SECTORS[number]
+    if number in (3, 4):
+        return "data" if _used(reader, sector.address, sector.end) else "blank"
+    return "data" if _ends_used(reader, sector.address, sector.end) else "unknown"
+
+
+def _used(reader: FlashReader, start: int, end: int) -> bool:
+    """Whether [start, end) holds data, exactly: a look at its start first (code starts there), then all of it."""
+    return reader.read(start, LOOK) != b"\xff" * LOOK or not reader.is_blank(start, end - start)
+
+
+def _app_as_reported(reader: FlashReader, app: AppState, states: dict[int, str], reported: Reported) -> bool:
+    """The app as the firmware running it reported itself, reading only its CRC words and the starts of sectors 3-4
+    (a blank one there is an update cut short). False when its CRC flag is not the one bldc writes at its first
+    boot, before it starts USB (release_5_03 flash_helper.c:273-303): then the app is read as usual."""
+    layout = APP_MAX_SIZE_6 if (parse_version(reported.version) or (0, 0)) >= (6, 0) else APP_MAX_SIZE_5
+    flag_addr = CRC_FLAG_ADDR[layout]
+    if _u32(reader.read(flag_addr, 4)) != 0:
+        return False
+    states[sector_of(flag_addr).number] = "data"
+    for number in (3, 4):
+        sector = SECTORS[number]
+        states[number] = "data" if _used(reader, sector.address, sector.end) else "blank"
+    app.hw, app.kind, app.version = reported.hw, "vesc", reported.version
+    app.crc_state, app.crc_layout = "ok", layout  # it answers on USB, so its own check passed (module doc)
+    return True
+
+
+def _analyze_app(reader: FlashReader, states: dict[int, str],
+                 reported: Reported | None = None) -> tuple[AppState, bytes]:
+    """The app's state, and what was read of the app area (empty when nothing can run, or when the firmware spoke
+    for itself)."""
     app = AppState()
     vectors = reader.read(FLASH_BASE, 8)
     app.sp, app.reset = _u32(vectors), _u32(vectors, 4)
@@ -224,7 +292,7 @@ def _analyze_app(reader: FlashReader, states: dict[int, str]) -> tuple[AppState,
         entry = (app.reset & ~1)
         app.code_present = reader.read(entry, 16) != b"\xff" * 16
     app.runnable = app.vector_valid and app.code_present
-    if not app.runnable:
+    if not app.runnable or (reported is not None and _app_as_reported(reader, app, states, reported)):
         return app, b""
     # Read the app sectors once: their bytes say both what they hold and whether they are blank (firmware that can
     # run means no on-chip check, so a blank check would read each sector a second time). The config sectors stay
@@ -325,7 +393,10 @@ def _buffer_crc_ok(reader: FlashReader, buffer: BufferState) -> bool:
     return crc16_xmodem(reader.read(BUFFER_BASE + 6, buffer.size or 0)) == struct.unpack(">IH", header)[1]
 
 
-def _analyze_buffer(reader: FlashReader, states: dict[int, str]) -> tuple[BufferState, bytes]:
+def _analyze_buffer(reader: FlashReader, states: dict[int, str], image: bool = True) -> tuple[BufferState, bytes]:
+    """The update buffer from its header; the image behind it read (for its CRC16 and HW name) only when `image`:
+    not when the firmware running in the chip named the board's hardware itself (the buffer's HW name is a hint the
+    repair asks for when nothing else names the board, fixes.board_hw)."""
     header = reader.read(BUFFER_BASE, 6)
     buffer = BufferState()
     if header == b"\xff" * 6:
@@ -337,21 +408,36 @@ def _analyze_buffer(reader: FlashReader, states: dict[int, str]) -> tuple[Buffer
     if not 0 < size <= 3 * SECTORS[8].size - 6:
         return buffer, b""
     buffer.present, buffer.size = True, size
-    if buffer.compressed or size > UPDATE_MAX_SIZE:
+    if buffer.compressed or size > UPDATE_MAX_SIZE or not image:
         return buffer, b""  # compressed: the bootloader's job to unpack; its HW name is not readable here
-    image = reader.read(BUFFER_BASE + 6, size)
-    buffer.crc_ok = crc16_xmodem(image) == crc
-    buffer.hw = find_hw_name(image)
-    return buffer, image
+    data = reader.read(BUFFER_BASE + 6, size)
+    for number in (9, 10):  # the sectors the image fills are seen already
+        sector = SECTORS[number]
+        inside = data[sector.address - BUFFER_BASE - 6:sector.end - BUFFER_BASE - 6]
+        if inside.count(0xFF) != len(inside) or len(inside) == sector.size:
+            states[number] = "blank" if inside.count(0xFF) == sector.size else "data"
+    buffer.crc_ok = crc16_xmodem(data) == crc
+    buffer.hw = find_hw_name(data)
+    return buffer, data
+
+
+def _bootloader_head(reader: FlashReader) -> tuple[bytes, BootloaderInfo | None]:
+    """Sector 11's start and the known bootloader it holds: the largest known image's bytes first (their sha256
+    names it), the rest of BOOTLOADER_READ only when they do not (an unknown or synthetic one)."""
+    head = reader.read(BOOTLOADER_BASE, BOOTLOADER_SIZES[0])
+    known = identify_bootloader(head)
+    if known is None:
+        head += reader.read(BOOTLOADER_BASE + len(head), BOOTLOADER_READ - len(head))
+        known = identify_bootloader(head)
+    return head, known
 
 
 def _analyze_bootloader(reader: FlashReader, states: dict[int, str]) -> BootloaderState:
-    head = reader.read(BOOTLOADER_BASE, BOOTLOADER_READ)
+    head, known = _bootloader_head(reader)
     boot = BootloaderState()
     if head == b"\xff" * len(head):
         return boot  # the rest of the sector is checked blank or not with the others
     states[11] = "data"
-    known = identify_bootloader(head)
     if known:
         boot.present, boot.state, boot.name, boot.date, boot.compression = (True, "known", known.name, known.date,
                                                                              known.compression)
@@ -370,6 +456,8 @@ def _detail(number: int, app: AppState, config, buffer: BufferState, boot: Bootl
             generation: Generation | None = None, lispbm: bool = False) -> str:
     if state == "blank":
         return "erased"
+    if state == "unknown":
+        return "erased at both ends, not read further (no verdict depends on it)"
     if number == 8 and lispbm:
         return "LispBM image (6.06+ constant heap), not an update"
     if number == 0:

@@ -96,14 +96,21 @@ def test_a_proven_read_rereads_a_block_the_wire_garbled_and_fails_when_it_stays_
         target = session.target
         target.halt()
 
-        def noisy(addr: int, size: int) -> bytes:  # the first read of the whole range garbles one byte
+        garbled = []
+
+        def noisy(addr: int, size: int) -> bytes:  # the first read of 0x08010001 garbles it
             reads.append((addr, size))
             data = bytearray(read_block(target, addr, size))
-            if len(reads) == 1:
-                data[0x30001] ^= 0x40
+            if not garbled and addr <= 0x08010001 < addr + size:
+                garbled.append(addr)
+                data[0x08010001 - addr] ^= 0x40
             return bytes(data)
+        erased = [a for a in range(0, 0x40000, 0x4000) if flash[a:a + 0x4000] == b"\xff" * 0x4000]
+        assert 0x10000 not in erased and erased  # the test's premise: code at 0x08010000, erased blocks too
         assert read_proven(target, 0x08000000, 0x40000, noisy, chip_ok=True) == flash[:0x40000]
-        assert reads == [(0x08000000, 0x40000), (0x08030000, 0x4000)]  # read once, one block again
+        # read once, one block again; erased blocks (their CRC is the CRC of 0xFF bytes) are not read at all
+        assert reads[-1] == (0x08010000, 0x4000) and sum(n for _, n in reads[:-1]) == 0x40000 - 0x4000 * len(erased)
+        assert not any(a <= 0x08000000 + e < a + n for a, n in reads for e in erased)
 
         def always_wrong(addr: int, size: int) -> bytes:
             return b"\x00" * size
@@ -120,8 +127,9 @@ def test_verify_reads_back_only_what_the_chip_does_not_confirm(tmp_path):
         target = session.target
         target.halt()
         read = []
-        original = target.read_memory_block8
-        target.read_memory_block8 = lambda addr, size: (read.append(size), original(addr, size))[1]
+        ap = target.selected_core.ap  # flash reads go through the AP (flash_reader.unfiltered_read8)
+        original = ap.read_memory_block8
+        ap.read_memory_block8 = lambda addr, size: (read.append(size), original(addr, size))[1]
         assert verify_segments(target, [(0x08000000, flash[:0x60000], "firmware")]) == 0x60000
         assert sum(read) == 0  # all of it confirmed by CRCs
         wrong = bytearray(flash[:0x60000])
@@ -149,3 +157,29 @@ def test_a_proven_read_skips_known_blocks_the_chip_confirms_and_reads_stale_ones
         known = {0x08004000: flash[0x4000:0x8000], 0x08008000: bytes(stale)}
         assert read_proven(target, 0x08000000, 0x10000, read, chip_ok=True, known=known) == flash[:0x10000]
         assert reads == [(0x08000000, 0x4000), (0x08008000, 0x8000)]
+
+
+def test_flash_reads_skip_pyocds_per_byte_breakpoint_filter_where_no_software_breakpoint_can_be(tmp_path):
+    """Flash is not writable, so pyOCD can set no software breakpoint there: flash_reader reads it through the
+    core's AP without the breakpoint manager's per-byte filter. SRAM, where one can be, still goes through it."""
+    from vescdoctor.target.flash_reader import read_block
+
+    board = make_board(tmp_path)
+    flash = flash_bytes(board)
+    with open_session(f"vescsim:{board}") as session:
+        target = session.target
+        target.halt()
+        core = target.selected_core
+        filtered: list[int] = []
+        original = core.bp_manager.filter_memory_unaligned_8
+
+        def counting(addr, size, data):
+            filtered.append(addr)
+            return original(addr, size, data)
+        core.bp_manager.filter_memory_unaligned_8 = counting
+        assert read_block(target, 0x08000000, 0x4000) == flash[:0x4000] and filtered == []
+        ram = 0x20001000
+        target.write_memory_block8(ram, [0x12, 0x34, 0x56, 0x78])
+        assert target.set_breakpoint(ram, target.BreakpointType.SW)
+        assert read_block(target, ram, 4) == bytes([0x12, 0x34, 0x56, 0x78]) and filtered == [ram]
+        target.remove_breakpoint(ram)

@@ -112,3 +112,65 @@ def test_interrupted_restore_names_the_safety_backup(tmp_path, capsys, monkeypat
     safety = sorted((tmp_path / "data" / "vescdoctor" / "backups").glob("*.bin"))
     assert len(safety) == 1 and str(safety[0]) in lines[0]
     assert safety[0].read_bytes() == backup.read_bytes()  # the flash as it was before the restore
+
+
+def test_restore_reads_its_safety_backup_once_proven_by_the_chip(tmp_path, capsys, monkeypatch):
+    """The safety backup before a restore is read once and proven by pyOCD's on-chip CRCs (the restore halts the
+    core to write anyway), not read twice; erased blocks are not read at all."""
+    from vescdoctor.target import flash_reader
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    board = tmp_path / "board"
+    build_board(find_scenario("healthy"), board)
+    original = (board / "flash.bin").read_bytes()
+    out = tmp_path / "b.bin"
+    assert main(["backup", "--sim", str(board), str(out)]) == 0
+    seen: list[tuple[bool, int]] = []
+    proven = flash_reader.read_proven
+
+    def counting(target, addr, size, read, *, chip_ok, known=None):
+        got = [0]
+
+        def counted(a, n):
+            got[0] += n
+            return read(a, n)
+        data = proven(target, addr, size, counted, chip_ok=chip_ok, known=known)
+        seen.append((chip_ok, got[0]))
+        return data
+    monkeypatch.setattr(flash_reader, "read_proven", counting)
+    assert main(["restore", "--sim", str(board), str(out), "--config-only", "--yes"]) == 0
+    used = len(original) - sum(0x4000 for a in range(0, len(original), 0x4000)
+                               if original[a:a + 0x4000] == b"\xff" * 0x4000)
+    assert seen == [(True, used)]
+    safety = list((tmp_path / "data" / "vescdoctor" / "backups").glob("*.bin"))
+    assert [p.read_bytes() == original for p in safety] == [True]
+
+
+@pytest.mark.parametrize("scenario, once", [("bricked-update", True), ("healthy", False)])
+def test_a_backup_of_a_chip_where_nothing_runs_is_one_proven_read(tmp_path, monkeypatch, scenario, once):
+    """`vescdoctor backup`: behind an erased vector table nothing runs, so the core is halted and the chip's CRCs
+    prove one read (erased blocks not read); a chip with firmware is only read, twice."""
+    from vescdoctor.target import flash_reader
+
+    board = tmp_path / "board"
+    build_board(find_scenario(scenario), board)
+    original = (board / "flash.bin").read_bytes()
+    seen: list[tuple[bool, int]] = []
+    proven = flash_reader.read_proven
+
+    def counting(target, addr, size, read, *, chip_ok, known=None):
+        got = [0]
+
+        def counted(a, n):
+            got[0] += n
+            return read(a, n)
+        data = proven(target, addr, size, counted, chip_ok=chip_ok, known=known)
+        seen.append((chip_ok, got[0]))
+        return data
+    monkeypatch.setattr(flash_reader, "read_proven", counting)
+    out = tmp_path / "b.bin"
+    assert main(["backup", "--sim", str(board), str(out)]) == 0
+    assert out.read_bytes() == original
+    used = len(original) - sum(0x4000 for a in range(0, len(original), 0x4000)
+                               if original[a:a + 0x4000] == b"\xff" * 0x4000)
+    assert seen == ([(True, used)] if once else [(False, 2 * len(original))])

@@ -34,11 +34,12 @@ def test_the_proven_reader_reads_what_the_firmware_may_change_from_the_chip():
 @pytest.mark.slow
 def test_the_fresh_look_after_a_fix_reuses_the_proof_and_sees_what_a_diagnosis_sees(tmp_path, images, capsys,
                                                                                   monkeypatch):
-    outcomes = []
+    outcomes, envs = [], []
     run = execute.execute_plan
 
-    def keep(*args, **kwargs):
-        outcomes.append(run(*args, **kwargs))
+    def keep(plan, env, **kwargs):
+        envs.append(env)
+        outcomes.append(run(plan, env, **kwargs))
         return outcomes[-1]
     monkeypatch.setattr(execute, "execute_plan", keep)
     board = make(tmp_path, "bricked-update")
@@ -48,9 +49,21 @@ def test_the_fresh_look_after_a_fix_reuses_the_proof_and_sees_what_a_diagnosis_s
     assert after.verdict == "healthy"
     facts = after.result.facts
     assert facts["flash.bytes_read"] < 64 * 1024  # not the app and the buffer again
-    assert not proven_flash._PROVEN  # used once, then gone
+    assert envs[0].flash_known.proven is None and not envs[0].flash_known.seen  # used once, then gone
     capsys.readouterr()
     main(["diagnose", "--sim", str(board), "--json"])
     own = json.loads(capsys.readouterr().out)["facts"]
     assert {k: facts[k] for k in SAME} == {k: own[k] for k in SAME}
-    assert own["flash.bytes_read"] > 64 * 1024
+    # A diagnosis of its own reads little too: the firmware answers for itself over USB (flash_analysis.Reported)
+
+
+def test_proven_state_lives_on_the_environment_not_in_a_module_registry():
+    from vescdoctor.environment import HostEnvironment
+
+    one, two = HostEnvironment(), HostEnvironment()
+    proven_flash.remember(one, b"\x01" * 4)
+    proven_flash.remember_seen(two, [(FLASH_BASE, b"\x02" * proven_flash.BLOCK)])
+    assert proven_flash.take(two) is None and proven_flash.take_seen(one) == {}
+    assert proven_flash.take(one) == b"\x01" * 4 and proven_flash.take(one) is None
+    assert proven_flash.take_seen(two) == {FLASH_BASE: b"\x02" * proven_flash.BLOCK}
+    assert not hasattr(proven_flash, "_PROVEN") and not hasattr(proven_flash, "_SEEN")

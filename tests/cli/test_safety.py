@@ -289,12 +289,22 @@ def _noisy(tmp_path, scenario, rate, probe="stlink-v2"):
 
 @pytest.mark.slow
 def test_a_fix_over_a_flaky_st_link_finishes(tmp_path, capsys, images):
-    """swd_error_rate 0.001 on the ST-Link: the fix failed at the same step every run."""
+    """swd_error_rate 0.001 on the ST-Link: the fix failed at the same step every run. Now it finishes; at this rate
+    a run may still give up writing a 393 KB image after its 4 tries (seeds 1-8 of the bench's noise: 2 of 8 finish
+    in one run, before and after issue 19's read cuts, which move the noise to other transfers), and then says so and
+    the next run goes on from what is already right."""
     board = _noisy(tmp_path, "app-erased", 0.001)
     before = (board / "flash.bin").read_bytes()
-    assert fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410) == 0, capsys.readouterr().err
+    codes = []
+    for _ in range(3):
+        codes.append(fix(board, tmp_path, "--firmware", str(images["fw"]), "--yes", *HW410))
+        err = capsys.readouterr().err
+        if codes[-1] == 0:
+            break
+        assert "gave up writing the firmware" in err and "run `vescdoctor fix" in err, err
+    assert codes[-1] == 0, codes
     backup = sorted((tmp_path / "backups").glob("vesc-*.bin"))
-    assert len(backup) == 1 and backup[0].read_bytes() == before
+    assert len(backup) == len(codes) and backup[0].read_bytes() == before
 
 
 @pytest.mark.slow

@@ -311,8 +311,14 @@ def read_backup(env, out_path, *, on_event: Callable | None = None) -> dict[str,
         out = unique_backup_path(directory or Path("."), chip_meta(link.target)["board_uid"], datetime.now())
     emit = on_event or (lambda e: None)
     emit(FixEvent.start(Phase.BACKUP, "reading the whole flash (1 MiB)", False, 0.0))
-    info = backup_target(link.target, out,
-                         progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)))
+    # Nothing can run behind an erased vector table: halting is harmless there, and the chip's CRCs then prove one
+    # read (erased blocks not read at all), as the flash map does. A chip with firmware is only read (twice).
+    target = link.target
+    may_run_code = bytes(target.read_memory_block8(FLASH_BASE, 8)) == b"\xff" * 8
+    if may_run_code:
+        target.halt()
+    info = backup_target(target, out, progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)),
+                         may_run_code=may_run_code)
     emit(FixEvent.progress(Phase.BACKUP, 1.0, f"backup written to {info['file']}", False))
     return info
 
@@ -371,8 +377,12 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
         raise FixError(f"sector(s) {', '.join(map(str, sorted(blocked)))} are write-protected: run `vescdoctor "
                        "fix` to clear it first")
     emit(FixEvent.start(Phase.BACKUP, "backing up the flash as it is now", False, 0.0))
+    # The restore halts the core to write and resets it at the end: the safety backup may run pyOCD's CRC analyzer
+    # on the halted core and is read once, proven by the chip's CRCs (not read twice).
+    target.reset_and_halt()
     safety = backup_target(target, unique_backup_path(directory, now["board_uid"], datetime.now()),
-                           progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)))
+                           progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)),
+                           may_run_code=True)
     segments = [(s.address, data[s.address - FLASH_BASE:s.end - FLASH_BASE]) for s in sectors]
     _write_back(target, segments, emit, safety["file"])
     emit(FixEvent.start(Phase.RESET, "resetting the chip", False))

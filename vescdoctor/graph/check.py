@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..knowledge.verdicts import QUESTIONS, VERDICT_CODES
 from .model import Graph, Node, Where
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Problem:
 
 def to_networkx(graph: Graph, *, bounded: bool = True) -> nx.DiGraph:
     """The graph as a networkx DiGraph; without bounded retry edges when bounded=False."""
+    import networkx as nx  # only to prove a graph (graph.proof_cache spares a proven one)
+
     g = nx.DiGraph()
     g.add_nodes_from(graph.nodes)
     for node in graph.nodes.values():
@@ -45,6 +49,8 @@ def check_graph(graph: Graph, probe_facts: dict[str, tuple[str, ...]] | None = N
                 fixes: dict[str, tuple[str, ...]] | None = None) -> list[Problem]:
     """All problems of `graph` (empty when it is sound). probe_facts: registered probe -> facts it provides;
     fixes: registered fix -> facts it provides. Defaults: the built-in registries."""
+    import networkx as nx
+
     if probe_facts is None or fixes is None:
         from ..registries import fix_facts
         from ..registries import probe_facts as registered_probes
@@ -138,15 +144,22 @@ def _spec_problems(node: Node) -> NodeProblems:
 def load_checked_graph(path=None) -> Graph:
     """The graph at `path` (default: the built-in one), loaded and proven sound: what every walk uses (diagnose,
     fix, the TUI, replay). A graph with problems is bad input (InputError, exit 2) naming the first and the count;
-    `vescdoctor rules check` lists them all."""
+    `vescdoctor rules check` lists them all. A graph proven sound before is not proven again (graph.proof_cache)."""
     from ..errors import InputError
+    from ..registries import fix_facts, probe_facts
     from .loader import load_graph
+    from .proof_cache import known_sound, proof_key, remember_sound
 
     graph = load_graph(path)
-    problems = check_graph(graph)
+    probes, fixes = probe_facts(), fix_facts()
+    key = proof_key(graph, probes, fixes)
+    if known_sound(key):
+        return graph
+    problems = check_graph(graph, probes, fixes)
     if problems:
         more = f" (and {len(problems) - 1} more: run `vescdoctor rules check`)" if len(problems) > 1 else ""
         raise InputError(f"the decision graph is not sound: {problems[0]}{more}")
+    remember_sound(key)
     return graph
 
 
@@ -161,6 +174,8 @@ def _conditions(node: Node):
 
 def _check_facts(graph: Graph, forward: nx.DiGraph, reachable: set[str], probe_facts, fixes) -> list[Problem]:
     """Facts established on *every* path: intersect over predecessors, in topological order."""
+    import networkx as nx
+
     problems = []
     established_out: dict[str, set[str]] = {}
     for node_id in nx.topological_sort(forward.subgraph(reachable)):

@@ -8,7 +8,7 @@ Facts: vescdoctor.flash_analysis.FLASH_FACTS (flash.readable false with the rest
 """
 from __future__ import annotations
 
-from ..flash_analysis import FLASH_FACTS, analyze
+from ..flash_analysis import FLASH_FACTS, Reported, analyze
 from ..target.flash_reader import ChipReader
 from ..target.proven_flash import ProvenReader, remember_seen, take
 from .base import ProbeContext, ProbeResult, probe
@@ -47,6 +47,27 @@ def generation_lines(fmap) -> list[str]:
     return lines
 
 
+UPDATE_SYMPTOM = "old-firmware-after-update"
+# bldc checks its app CRC at start-up (before USB) from 3.55 on (../shared/reference/vesc-stm32.md, App CRC words)
+CRC_CHECKED_FROM = (3, 55)
+
+
+def reported_firmware(facts) -> Reported | None:
+    """What the firmware running in this chip said of itself over USB, when it speaks for the flash: it answered
+    COMM_FW_VERSION with a HW name, its UID is the one SWD read (the same chip, not another board on USB), it is
+    VESC's own firmware (third-party builds differ) and of a version that checks its CRC before it starts USB."""
+    from ..knowledge.generations import parse_version
+    from ..knowledge.other_images import third_party
+
+    hw, version = facts.get("vesc.hw_name"), facts.get("vesc.fw_version")
+    uuid, uid = facts.get("vesc.uuid"), facts.get("swd.uid")
+    if not (facts.get("vesc.answered") and hw and version and uuid and uid) or str(uuid).lower() != str(uid).lower():
+        return None
+    if (parse_version(version) or (0, 0)) < CRC_CHECKED_FROM or third_party(version, hw):
+        return None
+    return Reported(str(hw), str(version))
+
+
 @probe("flash.map", FLASH_FACTS, "Reading what the flash holds")
 def flash_map(ctx: ProbeContext) -> ProbeResult:
     from pyocd.core import exceptions
@@ -60,19 +81,24 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
     reader = ChipReader(target)
     proven = take(ctx.env)  # a fix that just proved what the flash holds (target.proven_flash)
     ctx.emit("Flash: reading the vector table, config pages, update buffer and bootloader")
+    reported = reported_firmware(ctx.facts)
+    # "The old firmware came back": the route after the flash map reasons on the buffer's CRC (triage.yaml update-look)
+    update_route = ctx.answers.get("symptom") == UPDATE_SYMPTOM
     try:
         vectors = reader.read(0x08000000, 8)
         if proven is not None and proven[:8] == vectors:
             ctx.emit("Flash: the rest as the fix proved it (on-chip CRCs), config pages and CRC words read again")
-            fmap = analyze(ProvenReader(proven, reader), ctx.facts.get("vesc.fw_version"))
+            fmap = analyze(ProvenReader(proven, reader), ctx.facts.get("vesc.fw_version"), reported, exact=False,
+                           update_route=update_route)
         elif vectors == b"\xff" * 8:
             # No firmware can run: halting is harmless, and the chip may then check sectors itself (its CRC).
             # A chip with firmware is only read: running the analyzer would leave its core in pyOCD's code.
             target.halt()
             reader.may_run_code = True
             fmap = analyze(reader, ctx.facts.get("vesc.fw_version"))
-        else:
-            fmap = analyze(reader, ctx.facts.get("vesc.fw_version"))
+        else:  # firmware may run: only read, and sectors no verdict needs are not read whole
+            fmap = analyze(reader, ctx.facts.get("vesc.fw_version"), reported, exact=False,
+                           update_route=update_route)
         remember_seen(ctx.env, reader.seen)
     except exceptions.TransferError as exc:
         return ProbeResult(facts, [f"Flash: the chip refused the read ({exc})"], ok=False, error=str(exc))
@@ -84,7 +110,9 @@ def flash_map(ctx: ProbeContext) -> ProbeResult:
     if app.runnable:
         lines.append(f"Flash: application runs from 0x{app.reset:08X}: "
                      + (f"VESC firmware for HW {app.hw}" if app.kind == "vesc" else "not VESC firmware")
-                     + f", CRC words: {app.crc_state}")
+                     + f", CRC words: {app.crc_state}"
+                     + (" (it checks them itself before it starts USB, and it answered)" if app.crc_state == "ok"
+                        and reported is not None and not fmap.app_image else ""))
     else:
         lines.append("Flash: no runnable application at 0x08000000 ("
                      + ("vector table erased" if app.sp == 0xFFFFFFFF else

@@ -22,8 +22,22 @@ FACTS = ("swd.probe_found", "swd.probe", "swd.probe_uid", "swd.target_voltage", 
          "swd.optcr", "swd.dev_id", "swd.rev_id", "swd.chip_ok", "swd.chip_problem", "swd.probe_firmware_old")
 
 
+def no_probe_on_usb(facts, env) -> bool:
+    """USB was listed and holds no debug probe pyOCD could drive (knowledge.usb_ids recognises them as pyOCD does:
+    ST-Link PIDs, "CMSIS-DAP" in the product string), and pyOCD could find none elsewhere (the environment's
+    `unlisted_probe_possible`): then pyOCD is not even imported (seconds of start-up)."""
+    if facts.get("usb.backend_ok") is not True or facts.get("usb.debug_probe_present") is not False:
+        return False
+    possible = getattr(env, "unlisted_probe_possible", None)
+    return possible is not None and not possible()
+
+
 @probe("swd.connect", FACTS, "Connecting to the chip over SWD")
 def swd_connect(ctx: ProbeContext) -> ProbeResult:
+    if no_probe_on_usb(ctx.facts, ctx.env):
+        facts = dict.fromkeys(FACTS)
+        facts.update({"swd.probe_found": False, "swd.connected": False, "swd.attempts": []})
+        return ProbeResult(facts, ["SWD: no debug probe (none on USB)"])
     from pyocd.core import exceptions
 
     from ..target.chip_id import chip_problem, read_chip_identity

@@ -57,8 +57,8 @@ _FLASH_MAP = {"type": "array", "maxItems": 12,
                    "role": {"enum": list(SECTOR_ROLES)},
                    "state": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$",
                              "maxLength": CODE_MAX,
-                             "description": "blank | data | unreadable (flashmap.analyze) | "
-                                            "unknown (not looked at)"}},
+                             "description": "blank | data | unreadable (flashmap.analyze) | unknown (not read "
+                                            "whole: erased at both ends on a running chip, or not looked at)"}},
                   {"detail": _OPT_LINE})}
 
 SCHEMA: dict[str, Any] = {

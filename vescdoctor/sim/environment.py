@@ -66,6 +66,9 @@ class SimEnvironment(HostEnvironment):
     def pyocd_options(self) -> dict[str, Any]:
         return dict(BENCH_PYOCD_OPTIONS)
 
+    def unlisted_probe_possible(self) -> bool:
+        return False  # the bench's USB shows its probe whenever the board has one (board.md `probe`)
+
     def owner_answer(self, question: str) -> str | None:
         """What the board's owner answers (spec/board.md): `led` from what the boot model shows, `hw` from the
         board's `hw`, anything else from the board's `answers`; None where the board says nothing."""

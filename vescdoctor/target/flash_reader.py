@@ -16,7 +16,24 @@ import logging
 
 LOG = logging.getLogger(__name__)
 READ_CHUNK = 0x4000
+LOOK = 64  # bytes read first of a piece the chip's CRC says is not erased
 RETRIES = 3  # retries of one chunk; a link that fails more often than that in a row is not working
+
+
+def unfiltered_read8(target, addr: int, size: int):
+    """The core's MEM-AP read for [addr, addr+size) when no software breakpoint can lie there, else the target's.
+
+    pyOCD's CortexM.read_memory_block8 reads through its AP and then passes every byte through the breakpoint
+    manager's filter (pyocd 0.46.0 coresight/cortex_m.py:631-636, debug/breakpoints/manager.py:287-291: one Python
+    call per byte per provider), which puts back the instructions its software breakpoints replaced. A software
+    breakpoint can only be set in a writable region (debug/breakpoints/software.py:59-61, `can_support_address`),
+    and flash is not one (core/memory_map.py FlashRegion: access 'rx'), so for flash the filter changes nothing:
+    the bytes are read through the same AP call without it."""
+    core = getattr(target, "selected_core", None)
+    ap, sw_bp = getattr(core, "ap", None), getattr(core, "sw_bp", None)
+    if ap is None or sw_bp is None or sw_bp.can_support_address(addr) or sw_bp.can_support_address(addr + size - 1):
+        return target.read_memory_block8
+    return ap.read_memory_block8
 
 
 def read_block(target, addr: int, size: int) -> bytes:
@@ -27,9 +44,10 @@ def read_block(target, addr: int, size: int) -> bytes:
     changes nothing on the chip, repeating a write step might."""
     from pyocd.core import exceptions
 
+    read8 = unfiltered_read8(target, addr, size)
     for attempt in range(RETRIES + 1):
         try:
-            return bytes(target.read_memory_block8(addr, size))
+            return bytes(read8(addr, size))
         except exceptions.TransferFaultError:
             raise
         except exceptions.TransferError as exc:
@@ -52,6 +70,11 @@ class ChipReader:
         self.seen: list[tuple[int, bytes]] = []  # what was read, for a later proven read (target.proven_flash)
 
     def read(self, addr: int, size: int) -> bytes:
+        if size >= 2 * READ_CHUNK and self._chip_may_check():
+            return self._read_skipping_blank(addr, size)
+        return self._read(addr, size)
+
+    def _read(self, addr: int, size: int) -> bytes:
         out = bytearray()
         while len(out) < size:
             n = min(READ_CHUNK, size - len(out))
@@ -60,8 +83,33 @@ class ChipReader:
         self.seen.append((addr, bytes(out)))
         return bytes(out)
 
+    def _chip_may_check(self) -> bool:
+        return self.may_run_code and self._analyzer_ok and self.target.is_halted()
+
+    def _read_skipping_blank(self, addr: int, size: int) -> bytes:
+        """A long read where the chip may run code: its CRCs name the 16 KB blocks that are erased (4 bytes each
+        instead of 16 KB), the rest is read. The erased blocks count as seen: the chip's CRC proved them."""
+        from .onchip_checksum import MAX_BLOCK, OnChipChecksum, OnChipUnavailable
+
+        chip = OnChipChecksum(self.target)
+        try:
+            self.ran_code = True
+            unconfirmed = chip.differing([(addr, b"\xff" * size)])
+        except OnChipUnavailable as exc:
+            LOG.debug("%s; reading instead", exc)
+            self._analyzer_ok = False
+            return self._read(addr, size)
+        self.bytes_read += chip.bytes_read
+        out = bytearray(b"\xff" * size)
+        for at, n in unconfirmed:
+            out[at - addr:at - addr + n] = self._read(at, n)
+        first = -(-addr // MAX_BLOCK) * MAX_BLOCK
+        self.seen.extend((at, b"\xff" * MAX_BLOCK) for at in range(first, addr + size - MAX_BLOCK + 1, MAX_BLOCK)
+                         if not any(a < at + MAX_BLOCK and at < a + n for a, n in unconfirmed))
+        return bytes(out)
+
     def is_blank(self, addr: int, size: int) -> bool:
-        if self.may_run_code and self._analyzer_ok and self.target.is_halted():
+        if self._chip_may_check():
             from .onchip_checksum import OnChipChecksum, OnChipUnavailable
 
             chip = OnChipChecksum(self.target)
@@ -73,8 +121,10 @@ class ChipReader:
                 self._analyzer_ok = False
             else:
                 self.bytes_read += chip.bytes_read
-                return all(self.read(a, n).count(0xFF) == n for a, n in pieces)
-        return self.read(addr, size).count(0xFF) == size
+                # a piece the chip does not confirm erased is read: its first bytes usually show the data
+                return all(self._read(a, min(n, LOOK)).count(0xFF) == min(n, LOOK)
+                           and self._read(a, n).count(0xFF) == n for a, n in pieces)
+        return self._read(addr, size).count(0xFF) == size
 
 
 def read_proven(target, addr: int, size: int, read, *, chip_ok: bool,
@@ -83,7 +133,7 @@ def read_proven(target, addr: int, size: int, read, *, chip_ok: bool,
     (target.onchip_checksum) must match the bytes read, so a noisy wire cannot make a wrong copy. A block that
     differs is read again (up to RETRIES times) until it matches its on-chip CRC; otherwise a TransferError.
     `known` ({block address: bytes}, what this run already read, e.g. its diagnosis): a block whose bytes match
-    the chip's CRC is not read again.
+    the chip's CRC is not read again. Nor is an erased block: its CRC is the CRC of 0xFF bytes.
 
     Without the analyzer (`chip_ok` false: a core the caller may not run code on, or a flash algorithm without it)
     the range is read twice and the two reads must agree, as before."""
@@ -103,6 +153,8 @@ def read_proven(target, addr: int, size: int, read, *, chip_ok: bool,
             raise exceptions.TransferError("two reads of the flash differ: the SWD connection is unreliable")
         return data
     blocks = {at: (known or {}).get(at, b"") for at, _, _ in crcs}
+    erased = {n: host_crc(b"\xff" * n) for n in {n for _, n, _ in crcs}}
+    blocks.update({at: b"\xff" * n for at, n, crc in crcs if not blocks[at] and crc == erased[n]})  # not read
     wanted = [(at, n) for at, n, crc in crcs if len(blocks[at]) != n or host_crc(blocks[at]) != crc]
     for start, length in _runs_of(wanted):  # one read per run of blocks still to read
         run = read(start, length)

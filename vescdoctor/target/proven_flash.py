@@ -3,10 +3,11 @@
 Before the reset that ends a fix (the core still halted), `prove(target, guess)` compares the whole flash with a
 guess of it (the backup with the written images over their erased sectors) by the chip's own CRCs
 (target.onchip_checksum: 256 bytes over SWD), reads back only the 16 KB blocks the chip does not confirm, and keeps
-the result for this run's environment (`remember`). The fresh look's flash map (probes.flash_map) then reads through
-`ProvenReader`: the proven bytes, except what the firmware may change on its own once it runs (the vector table is
-read to confirm the image is the one proven; the config pages, which it writes; the CRC words, which FW >= 3.55
-writes at its first boot, vesc-stm32.md), read from the chip.
+the result on this run's environment (`remember`: env.flash_known, environment.FlashKnown; no module-level state).
+The fresh look's flash map (probes.flash_map) then reads through `ProvenReader`: the proven bytes, except what the
+firmware may change on its own once it runs (the vector table is read to confirm the image is the one proven; the
+config pages, which it writes; the CRC words, which FW >= 3.55 writes at its first boot, vesc-stm32.md), read from
+the chip.
 """
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ from ..knowledge.flash import CRC_FLAG_ADDR, FLASH_BASE, FLASH_SIZE, SECTORS
 # Ranges read from the chip even when proven: (address, size)
 LIVE = ((FLASH_BASE, 8), (SECTORS[1].address, SECTORS[1].size + SECTORS[2].size),
         *((addr, 8) for addr in CRC_FLAG_ADDR.values()))
-_PROVEN: dict[int, bytes] = {}
-_SEEN: dict[int, dict[int, bytes]] = {}
 BLOCK = 0x4000  # target.onchip_checksum.MAX_BLOCK: the blocks a proven read checks
 
 
@@ -49,11 +48,12 @@ def prove(target, image: bytes) -> bytes | None:
 
 
 def remember(env: Any, flash: bytes | None) -> None:
+    """Keep the proven flash for the fresh look (None: forget it, and what the diagnosis saw)."""
+    known = env.flash_known
     if flash is None:
-        _SEEN.pop(id(env), None)
-        _PROVEN.pop(id(env), None)
+        known.seen, known.proven = {}, None
     else:
-        _PROVEN[id(env)] = flash
+        known.proven = flash
 
 
 def remember_seen(env: Any, pieces: list[tuple[int, bytes]]) -> None:
@@ -65,16 +65,20 @@ def remember_seen(env: Any, pieces: list[tuple[int, bytes]]) -> None:
         first = -(-addr // BLOCK) * BLOCK
         for at in range(first, addr + len(data) - BLOCK + 1, BLOCK):
             blocks[at] = data[at - addr:at - addr + BLOCK]
-    _SEEN[id(env)] = blocks
+    env.flash_known.seen = blocks
 
 
 def take_seen(env: Any) -> dict[int, bytes]:
-    return _SEEN.pop(id(env), {})
+    known = env.flash_known
+    blocks, known.seen = known.seen, {}
+    return blocks
 
 
 def take(env: Any) -> bytes | None:
     """The proven flash for this environment, once (a later look reads the chip again)."""
-    return _PROVEN.pop(id(env), None)
+    known = env.flash_known
+    flash, known.proven = known.proven, None
+    return flash
 
 
 class ProvenReader:
