@@ -1,17 +1,24 @@
 """vescdoctor benchmarks on the virtual bench: `python bench/run.py [--runs N] [--help-runs M] [--quick]`.
 
+Both recoveries run with each probe model, ST-Link/V2 and CMSIS-DAP, on fresh copies of the same board.
 Prints a table, then one line per figure, `ratio NAME VALUE`, each the ratio of two quantities measured in this run:
   recovery_vs_pyocd_cli    median modelled time of `vescdoctor fix` on the forum case / median modelled time of the
                            pyOCD command sequence a forum user runs for the same job (savemem, erase --chip, load
-                           bootloader, load firmware, compare), each on a fresh copy of the same board. Modelled time
-                           is what the real STM32F405 and ST-Link/V2 would take (docs/bench.md, "Time"); the host's
-                           wall time is in the table, apart.
+                           bootloader, load firmware, compare), each on a fresh copy of the same board with an
+                           ST-Link/V2. Modelled time is what the real STM32F405 and probe would take (docs/bench.md,
+                           "Time"); the host's wall time is in the table, apart. `..._cmsis_dap`: the same with a
+                           CMSIS-DAP probe.
+  recovery_vs_floor        median modelled time of `vescdoctor fix` / the modelled floor: a 1 MiB backup read and the
+                           floor's programmed bytes written over the link at the probe's fastest SWD clock
+                           (bench/link_floor.py), plus the floor's erase, the programming overlapped with the writes.
   chip_time_vs_floor       simulated chip time of vescdoctor's fix / the floor: erase only the sectors that must be
                            erased, program only the words that must change (from the flash before and after).
   chip_time_vs_full_erase  simulated chip time of vescdoctor's fix / that of the full-chip-erase plan at its least
                            (one mass erase, both images programmed once); the measured pyOCD CLI sequence's chip
                            time, larger, is in the table.
   help_vs_pyocd            median wall time of `vescdoctor --help` / median wall time of `pyocd --help`.
+Then `figure NAME VALUE` lines: fix_modelled_s (and _cmsis_dap), fix_bytes_read, diagnose_healthy_modelled_s (the
+board the fix left, diagnosed again).
 Every command runs as a subprocess of this script, from the same Python environment. See docs/benchmarks.md.
 """
 from __future__ import annotations
@@ -38,6 +45,7 @@ SHARED = ROOT.parent / "shared"
 REAL_FIRMWARE = SHARED / "firmware"
 REAL_SCENARIO = SHARED / "scenarios" / "seed-after-update-410.yaml"
 TARGET = "stm32f405rg"
+PROBES = ("stlink-v2", "cmsis-dap")
 
 # The forum case (built-in `bricked-update`) with the small generated firmware: fast, for --quick.
 QUICK_SCENARIO = """\
@@ -85,7 +93,16 @@ def prepare_inputs(work: Path, *, quick: bool, images: str) -> dict:
                 f"imagegen.bootloader(compression=True), imagegen.firmware('410', '5.03', {size!r})")
     template = work / "template"
     run([str(BIN / "vescdoctor"), "sim", "create", scenario, str(template)], check=True)
-    return {"images": what, "template": template, "bootloader": bootloader, "firmware": firmware}
+    templates = {}
+    for probe in PROBES:  # the same board, each with its own probe model
+        templates[probe] = work / f"template-{probe}"
+        if templates[probe].exists():
+            shutil.rmtree(templates[probe])
+        shutil.copytree(template, templates[probe])
+        yaml_path = templates[probe] / "board.yaml"
+        yaml_path.write_text(yaml_path.read_text().replace("\nprobe: stlink-v2\n", f"\nprobe: {probe}\n"))
+    return {"images": what, "template": template, "templates": templates, "bootloader": bootloader,
+            "firmware": firmware}
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------
@@ -114,11 +131,11 @@ def modelled_seconds(board: Path) -> float:
     return board_seconds(board, "modelled_seconds")
 
 
-def fresh_board(inputs: dict, work: Path, name: str) -> Path:
+def fresh_board(inputs: dict, work: Path, name: str, probe: str = "stlink-v2") -> Path:
     board = work / name
     if board.exists():
         shutil.rmtree(board)
-    shutil.copytree(inputs["template"], board)
+    shutil.copytree(inputs["templates"][probe], board)
     return board
 
 
@@ -127,11 +144,12 @@ def median(values: list[float]) -> float:
 
 
 # -- measurements --------------------------------------------------------------------------------------------------
-def vescdoctor_fix(inputs: dict, work: Path, i: int) -> dict:
-    board = fresh_board(inputs, work, f"fix{i}")
+def vescdoctor_fix(inputs: dict, work: Path, i: int, probe: str) -> dict:
+    board = fresh_board(inputs, work, f"{probe}-fix{i}", probe)
     before, modelled_before = chip_seconds(board), modelled_seconds(board)
     cmd = [str(BIN / "vescdoctor"), "fix", "--sim", str(board), "--bootloader", str(inputs["bootloader"]),
-           "--firmware", str(inputs["firmware"]), "--yes", "--backup-dir", str(work / f"fix{i}-backup"), "--json"]
+           "--firmware", str(inputs["firmware"]), "--yes", "--backup-dir", str(work / f"{probe}-fix{i}-backup"),
+           "--json"]
     elapsed, proc = run(cmd)
     out = {"wall": elapsed, "exit": proc.returncode, "chip": chip_seconds(board) - before, "board": board,
            "modelled": modelled_seconds(board) - modelled_before}
@@ -147,16 +165,17 @@ def vescdoctor_fix(inputs: dict, work: Path, i: int) -> dict:
     return out
 
 
-def pyocd_sequence(inputs: dict, work: Path, i: int) -> dict:
-    """What a forum user types: save the flash, erase the chip, load both images, compare."""
-    board = fresh_board(inputs, work, f"cli{i}")
+def pyocd_sequence(inputs: dict, work: Path, i: int, probe: str) -> dict:
+    """What a forum user types: save the flash, erase the chip, load both images, compare (pyOCD's own SWD clock:
+    the user asks none)."""
+    board = fresh_board(inputs, work, f"{probe}-cli{i}", probe)
     before = chip_seconds(board)
     pyocd = str(BIN / "pyocd")
     common = ["-u", f"vescsim:{board}", "-t", TARGET]
     bl, fw = inputs["bootloader"], inputs["firmware"]
     steps = [
         ("savemem", [pyocd, "cmd", *common, "-c",
-                     f"savemem 0x{FLASH_BASE:08X} 0x100000 {work / f'cli{i}-backup.bin'}"]),
+                     f"savemem 0x{FLASH_BASE:08X} 0x100000 {work / f'{probe}-cli{i}-backup.bin'}"]),
         ("erase", [pyocd, "erase", "--chip", *common]),
         ("load bootloader", [pyocd, "load", *common, f"{bl}@0x{BOOTLOADER_BASE:08X}"]),
         ("load firmware", [pyocd, "load", *common, f"{fw}@0x{FLASH_BASE:08X}"]),
@@ -222,6 +241,32 @@ def help_times(runs: int) -> dict:
     return {k: median(v) for k, v in times.items()}
 
 
+def link_floor(probe: str, write_bytes: int) -> dict:
+    _, proc = run([sys.executable, str(ROOT / "bench" / "link_floor.py"), probe, str(write_bytes)], check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def modelled_floor(floor: dict, link: dict) -> float:
+    """The least modelled time of the repair with its backup: the 1 MiB backup read, the floor's erases, then its
+    programming overlapped with the programmed bytes crossing the link (both at the probe's fastest clock)."""
+    program_s = floor["words"] * clock.WORD_PROGRAM_S
+    return link["read_1mib_s"] + floor["erase_s"] + max(program_s, link["write_s"])
+
+
+def healthy_diagnosis(board: Path, work: Path, name: str) -> dict:
+    """`vescdoctor diagnose --json` on a copy of the board a fix left healthy: its report's bench block."""
+    copy = work / name
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(board, copy)
+    _, proc = run([str(BIN / "vescdoctor"), "diagnose", "--sim", str(copy), "--json"])
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        return {}
+    return {"verdict": (report.get("verdict") or {}).get("code"), **(report.get("bench") or {})}
+
+
 def diagnosis_cost(inputs: dict, work: Path) -> dict:
     board = fresh_board(inputs, work, "diag")
     _, proc = run([sys.executable, str(ROOT / "bench" / "diag_cost.py"), str(board)], check=True)
@@ -263,52 +308,68 @@ def main(argv: list[str] | None = None) -> int:
             tmp.cleanup()
 
 
-def _measure(args, work: Path) -> int:
-    inputs = prepare_inputs(work, quick=args.quick, images=args.images)
+def measure_probe(inputs: dict, work: Path, probe: str, runs: int) -> dict:
+    """Both recoveries with one probe model, interleaved; the floor and a diagnosis of the repaired board."""
     fixes, clis = [], []
-    for i in range(args.runs):  # interleaved
-        fixes.append(vescdoctor_fix(inputs, work, i))
-        clis.append(pyocd_sequence(inputs, work, i))
-    good_fixes = [f for f in fixes if f["ok"]]
-    fix_wall = median([f["wall"] for f in good_fixes]) if good_fixes else None
-    cli_wall = median([c["wall"] for c in clis])
-    fix_modelled = median([f["modelled"] for f in good_fixes]) if good_fixes else None
-    cli_modelled = median([c["modelled"] for c in clis])
-    fix_bench = good_fixes[0].get("bench", {}) if good_fixes else {}
-    fix_chip = median([f["chip"] for f in good_fixes]) if good_fixes else None
-    cli_chip = median([c["chip"] for c in clis])
-    floor = None
-    if good_fixes:
+    for i in range(runs):
+        fixes.append(vescdoctor_fix(inputs, work, i, probe))
+        clis.append(pyocd_sequence(inputs, work, i, probe))
+    good = [f for f in fixes if f["ok"]]
+    out = {"probe": probe, "fixes": fixes, "clis": clis, "good": good, "floor": None, "link": None,
+           "floor_modelled": None, "healthy": {},
+           "fix_wall": median([f["wall"] for f in good]) if good else None,
+           "cli_wall": median([c["wall"] for c in clis]),
+           "fix_modelled": median([f["modelled"] for f in good]) if good else None,
+           "cli_modelled": median([c["modelled"] for c in clis]),
+           "fix_bench": good[0].get("bench", {}) if good else {},
+           "fix_chip": median([f["chip"] for f in good]) if good else None,
+           "cli_chip": median([c["chip"] for c in clis])}
+    if good:
         before = (inputs["template"] / "flash.bin").read_bytes()
-        after = (good_fixes[0]["board"] / "flash.bin").read_bytes()
-        floor = floor_seconds(before, after)
-    full_computed = full_erase_computed(inputs)
-    helps = help_times(args.help_runs)
-    diag = diagnosis_cost(inputs, work)
+        out["floor"] = floor = floor_seconds(before, (good[0]["board"] / "flash.bin").read_bytes())
+        out["link"] = link = link_floor(probe, 4 * floor["words"])
+        out["floor_modelled"] = modelled_floor(floor, link)
+        out["healthy"] = healthy_diagnosis(good[0]["board"], work, f"{probe}-healthy")
+    return out
 
+
+def probe_rows(m: dict) -> list[tuple[str, str]]:
+    name = {"stlink-v2": "ST-Link/V2", "cmsis-dap": "CMSIS-DAP"}[m["probe"]]
+    fixes, clis, good, bench = m["fixes"], m["clis"], m["good"], m["fix_bench"]
     rows = [
-        ("images", inputs["images"]),
-        ("runs (recovery) / runs (help)", f"{args.runs} / {args.help_runs}"),
-        ("vescdoctor fix: modelled time (real chip + ST-Link/V2), median", fmt(fix_modelled, " s")),
-        ("vescdoctor fix: runs ok (after = healthy)", f"{len(good_fixes)}/{len(fixes)}"
-         + ("" if good_fixes else f" ({fixes[0].get('error')})")),
-        ("vescdoctor fix: report bench block: chip / link / bytes read / bytes written / transfers / SWD kHz",
-         " / ".join(fmt(fix_bench.get(k)) for k in ("chip_seconds", "link_seconds", "bytes_read", "bytes_written",
-                                                       "transfers", "swd_khz"))),
-        ("pyOCD CLI sequence: modelled time, median", fmt(cli_modelled, " s")),
+        (f"[{name}] vescdoctor fix: modelled time, median", fmt(m["fix_modelled"], " s")),
+        (f"[{name}] vescdoctor fix: runs ok (after = healthy)", f"{len(good)}/{len(fixes)}"
+         + ("" if good else f" ({fixes[0].get('error')})")),
+        (f"[{name}] vescdoctor fix: report bench block: chip / link / bytes read / bytes written / transfers / "
+         "SWD kHz", " / ".join(fmt(bench.get(k)) for k in ("chip_seconds", "link_seconds", "bytes_read",
+                                                            "bytes_written", "transfers", "swd_khz"))),
+        (f"[{name}] pyOCD CLI sequence: modelled time, median (pyOCD's default SWD clock)",
+         fmt(m["cli_modelled"], " s")),
     ]
     modelled = {k: median([c["modelled_steps"].get(k, float("nan")) for c in clis]) for k in clis[0]["modelled_steps"]}
-    rows += [(f"  pyocd {k}: modelled time, median", fmt(v, " s")) for k, v in modelled.items()]
-    rows += [("host wall time (bench emulation, not hardware time): vescdoctor fix / pyOCD CLI sequence, median",
-              f"{fmt(fix_wall, ' s')} / {fmt(cli_wall, ' s')}")]
+    rows += [(f"[{name}]   pyocd {k}: modelled time, median", fmt(v, " s")) for k, v in modelled.items()]
+    link, healthy = m["link"] or {}, m["healthy"]
+    rows += [
+        (f"[{name}] pyOCD CLI sequence: all steps exit 0 / compare found a mismatch (runs)",
+         f"{sum(c['ok'] for c in clis)}/{len(clis)} / {sum(bool(c['mismatches']) for c in clis)}/{len(clis)}"),
+        (f"[{name}] floor, modelled: 1 MiB read / programmed bytes written (at the probe's fastest clock, kHz) / "
+         "total", f"{fmt(link.get('read_1mib_s'), ' s')} / {fmt(link.get('write_s'), ' s')} "
+                  f"({fmt(link.get('swd_khz'))}) / {fmt(m['floor_modelled'], ' s')}"),
+        (f"[{name}] diagnosis of the repaired board: verdict / modelled time / bytes read",
+         f"{healthy.get('verdict')} / {fmt(healthy.get('modelled_seconds'), ' s')} / {fmt(healthy.get('bytes_read'))}"),
+        (f"[{name}] host wall time (bench emulation, not hardware time): vescdoctor fix / pyOCD CLI sequence, "
+         "median", f"{fmt(m['fix_wall'], ' s')} / {fmt(m['cli_wall'], ' s')}"),
+    ]
+    return rows
+
+
+def chip_rows(m: dict, full_computed: float) -> list[tuple[str, str]]:
+    clis, floor, fix_chip, cli_chip = m["clis"], m["floor"], m["fix_chip"], m["cli_chip"]
     steps = {k: median([c["steps"].get(k, float("nan")) for c in clis]) for k in clis[0]["steps"]}
     chips = {k: median([c["chip_steps"].get(k, float("nan")) for c in clis]) for k in clis[0]["chip_steps"]}
-    rows += [(f"  pyocd {k}: host wall / chip time, median", f"{fmt(v, ' s')} / {fmt(chips[k], ' s')}")
-             for k, v in steps.items()]
-    rows += [
-        ("pyOCD CLI sequence: all steps exit 0", f"{sum(c['ok'] for c in clis)}/{len(clis)}"),
-        ("pyOCD CLI sequence: compare found a mismatch (runs)",
-         f"{sum(bool(c['mismatches']) for c in clis)}/{len(clis)}"),
+    rows = [(f"  pyocd {k}: host wall / chip time, median", f"{fmt(v, ' s')} / {fmt(chips[k], ' s')}")
+            for k, v in steps.items()]
+    return rows + [
         ("vescdoctor fix: chip time (simulated)", fmt(fix_chip, " s")),
         ("pyOCD CLI sequence: chip time (simulated)", fmt(cli_chip, " s")),
         ("full-chip-erase plan, computed (1 mass erase + both images)", fmt(full_computed, " s")),
@@ -321,10 +382,29 @@ def _measure(args, work: Path) -> int:
          (", ".join(map(str, floor["blank_written"])) + f" ({fmt(floor['blank_erase_s'], ' s')} of erase)")
          if floor else "unavailable"),
     ]
+
+
+def ratio(a, b):
+    return a / b if a is not None and b and math.isfinite(a) and math.isfinite(b) else None
+
+
+def _measure(args, work: Path) -> int:
+    inputs = prepare_inputs(work, quick=args.quick, images=args.images)
+    by_probe = {probe: measure_probe(inputs, work, probe, args.runs) for probe in PROBES}
+    v2, dap = by_probe["stlink-v2"], by_probe["cmsis-dap"]
+    full_computed = full_erase_computed(inputs)
+    helps = help_times(args.help_runs)
+    diag = diagnosis_cost(inputs, work)
+
+    rows = [("images", inputs["images"]),
+            ("runs (recovery, per probe) / runs (help)", f"{args.runs} / {args.help_runs}")]
+    for m in by_probe.values():
+        rows += probe_rows(m)
+    rows += [("ST-Link/V2 runs, chip time:", "")] + chip_rows(v2, full_computed)
     rows += [(f"{k}: host wall, median", fmt(v, " s")) for k, v in helps.items()]
     usb = diag["usb"]
     rows += [
-        ("diagnosis (forum case): verdict", str(diag["verdict"])),
+        ("diagnosis (forum case, ST-Link/V2): verdict", str(diag["verdict"])),
         ("diagnosis: probe USB transfers (bulk out + bulk in + control)",
          f"{diag['usb_total']} ({usb['bulk_out']} + {usb['bulk_in']} + {usb['control']})"),
         ("diagnosis: flash bytes read (facts flash.bytes_read)", fmt(diag["flash_bytes_read"])),
@@ -338,19 +418,27 @@ def _measure(args, work: Path) -> int:
         print(f"| {name.ljust(width)} | {value} |")
     print()
 
-    def ratio(a, b):
-        return a / b if a is not None and b and math.isfinite(a) and math.isfinite(b) else None
-
     ratios = {
-        "recovery_vs_pyocd_cli": ratio(fix_modelled, cli_modelled),
-        "chip_time_vs_floor": ratio(fix_chip, floor["seconds"] if floor else None),
+        "recovery_vs_pyocd_cli": ratio(v2["fix_modelled"], v2["cli_modelled"]),
+        "recovery_vs_floor": ratio(v2["fix_modelled"], v2["floor_modelled"]),
+        "chip_time_vs_floor": ratio(v2["fix_chip"], v2["floor"]["seconds"] if v2["floor"] else None),
         # against the computed plan (one mass erase, each image programmed once): the smaller, stricter denominator
-        "chip_time_vs_full_erase": ratio(fix_chip, full_computed),
+        "chip_time_vs_full_erase": ratio(v2["fix_chip"], full_computed),
         "help_vs_pyocd": ratio(helps["vescdoctor --help"], helps["pyocd --help"]),
+        "recovery_vs_pyocd_cli_cmsis_dap": ratio(dap["fix_modelled"], dap["cli_modelled"]),
+        "recovery_vs_floor_cmsis_dap": ratio(dap["fix_modelled"], dap["floor_modelled"]),
+    }
+    figures = {
+        "fix_modelled_s": v2["fix_modelled"],
+        "fix_modelled_s_cmsis_dap": dap["fix_modelled"],
+        "fix_bytes_read": v2["fix_bench"].get("bytes_read"),
+        "diagnose_healthy_modelled_s": v2["healthy"].get("modelled_seconds"),
     }
     for name, value in ratios.items():
         print(f"ratio {name} {value:.3f}" if value is not None else f"ratio {name} unavailable")
-    return 0 if all(v is not None for v in ratios.values()) else 1
+    for name, value in figures.items():
+        print(f"figure {name} {fmt(value)}")
+    return 0 if all(v is not None for v in (*ratios.values(), *figures.values())) else 1
 
 
 if __name__ == "__main__":

@@ -221,6 +221,8 @@ def analyze(reader: FlashReader, fw_version: str | None = None, reported: Report
     if generation is not None and generation.package_sector == 11:
         _packages_in_sector_11(reader, bootloader)
     roles = _roles(generation, buffer)
+    if hasattr(reader, "prefetch_blank"):  # a chip reader asks about all the sectors left in one on-chip run
+        reader.prefetch_blank([(s.address, s.size) for s in SECTORS if states.get(s.number) is None])
     sectors = []
     for sector in SECTORS:
         state = states.get(sector.number)

@@ -6,6 +6,11 @@ a fresh list of attempts: what a diagnosis reports is what its own connect tried
 The ladder tries `attach` first: it connects without halting or resetting the core, so a VESC whose firmware is
 driving a motor is not frozen mid-PWM by a diagnosis. Only if the chip does not answer does it try `under-reset`
 (needs NRST wired), which reaches chips whose firmware sleeps or remaps the SWD pins. Each attempt is recorded.
+
+Each mode is tried at the probe's fastest SWD clock first; when the transfers fail there with errors a slower
+clock may cure (target/swd_clock.py: parity or protocol errors, long or loose wires), the same mode is tried again
+one clock down. The clock reached holds for the rest of the run (the later modes and reconnects start there), and
+every step is recorded (`clock.steps`).
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ class Attempt:
     ok: bool
     error: str | None = None
     target_voltage: float | None = None
+    swd_khz: int | None = None  # the SWD clock asked for this attempt
 
 
 class SwdLink:
@@ -48,6 +54,7 @@ class SwdLink:
         self.target_voltage: float | None = None
         self.probe_error: str | None = None
         self.probe_firmware_old: str | None = None  # the probe's firmware version when pyOCD refuses it as too old
+        self.clock: Any = None  # target.swd_clock.ClockLadder, made when the probe is known
 
     @property
     def target(self) -> Any:
@@ -59,16 +66,37 @@ class SwdLink:
 
     def connect(self, ladder: tuple[str, ...] = LADDER) -> bool:
         """Walk the ladder until one mode answers. Returns whether the chip is connected."""
-        from pyocd.core import exceptions
-
-        from .target.session import ProbeAmbiguous, ProbeNotFound, SwdConnectError, open_session, read_target_voltage
-
         self.close()
         self.attempts = []  # this connect's own: a second diagnosis does not report the first one's
         for mode in ladder:
+            outcome = self._connect_mode(mode)
+            if outcome is not None:
+                return outcome
+        return False
+
+    def _connect_mode(self, mode: str) -> bool | None:
+        """Try one mode, stepping the clock down while the failure is one a slower clock may cure. True:
+        connected; False: stop the ladder (no probe, no power, a probe pyOCD refuses); None: try the next mode."""
+        from pyocd.core import exceptions
+
+        from .target.session import (
+            ProbeAmbiguous,
+            ProbeNotFound,
+            SwdConnectError,
+            allow_x32_erase,
+            open_session,
+            read_target_voltage,
+        )
+        from .target.swd_clock import ClockLadder, is_clock_error, probe_kind
+
+        while True:
             try:
                 probe = self._find_probe() if self._find_probe is not None else None
-                session = open_session(self.unique_id, connect_mode=mode, probe=probe, **self._options)
+                if self.clock is None and probe is not None:
+                    self.clock = ClockLadder(probe_kind(probe))
+                hz = self.clock.hz if self.clock is not None else None
+                options = {**self._options, **({"frequency": hz} if hz else {})}
+                session = open_session(self.unique_id, connect_mode=mode, probe=probe, **options)
             except ProbeNotFound as exc:
                 self.probe_found = False
                 self.probe_error = str(exc)
@@ -80,25 +108,38 @@ class SwdLink:
                 self.probe_found = True
                 self.probe_uid = exc.probe_id
                 self.target_voltage = exc.target_voltage
-                self.attempts.append(Attempt(mode, False, _short(exc), exc.target_voltage))
+                self.attempts.append(Attempt(mode, False, _short(exc), exc.target_voltage, _khz(hz)))
                 if exc.target_voltage is not None and exc.target_voltage < POWERED_VOLTS:
                     return False  # no power: another mode will not help
-                continue
+                if is_clock_error(exc) and self.clock is not None and self.clock.step_down(_short(exc)):
+                    LOG.info("SWD transfers failed at %s kHz: trying %s kHz", _khz(hz), _khz(self.clock.hz))
+                    continue
+                return None
             except exceptions.Error as exc:
                 self.probe_found = True
-                self.attempts.append(Attempt(mode, False, _short(exc)))
+                self.attempts.append(Attempt(mode, False, _short(exc), None, _khz(hz)))
                 self.probe_firmware_old = probe_firmware_too_old(exc)
-                if self.probe_firmware_old:
-                    return False  # the probe refuses every mode alike
-                continue
+                return False if self.probe_firmware_old else None  # a too old probe refuses every mode alike
             self.probe_found = True
+            allow_x32_erase(session)  # the VESC's 3.3 V allows erasing at x32 (target/stm32f405.py)
             self.session, self.mode = session, mode
             self.probe_uid = session.probe.unique_id
             self.probe_description = session.probe.description
             self.target_voltage = read_target_voltage(session)
-            self.attempts.append(Attempt(mode, True, None, self.target_voltage))
+            self.attempts.append(Attempt(mode, True, None, self.target_voltage, _khz(hz)))
             return True
-        return False
+
+    @property
+    def swd_khz(self) -> int | None:
+        """The SWD clock asked of the probe (None: pyOCD's default, no probe known)."""
+        return _khz(self.clock.hz) if self.clock is not None else None
+
+    def clock_steps_json(self) -> list[dict[str, Any]]:
+        return self.clock.steps_json() if self.clock is not None else []
+
+    def clock_words(self) -> str | None:
+        """The rider's sentence when the clock came down (long or loose wires), else None."""
+        return self.clock.words() if self.clock is not None else None
 
     def reconnect(self) -> bool:
         """After a reset that changes what the debugger may do (RDP regression), connect again."""
@@ -129,6 +170,10 @@ def probe_firmware_too_old(exc: Exception) -> str | None:
     """The probe's firmware version when `exc` is pyOCD's refusal of a too old ST-Link firmware, else None."""
     found = _TOO_OLD.search(str(exc))
     return found.group(1) if found else None
+
+
+def _khz(hz: int | None) -> int | None:
+    return hz // 1000 if hz else None
 
 
 def _short(exc: Exception) -> str:

@@ -4,7 +4,9 @@ Facts:
 - swd.probe_found: a debug probe pyOCD can use is connected; swd.probe / swd.probe_uid: which.
 - swd.target_voltage (V, None if the probe cannot tell), swd.powered (>= 1.5 V; None if unknown).
 - swd.connected, swd.connect_mode (attach | under-reset), swd.needs_reset (answered only under reset),
-  swd.attempts (each mode tried: ok, error, voltage).
+  swd.attempts (each mode tried: ok, error, voltage, the SWD clock asked in kHz).
+- swd.clock_khz: the SWD clock asked of the probe (its fastest, or lower after transfer errors; None: pyOCD's
+  default); swd.clock_steps: each step down [{from_khz, to_khz, reason}] (target/swd_clock.py).
 - swd.idcode, swd.chip (family), swd.core, swd.flash_kib, swd.uid (hex): the chip's identity; swd.dev_id,
   swd.rev_id (DBGMCU_IDCODE fields); swd.chip_ok: DEV_ID 0x413 and 1024 KiB (a VESC's STM32F405/407), false for
   anything else (verdict wrong-chip: nothing is written), with swd.chip_problem saying why.
@@ -19,7 +21,21 @@ from .base import ProbeContext, ProbeResult, probe
 FACTS = ("swd.probe_found", "swd.probe", "swd.probe_uid", "swd.target_voltage", "swd.powered", "swd.connected",
          "swd.connect_mode", "swd.needs_reset", "swd.attempts", "swd.idcode", "swd.chip", "swd.core",
          "swd.flash_kib", "swd.uid", "swd.rdp_level", "swd.rdp_byte", "swd.wrp_sectors", "swd.bor_level",
-         "swd.optcr", "swd.dev_id", "swd.rev_id", "swd.chip_ok", "swd.chip_problem", "swd.probe_firmware_old")
+         "swd.optcr", "swd.dev_id", "swd.rev_id", "swd.chip_ok", "swd.chip_problem", "swd.probe_firmware_old",
+         "swd.clock_khz", "swd.clock_steps")
+
+
+def _attempt_lines(link) -> list[str]:
+    """Each connect attempt (with its SWD clock when the clock came down) and the rider's words for the clock."""
+    stepped = bool(link.clock_steps_json())
+    out = []
+    for attempt in link.attempts:
+        at = f" at {attempt.swd_khz} kHz" if stepped and attempt.swd_khz else ""
+        out.append(f"SWD: connect ({attempt.mode}): " + (f"answered{at}" if attempt.ok else
+                                                          f"no answer{at}: {attempt.error}"))
+    if link.clock_words():
+        out.append(f"SWD: {link.clock_words()}")
+    return out
 
 
 def no_probe_on_usb(facts, env) -> bool:
@@ -48,11 +64,9 @@ def swd_connect(ctx: ProbeContext) -> ProbeResult:
     link = ctx.env.swd
     ctx.emit("SWD: looking for a debug probe")
     connected = link.connect()
-    facts["swd.probe_found"] = link.probe_found
-    facts["swd.probe"] = link.probe_description
-    facts["swd.probe_uid"] = link.probe_uid
-    facts["swd.attempts"] = link.attempts_json()
-    facts["swd.connected"] = connected
+    facts.update({"swd.probe_found": link.probe_found, "swd.probe": link.probe_description,
+                  "swd.probe_uid": link.probe_uid, "swd.attempts": link.attempts_json(), "swd.connected": connected,
+                  "swd.clock_khz": link.swd_khz, "swd.clock_steps": link.clock_steps_json()})
     if not link.probe_found:
         lines.append(f"SWD: no debug probe ({link.probe_error})")
         return ProbeResult(facts, lines)
@@ -66,8 +80,7 @@ def swd_connect(ctx: ProbeContext) -> ProbeResult:
     facts["swd.powered"] = None if volts is None else volts >= POWERED_VOLTS
     lines.append(f"SWD: probe {link.probe_description or link.probe_uid}; target voltage "
                  + (f"{volts:.2f} V" if volts is not None else "unknown"))
-    for attempt in link.attempts:
-        lines.append(f"SWD: connect ({attempt.mode}): " + ("answered" if attempt.ok else f"no answer: {attempt.error}"))
+    lines += _attempt_lines(link)
     if not connected:
         return ProbeResult(facts, lines)
     facts["swd.connect_mode"] = link.mode

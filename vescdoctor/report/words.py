@@ -68,6 +68,14 @@ def _attempts(v: Any) -> str:
     return "; then ".join(attempt_words(a) for a in v)
 
 
+def _clock_steps(v: Any) -> str:
+    if not isinstance(v, list) or not v:
+        return "none: the probe's fastest clock worked" if v == [] else str(v)
+    steps = [s for s in v if isinstance(s, dict)]
+    return ("long or loose wires: transfers failed at " + ", ".join(f"{s.get('from_khz')} kHz" for s in steps)
+            + f"; slowed to {steps[-1].get('to_khz')} kHz" if steps else str(v))
+
+
 def _rdp_byte(v: Any) -> str:
     if not isinstance(v, int) or isinstance(v, bool):
         return str(v)
@@ -143,6 +151,8 @@ FACTS: dict[str, tuple[str, Callable[[Any], str] | None]] = {
     "flash.readable": ("flash readable over SWD", None),
     "swd.idcode": ("chip ID", _idcode),
     "swd.attempts": ("SWD connect", _attempts),
+    "swd.clock_khz": ("SWD clock asked of the probe", lambda v: f"{v} kHz" if isinstance(v, int) else str(v)),
+    "swd.clock_steps": ("SWD clock stepped down", _clock_steps),
     "swd.connect_mode": ("SWD connected by", lambda v: _MODES.get(v, str(v))),
     "swd.target_voltage": ("board voltage (measured by the probe)", _volts),
     "swd.flash_kib": ("flash size", _kib),

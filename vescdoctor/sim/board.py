@@ -96,6 +96,9 @@ class BoardConfig:
     fault_code: int = 0  # the active fault code a running firmware reports
     probe_firmware: str | None = None  # the probe's firmware version string; None: the probe model's own
     firmware_run_image: str | None = None  # sha256 of the image firmware_run applies to (sim/firmware_run.py)
+    # The highest SWD clock the wiring carries cleanly (long or loose wires); above it every SWD transfer fails
+    # with the probe's parity/protocol error (docs/bench.md, "Wiring and the SWD clock"). None: any clock.
+    swd_max_khz: int | None = None
 
     def to_yaml_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -118,6 +121,8 @@ class BoardConfig:
             out["fault_code"] = self.fault_code
         if self.probe_firmware is not None:
             out["probe_firmware"] = self.probe_firmware
+        if self.swd_max_khz is not None:
+            out["swd_max_khz"] = self.swd_max_khz
         if self.chip != ChipIdentity():
             out["chip"] = self.chip.as_dict()
         return out
@@ -174,6 +179,7 @@ def _board_fields(name: str) -> dict[str, Field]:
                          lambda v: "key 'answers': expected a mapping of question id to answer code",
                          convert=lambda v: Located() if v is None else v),
         "fault_code": _integer("fault_code", 0, 33),
+        "swd_max_khz": _integer("swd_max_khz", 1, 100_000),
         "probe_firmware": Field(lambda v: isinstance(v, str) and bool(PROBE_FIRMWARE_RE.match(v)),
                                 _not_allowed("probe_firmware", "expected an ST-Link version string such as V2J45S7")),
         "chip": Field(lambda v: True, "", convert=lambda v: _parse_chip(v, name, where(name, v))),

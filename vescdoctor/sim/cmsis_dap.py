@@ -321,6 +321,7 @@ class CmsisDapEmulator:
         dap, chip = self.dap, self.chip
         if self.port != PORT_SWD or dap.select & 0xFF0000F0 or dap.csw & 0x37 != 0x12 or dap.tar & 3 \
                 or self.stall_transfers or chip.board.config.faults.get("swd_error_rate") \
+                or chip.faults.clock_too_fast(self.link.swd_hz) \
                 or dap.ctrl_stat & (STICKYERR | STICKYCMP | STICKYORUN | WDATAERR) or not chip.swd_answers():
             return None
         self.link.memory(4 * count, 4, write=not reads)
@@ -357,7 +358,7 @@ class CmsisDapEmulator:
         chip = self.chip
         if not chip.swd_answers():
             return ACK_NONE, 0
-        if chip.faults.swd_transfer_fails():
+        if chip.faults.swd_transfer_fails(self.link.swd_hz):
             return TRANSFER_ERROR, 0  # garbled on the wire: the probe reports an error, the access did not happen
         addr = request & REQ_A32
         dap = self.dap

@@ -25,7 +25,16 @@ class Faults:
         """Flash address -> the byte value that cell always holds."""
         return {item["addr"]: item["value"] for item in self._config.faults.get("stuck_bits", [])}
 
-    def swd_transfer_fails(self) -> bool:
+    def clock_too_fast(self, swd_hz: int) -> bool:
+        """The wiring cannot carry this SWD clock (board field swd_max_khz): every transfer at it fails."""
+        limit = self._config.swd_max_khz
+        return limit is not None and swd_hz > limit * 1000
+
+    def swd_transfer_fails(self, swd_hz: int = 0) -> bool:
+        """Whether this SWD transfer is garbled on the wire: a clock above what the wiring carries, or the
+        injected error rate."""
+        if self.clock_too_fast(swd_hz):
+            return True
         rate = self._config.faults.get("swd_error_rate", 0.0)
         return bool(rate) and self._rng.random() < rate
 

@@ -230,7 +230,7 @@ class StlinkEmulator:
         """How a transfer ends before it reaches the chip: no answer on SWD, an injected parity error, or OK (go on)."""
         if not self._link_ok():
             return SWD_DP_ERROR
-        if self.chip.faults.swd_transfer_fails():
+        if self.chip.faults.swd_transfer_fails(self.link.swd_hz):
             return parity_error
         return OK
 

@@ -68,6 +68,7 @@ class ChipReader:
         self.ran_code = False  # the analyzer ran: the core's registers and SRAM are not the firmware's any more
         self._analyzer_ok = True
         self.seen: list[tuple[int, bytes]] = []  # what was read, for a later proven read (target.proven_flash)
+        self._asked: dict[tuple[int, int], list[tuple[int, int]]] = {}  # prefetch_blank's answers, used once
 
     def read(self, addr: int, size: int) -> bytes:
         if size >= 2 * READ_CHUNK and self._chip_may_check():
@@ -108,7 +109,29 @@ class ChipReader:
                          if not any(a < at + MAX_BLOCK and at < a + n for a, n in unconfirmed))
         return bytes(out)
 
+    def prefetch_blank(self, ranges: list[tuple[int, int]]) -> None:
+        """Ask the chip about several ranges in one run of its CRC analyzer (each run costs the flash algorithm's
+        init and the analyzer's load and call: about 0.1 s at 4.6 MHz); is_blank of one of them answers from it."""
+        if not (ranges and self._chip_may_check()):
+            return
+        from .onchip_checksum import OnChipChecksum, OnChipUnavailable
+
+        chip = OnChipChecksum(self.target)
+        try:
+            self.ran_code = True
+            pieces = chip.differing([(a, b"\xff" * n) for a, n in ranges])
+        except OnChipUnavailable as exc:
+            LOG.debug("%s; reading instead", exc)
+            self._analyzer_ok = False
+            return
+        self.bytes_read += chip.bytes_read
+        for a, n in ranges:
+            self._asked[(a, n)] = [(p, m) for p, m in pieces if a <= p < a + n]
+
     def is_blank(self, addr: int, size: int) -> bool:
+        asked = self._asked.pop((addr, size), None)
+        if asked is not None:  # blocks whose CRC is not 0xFF's are read: all 0xFF is blank after all
+            return all(self.read(a, n).count(0xFF) == n for a, n in asked)
         if self._chip_may_check():
             from .onchip_checksum import OnChipChecksum, OnChipUnavailable
 

@@ -105,3 +105,15 @@ def open_session(unique_id: str | None, *, connect_mode: str = "halt", probe: An
         raise SwdConnectError(f"target did not answer ({connect_mode}): {cause}", connect_mode=connect_mode,
                               target_voltage=voltage, probe_id=probe.unique_id) from exc
     return session
+
+
+def allow_x32_erase(session: Session) -> None:
+    """Erase at PSIZE x32 (stm32f405.X32EraseFlash) unless the probe measures a supply below 2.7 V (RM0090 table 6).
+    A probe that cannot measure (CMSIS-DAP) leaves it on: a VESC's MCU runs at 3.3 V from its own regulator.
+    vescdoctor's link (swdlink.py) calls it; a bare open_session keeps pyOCD's algorithm (x8), as pyOCD would."""
+    from .stm32f405 import X32_MIN_VOLTS
+
+    target = session.target
+    if hasattr(target, "erase_x32"):
+        volts = read_target_voltage(session)
+        target.erase_x32 = volts is None or volts >= X32_MIN_VOLTS

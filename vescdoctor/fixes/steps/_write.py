@@ -26,7 +26,7 @@ def write_image(ctx: StepContext, what: str) -> StepResult:
         on_vector_page=lambda: ctx.log(Phase.PROGRAM, f"verified; writing the {what}'s vector table last", True))
     detail = f"{checked} bytes written and verified"
     if boot_hash is not None:
-        if sector_proof(target, *BOOTLOADER_RANGE) != boot_hash:
+        if sector_proof(target, *BOOTLOADER_RANGE, like=boot_hash[0]) != boot_hash:
             raise FixError("sector 11 (the bootloader) changed during the firmware write")
         detail += f"; bootloader unchanged (sector 11: {boot_hash[0]} before = after)"
     return StepResult(detail)

@@ -1,5 +1,6 @@
-"""Step `mass-erase` (`fix --erase-all`): the whole chip erased by pyOCD's flash algorithm (its EraseChip), every
-sector then checked blank on the chip. Only after the backup; the bootloader and firmware steps follow."""
+"""Step `mass-erase` (`fix --erase-all`): the whole chip erased in one MER (PSIZE x32 on a VESC's 3.3 V, else
+pyOCD's flash algorithm's EraseChip; target/stm32f405.py), every sector then checked blank on the chip. Only after
+the backup; the bootloader and firmware steps follow."""
 from __future__ import annotations
 
 from ...errors import FixError
