@@ -56,6 +56,21 @@ def fixable(verdict: str) -> bool:
     return verdict in load_plans().verdicts
 
 
+def choose_via(asked: str | None, facts: Mapping[str, Any]) -> str:
+    """usb | swd: the way a repair goes, for `fix` and the TUI alike: what the user asked; else USB when no debug
+    probe is there and the firmware answers (docs/usb-repair.md)."""
+    if asked:
+        return asked
+    return "usb" if not facts.get("swd.probe_found") and facts.get("vesc.answered") else "swd"
+
+
+def usb_fixable(verdict: str) -> bool:
+    """A plan over USB exists for this verdict (rules/plans.yaml, usb)."""
+    from .fixes.plans_file import load_plans
+
+    return verdict in load_plans().usb
+
+
 def answered_hw(answers: Mapping[str, str]) -> str | None:
     """The board's HW as the user answered it (`hw`), None when not answered or 'unsure'."""
     answer = answers.get("hw") or None

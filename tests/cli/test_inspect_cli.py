@@ -84,7 +84,7 @@ def test_random_bytes_exit_2_saying_what_they_look_like(capsys, tmp_path):
     ("erased.bin", b"\xff" * 2 * 1024 * 1024, ("2097152 bytes all 0xFF", "erased flash")),
     ("report.bin", b'{"format": "vescdoctor-report", "version": 1}\n', ("vescdoctor report", "report show")),
     ("archive.bin", b"PK\x03\x04" + b"\x00" * 100, ("ZIP archive",)),
-])
+], ids=["png", "erased", "report", "zip"])  # the content itself (2 MiB of 0xFF) would be the test's id
 def test_files_that_are_no_image_exit_2(capsys, tmp_path, name, content, words):
     path = tmp_path / name
     path.write_bytes(content)

@@ -105,3 +105,24 @@ def test_the_evidence_before_the_verdict_is_in_words_not_raw_facts(tmp_path):
             assert "0xFFFFFFFF" in shown or "erased" in shown.lower(), shown
             await pilot.press("ctrl+q")
     asyncio.run(run())
+
+
+def test_the_usb_next_steps_point_at_the_repair_below():
+    from vescdoctor.tui.wording import next_step_text
+
+    assert next_step_text("Install a verified bootloader before you update: `vescdoctor fix --via usb --bootloader "
+                          "BL.bin` with the bootloader for your hardware (VESC Tool's res/bootloaders).") == \
+        ("Install a verified bootloader before you update: the repair below, with the bootloader for your hardware "
+         "(VESC Tool's res/bootloaders).")
+    assert next_step_text("To update as well: `vescdoctor fix --via usb --bootloader BL.bin --firmware FW.bin` "
+                          "(bootloader first)") == \
+        "To update as well: the repair below, with a bootloader image and a firmware image (bootloader first)"
+
+
+def test_a_refused_usb_plan_names_the_field_not_the_flag():
+    from vescdoctor.errors import InputError
+    from vescdoctor.tui.wording import usb_error_text
+
+    said = usb_error_text(InputError("this repair over USB needs a bootloader image (x): pass --bootloader FILE "
+                                     "(the one for HW 410)"))
+    assert "fill in the bootloader image field (the one for HW 410)" in said and "--" not in said

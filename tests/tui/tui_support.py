@@ -23,16 +23,22 @@ def demo_app(root: Path, **kw) -> tuple[VescDoctorApp, dict[str, Path]]:
     return app, demo
 
 
-def snapshot_app(name: str, monkeypatch) -> VescDoctorApp:
-    """A demo app at a fixed path, run from that directory so the image paths shown are relative and constant."""
+def snapshot_app(name: str, monkeypatch, scenario: str | None = None) -> VescDoctorApp:
+    """A demo app at a fixed path, run from that directory so the image paths shown are relative and constant; with
+    `scenario`, on a board of that scenario (same place, same images) instead of the demo's."""
     root = SNAPSHOT_ROOT / name
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     demo = make_demo(root)
     monkeypatch.chdir(root)
+    if scenario is not None:
+        from vescdoctor.sim.scenario import build_board, find_scenario
+
+        demo["board"] = root / scenario
+        build_board(find_scenario(scenario), demo["board"], force=True)
     return VescDoctorApp(board_dir=demo["board"], bootloader="demo-bootloader.bin",
                          firmware=demo["firmware"].name, backup_dir="backups", report_path="report.json",
-                         board_label="bricked-update")
+                         board_label=scenario or "bricked-update")
 
 
 # How long a pilot waits for what must happen: long enough for a loaded machine (CI shares 2 cores; a busy one
@@ -47,6 +53,31 @@ async def wait_for(pilot, condition, timeout: float = PATIENCE, what: str = "con
             raise AssertionError(f"timed out waiting for {what} (screen: {type(pilot.app.screen).__name__})")
         await pilot.pause(0.05)
     await pilot.pause()
+
+
+async def steady(pilot) -> None:
+    """Before a snapshot: nothing left that changes with time. Measured on the save dialog (its picture differed
+    under load): a dialog's own footer is empty for a refresh or two after it opens (Footer fills itself from the
+    bindings later), and the button pressed to open it stays highlighted for 0.2 s (seen through the dialog). Also a
+    text cursor may blink (0.5 s), toasts the walk raised stay for seconds. So: the footer waited for, the highlight
+    waited out, cursors made steady (shown), toasts cleared."""
+    from textual.widgets import Button, Footer, Input
+
+    app = pilot.app
+    app.clear_notifications()
+    for screen in app.screen_stack:
+        for box in screen.query(Input):
+            box.cursor_blink = False
+    await wait_for(pilot, lambda: not any(button.has_class("-active") for screen in app.screen_stack
+                                          for button in screen.query(Button)), what="pressed buttons to settle")
+    await wait_for(pilot, lambda: all(footer.children or not _shown_bindings(app)
+                                      for footer in app.screen.query(Footer)), what="the footer's keys")
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+def _shown_bindings(app) -> bool:
+    return any(b.binding.show for b in app.screen.active_bindings.values())
 
 
 async def until_verdict(pilot) -> None:

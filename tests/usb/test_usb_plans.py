@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from vescdoctor.commands.fix_usb import choose_via
 from vescdoctor.errors import InputError
 from vescdoctor.fixes.plans_file import load_plans, plans_path
+from vescdoctor.flows import choose_via
 
 
 def test_builtin_usb_plans():

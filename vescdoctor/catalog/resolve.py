@@ -171,3 +171,23 @@ def offered_images(diagnosis: Any, *, bootloader, firmware, board_hw: str | None
 def fetch_offered(offer: list, *, mirror: str | None = None) -> list[CatalogImage]:
     """Download (or take from the cache/mirror) each offered image, checked: the face asked first."""
     return [CatalogImage(what, get(release, mirror=mirror, progress=False)) for what, release in offer]
+
+
+def usb_bootloader_at_hand(hw: str | None) -> tuple[Any, list[CatalogImage], list]:
+    """The repair over USB in a face that cannot ask mid-way (the TUI's plan preview): the catalog's bootloader for
+    the HW the running firmware names when it is at hand without a download (the cache, a mirror folder), as
+    (LoadedImage, taken, []); else (None, [], offer) with offer [("bootloader", Release)] to download when the face
+    has asked, or nothing when the catalog has none for that HW."""
+    from ..images import load_image
+
+    try:
+        release = bootloader_for(hw) if hw else None
+    except (InputError, LookupError, ValueError):
+        return None, [], []
+    if release is None:
+        return None, [], []
+    try:
+        fetched = get(release, offline=True, progress=False)
+    except SourceUnavailable:
+        return None, [], [("bootloader", release)]
+    return load_image(fetched.path), [CatalogImage("bootloader", fetched)], []

@@ -99,7 +99,8 @@ def run(args) -> int:
 def _act(args, env: Environment, diagnosis: Diagnosis, answers: dict[str, str],
          images: dict[str, LoadedImage | None], backup_dir: Path) -> FixRun:
     from ..catalog.fetch import SourceUnavailable
-    from .fix_usb import choose_via, interrupted_notice, run_usb_fix
+    from ..flows import choose_via
+    from .fix_usb import interrupted_notice, run_usb_fix
 
     done = FixRun(diagnosis)
     verdict = diagnosis.verdict

@@ -1,6 +1,6 @@
 """`vescdoctor fix` over USB (--via usb, or no probe and the firmware answers): the face of vescdoctor.usbrepair.
 
-commands/fix.py calls choose_via() after the diagnosis and, for "usb", run_usb_fix(); the report and the result
+commands/fix.py calls flows.choose_via() after the diagnosis and, for "usb", run_usb_fix(); the report and the result
 lines are then printed by fix.py as for the SWD path.
 """
 from __future__ import annotations
@@ -11,13 +11,6 @@ from typing import Any
 
 from ..catalog.fetch import SourceUnavailable
 from ..errors import Declined, InputError, VescDoctorError
-
-
-def choose_via(asked: str | None, facts: dict) -> str:
-    """usb | swd: what the user asked; else USB when no debug probe is there and the firmware answers."""
-    if asked:
-        return asked
-    return "usb" if not facts.get("swd.probe_found") and facts.get("vesc.answered") else "swd"
 
 
 def run_usb_fix(args: Any, diagnosis: Any, env: Any, bootloader: Any, firmware: Any,

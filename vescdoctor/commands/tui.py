@@ -1,7 +1,6 @@
 """`vescdoctor`, `vescdoctor --sim BOARD` and `vescdoctor demo`: the guided triage and repair in the terminal."""
 from __future__ import annotations
 
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -28,12 +27,25 @@ def make_demo(root: str | Path, *, firmware_size: str = "release5") -> dict[str,
 
 
 def demo_again(demo: dict[str, Path]) -> str:
-    """The commands that go on with the demo's own board (its copy stays in the temporary directory)."""
+    """The command that goes on with the demo's own board (its copy stays in the temporary directory) and images:
+    the CLI's fix (the TUI on `--sim BOARD` would not have the demo's images in its fields)."""
     from .common import fix_command
 
-    again = fix_command(sim=demo["board"], bootloader=demo["bootloader"], firmware=demo["firmware"],
-                        backup_dir=demo["backups"])
-    return f"{again}\n  (or the TUI on the same board: vescdoctor --sim {demo['board']})"
+    return fix_command(sim=demo["board"], bootloader=demo["bootloader"], firmware=demo["firmware"],
+                       backup_dir=demo["backups"])
+
+
+def tui_again(sim: str | None, probe: str | None) -> str | None:
+    """The command that opens the TUI on the same board again, when a plain `vescdoctor` would not (a simulated
+    board, a chosen probe); None for the one real probe."""
+    import os
+    import shlex
+    import subprocess
+
+    argv = ["vescdoctor"] + (["--sim", str(sim)] if sim else []) + (["--probe", probe] if probe else [])
+    if len(argv) == 1:
+        return None
+    return subprocess.list2cmdline(argv) if os.name == "nt" else shlex.join(argv)
 
 
 def run(args) -> int:
@@ -50,17 +62,14 @@ def run(args) -> int:
         if args.sim and not Path(args.sim).is_dir():
             raise InputError(f"--sim {args.sim}: no such board directory (make one with `vescdoctor sim create`)")
         app = VescDoctorApp(board_dir=args.sim, probe_uid=getattr(args, "probe", None))
+        app.again_command = tui_again(args.sim, getattr(args, "probe", None))
         demo = None
     from ..boardlock import board_lock
 
     with board_lock(sim=str(demo["board"]) if demo else args.sim, probe=getattr(args, "probe", None),
                     command=args.command or "tui"):  # the TUI holds its board for as long as it runs
         code = app.run()
-    summary = app.repair_summary()
-    if summary and demo is not None and "again" in summary:
-        # "run vescdoctor again" would look for real hardware: the demo's board needs the demo's own command
-        summary = re.sub(r"run (`vescdoctor fix`|vescdoctor) again", "run the command below", summary)
-        summary += "\n  " + demo_again(demo)
+    summary = app.repair_summary()  # in the board's own words: the demo's command where "run vescdoctor again"
     if summary:
         print(f"vescdoctor: {summary}", file=sys.stderr)
     if demo is not None:

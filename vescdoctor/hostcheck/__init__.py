@@ -3,6 +3,8 @@
 `gather()` looks at the machine once (USB through libusb, pyOCD's probes, serial ports); `run_checks(seen)` turns
 that into checks: the ones every OS shares here, then the OS's own from probes/host/<os>.py (one home per OS).
 Nothing here changes the machine; opening a VESC port for a moment is the only thing it does to a device.
+`problems(env)` is what the TUI's no-probe verdict lists: the checks that did not pass, seen through the session's
+environment (on the bench: its USB bus and ports, without this OS's own checks, which are about the real machine).
 """
 from __future__ import annotations
 
@@ -33,35 +35,58 @@ class Seen:
     vesc_ports: list[str] = field(default_factory=list)
     backup_dir: Path | None = None
     broken: list[Check] = field(default_factory=list)  # what could not be looked at, as failed checks
+    open_port: Any = None  # how a VESC port is opened (serial.serial_for_url when None; the bench's own otherwise)
+    simulated: bool = False  # seen on the virtual bench: this OS's own checks do not apply to it
 
 
-def gather() -> Seen:
+def gather(env: Any = None) -> Seen:
+    """What this computer shows, or (with `env`, a session's environment) what that environment's USB bus and serial
+    ports show: on the bench the simulated ones, and its probes as its bus lists them (pyOCD's search is the host's)."""
     from ..environment import host_usb_backend
     from ..fixes.backup import default_backup_dir
     from ..probes.usb import usb_devices
 
-    backend = host_usb_backend()
-    seen = Seen(backup_dir=default_backup_dir())
+    simulated = bool(env is not None and env.is_sim)
+    backend = env.usb_backend if env is not None else host_usb_backend()
+    seen = Seen(backup_dir=default_backup_dir(), simulated=simulated,
+                open_port=env.open_serial if env is not None else None)
     devices, seen.usb_error = usb_devices(backend)
-    seen.libusb = _libusb_name(backend)
+    seen.libusb = "the bench's USB bus" if simulated else _libusb_name(backend)
     for d in devices or []:
         known = DEBUG_PROBES.get((d["vid"], d["pid"]))
         if known:
             seen.usb_probes.append({"kind": known.kind, "name": known.name, "vid": f"{d['vid']:04x}",
                                     "pid": f"{d['pid']:04x}", "serial": d["serial"], "open_error": d["open_error"]})
     try:
-        seen.pyocd_probes = _pyocd_probes()
+        seen.pyocd_probes = _bench_probes(seen.usb_probes) if simulated else _pyocd_probes()
     except Exception as exc:  # a driver or backend that breaks pyOCD's search: said, and the other checks still run
         seen.broken.append(Check("probe", "Debug probes", "fail", f"pyOCD could not list probes: {exc}",
                                  _probe_fix()))
     try:
         from serial.tools import list_ports
 
-        seen.vesc_ports = [p.device for p in list_ports.comports() if (p.vid, p.pid) == VESC_CDC]
+        ports = env.serial_ports() if env is not None else list_ports.comports()
+        seen.vesc_ports = [p.device for p in ports if (p.vid, p.pid) == VESC_CDC]
     except Exception as exc:  # pyserial's lister raises OSError or its own errors depending on the OS
         seen.broken.append(Check("vesc-port", "Serial ports", "fail", f"the serial ports could not be listed: {exc}",
                                  None))
     return seen
+
+
+def problems(env: Any, backup_dir: Path | None = None) -> list[Check]:
+    """The checks of `vescdoctor doctor` that did not pass (fail first, then warn), seen through `env`; the space
+    for backups where they go (`backup_dir`, else the default place)."""
+    seen = gather(env)
+    if backup_dir is not None:
+        seen.backup_dir = Path(backup_dir)
+    checks = [c for c in run_checks(seen) if c.status != "ok"]
+    return sorted(checks, key=lambda c: c.status != "fail")
+
+
+def _bench_probes(usb_probes: list[dict]) -> list[dict]:
+    """On the bench, the probes its bus shows that open (pyOCD's own search looks at this computer's USB)."""
+    return [{"description": p["name"], "uid": p["serial"], "firmware": None, "error": None}
+            for p in usb_probes if p["open_error"] is None]
 
 
 def _libusb_name(backend: Any) -> str | None:
@@ -98,7 +123,7 @@ def _pyocd_probes() -> list[dict]:
 def run_checks(seen: Seen) -> list[Check]:
     checks = [_python_check(), _pyocd_check(), _usb_check(seen), *_probe_checks(seen), *_serial_checks(seen),
               *seen.broken]
-    module = host.current()
+    module = None if seen.simulated else host.current()
     if module is not None:
         checks += module.doctor_checks(seen.vesc_ports, seen.usb_probes)
     if seen.backup_dir is not None:
@@ -168,10 +193,11 @@ def _serial_checks(seen: Seen) -> list[Check]:
         return [Check("vesc-port", "VESC serial port", "ok", "no VESC plugged in now (plug one in to check its port)")]
     import serial
 
+    open_port = seen.open_port or serial.serial_for_url
     checks = []
     for device in seen.vesc_ports:
         try:
-            serial.serial_for_url(device, baudrate=115200, timeout=0.1, exclusive=True).close()
+            open_port(device, baudrate=115200, timeout=0.1, exclusive=True).close()
         except Exception as exc:  # SerialException, OSError or ValueError depending on the platform
             kind = classify_open_error(exc)
             fix = {"busy": "close VESC Tool or the serial terminal that holds it",

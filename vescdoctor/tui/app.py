@@ -61,11 +61,18 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         self.stop_requested = threading.Event()
         self.quit_when_stopped = False
         # The command that goes on with this board, when "run vescdoctor again" would not (the demo's board lives in
-        # a temporary directory): set by `vescdoctor demo`, shown on the end screen.
+        # a temporary directory, a simulated board needs --sim): set by commands/tui.py; every message that says to
+        # run vescdoctor again says it instead (own_words).
         self.again_command: str | None = None
         self.sub_title = f"simulated board {self.board_label}" if self.board_dir else "real hardware"
 
     # -- lifetime ---------------------------------------------------------------------------------------------
+    def own_words(self, text: str) -> str:
+        """`text` with this board's own command where it says to run vescdoctor again (tui/wording.own_command)."""
+        from .wording import own_command
+
+        return own_command(text, self.again_command)
+
     def on_mount(self) -> None:
         from .screens.start import StartScreen, opening_questions
 
@@ -172,6 +179,43 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         strong, hint = board_hw_sources(self.diagnosis(), backup_dir=self.effective_backup_dir())
         return (strong.name if strong else None), (f"{hint.source} is for HW {hint.name}" if hint else None)
 
+    @property
+    def usb_route(self) -> bool:
+        """The repair goes over USB, as `fix` would choose (flows.choose_via): no debug probe, the firmware answers,
+        and the verdict has a plan over USB."""
+        from ..flows import choose_via, usb_fixable
+
+        session = self.session
+        if session is None or session.verdict is None:
+            return False
+        return choose_via(None, session.facts) == "usb" and usb_fixable(session.verdict.code)
+
+    def make_usb_plan(self, bootloader: str, firmware: str) -> tuple[Any, str | None]:
+        """The plan over USB for the image fields (usbrepair/plan.py, as `fix --via usb` makes it), or the one-line
+        reason there is none, in the TUI's words."""
+        from ..catalog.resolve import name_releases, usb_bootloader_at_hand
+        from ..errors import VescDoctorError
+        from ..images import load_image
+        from ..usbrepair.plan import make_usb_plan
+        from .wording import usb_error_text
+
+        self.catalog_offer = []
+        facts = self.session.facts
+        try:
+            bl = load_image(image_path(bootloader)) if bootloader.strip() else None
+            fw = load_image(image_path(firmware)) if firmware.strip() else None
+            taken: list = []
+            if bl is None:  # as `fix` does: the catalog's bootloader for the HW the firmware names (docs/catalog.md)
+                bl, taken, self.catalog_offer = usb_bootloader_at_hand(facts.get("vesc.hw_name"))
+            plan = make_usb_plan(self.session.verdict.code, facts, bootloader=bl, firmware=fw)
+            if taken:
+                name_releases(plan.images, taken)
+            return plan, None
+        except VescDoctorError as exc:
+            offer = "".join(f"; or press Ctrl+G to download the {release.describe()}" for _, release in
+                            self.catalog_offer)
+            return None, self.own_words(usb_error_text(exc)) + offer
+
     def make_plan(self, bootloader: str, firmware: str, keep_config: bool,
                   board_hw: str | None = None, erase_all: bool = False) -> tuple[Any, str | None]:
         """The fix plan for the verdict and these image files (`~` expanded), or the one-line reason there is none
@@ -184,6 +228,8 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         from ..images import load_image
         from .wording import error_text
 
+        if self.usb_route:  # no probe, the firmware answers: the repair goes over USB, as `fix` chooses
+            return self.make_usb_plan(bootloader, firmware)
         self.catalog_offer: list = []  # images the catalog would give, not at hand: ctrl+g on the verdict screen
         try:
             bl = load_image(image_path(bootloader)) if bootloader.strip() else None
@@ -206,9 +252,9 @@ class VescDoctorApp(App[int], inherit_bindings=False):
             return plan, None
         except VescDoctorError as exc:
             if self.catalog_offer:  # the catalog has them: one key gets them (verdict screen, ctrl+g)
-                return None, error_text(exc) + "; or press Ctrl+G to download the " + " and the ".join(
+                return None, self.own_words(error_text(exc)) + "; or press Ctrl+G to download the " + " and the ".join(
                     release.describe() for _, release in self.catalog_offer)
-            return None, error_text(exc)
+            return None, self.own_words(error_text(exc))
         except Exception as exc:  # not ours to crash on: show it
             return None, f"{type(exc).__name__}: {exc}"
 
@@ -219,11 +265,17 @@ class VescDoctorApp(App[int], inherit_bindings=False):
 
     def ask_consent(self, plan: Any, replan: Callable[[bool], tuple[Any, str | None]] | None = None) -> None:
         """The consent dialog for `plan`; `replan(erase_all)` makes the plan again when the rider ticks "Erase the
-        whole chip" there. What runs is the plan the dialog shows when the rider says yes."""
+        whole chip" there. What runs is the plan the dialog shows when the rider says yes. A plan over USB has its
+        own dialog (what goes over USB; no sectors read, no erase-all)."""
         from .screens.confirm import ConfirmScreen
+        from .screens.usbconfirm import UsbConfirmScreen
 
-        sectors = (self.session.facts.get("flash.sectors") if self.session else None) or []
-        screen = ConfirmScreen(plan, sectors, self.effective_backup_dir(), replan)
+        screen: ConfirmScreen | UsbConfirmScreen
+        if getattr(plan, "via", None) == "usb":
+            screen = UsbConfirmScreen(plan, self.effective_backup_dir())
+        else:
+            sectors = (self.session.facts.get("flash.sectors") if self.session else None) or []
+            screen = ConfirmScreen(plan, sectors, self.effective_backup_dir(), replan)
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -268,6 +320,8 @@ class VescDoctorApp(App[int], inherit_bindings=False):
             if isinstance(screen, FixScreen):
                 screen.stop_asked(self.quit_when_stopped)
         when = "after this write (it can't be cut halfway)" if self.writing else "before the next step"
+        if getattr(self.plan, "via", None) == "usb":  # screens/fix.py: no safe point once it has begun
+            when = "at the end of the repair (over USB it cannot stop once it has begun)"
         self.notify(f"Stopping {when}. Don't unplug anything until then.", title="Stopping", timeout=10)
 
     @property
@@ -281,15 +335,16 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         if self.plan is None:
             return None
         if self.fix_error is not None:
-            return f"repair did not complete: {self.fix_error}"
+            return self.own_words(f"repair did not complete: {self.fix_error}")
         if self.outcome is None:
-            return "repair did not complete: the app was left before it ended; run vescdoctor again to finish"
+            return self.own_words("repair did not complete: the app was left before it ended; run vescdoctor again to "
+                                  "finish")
         from ..fixes.execute import FixOutcome
         from .wording import outcome_text
 
         outcome = self.outcome
         message = outcome_text(outcome) if isinstance(outcome, FixOutcome) else getattr(outcome, "message", "")
-        return f"repair {message}" if outcome.ok else f"repair did not complete: {message}"
+        return self.own_words(f"repair {message}" if outcome.ok else f"repair did not complete: {message}")
 
     def exit_code(self) -> int:
         """As the CLI's (flows.guided_exit): 0 nothing was repaired or the repair is done, 1 it did not complete (or
@@ -353,7 +408,7 @@ class VescDoctorApp(App[int], inherit_bindings=False):
         if report is None:
             return None
         try:
-            return write_text_atomic(Path(str(path)).expanduser(), summary_text(redact_report(report)))
+            return write_text_atomic(Path(str(path)).expanduser(), self.own_words(summary_text(redact_report(report))))
         except (OSError, ValueError) as exc:
             self.notify(" ".join(str(exc).split()) or type(exc).__name__, title="Summary not saved",
                         severity="error", timeout=15)

@@ -28,6 +28,8 @@ class FixJournal:
 
     def __init__(self, plan: Any, backup_dir: Path | None) -> None:
         self.steps = [_step_name(s) for s in getattr(plan, "steps", None) or ()]
+        phases_of = getattr(plan, "phases_of", None) or (lambda name: STEPS[name].phases)  # over USB: its own steps
+        self._starts = [phases_of(name)[0] for name in self.steps]  # the phase that starts each step
         self.backup_dir = Path(backup_dir) if backup_dir is not None else None
         self._before = self._sidecars()
         self._lock = threading.Lock()
@@ -47,7 +49,7 @@ class FixJournal:
                 return
             if kind == "phase" and phase:
                 for i in range(self._next, len(self.steps)):
-                    if STEPS[self.steps[i]].phases[0] == phase:  # the phase that starts the step
+                    if self._starts[i] == phase:  # the phase that starts the step
                         self._finish_current()
                         self._current = {"step": self.steps[i], "ok": False, "detail": "started, not finished"}
                         self._actions.append(self._current)

@@ -1,6 +1,9 @@
 """The TUI's words for the engine's typed errors, notices and outcomes: a field to fill in or a button to press
 where the command line names a flag (commands/wording.py says it the CLI's way).
 
+`own_command` puts the command that goes on with this very board where a message says to run vescdoctor again (the
+demo's board, a simulated one: a plain `vescdoctor` would look for real hardware there).
+
 One more mapping lives here: the verdicts' next steps (rules/triage.yaml) name `vescdoctor fix`; above the repair
 panel the TUI points at the panel instead (`next_step_text`). That text is data the graph ships, not an engine
 message, so it is matched here, in one function.
@@ -47,6 +50,21 @@ def error_text(exc: VescDoctorError) -> str:
     return str(exc)
 
 
+# The USB plan's refusals name the CLI's flags (usbrepair/plan.py); in the TUI they are the image fields.
+_USB_FLAGS = (("pass --bootloader FILE", "fill in the bootloader image field"),
+              ("or repair through SWD (--via swd)", "or connect a debug probe and look again"),
+              # the TUI offers the catalog's bootloader itself (Ctrl+G) when there is one
+              ("; the catalog's was not at hand (`vescdoctor firmware get --bootloader` fetches it)", ""))
+
+
+def usb_error_text(exc: VescDoctorError) -> str:
+    """The one line the TUI shows for a refused plan over USB."""
+    text = str(exc)
+    for flag, field in _USB_FLAGS:
+        text = text.replace(flag, field)
+    return text
+
+
 def notice_text(notice: Notice) -> str:
     """A plan's warning, in the TUI's words."""
     if notice.kind == "finding-skipped":
@@ -62,8 +80,24 @@ def outcome_text(outcome: FixOutcome) -> str:
     return f"{outcome.message}; {RESUME[outcome.resume.value]}"
 
 
+# "run vescdoctor again", "run `vescdoctor fix` again", "running vescdoctor again", "then vescdoctor again": the
+# engine's, the graph's and the TUI's own ways of saying it (tests/tui/test_tui_demo_words.py collects them all).
+_AGAIN = re.compile(r"(?P<verb>\b[Rr]un(?:ning)? )?`?vescdoctor(?: fix)?`?(?P<also> \(or VESC Tool\))? again")
+
+
+def own_command(text: str, command: str | None) -> str:
+    """`text` with `command` where it says to run vescdoctor (or `vescdoctor fix`) again; as it is without one."""
+    if not command:
+        return text
+    return _AGAIN.sub(lambda m: f"{m.group('verb') or ''}{command}{m.group('also') or ''}", text)
+
+
 _FIX_COMMAND = re.compile(r"Run `vescdoctor fix(?: --(firmware|bootloader) [\w.-]+)?`( \(and `--(firmware|bootloader) "
                           r"[\w.-]+`)?")
+
+
+_USB_COMMAND = re.compile(r"`vescdoctor fix --via usb --bootloader BL\.bin( --firmware FW\.bin)?`"
+                          r"( with the bootloader for your hardware)?")
 
 
 def next_step_text(step: str) -> str:
@@ -71,4 +105,8 @@ def next_step_text(step: str) -> str:
     def repl(m: re.Match[str]) -> str:
         out = f"Repair below, giving a {m.group(1)} image" if m.group(1) else "Repair below"
         return out + (f" (and a {m.group(3)} image" if m.group(2) else "")
-    return _FIX_COMMAND.sub(repl, step)
+
+    def usb(m: re.Match[str]) -> str:
+        images = "the bootloader for your hardware" if m.group(2) else "a bootloader image"
+        return f"the repair below, with {images}" + (" and a firmware image" if m.group(1) else "")
+    return _USB_COMMAND.sub(usb, _FIX_COMMAND.sub(repl, step))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InputError
+from ..fixes.events import Phase
 from ..fixes.plan import image_record
 from ..fixes.records import ImageRecord, Notice, PlanStep, StepSequence
 from ..images import LoadedImage, identify
@@ -20,6 +21,13 @@ from .transfer import UpdateBuffer, UsbRepairError, update_buffer
 CONFIG_LOSS = ("an update over USB wipes the motor and app configuration: the bootloader erases sectors 1-2 with "
                "the application (bldc-bootloader main.c); vescdoctor saves what the firmware gives "
                "(COMM_GET_MCCONF / COMM_GET_APPCONF) first, for the same firmware version only")
+
+
+# The phases each step's events go through (execute.py emits them), first the one that starts it: what a face draws a
+# bar for and how it tells which step is running (the SWD steps declare theirs in fixes/steps/).
+STEP_PHASES: dict[str, tuple[Phase, ...]] = {
+    "save-config": (Phase.BACKUP,), "usb-write-bootloader": (Phase.PROGRAM,),
+    "usb-update-firmware": (Phase.PROGRAM, Phase.RESET), "reprobe": (Phase.REPROBE,)}
 
 
 @dataclass
@@ -36,6 +44,9 @@ class UsbPlan(StepSequence):
     images: list[ImageRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     via: str = "usb"
+
+    def phases_of(self, step: str) -> tuple[Phase, ...]:
+        return STEP_PHASES[step]
 
     def describe(self, word: Callable[[Notice], str] = str) -> list[str]:
         lines = [f"Plan for {self.verdict}, over USB (the VESC protocol; no debug probe):"]

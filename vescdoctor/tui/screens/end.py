@@ -1,6 +1,7 @@
 """The end: what the repair changed, the verdict after it, and the report."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ def after_verdict(after: Any) -> str | None:
     return getattr(v, "code", None)
 
 
-def outcome_text(outcome: Any, error: str | None) -> Text:
+def outcome_text(outcome: Any, error: str | None, say: Callable[[str], str] = str) -> Text:
+    """What the repair did and what is next; `say` puts the board's own command where a line says to run vescdoctor
+    again (app.own_words)."""
     text = Text()
     ok = bool(getattr(outcome, "ok", False)) and error is None
     text.append("Repair done\n" if ok else "The repair did not complete\n", style="bold")
@@ -41,7 +44,7 @@ def outcome_text(outcome: Any, error: str | None) -> Text:
     else:  # a stand-in for the engine
         message = getattr(outcome, "message", "") or ""
     if message:
-        text.append(f"{message}\n")
+        text.append(f"{say(message)}\n")
     actions = getattr(outcome, "actions", None) or ()
     if actions:
         text.append("\nWhat was done\n", style="bold")
@@ -49,7 +52,7 @@ def outcome_text(outcome: Any, error: str | None) -> Text:
             get = action.get if isinstance(action, dict) else (lambda k, a=action: getattr(a, k, None))
             mark = {"ok": "ok ", "stopped": "stopped ", "failed": "FAILED "}[action_state(action)]
             detail = get("detail") or get("error") or ""
-            text.append(f"  {mark}{get('step') or get('name')}" + (f": {detail}" if detail else "") + "\n")
+            text.append(f"  {mark}{get('step') or get('name')}" + (f": {say(detail)}" if detail else "") + "\n")
     backups = getattr(outcome, "backups", None) or ()
     for backup in backups:
         file = backup.get("file") if isinstance(backup, dict) else getattr(backup, "file", None) or \
@@ -61,8 +64,8 @@ def outcome_text(outcome: Any, error: str | None) -> Text:
         text.append(code, style="bold reverse")
         text.append("\n")
     if not ok:
-        text.append("\nNothing is lost for good: run vescdoctor again, it reads what the chip holds now and "
-                    "finishes the job. Check the wiring and the battery first.\n")
+        text.append(say("\nNothing is lost for good: run vescdoctor again, it reads what the chip holds now and "
+                        "finishes the job. Check the wiring and the battery first.\n"))
     return text
 
 
@@ -78,12 +81,8 @@ class EndScreen(Screen):
         app = self.app
         yield Header()
         with VerticalScroll(id="end-body"):
-            yield Static(outcome_text(app.outcome if app.outcome is not None else so_far(app.journal), app.fix_error),
-                         id="end-text")
-            if app.again_command and not (getattr(app.outcome, "ok", False) and app.fix_error is None):
-                # the demo's board lives in a temporary directory: a plain `vescdoctor` would look for hardware
-                yield Static(f"This is the demo: \"run vescdoctor again\" means, for its board:\n  {app.again_command}",
-                             id="end-again")
+            yield Static(outcome_text(app.outcome if app.outcome is not None else so_far(app.journal), app.fix_error,
+                                      app.own_words), id="end-text")
             yield Label("Report file")
             yield Input(str(app.report_path), id="report-path")
             yield Static("For a forum post or a helper: \"Save summary\" writes a short paste-ready text (under 40 "

@@ -8,12 +8,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Label, ProgressBar, RichLog, Static
+from textual.widgets import Button, Footer, Header, Label, ProgressBar, Static
 
 from ...fixes import execute
 from ...fixes.events import EventKind, Phase, StopRequested
 from ...fixes.steps import plan_phases as step_phases
 from ..messages import FixCrashed, FixFinished, FixProgress
+from ..widgets.wraplog import WrappingLog
 
 # Phases with a bar: those that report a fraction (reset and the fresh look only log).
 BARS = (Phase.BACKUP, Phase.UNLOCK, Phase.ERASE, Phase.PROGRAM, Phase.VERIFY)
@@ -25,7 +26,8 @@ STOPPING = "Stopping..."
 
 def plan_phases(plan: Any) -> tuple[str, ...]:
     """The bars to draw: the phases the plan's steps declare (all of them for a plan without steps)."""
-    phases = step_phases(plan.step_names)
+    phases_of = getattr(plan, "phases_of", None)  # a plan over USB: its own steps (usbrepair/plan.py)
+    phases = {p for name in plan.step_names for p in phases_of(name)} if phases_of else step_phases(plan.step_names)
     return tuple(p.value for p in BARS if p in phases) or tuple(p.value for p in BARS)
 
 
@@ -45,13 +47,13 @@ class FixScreen(Screen):
                 with Horizontal(classes="phase", id=f"row-{phase}"):
                     yield Label(phase, classes="phase-name")
                     yield ProgressBar(total=100, show_eta=False, id=f"bar-{phase}")
-            yield RichLog(id="fix-log", wrap=True, markup=False, highlight=False, min_width=20)
+            yield WrappingLog(id="fix-log")
         with Horizontal(classes="buttons"):
             yield Button(CANCEL, id="fix-cancel")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#fix-log", RichLog).border_title = "Log"
+        self.query_one("#fix-log", WrappingLog).border_title = "Log"
         self.run_fix()
 
     @work(thread=True, exclusive=True, group="fix")
@@ -64,18 +66,29 @@ class FixScreen(Screen):
 
         journal = app.journal
 
+        usb = getattr(self.plan, "via", None) == "usb"
+
         def on_event(event: Any) -> None:
             if journal is not None:  # in this thread, as the engine goes: the record so far, whatever happens
                 journal.event(event)
             self.post_message(FixProgress(event))
-            if app.stop_requested.is_set() and not getattr(event, "writing", False):
-                raise StopRequested  # a safe point: the engine ends the plan here
+            # a safe point: the engine ends the plan here. Over USB only before the first write: once the firmware
+            # has jumped into the bootloader, the copy runs on the chip whatever happens here, and its end is news.
+            if app.stop_requested.is_set() and not getattr(event, "writing", False) and (
+                    not usb or getattr(event, "phase", None) == Phase.BACKUP):
+                raise StopRequested
 
         try:
             backup_dir = app.effective_backup_dir()
             backup_dir.mkdir(parents=True, exist_ok=True)
-            outcome = execute.execute_plan(self.plan, env, on_event=on_event, backup_dir=backup_dir,
-                                   answers=dict(app.session.answers), should_stop=app.stop_requested.is_set)
+            if usb:  # as `fix --via usb` runs it (commands/fix_usb.py)
+                from ...usbrepair.execute import execute_usb_plan
+
+                outcome = execute_usb_plan(self.plan, env, on_event=on_event, backup_dir=backup_dir)
+            else:
+                outcome = execute.execute_plan(self.plan, env, on_event=on_event, backup_dir=backup_dir,
+                                               answers=dict(app.session.answers),
+                                               should_stop=app.stop_requested.is_set)
         except StopRequested:  # an engine that does not end the plan itself
             self.post_message(FixCrashed("stopped as you asked, between two writes; run vescdoctor again to finish"))
             return
@@ -124,13 +137,15 @@ class FixScreen(Screen):
         self.query_one("#fix-status", Static).update(status)
 
     def log_line(self, line: str) -> None:
-        self.query_one("#fix-log", RichLog).write(line)
+        self.query_one("#fix-log", WrappingLog).write_line(line)
 
     def stop_asked(self, quit_after: bool) -> None:
         """The app asked the engine to stop (Cancel, or a quit): say so, and the button says it waits."""
         self.set_writing(self.app.writing)
         then = "then quit" if quit_after else "then show what was done"
         when = "after this write and its verify" if self.app.writing else "before the next step"
+        if getattr(self.plan, "via", None) == "usb":  # no safe point over USB once it has begun (run_fix)
+            when = "at the end of the repair over USB"
         self.log_line(f"Stop asked: stopping {when}, {then}.")
 
     def set_writing(self, writing: bool) -> None:

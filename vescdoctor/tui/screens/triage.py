@@ -7,12 +7,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, LoadingIndicator, OptionList, RichLog, Static
+from textual.widgets import Button, Footer, Header, Input, LoadingIndicator, OptionList, Static
 
 from ...graph.session import Ask, RunProbe, TriageSession, next_need
 from ..messages import ProbeFinished, TranscriptLine
 from ..widgets.evidence import Evidence
 from ..widgets.flashmap import FlashMap
+from ..widgets.wraplog import WrappingLog
 from .start import QuestionList
 
 SWD_PROBE = "swd.connect"
@@ -38,12 +39,12 @@ class TriageScreen(Screen):
             yield Button("Show the verdict", id="step-verdict", variant="primary")
         yield FlashMap(id="flash-map")
         with Horizontal(id="triage-bottom"):
-            yield RichLog(id="transcript", wrap=True, markup=False, highlight=False, min_width=20)
+            yield WrappingLog(id="transcript")
             yield Evidence(id="evidence")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#transcript", RichLog).border_title = "What the probes saw"
+        self.query_one("#transcript", WrappingLog).border_title = "What the probes saw"
         for wid in ("#step-busy", "#step-input", "#step-verdict"):
             self.query_one(wid).display = False
         self.refresh_evidence()
@@ -51,7 +52,7 @@ class TriageScreen(Screen):
 
     # -- the walk ---------------------------------------------------------------------------------------------
     def log_line(self, line: str) -> None:
-        self.query_one("#transcript", RichLog).write(line)
+        self.query_one("#transcript", WrappingLog).write_line(line)
 
     def refresh_evidence(self) -> None:
         s = self.session

@@ -1,6 +1,7 @@
 """Verdict: what is wrong, what to do, and the fix plan for the image files given (consent comes after)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,16 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Static
 
 
-def verdict_text(verdict, findings: list[str], *, repair_below: bool = False) -> Text:
+def verdict_text(verdict, findings: list[str], *, repair_below: bool = False,
+                 own_words: Callable[[str], str] = str) -> Text:
     """The verdict's explanation, findings and next steps; `repair_below`: the repair panel follows, so a next step
-    that says to run `vescdoctor fix` points at it instead."""
+    that says to run `vescdoctor fix` points at it instead; `own_words` puts the board's own command where one says
+    to run vescdoctor again."""
     from ..wording import next_step_text
 
-    say = next_step_text if repair_below else (lambda s: s)
+    def say(step: str) -> str:
+        return own_words(next_step_text(step) if repair_below else step)
+
     text = Text()
     text.append(" ".join((verdict.explanation or "").split()) + "\n")
     if findings:
@@ -44,49 +49,72 @@ class VerdictScreen(Screen):
     def __init__(self) -> None:
         super().__init__(id="verdict")
         self.plan = None
+        self.usb = False
 
     def compose(self) -> ComposeResult:
         app = self.app
         session = app.session
         verdict = session.verdict
         healthy = verdict.code == "healthy"
-        fixable = verdict.code in plans().verdicts  # the others are fixed by the rider (cable, wiring, power ...)
+        self.usb = app.usb_route  # no probe, the firmware answers: the repair goes over USB, as `fix` chooses
+        fixable = self.usb or verdict.code in plans().verdicts  # the others are fixed by the rider (cable, power ...)
         yield Header()
         with VerticalScroll(id="verdict-body"):
             yield Static(Text.assemble(("Verdict: ", "bold"), (verdict.code, "bold reverse"), f"  {verdict.title}"),
                          id="verdict-title")
-            yield Static(verdict_text(verdict, session.ordered_findings(), repair_below=fixable), id="verdict-text")
+            yield Static(verdict_text(verdict, session.ordered_findings(), repair_below=fixable,
+                                      own_words=app.own_words), id="verdict-text")
             if not healthy and not fixable:
-                yield Static("Nothing to write to the chip for this one: follow the next steps, then run vescdoctor "
-                             "again.", id="no-fix")
+                yield Static(app.own_words("Nothing to write to the chip for this one: follow the next steps, then run "
+                                           "vescdoctor again."), id="no-fix")
+            if verdict.code == "no-probe":  # the cause may be on this computer: what `vescdoctor doctor` finds
+                from ..widgets.hostchecks import HostChecks
+
+                yield HostChecks(id="host-checks")
             if fixable:
                 with Vertical(id="fix-panel"):
-                    yield Static(id="fix-plan")
-                    needs_bootloader = "bootloader" in verdict.code or any(
-                        "bootloader" in f for f in session.ordered_findings())
-                    yield Label("Bootloader image (.bin/.hex/.elf): the board needs one" if needs_bootloader else
-                                "Bootloader image (.bin/.hex/.elf, empty: keep the one on the board)")
-                    yield Input(app.bootloader_path, id="fix-bootloader", placeholder="path to the bootloader")
-                    yield Label("Firmware image for your hardware")
-                    yield Input(app.firmware_path, id="fix-firmware", placeholder="path to the firmware")
-                    yield Label("Board hardware (HW name, e.g. 410 for VESC 4.10-4.12)")
-                    known, hint = app.known_board_hw()
-                    yield Input(known or "", id="fix-hw",
-                                placeholder=f"type it: {hint}, is that your board?" if hint else
-                                "e.g. 410, 60, 75_300")
-                    yield Checkbox("Keep the motor configuration (sectors 1-2)", True, id="fix-keep")
+                    yield from (self.usb_fields() if self.usb else self.swd_fields())
         with Horizontal(classes="buttons"):
             if fixable:
-                yield Button("Repair...", id="fix-go", variant="warning")
+                yield Button("Repair over USB..." if self.usb else "Repair...", id="fix-go", variant="warning")
             if verdict.code == "no-probe":  # plugged in now? the same answers, a fresh look
                 yield Button("Look again", id="look-again", variant="primary")
             yield Button("Save report", id="save-report")
             yield Button("Quit", id="verdict-quit")
         yield Footer()
 
+    def swd_fields(self) -> ComposeResult:
+        """The repair through SWD: both images, the board's hardware, keep the configuration."""
+        app = self.app
+        session = app.session
+        yield Static(id="fix-plan")
+        needs_bootloader = "bootloader" in session.verdict.code or any(
+            "bootloader" in f for f in session.ordered_findings())
+        yield Label("Bootloader image (.bin/.hex/.elf): the board needs one" if needs_bootloader else
+                    "Bootloader image (.bin/.hex/.elf, empty: keep the one on the board)")
+        yield Input(app.bootloader_path, id="fix-bootloader", placeholder="path to the bootloader")
+        yield Label("Firmware image for your hardware")
+        yield Input(app.firmware_path, id="fix-firmware", placeholder="path to the firmware")
+        yield Label("Board hardware (HW name, e.g. 410 for VESC 4.10-4.12)")
+        known, hint = app.known_board_hw()
+        yield Input(known or "", id="fix-hw",
+                    placeholder=f"type it: {hint}, is that your board?" if hint else "e.g. 410, 60, 75_300")
+        yield Checkbox("Keep the motor configuration (sectors 1-2)", True, id="fix-keep")
+
+    def usb_fields(self) -> ComposeResult:
+        """The repair over USB (docs/usb-repair.md): a bootloader always (nothing over USB shows whether one is
+        there), a firmware for an update; the hardware is the running firmware's, the configuration saved first."""
+        app = self.app
+        yield Static(id="fix-plan")
+        yield Label("Bootloader image (.bin/.hex/.elf): installed first, every time")
+        yield Input(app.bootloader_path, id="fix-bootloader", placeholder="path to the bootloader")
+        yield Label("Firmware image, for an update (empty: the bootloader only)")
+        yield Input(app.firmware_path, id="fix-firmware", placeholder="path to the firmware, or empty")
+
     def on_mount(self) -> None:
         for panel in self.query("#fix-panel"):
-            panel.border_title = "The repair"
+            panel.border_title = "The repair, over USB (no debug probe; the firmware answers)" if self.usb else \
+                "The repair"
         if self.query("#fix-panel"):
             self.update_plan()
         go = self.query("#fix-go")
@@ -113,10 +141,12 @@ class VerdictScreen(Screen):
             self.update_plan()
 
     def update_plan(self, *, say_errors: bool = False) -> None:
-        from ..wording import notice_text
-
         bl = self.query_one("#fix-bootloader", Input).value
         fw = self.query_one("#fix-firmware", Input).value
+        if self.usb:
+            self.plan, error = self.app.make_usb_plan(bl, fw)
+            self.show_plan(error)
+            return
         keep = self.query_one("#fix-keep", Checkbox).value
         hw, hw_error = board_hw(self.query_one("#fix-hw", Input).value)
         if hw_error is not None:
@@ -125,6 +155,11 @@ class VerdictScreen(Screen):
                 self.notify(error, title="Board hardware", severity="error", timeout=15)
         else:
             self.plan, error = self.app.make_plan(bl, fw, keep, hw)
+        self.show_plan(error)
+
+    def show_plan(self, error: str | None) -> None:
+        from ..wording import notice_text
+
         text = Text()
         if self.plan is None:
             text.append("No repair possible yet: ", style="bold")

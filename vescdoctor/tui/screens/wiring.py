@@ -5,6 +5,8 @@ sits in one scroll area that takes focus on arrival (its border shows it), so Do
 on a small terminal; the rules come first and again at the end, as the CLI prints them."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,13 +20,14 @@ from ...knowledge.wiring import Header as VescHeader
 RULES = tuple((bold, " " + why) for bold, why in SAFETY_RULES)  # knowledge/wiring.py: one home with the CLI
 
 
-def rules_text() -> Text:
+def rules_text(say: Callable[[str], str] = str) -> Text:
+    """The safety rules; `say` puts the board's own command where one says to run vescdoctor again."""
     text = Text()
     text.append("Safety first\n", style="bold reverse")
     for bold, rest in RULES:
         text.append("• ")
         text.append(bold, style="bold")
-        text.append(rest + "\n")
+        text.append(say(rest) + "\n")
     return text
 
 
@@ -89,11 +92,11 @@ class WiringScreen(Screen[str]):
         with VerticalScroll(id="wiring-body"):
             yield Static("Next, vescdoctor talks to the chip over SWD. Wire the debug probe like this "
                          "(Down, PageDown, End scroll):", id="wiring-intro")
-            yield Static(rules_text(), id="wiring-rules")
+            yield Static(rules_text(getattr(self.app, "own_words", str)), id="wiring-rules")
             for header in HEADERS:
                 yield Static(header_text(header), classes="wiring-header")
             yield Static(probe_text(PROBES[DEFAULT_PROBE]), id="wiring-pins")
-            yield Static(rules_text(), id="wiring-rules-end")
+            yield Static(rules_text(getattr(self.app, "own_words", str)), id="wiring-rules-end")
         with Horizontal(classes="buttons"):
             yield Button("Wired and powered: connect", id="wiring-go", variant="primary")
             yield Button("Skip", id="wiring-skip")

@@ -1,1 +1,1 @@
-"""Widgets: the flash map, the evidence panel."""
+"""Widgets: the flash map, the evidence panel, a log that wraps again on resize."""
