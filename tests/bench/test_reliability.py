@@ -32,11 +32,13 @@ def test_fault_family_loses_nothing(lab, case):
     case.run(lab)
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 @pytest.mark.parametrize("case", [c for c in QUICK if c.family not in HEAVY], ids=lambda c: f"{c.family}: {c.name}")
 def test_consent_holds(lab, case):
     case.run(lab)
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 def test_every_hostile_input_is_one_clear_line_and_exit_2(lab):
     failures = []
     for index, (what, _) in enumerate(reliability.hostile_inputs(lab)):

@@ -71,6 +71,7 @@ def test_long_wires_step_the_stlink_down_to_what_they_carry(tmp_path, capsys):
     assert "long or loose wires: transfers failed at 4600 kHz, 1800 kHz; slowed to 950 kHz" in shown
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 def test_cmsis_dap_steps_down_its_own_ladder(tmp_path, capsys):
     board = wired(make(tmp_path, "bricked-update"), 2500, probe="cmsis-dap")
     report = diagnose_json(board, capsys)
@@ -97,6 +98,7 @@ def test_a_miswired_board_is_not_walked_down_the_ladder(tmp_path, capsys):
     assert [(a["mode"], a["swd_khz"]) for a in facts["swd.attempts"]] == [("attach", 4600), ("under-reset", 4600)]
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 def test_the_fix_finishes_over_long_wires_and_reports_the_clock(tmp_path, capsys):
     board = wired(make(tmp_path, "bricked-update"), 2000)
     bl, fw = tmp_path / "bl.bin", tmp_path / "fw.bin"

@@ -32,6 +32,7 @@ def images(tmp_path: Path) -> tuple[str, str]:
     return "--bootloader", str(bl), "--firmware", str(fw)
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 def test_erase_all_on_the_forum_case_ends_healthy_with_the_config_restored(forum_board, images, tmp_path, capsys):
     before = flash(forum_board)
     assert fix(forum_board, tmp_path, *images, "--erase-all", "--yes", *HW410) == 0, capsys.readouterr().err
@@ -50,6 +51,7 @@ def test_erase_all_on_the_forum_case_ends_healthy_with_the_config_restored(forum
     assert saved.read_bytes() == before
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 def test_erase_all_with_no_keep_config_leaves_the_config_erased(forum_board, images, tmp_path, capsys):
     assert fix(forum_board, tmp_path, *images, "--erase-all", "--no-keep-config", "--yes", *HW410) == 0
     assert "restore-config" not in capsys.readouterr().out

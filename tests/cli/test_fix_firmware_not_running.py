@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from vescdoctor.sim import imagegen
 from vescdoctor.sim.scenario import build_board, find_scenario
 
@@ -46,6 +48,7 @@ def test_code_cause_points_at_the_image_and_a_fix_without_firmware_writes_nothin
     assert flash(board) == before and not backups(tmp_path)
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 def test_code_cause_with_a_firmware_given_writes_it_again_and_the_board_runs(tmp_path, capsys):
     board = crashing_board(tmp_path, "code")
     image = tmp_path / "fw.bin"
@@ -95,6 +98,7 @@ def test_the_lisp_plan_says_what_is_lost_and_how_to_get_it_back(tmp_path, capsys
     assert "VESC Tool's LispBM" in out and "Erase the configuration sectors" not in out
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 def test_a_crash_that_is_not_the_script_takes_the_config_at_the_next_fix(tmp_path, capsys):
     """One cause per fix, the least loss first: the script, then (the script sectors now blank) the config."""
     board = lisp_board(tmp_path, "config")

@@ -41,6 +41,7 @@ def test_a_healthy_board_that_answers_on_usb_is_read_only_where_a_verdict_depend
     assert states[3] == states[4] == "data" and states[11] == "data"
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 @needs_scenarios
 @pytest.mark.real_firmware
 def test_the_real_healthy_board_and_the_forum_case_read_counts(tmp_path, capsys):

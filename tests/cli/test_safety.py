@@ -118,6 +118,7 @@ def test_report_show_never_onto_the_report_itself_or_a_backup(tmp_path, capsys):
     assert out.read_text().startswith("#")
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 def test_a_fix_report_never_lands_on_the_backup_it_made(tmp_path, capsys, images, monkeypatch):
     """--report BK/vesc-....bin: the backup's name is known only once the fix made it. The report is refused then,
     the backup kept, and the fix's outcome (done) unchanged; a later command is refused too."""
@@ -172,6 +173,7 @@ def test_a_second_command_on_a_busy_board_is_refused_before_it_touches_the_chip(
     assert not sim_lock_path(board).exists()
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 def test_a_stale_lock_is_taken_over_and_every_exit_releases_it(tmp_path, capsys, images):
     import subprocess
     import sys
@@ -399,6 +401,7 @@ def test_a_backup_over_a_flaky_cmsis_dap_completes(tmp_path, capsys):
     assert (tmp_path / "bk.bin").read_bytes() == before
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 def test_a_run_that_must_give_up_says_so_and_the_next_finishes(tmp_path, capsys, images):
     """0.02 on the ST-Link: the diagnosis and the backup get through (reads shrink their chunks), but no try of the
     write gets anything onto the chip (each is cut in the chip's CRC run or in its first piece), so after 4 the run
@@ -425,6 +428,7 @@ def _cli(*argv: str, timeout: float = 30):
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 @pytest.mark.skipif(not Path("/dev/zero").exists() or not hasattr(__import__("os"), "mkfifo"),
                     reason="needs /dev/zero and FIFOs (POSIX)")
 def test_devices_pipes_and_links_to_them_are_refused_at_once(tmp_path, images):

@@ -85,6 +85,7 @@ async def _next_steps(tmp_path):
         await pilot.press("ctrl+q")
 
 
+@pytest.mark.slow  # a whole fix or many runs: the full suite, not the fast tier
 def test_the_evidence_before_the_verdict_is_in_words_not_raw_facts(tmp_path):
     """Issue 20: `flash.app_reset 4294967295` and a Python dict for `swd.attempts` were on screen."""
     import asyncio
