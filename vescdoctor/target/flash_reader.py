@@ -87,20 +87,30 @@ class ChipReader:
     def _chip_may_check(self) -> bool:
         return self.may_run_code and self._analyzer_ok and self.target.is_halted()
 
-    def _read_skipping_blank(self, addr: int, size: int) -> bytes:
-        """A long read where the chip may run code: its CRCs name the 16 KB blocks that are erased (4 bytes each
-        instead of 16 KB), the rest is read. The erased blocks count as seen: the chip's CRC proved them."""
-        from .onchip_checksum import MAX_BLOCK, OnChipChecksum, OnChipUnavailable
+    def _not_erased_by_chip(self, ranges: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
+        """One run of the chip's CRC analyzer over `ranges`: the pieces it does not confirm erased. None when the
+        analyzer cannot run here (then the caller reads, and the chip is not asked again)."""
+        from .onchip_checksum import OnChipChecksum, OnChipUnavailable
 
         chip = OnChipChecksum(self.target)
         try:
             self.ran_code = True
-            unconfirmed = chip.differing([(addr, b"\xff" * size)])
+            pieces = chip.differing([(a, b"\xff" * n) for a, n in ranges])
         except OnChipUnavailable as exc:
             LOG.debug("%s; reading instead", exc)
             self._analyzer_ok = False
-            return self._read(addr, size)
+            return None
         self.bytes_read += chip.bytes_read
+        return pieces
+
+    def _read_skipping_blank(self, addr: int, size: int) -> bytes:
+        """A long read where the chip may run code: its CRCs name the 16 KB blocks that are erased (4 bytes each
+        instead of 16 KB), the rest is read. The erased blocks count as seen: the chip's CRC proved them."""
+        from .onchip_checksum import MAX_BLOCK
+
+        unconfirmed = self._not_erased_by_chip([(addr, size)])
+        if unconfirmed is None:
+            return self._read(addr, size)
         out = bytearray(b"\xff" * size)
         for at, n in unconfirmed:
             out[at - addr:at - addr + n] = self._read(at, n)
@@ -114,17 +124,9 @@ class ChipReader:
         init and the analyzer's load and call: about 0.1 s at 4.6 MHz); is_blank of one of them answers from it."""
         if not (ranges and self._chip_may_check()):
             return
-        from .onchip_checksum import OnChipChecksum, OnChipUnavailable
-
-        chip = OnChipChecksum(self.target)
-        try:
-            self.ran_code = True
-            pieces = chip.differing([(a, b"\xff" * n) for a, n in ranges])
-        except OnChipUnavailable as exc:
-            LOG.debug("%s; reading instead", exc)
-            self._analyzer_ok = False
+        pieces = self._not_erased_by_chip(ranges)
+        if pieces is None:
             return
-        self.bytes_read += chip.bytes_read
         for a, n in ranges:
             self._asked[(a, n)] = [(p, m) for p, m in pieces if a <= p < a + n]
 
@@ -132,21 +134,11 @@ class ChipReader:
         asked = self._asked.pop((addr, size), None)
         if asked is not None:  # blocks whose CRC is not 0xFF's are read: all 0xFF is blank after all
             return all(self.read(a, n).count(0xFF) == n for a, n in asked)
-        if self._chip_may_check():
-            from .onchip_checksum import OnChipChecksum, OnChipUnavailable
-
-            chip = OnChipChecksum(self.target)
-            try:
-                self.ran_code = True
-                pieces = chip.differing([(addr, b"\xff" * size)])
-            except OnChipUnavailable as exc:
-                LOG.debug("%s; reading instead", exc)
-                self._analyzer_ok = False
-            else:
-                self.bytes_read += chip.bytes_read
-                # a piece the chip does not confirm erased is read: its first bytes usually show the data
-                return all(self._read(a, min(n, LOOK)).count(0xFF) == min(n, LOOK)
-                           and self._read(a, n).count(0xFF) == n for a, n in pieces)
+        pieces = self._not_erased_by_chip([(addr, size)]) if self._chip_may_check() else None
+        if pieces is not None:
+            # a piece the chip does not confirm erased is read: its first bytes usually show the data
+            return all(self._read(a, min(n, LOOK)).count(0xFF) == min(n, LOOK)
+                       and self._read(a, n).count(0xFF) == n for a, n in pieces)
         return self._read(addr, size).count(0xFF) == size
 
 
