@@ -33,4 +33,6 @@ def main(board: str) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
+        sys.exit("usage: python bench/diag_cost.py BOARD  (BOARD: a `vescdoctor sim create` directory)")
     sys.exit(main(sys.argv[1]))

@@ -51,4 +51,7 @@ def main(board: str, args: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+        sys.exit("usage: python bench/fix_cost.py BOARD [vescdoctor args...]  (BOARD: a `vescdoctor sim create` "
+                 "directory; args default to `diagnose`)")
     sys.exit(main(sys.argv[1], sys.argv[2:]))

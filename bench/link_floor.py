@@ -51,4 +51,7 @@ def main(probe: str, write_bytes: int) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3 or not sys.argv[2].isdigit():
+        sys.exit("usage: python bench/link_floor.py PROBE WRITE_BYTES  (PROBE: stlink-v2, stlink-v3 or cmsis-dap; "
+                 "WRITE_BYTES: a whole number)")
     sys.exit(main(sys.argv[1], int(sys.argv[2])))
