@@ -121,11 +121,11 @@ class SwdLink:
                 self.probe_firmware_old = probe_firmware_too_old(exc)
                 return False if self.probe_firmware_old else None  # a too old probe refuses every mode alike
             self.probe_found = True
-            allow_x32_erase(session)  # the VESC's 3.3 V allows erasing at x32 (target/stm32f405.py)
+            self.target_voltage = read_target_voltage(session)
+            allow_x32_erase(session, self.target_voltage)  # measured >= 2.7 V: erase at x32 (target/stm32f405.py)
             self.session, self.mode = session, mode
             self.probe_uid = session.probe.unique_id
             self.probe_description = session.probe.description
-            self.target_voltage = read_target_voltage(session)
             self.attempts.append(Attempt(mode, True, None, self.target_voltage, _khz(hz)))
             return True
 

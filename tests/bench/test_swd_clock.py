@@ -235,3 +235,14 @@ def test_the_sector_11_proof_after_a_cut_analyzer_run_compares_the_same_crcs(tmp
             assert sector_proof(target, 0x080E0000, 0x20000)[0] == "sha256"  # without `like`: as before
     finally:
         bench.release()
+
+
+@pytest.mark.parametrize("probe, volts, x32", [("stlink-v2", None, True), ("stlink-v2", 2.5, False),
+                                               ("cmsis-dap", None, False)])
+def test_x32_erase_only_on_a_measured_supply_of_2_7_v_or_more(tmp_path: Path, probe, volts, x32):
+    """RM0090 table 6: PSIZE x32 needs VDD 2.7-3.6 V. A probe that cannot measure (CMSIS-DAP) keeps x8."""
+    board = tmp_path / "b"
+    Board.create(board, BoardConfig(probe=probe), b"\xff" * MIB)
+    with open_session(f"vescsim:{board}") as session:
+        allow_x32_erase(session, volts)
+        assert session.target.erase_x32 is x32

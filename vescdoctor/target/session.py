@@ -107,13 +107,14 @@ def open_session(unique_id: str | None, *, connect_mode: str = "halt", probe: An
     return session
 
 
-def allow_x32_erase(session: Session) -> None:
-    """Erase at PSIZE x32 (stm32f405.X32EraseFlash) unless the probe measures a supply below 2.7 V (RM0090 table 6).
-    A probe that cannot measure (CMSIS-DAP) leaves it on: a VESC's MCU runs at 3.3 V from its own regulator.
+def allow_x32_erase(session: Session, volts: float | None = None) -> None:
+    """Erase at PSIZE x32 (stm32f405.X32EraseFlash) only when the probe measured a supply of 2.7 V or more (RM0090
+    table 6); `volts`: that measurement, when the caller already has it. A probe that cannot measure (most CMSIS-DAP
+    probes) keeps x8, allowed at any voltage: a VESC runs at 3.3 V, but a failing regulator is what nobody measured.
     vescdoctor's link (swdlink.py) calls it; a bare open_session keeps pyOCD's algorithm (x8), as pyOCD would."""
     from .stm32f405 import X32_MIN_VOLTS
 
     target = session.target
     if hasattr(target, "erase_x32"):
-        volts = read_target_voltage(session)
-        target.erase_x32 = volts is None or volts >= X32_MIN_VOLTS
+        volts = read_target_voltage(session) if volts is None else volts
+        target.erase_x32 = volts is not None and volts >= X32_MIN_VOLTS
