@@ -282,6 +282,28 @@ def test_retry_write_redoes_transient_errors_only_and_gives_up_saying_so():
     assert len(calls) == WRITE_ATTEMPTS
 
 
+def test_a_transfer_error_in_the_cleanup_after_a_verify_mismatch_is_not_retried():
+    """The algorithm's uninit runs in a `finally` after a verify mismatch; cut by the noisy wire, its TransferError
+    is what Python raises, but the write failed on the mismatch: it must end there, not be written again."""
+    from pyocd.core import exceptions
+
+    from vescdoctor.fixes.flashops import VerifyError
+    from vescdoctor.fixes.retry import retry_write
+
+    target = type("T", (), {"reset_and_halt": lambda self: None})()
+    calls = []
+
+    def mismatch_then_cut_uninit():
+        calls.append(1)
+        try:
+            raise VerifyError(0x08000000, 1, "firmware")
+        finally:
+            raise exceptions.TransferError("AP parity error")  # noqa: B012 - the cleanup's error, as in flashops
+    with pytest.raises(exceptions.TransferError):
+        retry_write(target, "firmware", mismatch_then_cut_uninit)
+    assert len(calls) == 1
+
+
 def test_retry_write_goes_on_while_tries_get_further_and_ends_when_they_stop_or_at_the_cap():
     from pyocd.core import exceptions
 

@@ -42,9 +42,27 @@ def transient(exc: BaseException) -> bool:
     """A transfer error a second try may not see: not a bus fault (protection), not a lost probe."""
     from pyocd.core import exceptions
 
+    if _cleaning_up_after_a_failure(exc):
+        return False
     if isinstance(exc, exceptions.CoreRegisterAccessError):  # the core left running by a cut transfer: halt again
         return True
     return isinstance(exc, exceptions.TransferError) and not isinstance(exc, exceptions.TransferFaultError)
+
+
+def _cleaning_up_after_a_failure(exc: BaseException) -> bool:
+    """Raised while cleaning up after a failure that is never retried (the algorithm's uninit in a `finally`, over
+    a noisy wire, after a verify mismatch or a flash failure): Python shows the cleanup's error, but the write failed
+    for the first one, so it must not be redone."""
+    from pyocd.core import exceptions
+
+    from .flashops import VerifyError
+
+    cause, depth = exc.__context__, 0
+    while cause is not None and depth < 8:
+        if isinstance(cause, (VerifyError, exceptions.FlashFailure, exceptions.TransferFaultError)):
+            return True
+        cause, depth = cause.__context__, depth + 1
+    return False
 
 
 def reset_and_halt(target) -> None:
