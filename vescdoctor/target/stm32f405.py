@@ -140,10 +140,12 @@ def erase_sector_x32(target, address: int) -> None:
     unlock_flash(target)
     target.write32(F.SR, F.SR_ERRORS | F.SR_EOP)  # clear stale status (write 1 to clear)
     cr = F.CR_SER | (number << F.CR_SNB_SHIFT) | F.PSIZE_X32
-    target.write32(F.CR, cr)
-    target.write32(F.CR, cr | F.CR_STRT)
-    sr = wait_not_busy(target, SECTOR_ERASE_TIMEOUT_S)
-    target.write32(F.CR, F.CR_LOCK if was_locked else 0)
+    try:
+        target.write32(F.CR, cr)
+        target.write32(F.CR, cr | F.CR_STRT)
+        sr = wait_not_busy(target, SECTOR_ERASE_TIMEOUT_S)
+    finally:  # also on a timeout or a cut transfer: no SER/SNB left armed, locked again as it was
+        target.write32(F.CR, F.CR_LOCK if was_locked else 0)
     if sr & F.SR_ERRORS:
         raise exceptions.FlashEraseFailure(
             f"erase of sector {number} failed: FLASH_SR=0x{sr:08X} ({', '.join(F.sr_error_names(sr))})",
