@@ -40,3 +40,18 @@ def test_the_next_cli_run_does_not_import_networkx_for_a_proven_graph(tmp_path):
                            env={**__import__("os").environ, "VESCDOCTOR_CACHE_DIR": str(tmp_path)})
             for _ in range(2)]
     assert [r.stdout.strip() for r in runs] == ["True", "False"], [r.stderr for r in runs]
+
+
+def test_an_unreadable_cache_is_no_proof_and_no_error(tmp_path, monkeypatch):
+    """A cache directory this user may not read (EACCES from is_file) makes the graph be proven again, not fail."""
+    monkeypatch.setattr(proof_cache, "_PROVEN", set())
+
+    real_is_file = proof_cache.Path.is_file
+
+    def unreadable(self):
+        if "graph-proofs" in self.parts:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+    monkeypatch.setattr(proof_cache.Path, "is_file", unreadable)
+    assert proof_cache.known_sound("0" * 64) is False
+    check.load_checked_graph(builtin_rules_path())  # proven again, and used

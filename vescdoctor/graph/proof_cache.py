@@ -37,15 +37,24 @@ def proof_key(graph: Graph, probe_facts: dict[str, tuple[str, ...]], fix_facts: 
     from ..knowledge.verdicts import QUESTIONS, VERDICT_CODES
 
     checker = hashlib.sha256()
-    for name in ("check.py", "conditions.py", "model.py"):
-        checker.update((Path(__file__).parent / name).read_bytes())
+    here = Path(__file__).parent
+    for path in (here / "check.py", here / "conditions.py", here / "model.py", here / "loader.py",
+                 here.parent / "yamlfile.py"):  # what proves the graph, and what builds the Graph it proves
+        checker.update(path.read_bytes())
     parts = [graph.digest, sorted(probe_facts.items()), sorted(fix_facts.items()), sorted(VERDICT_CODES),
              QUESTIONS, checker.hexdigest(), __version__]
     return hashlib.sha256(json.dumps(parts, default=sorted, sort_keys=True).encode()).hexdigest()
 
 
 def known_sound(key: str) -> bool:
-    return key in _PROVEN or (proof_dir() / key).is_file()
+    """Proven before, in this process or in the cache; an unreadable cache (EACCES, ...) is no proof: prove again."""
+    if key in _PROVEN:
+        return True
+    try:
+        return (proof_dir() / key).is_file()
+    except OSError as exc:
+        LOG.debug("the graph's proof cache cannot be read (%s)", exc)
+        return False
 
 
 def remember_sound(key: str) -> None:
