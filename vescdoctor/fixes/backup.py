@@ -379,7 +379,9 @@ def restore_backup(env, backup_path, config_only: bool = False, on_event: Callab
     emit(FixEvent.start(Phase.BACKUP, "backing up the flash as it is now", False, 0.0))
     # The restore halts the core to write and resets it at the end: the safety backup may run pyOCD's CRC analyzer
     # on the halted core and is read once, proven by the chip's CRCs (not read twice).
-    target.reset_and_halt()
+    from .retry import reset_and_halt  # retry imports this module
+
+    reset_and_halt(target)
     safety = backup_target(target, unique_backup_path(directory, now["board_uid"], datetime.now()),
                            progress=lambda f: emit(FixEvent.progress(Phase.BACKUP, f, "reading", False)),
                            may_run_code=True)
@@ -408,7 +410,9 @@ def _write_back(target, segments: list[tuple[int, bytes]], emit: Callable[[FixEv
         emit(event)
     try:
         # write_verified writes the first page of each image it holds (sectors 0 and 11) last, its SP word last
-        target.reset_and_halt()
+        from .retry import reset_and_halt  # retry imports this module
+
+        reset_and_halt(target)
         emit(FixEvent.start(Phase.ERASE, "erasing the sectors that differ", True, 0.0))
         write_verified(target, segments, "restore",
                        on_erase=lambda f: emit(FixEvent.progress(Phase.ERASE, f, "erasing", True)),

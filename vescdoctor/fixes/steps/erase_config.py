@@ -4,6 +4,7 @@ made before keeps them, and `vescdoctor restore --config-only` puts them back.""
 from __future__ import annotations
 
 from ..events import Phase
+from ..retry import reset_and_halt
 from . import Step, StepContext, StepResult
 
 
@@ -18,7 +19,7 @@ def run(ctx: StepContext) -> StepResult:
 
     config = _config_sectors()
     target = ctx.link.target
-    target.reset_and_halt()
+    reset_and_halt(target)  # tried again when the wire cuts it (fixes/retry.py)
     ctx.start(Phase.ERASE, "erasing the configuration sectors 1-2 (kept in the backup)", True)
     erase_sectors(target, [s.address for s in config])
     ctx.done(Phase.ERASE, "configuration sectors erased and blank", True)

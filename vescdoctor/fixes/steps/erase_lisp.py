@@ -11,6 +11,7 @@ the script; the rider uploads a corrected one with VESC Tool.
 from __future__ import annotations
 
 from ..events import Phase
+from ..retry import reset_and_halt
 from . import Step, StepContext, StepResult
 
 
@@ -23,7 +24,7 @@ def run(ctx: StepContext) -> StepResult:
     if not numbers:
         raise FixError("the plan names no LispBM/QML sector to erase; run diagnose again")
     target = ctx.link.target
-    target.reset_and_halt()
+    reset_and_halt(target)  # tried again when the wire cuts it (fixes/retry.py)
     ctx.start(Phase.ERASE, f"erasing the LispBM/QML sectors {_numbers(numbers)} (kept in the backup)", True)
     erase_sectors(target, [SECTORS[n].address for n in numbers])
     ctx.done(Phase.ERASE, "LispBM/QML sectors erased and blank", True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ...errors import FixError
 from ..events import Phase
+from ..retry import reset_and_halt
 from . import Step, StepContext, StepResult
 
 
@@ -14,7 +15,7 @@ def run(ctx: StepContext) -> StepResult:
     from ..flashops import erase_chip
 
     target = ctx.link.target
-    target.reset_and_halt()
+    reset_and_halt(target)  # tried again when the wire cuts it (fixes/retry.py)
     ctx.start(Phase.ERASE, "mass-erasing the whole chip (the backup holds everything)", True)
     erase_chip(target, FLASH_BASE)
     reader = ChipReader(target, may_run_code=True)

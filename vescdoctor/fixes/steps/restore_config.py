@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ...errors import FixError
 from ..events import Phase
+from ..retry import reset_and_halt
 from . import Step, StepContext, StepResult
 
 
@@ -23,7 +24,7 @@ def run(ctx: StepContext) -> StepResult:
     if data.count(0xFF) == len(data):
         return StepResult("the backup's configuration sectors were blank: nothing to restore")
     target = ctx.link.target
-    target.reset_and_halt()
+    reset_and_halt(target)  # tried again when the wire cuts it (fixes/retry.py)
     ctx.start(Phase.PROGRAM, "writing the configuration back from the backup", True)
     checked = write_verified(target, [(FLASH_BASE + start, data)], "configuration", on_erase=_none,
                              on_program=_none, on_verify=_none, on_vector_page=lambda: None)
