@@ -35,4 +35,9 @@ def main(board: str) -> int:
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
         sys.exit("usage: python bench/diag_cost.py BOARD  (BOARD: a `vescdoctor sim create` directory)")
-    sys.exit(main(sys.argv[1]))
+    from vescdoctor.errors import VescDoctorError
+
+    try:
+        sys.exit(main(sys.argv[1]))
+    except VescDoctorError as exc:  # not a board directory, a bad board.yaml: one line
+        sys.exit(f"diag_cost.py: {exc}")

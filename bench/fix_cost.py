@@ -54,4 +54,9 @@ if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1].startswith("-"):
         sys.exit("usage: python bench/fix_cost.py BOARD [vescdoctor args...]  (BOARD: a `vescdoctor sim create` "
                  "directory; args default to `diagnose`)")
-    sys.exit(main(sys.argv[1], sys.argv[2:]))
+    from vescdoctor.errors import VescDoctorError
+
+    try:
+        sys.exit(main(    sys.argv[1], sys.argv[2:]))
+    except VescDoctorError as exc:  # not a board directory, a bad board.yaml: one line
+        sys.exit(f"fix_cost.py: {exc}")

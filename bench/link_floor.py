@@ -51,7 +51,10 @@ def main(probe: str, write_bytes: int) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or not sys.argv[2].isdigit():
-        sys.exit("usage: python bench/link_floor.py PROBE WRITE_BYTES  (PROBE: stlink-v2, stlink-v3 or cmsis-dap; "
+    from vescdoctor.target.swd_clock import LADDERS
+
+    probes = sorted({*LADDERS, "stlink-v2-1"})
+    if len(sys.argv) != 3 or sys.argv[1] not in probes or not sys.argv[2].isdigit():
+        sys.exit(f"usage: python bench/link_floor.py PROBE WRITE_BYTES  (PROBE: one of {', '.join(probes)}; "
                  "WRITE_BYTES: a whole number)")
     sys.exit(main(sys.argv[1], int(sys.argv[2])))
