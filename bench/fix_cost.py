@@ -57,6 +57,6 @@ if __name__ == "__main__":
     from vescdoctor.errors import VescDoctorError
 
     try:
-        sys.exit(main(    sys.argv[1], sys.argv[2:]))
+        sys.exit(main(sys.argv[1], sys.argv[2:]))
     except VescDoctorError as exc:  # not a board directory, a bad board.yaml: one line
         sys.exit(f"fix_cost.py: {exc}")
