@@ -100,7 +100,11 @@ def prepare_inputs(work: Path, *, quick: bool, images: str) -> dict:
             shutil.rmtree(templates[probe])
         shutil.copytree(template, templates[probe])
         yaml_path = templates[probe] / "board.yaml"
-        yaml_path.write_text(yaml_path.read_text().replace("\nprobe: stlink-v2\n", f"\nprobe: {probe}\n"))
+        text = yaml_path.read_text()
+        if probe != "stlink-v2":
+            if "\nprobe: stlink-v2\n" not in text:  # else every column would measure the ST-Link, silently
+                raise SystemExit(f"bench/run.py: {yaml_path} has no 'probe: stlink-v2' line to make a {probe} board")
+            yaml_path.write_text(text.replace("\nprobe: stlink-v2\n", f"\nprobe: {probe}\n"))
     return {"images": what, "template": template, "templates": templates, "bootloader": bootloader,
             "firmware": firmware}
 
