@@ -51,16 +51,15 @@ RDP_LEVEL0, RDP_LEVEL2 = 0xAA, 0xCC
 SECTOR_COUNT = 12
 
 
-# Sector bases (RM0090 table 5, bank of 1 MiB): 4 x 16 KiB, 64 KiB, 7 x 128 KiB
-SECTOR_BASES = (0x08000000, 0x08004000, 0x08008000, 0x0800C000, 0x08010000) + tuple(
-    0x08020000 + 0x20000 * i for i in range(7))
-
-
 def sector_number(address: int) -> int:
-    """The SNB of the sector starting at `address`; ValueError when `address` starts no sector."""
-    if address not in SECTOR_BASES:
-        raise ValueError(f"0x{address:08X} is not the start of a flash sector")
-    return SECTOR_BASES.index(address)
+    """The SNB of the sector starting at `address` (knowledge.flash.SECTORS, RM0090 table 5); ValueError when
+    `address` starts no sector."""
+    from ..knowledge.flash import SECTORS
+
+    for sector in SECTORS:
+        if sector.address == address:
+            return sector.number
+    raise ValueError(f"0x{address:08X} is not the start of a flash sector")
 
 
 def sr_error_names(sr: int) -> list[str]:
