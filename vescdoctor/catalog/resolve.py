@@ -173,6 +173,15 @@ def fetch_offered(offer: list, *, mirror: str | None = None) -> list[CatalogImag
     return [CatalogImage(what, get(release, mirror=mirror, progress=False)) for what, release in offer]
 
 
+def usb_bootloader_release(hw: str | None) -> Any:
+    """The catalog's bootloader Release for the HW a running firmware names; None when the HW is unknown or the
+    catalog has none for it (the repair over USB then asks for a bootloader file)."""
+    try:
+        return bootloader_for(hw) if hw else None
+    except (InputError, LookupError, ValueError):
+        return None
+
+
 def usb_bootloader_at_hand(hw: str | None) -> tuple[Any, list[CatalogImage], list]:
     """The repair over USB in a face that cannot ask mid-way (the TUI's plan preview): the catalog's bootloader for
     the HW the running firmware names when it is at hand without a download (the cache, a mirror folder), as
@@ -180,10 +189,7 @@ def usb_bootloader_at_hand(hw: str | None) -> tuple[Any, list[CatalogImage], lis
     has asked, or nothing when the catalog has none for that HW."""
     from ..images import load_image
 
-    try:
-        release = bootloader_for(hw) if hw else None
-    except (InputError, LookupError, ValueError):
-        return None, [], []
+    release = usb_bootloader_release(hw)
     if release is None:
         return None, [], []
     try:

@@ -74,14 +74,10 @@ def catalog_bootloader(args: Any, hw: str) -> tuple[Any, list]:
     """The catalog's bootloader for the HW the running firmware names (docs/catalog.md), asked before a download;
     (None, []) when the catalog has none for it (the plan then asks for --bootloader)."""
     from ..catalog.fetch import get, offline_default
-    from ..catalog.releases import bootloader_for
-    from ..catalog.resolve import CatalogImage, ask_before_download
+    from ..catalog.resolve import CatalogImage, ask_before_download, usb_bootloader_release
     from ..images import load_image
 
-    try:
-        release = bootloader_for(hw)
-    except (InputError, LookupError, ValueError):
-        return None, []
+    release = usb_bootloader_release(hw)
     if release is None:
         return None, []
     offline = bool(getattr(args, "offline", False)) or offline_default()
